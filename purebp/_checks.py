@@ -1,0 +1,134 @@
+"""Argument checks for the public entry points.
+
+Each check either returns a clean value (numbers converted to float, a fresh
+list that the caller's later edits cannot reach) or raises ``TypeError`` (the
+wrong kind of thing) or ``ValueError`` (the right kind, a wrong value), with a
+message that names the operation, the argument, what was expected and what
+came. Nothing here changes a network: callers check everything first and only
+then touch their state.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any, List, Optional
+
+
+def _describe(value: Any) -> str:
+    """Return a short description of a value for an error message."""
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _is_sequence(value: Any) -> bool:
+    """Return True for list-like values: lists, tuples, arrays, not strings."""
+    if isinstance(value, (str, bytes, bytearray, dict, set)):
+        return False
+    return hasattr(value, "__len__") and hasattr(value, "__getitem__")
+
+
+def real_number(op: str, name: str, value: Any) -> float:
+    """Return value as a finite float, or raise naming op and name.
+
+    Accepts ints and floats (and other real number types); refuses bools,
+    strings, None, NaN and ±inf.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a real number, got {_describe(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{op}: {name} is too large for a float: {_describe(value)}"
+        ) from None
+    if not math.isfinite(number):
+        raise ValueError(f"{op}: {name} must be finite, got {number!r}")
+    return number
+
+
+def float_matrix(
+    op: str,
+    name: str,
+    value: Any,
+    rows: Optional[int] = None,
+    columns: Optional[int] = None,
+    columns_meaning: str = "",
+) -> List[List[float]]:
+    """Return value as a new non-empty list of equal-length rows of finite floats.
+
+    ``rows`` and ``columns``, when given, are the sizes it must have;
+    ``columns_meaning`` names where the expected column count comes from
+    (``"input_size"``, say), for the message.
+    """
+    if not _is_sequence(value):
+        raise TypeError(
+            f"{op}: {name} must be a list of rows (lists of numbers),"
+            f" got {_describe(value)}"
+        )
+    if len(value) == 0:
+        raise ValueError(f"{op}: {name} is empty; it needs at least one row")
+    if rows is not None and len(value) != rows:
+        raise ValueError(f"{op}: {name} has {len(value)} rows, expected {rows}")
+    result = []
+    width = columns
+    for i, row in enumerate(value):
+        if not _is_sequence(row):
+            raise TypeError(
+                f"{op}: {name}[{i}] must be a row (a list of numbers),"
+                f" got {_describe(row)}"
+            )
+        if width is None:
+            width = len(row)
+            if width == 0:
+                raise ValueError(f"{op}: {name}[0] is an empty row")
+        elif len(row) != width:
+            if columns is None:
+                raise ValueError(
+                    f"{op}: {name} is ragged: {name}[0] has {width} entries"
+                    f" but {name}[{i}] has {len(row)}"
+                )
+            because = f" ({columns_meaning})" if columns_meaning else ""
+            raise ValueError(
+                f"{op}: {name}[{i}] has {len(row)} entries, expected {width}{because}"
+            )
+        row_values = [real_number(op, f"{name}[{i}][{j}]", a) for j, a in enumerate(row)]
+        result.append(row_values)
+    return result
+
+
+def size(op: str, name: str, value: Any) -> int:
+    """Return value if it is an int ≥ 1 (not a bool), else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be an int, got {_describe(value)}")
+    if value < 1:
+        raise ValueError(f"{op}: {name} must be at least 1, got {value}")
+    return int(value)
+
+
+def count(op: str, name: str, value: Any) -> int:
+    """Return value if it is an int ≥ 0 (not a bool), else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be an int, got {_describe(value)}")
+    if value < 0:
+        raise ValueError(f"{op}: {name} must not be negative, got {value}")
+    return int(value)
+
+
+def learning_rate(op: str, value: Any) -> float:
+    """Return the learning rate as a finite float ≥ 0, else raise."""
+    rate = real_number(op, "learning_rate", value)
+    if rate < 0:
+        raise ValueError(f"{op}: learning_rate must not be negative, got {rate!r}")
+    return rate
+
+
+def seed(op: str, value: Any) -> Optional[int]:
+    """Return the seed if it is None or an int (not a bool), else raise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: seed must be an int or None, got {_describe(value)}")
+    return int(value)
