@@ -1,0 +1,135 @@
+"""Tests for purebp.cli and ``python3 -m purebp``: the XOR demo and its errors."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from purebp import NeuralNetwork, cli
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_main(capsys, *argv):
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_default_demo_prints_ten_log_lines_predictions_and_success(capsys):
+    """The default run logs epochs 0..9000, shows 4 predictions, all classified right."""
+    code, out, err = run_main(capsys)
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    log = [line for line in lines if line.startswith("Epoch")]
+    assert [int(re.fullmatch(r"Epoch (\d+), Loss: \d\.\d{4}", line).group(1)) for line in log] \
+        == list(range(0, 10_000, 1000))
+    predictions = [line for line in lines if "->" in line]
+    assert len(predictions) == 4 and all("right" in line for line in predictions)
+    assert lines[-1] == "All 4 XOR cases classified correctly (threshold 0.5)."
+
+
+def test_default_seed_learns_xor_by_the_library_too():
+    """Independently of the CLI's printing: the default seed's network learns XOR."""
+    net = NeuralNetwork(2, 4, 1, seed=cli.DEFAULT_SEED)
+    net.train(cli.XOR_INPUTS, cli.XOR_TARGETS, 10_000, 0.1, log=None)
+    predicted = [int(p > 0.5) for (p,) in net.feedforward(cli.XOR_INPUTS)]
+    assert predicted == [t for (t,) in cli.XOR_TARGETS]
+
+
+def test_two_runs_with_one_seed_end_identically(capsys):
+    """Same seed, same options: identical weights and identical output."""
+    nets = [NeuralNetwork(2, 4, 1, seed=11) for _ in range(2)]
+    for net in nets:
+        net.train(cli.XOR_INPUTS, cli.XOR_TARGETS, 500, 0.1, log=None)
+    assert vars(nets[0]) == vars(nets[1])
+    first = run_main(capsys, "--seed", "11", "--epochs", "500")
+    second = run_main(capsys, "--seed", "11", "--epochs", "500")
+    assert first == second
+
+
+def test_options_are_used(capsys):
+    """--epochs, --log-every, --hidden and --lr change what the demo does."""
+    code, out, _ = run_main(capsys, "--epochs", "30", "--log-every", "10", "--hidden", "3",
+                            "--lr", "0.5")
+    assert code == 0
+    assert [line.split(",")[0] for line in out.splitlines() if line.startswith("Epoch")] \
+        == ["Epoch 0", "Epoch 10", "Epoch 20"]
+
+
+def test_quiet_prints_only_the_verdict(capsys):
+    """--quiet leaves one line: the verdict."""
+    code, out, _ = run_main(capsys, "--quiet", "--epochs", "10")
+    assert code == 0
+    assert len(out.splitlines()) == 1 and "XOR cases classified correctly" in out
+
+
+def test_help_lists_every_option(capsys):
+    """--help exits 0 and documents every option."""
+    code, out, _ = run_main(capsys, "--help")
+    assert code == 0
+    for option in ("--seed", "--epochs", "--lr", "--hidden", "--log-every", "--quiet"):
+        assert option in out
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["--epochs", "-5"], "--epochs"),
+    (["--epochs", "ten"], "--epochs"),
+    (["--lr", "nan"], "--lr"),
+    (["--lr", "inf"], "--lr"),
+    (["--lr", "-1"], "--lr"),
+    (["--hidden", "0"], "--hidden"),
+    (["--log-every", "0"], "--log-every"),
+    (["--seed", "x"], "--seed"),
+    (["--bogus"], "unrecognized"),
+])
+def test_usage_mistakes_exit_2_with_a_message_and_no_traceback(capsys, argv, words):
+    """A bad option value exits 2 with a message naming the option; no traceback."""
+    code, out, err = run_main(capsys, *argv)
+    assert code == 2
+    assert words in err and "Traceback" not in err
+    assert out == ""
+
+
+def test_library_errors_become_one_line_and_exit_2(capsys, monkeypatch):
+    """A ValueError from the library is reported on stderr in one line, exit 2."""
+    def refuse(*args, **kwargs):
+        raise ValueError("train: something is wrong")
+
+    monkeypatch.setattr(NeuralNetwork, "train", refuse)
+    code, _, err = run_main(capsys, "--epochs", "1")
+    assert code == 2
+    assert err == "purebp: error: train: something is wrong\n"
+
+
+def run_module(*args):
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_runs_on_a_bare_python_without_site_packages():
+    """python3 -S -m purebp works from the repository root with no site-packages."""
+    result = run_module("-S", "-m", "purebp", "--epochs", "50", "--log-every", "25")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith("Epoch 0, Loss: ")
+
+
+def test_module_usage_error_has_no_traceback():
+    """python3 -m purebp with a bad option prints usage, no traceback, exit 2."""
+    result = run_module("-S", "-m", "purebp", "--lr", "-3")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "--lr" in result.stderr
+
+
+def test_a_closed_pipe_ends_quietly():
+    """When the reader stops early (purebp | head -1), no traceback is printed."""
+    process = subprocess.Popen(
+        [sys.executable, "-S", "-m", "purebp", "--epochs", "20000", "--log-every", "1"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("Epoch 0, Loss: ")
+    process.stdout.close()
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 141
+    assert "Traceback" not in err and err == ""
