@@ -17,7 +17,7 @@ Contents:
     scale(c, A)         c·A for a number c
     add_row(A, row)     adds a 1 x n row to every row of A (the bias broadcast)
     column_sums(A)      the 1 x n row of column sums (Σ over rows)
-    apply(f, A)         f applied to every element
+    apply(f, A, ...)    f applied to every element (of one or more matrices)
 
 What it deliberately does not do: no broadcasting beyond ``add_row``, no
 in-place updates (every function returns a new matrix and leaves its
@@ -204,11 +204,20 @@ def column_sums(A: Matrix) -> Matrix:
     return [totals]
 
 
-def apply(f: Callable[[Any], Any], A: Matrix) -> Matrix:
+def apply(f: Callable[..., Any], A: Matrix, *others: Matrix) -> Matrix:
     """Return the matrix of f(a) for every element a of A.
+
+    With more matrices of A's shape, f takes one element of each:
+    ``apply(f, A, B)[i][j] == f(A[i][j], B[i][j])``.
 
     >>> apply(abs, [[-1, 2], [3, -4]])
     [[1, 2], [3, 4]]
+    >>> apply(max, [[1, 5]], [[4, 2]])
+    [[4, 5]]
     """
-    shape(A, "apply")
-    return [[f(a) for a in row] for row in A]
+    if not others:
+        shape(A, "apply")
+        return [[f(a) for a in row] for row in A]
+    for B in others:
+        _same_shape("apply", ",", A, B)
+    return [[f(*entries) for entries in zip(*rows)] for rows in zip(A, *others)]
