@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, List, Optional
+from typing import Any, List, Optional, Sequence
 
 
 def _describe(value: Any) -> str:
@@ -23,7 +23,7 @@ def _describe(value: Any) -> str:
     return f"{type(value).__name__} {text}"
 
 
-def _is_sequence(value: Any) -> bool:
+def is_sequence(value: Any) -> bool:
     """Return True for list-like values: lists, tuples, arrays, not strings."""
     if isinstance(value, (str, bytes, bytearray, dict, set)):
         return False
@@ -63,7 +63,7 @@ def float_matrix(
     ``columns_meaning`` names where the expected column count comes from
     (``"input_size"``, say), for the message.
     """
-    if not _is_sequence(value):
+    if not is_sequence(value):
         raise TypeError(
             f"{op}: {name} must be a list of rows (lists of numbers),"
             f" got {_describe(value)}"
@@ -75,7 +75,7 @@ def float_matrix(
     result = []
     width = columns
     for i, row in enumerate(value):
-        if not _is_sequence(row):
+        if not is_sequence(row):
             raise TypeError(
                 f"{op}: {name}[{i}] must be a row (a list of numbers),"
                 f" got {_describe(row)}"
@@ -132,3 +132,13 @@ def seed(op: str, value: Any) -> Optional[int]:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{op}: seed must be an int or None, got {_describe(value)}")
     return int(value)
+
+
+def name(op: str, argument: str, value: Any, known: Sequence[str]) -> str:
+    """Return value if it is one of the known names, else raise listing them."""
+    if not isinstance(value, str):
+        raise TypeError(f"{op}: {argument} must be a name (a str), got {_describe(value)}")
+    if value not in known:
+        choices = ", ".join(repr(k) for k in known)
+        raise ValueError(f"{op}: unknown {argument} {value!r}; expected one of {choices}")
+    return value

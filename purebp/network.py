@@ -1,0 +1,381 @@
+"""The general fully-connected network: any depth, the usual activations and losses.
+
+``Network([2, 4, 1])`` is the tutorial's network again, written as the loop
+version of the same equations; ``Network([3, 16, 16, 2], "tanh", "softmax",
+"cross_entropy", "xavier")`` is a deeper one. The equations, with the code's
+names (one row per sample; layers l = 0 … L−1, L = len(sizes) − 1):
+
+    forward                                   backward
+    activations[0] = X                        deltas[L−1] = ∂loss/∂zs[L−1]           (output delta)
+    zs[l] = activations[l]·weights[l]         deltas[l−1] = (deltas[l]·weights[l]ᵀ) ⊙ f′(zs[l−1])
+            + biases[l]                       grad_w[l] = activations[l]ᵀ·deltas[l]
+    activations[l+1] = f_l(zs[l])             grad_b[l] = Σ_n deltas[l]
+
+where f_l is ``activation`` for the hidden layers and ``output_activation``
+for the last one. The output delta is ∂loss/∂ŷ ⊙ f′(zs[L−1]) for half_sse
+and mse; for bce (with sigmoid) and cross_entropy (with softmax) the loss
+gives ∂loss/∂zs[L−1] directly, in its stable form (see ``purebp.losses``).
+
+The numbering differs from some texts by one: here ``weights[l]`` takes layer
+l's activations to layer l+1's pre-activations, so ``zs[l]`` belongs to layer
+l+1 and the input X is ``activations[0]``.
+
+What this module does not do: convolution, recurrence, regularisation,
+optimisers other than plain gradient descent.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from purebp import _checks
+from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES, softmax
+from purebp.losses import LOSSES
+from purebp.matrix import (
+    add_row,
+    apply,
+    column_sums,
+    matmul,
+    multiply,
+    scale,
+    subtract,
+    transpose,
+)
+
+Matrix = List[List[float]]
+
+#: The initialisations: the standard deviation of the normal each layer's
+#: weights are drawn from, given the layer's fan_in and fan_out.
+INITS: Dict[str, Callable[[int, int], float]] = {
+    # The tutorial's np.random.randn: a standard normal.
+    "normal": lambda fan_in, fan_out: 1.0,
+    # Glorot & Bengio (2010), normal form: Var = 2 / (fan_in + fan_out)
+    # (torch.nn.init.xavier_normal_ with gain 1).
+    "xavier": lambda fan_in, fan_out: math.sqrt(2.0 / (fan_in + fan_out)),
+    # He et al. (2015), normal form: Var = 2 / fan_in
+    # (torch.nn.init.kaiming_normal_ with mode="fan_in", nonlinearity="relu").
+    "he": lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
+}
+
+
+class Network:
+    """A fully-connected feed-forward network trained by gradient descent.
+
+    Arguments:
+        sizes              layer sizes, input first: [2, 4, 1], [3, 16, 16, 2]
+        activation         of the hidden layers: identity, sigmoid, tanh, relu, leaky_relu
+        output_activation  of the last layer; None means the same as ``activation``;
+                           also softmax (with loss="cross_entropy" only)
+        loss               half_sse, mse, bce (needs a sigmoid output),
+                           cross_entropy (needs a softmax output)
+        init               normal (standard normal), xavier or he
+        seed               for the weights and, later, the mini-batch shuffles
+
+    Attributes (lists of lists of float, which a caller may replace):
+        weights  L matrices, weights[l] of shape (sizes[l], sizes[l+1])
+        biases   L matrices, biases[l] of shape (1, sizes[l+1]), zero at first
+        zs, activations   after ``forward``: each layer's pre-activation and
+                 activation (activations[0] is the input)
+        rng      the random.Random that drew the weights and shuffles batches
+
+    Weights are drawn layer by layer, row by row, with ``rng.gauss``; with
+    init="normal" and the same seed they equal ``NeuralNetwork``'s.
+
+    >>> Network([2, 4, 1], seed=0)
+    Network([2, 4, 1], activation='sigmoid', output_activation='sigmoid', loss='half_sse', init='normal')
+    """
+
+    def __init__(
+        self,
+        sizes: Sequence[int],
+        activation: str = "sigmoid",
+        output_activation: Optional[str] = None,
+        loss: str = "half_sse",
+        init: str = "normal",
+        seed: Optional[int] = None,
+    ) -> None:
+        op = "Network"
+        if isinstance(sizes, (str, bytes)) or not _checks.is_sequence(sizes):
+            raise TypeError(f"{op}: sizes must be a list of ints like [2, 4, 1], got {sizes!r}")
+        if len(sizes) < 2:
+            raise ValueError(
+                f"{op}: sizes needs at least an input and an output size, got {list(sizes)!r}"
+            )
+        sizes = [_checks.size(op, f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+        activation = _checks.name(op, "activation", activation, tuple(ACTIVATIONS))
+        if output_activation is None:
+            output_activation = activation
+        output_activation = _checks.name(
+            op, "output_activation", output_activation, ACTIVATION_NAMES
+        )
+        loss = _checks.name(op, "loss", loss, tuple(LOSSES))
+        needed = LOSSES[loss].output_activation
+        if needed is not None and output_activation != needed:
+            raise ValueError(
+                f"{op}: loss={loss!r} needs output_activation={needed!r},"
+                f" got {output_activation!r}"
+            )
+        if output_activation == "softmax" and loss != "cross_entropy":
+            raise ValueError(
+                f"{op}: output_activation='softmax' works only with loss='cross_entropy',"
+                f" got loss={loss!r}"
+            )
+        init = _checks.name(op, "init", init, tuple(INITS))
+        self.rng = random.Random(_checks.seed(op, seed))
+
+        self.sizes = sizes
+        self.activation = activation
+        self.output_activation = output_activation
+        self.loss_name = loss
+        self.init = init
+        self.weights: List[Matrix] = []
+        self.biases: List[Matrix] = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            std = INITS[init](fan_in, fan_out)
+            self.weights.append(
+                [[self.rng.gauss(0.0, std) for _ in range(fan_out)] for _ in range(fan_in)]
+            )
+            self.biases.append([[0.0] * fan_out])
+        self.zs: List[Matrix] = []
+        self.activations: List[Matrix] = []
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}({self.sizes!r}, activation={self.activation!r},"
+            f" output_activation={self.output_activation!r}, loss={self.loss_name!r},"
+            f" init={self.init!r})"
+        )
+
+    @property
+    def depth(self) -> int:
+        """L, the number of weight layers (len(sizes) − 1)."""
+        return len(self.sizes) - 1
+
+    # -- the forward pass --------------------------------------------------
+
+    def forward(self, X: Matrix) -> Matrix:
+        """Return the outputs ŷ for the rows of X (n × sizes[0] → n × sizes[-1]).
+
+        Keeps every layer's pre-activation in ``zs`` and activation in
+        ``activations`` (``activations[0]`` is X as floats).
+        """
+        X = self._check_inputs("forward", X)
+        self._check_parameters("forward")
+        self.zs, self.activations = self._forward(X)
+        return self.activations[-1]
+
+    def _forward(self, X: Matrix) -> Tuple[List[Matrix], List[Matrix]]:
+        """Return (zs, activations) for checked X; changes nothing."""
+        zs, activations = [], [X]
+        for l in range(self.depth):
+            z = add_row(matmul(activations[l], self.weights[l]), self.biases[l])
+            zs.append(z)
+            activations.append(self._activate(l, z))
+        return zs, activations
+
+    def _activate(self, l: int, z: Matrix) -> Matrix:
+        """Return f_l(z): layer l's activation (softmax acts row by row)."""
+        name = self.output_activation if l == self.depth - 1 else self.activation
+        if name == "softmax":
+            return [softmax(row) for row in z]
+        return apply(ACTIVATIONS[name].f, z)
+
+    # -- the loss and its gradients ----------------------------------------
+
+    def loss(self, X: Matrix, y: Matrix) -> float:
+        """Return the loss of the network's outputs on X against targets y."""
+        X, y = self._check_batch("loss", X, y)
+        self._check_parameters("loss")
+        zs, activations = self._forward(X)
+        return self._loss_value(y, zs, activations)
+
+    def _loss_value(self, y: Matrix, zs: List[Matrix], activations: List[Matrix]) -> float:
+        loss = LOSSES[self.loss_name]
+        return loss.value(y, zs[-1] if loss.of == "logits" else activations[-1])
+
+    def gradients(self, X: Matrix, y: Matrix) -> Dict[str, List[Matrix]]:
+        """Return {"weights": [∂loss/∂weights[l]], "biases": [∂loss/∂biases[l]]}.
+
+        Each gradient has the shape of its parameter. The network, including
+        what the last ``forward`` kept, is left exactly as it was.
+        """
+        X, y = self._check_batch("gradients", X, y)
+        self._check_parameters("gradients")
+        zs, activations = self._forward(X)
+        return self._backpropagate(y, zs, activations)
+
+    def _backpropagate(
+        self, y: Matrix, zs: List[Matrix], activations: List[Matrix]
+    ) -> Dict[str, List[Matrix]]:
+        """Return the gradients from one forward pass's zs and activations."""
+        L = self.depth
+        loss = LOSSES[self.loss_name]
+        # output delta: ∂loss/∂zs[L−1]
+        if loss.of == "logits":
+            delta = loss.gradient(y, zs[L - 1])
+        else:
+            delta = multiply(
+                loss.gradient(y, activations[L]),
+                self._f_prime(self.output_activation, zs[L - 1], activations[L]),
+            )
+        grad_w: List[Matrix] = [[] for _ in range(L)]
+        grad_b: List[Matrix] = [[] for _ in range(L)]
+        for l in range(L - 1, -1, -1):
+            grad_w[l] = matmul(transpose(activations[l]), delta)
+            grad_b[l] = column_sums(delta)
+            if l > 0:
+                # hidden delta: back through weights[l], then through f′ of layer l
+                delta = multiply(
+                    matmul(delta, transpose(self.weights[l])),
+                    self._f_prime(self.activation, zs[l - 1], activations[l]),
+                )
+        return {"weights": grad_w, "biases": grad_b}
+
+    @staticmethod
+    def _f_prime(name: str, z: Matrix, a: Matrix) -> Matrix:
+        """Return f′(z) element by element, given z and a = f(z)."""
+        return apply(ACTIVATIONS[name].f_prime, z, a)
+
+    # -- training ------------------------------------------------------------
+
+    def step(self, X: Matrix, y: Matrix, learning_rate: float) -> float:
+        """Take one gradient-descent step on the batch (X, y); return the loss before it."""
+        op = "step"
+        X, y = self._check_batch(op, X, y)
+        learning_rate = _checks.learning_rate(op, learning_rate)
+        self._check_parameters(op)
+        return self._step(X, y, learning_rate)
+
+    def _step(self, X: Matrix, y: Matrix, learning_rate: float) -> float:
+        self.zs, self.activations = self._forward(X)
+        before = self._loss_value(y, self.zs, self.activations)
+        grads = self._backpropagate(y, self.zs, self.activations)
+        # Every parameter p becomes p − learning_rate·∂loss/∂p.
+        self.weights = [subtract(w, scale(learning_rate, g))
+                        for w, g in zip(self.weights, grads["weights"])]
+        self.biases = [subtract(b, scale(learning_rate, g))
+                       for b, g in zip(self.biases, grads["biases"])]
+        return before
+
+    def train(
+        self,
+        X: Matrix,
+        y: Matrix,
+        epochs: int,
+        learning_rate: float,
+        batch_size: Optional[int] = None,
+        log_every: int = 1000,
+        log: Optional[Callable[[str], object]] = print,
+    ) -> List[float]:
+        """Train by gradient descent; return each epoch's loss.
+
+        With ``batch_size=None`` every epoch is one full-batch step, as in the
+        tutorial. With a batch size, every epoch shuffles the samples with
+        ``self.rng`` and steps on consecutive batches of that size (the last
+        may be smaller); the same seed gives the same run, bit for bit.
+
+        An epoch's loss is the loss of the data set at the parameters each
+        batch saw: the batches' losses added (half_sse) or averaged by their
+        share of samples (mse, bce, cross_entropy). For one full batch that is
+        simply the loss before the step. Every ``log_every`` epochs it passes
+        ``Epoch N, Loss: 0.1234`` to ``log`` (``print`` by default; ``None``
+        silences it).
+        """
+        op = "train"
+        X, y = self._check_batch(op, X, y)
+        epochs = _checks.count(op, "epochs", epochs)
+        learning_rate = _checks.learning_rate(op, learning_rate)
+        if batch_size is not None:
+            batch_size = _checks.size(op, "batch_size", batch_size)
+        log_every = _checks.size(op, "log_every", log_every)
+        if log is not None and not callable(log):
+            raise TypeError(f"{op}: log must be a callable taking a string, or None")
+        self._check_parameters(op)
+
+        n = len(X)
+        sums = LOSSES[self.loss_name].reduction == "sum"
+        losses = []
+        for epoch in range(epochs):
+            if batch_size is None:
+                loss = self._step(X, y, learning_rate)
+            else:
+                order = list(range(n))
+                self.rng.shuffle(order)
+                loss = 0.0
+                for start in range(0, n, batch_size):
+                    rows = order[start:start + batch_size]
+                    batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows],
+                                            learning_rate)
+                    loss += batch_loss if sums else batch_loss * len(rows) / n
+            losses.append(loss)
+            if log is not None and epoch % log_every == 0:
+                log(f"Epoch {epoch}, Loss: {loss:.4f}")
+        return losses
+
+    def accuracy(self, X: Matrix, y: Matrix) -> float:
+        """Return the fraction of samples classified right.
+
+        With one output, a sample counts as class 1 when ŷ > 0.5 and matches
+        a target > 0.5; with several, the largest output must be where the
+        largest target is (one-hot or class-probability targets).
+        """
+        X, y = self._check_batch("accuracy", X, y)
+        self._check_parameters("accuracy")
+        _, activations = self._forward(X)
+        right = 0
+        for out, target in zip(activations[-1], y):
+            if len(out) == 1:
+                right += (out[0] > 0.5) == (target[0] > 0.5)
+            else:
+                right += out.index(max(out)) == target.index(max(target))
+        return right / len(X)
+
+    # -- checks ------------------------------------------------------------
+
+    def _check_inputs(self, op: str, X: Matrix) -> Matrix:
+        return _checks.float_matrix(op, "X", X, columns=self.sizes[0], columns_meaning="sizes[0]")
+
+    def _check_batch(self, op: str, X: Matrix, y: Matrix) -> Tuple[Matrix, Matrix]:
+        """Return X and y as floats, checked against the sizes and the loss."""
+        X = self._check_inputs(op, X)
+        y = _checks.float_matrix(op, "y", y, columns=self.sizes[-1], columns_meaning="sizes[-1]")
+        if len(y) != len(X):
+            raise ValueError(f"{op}: y has {len(y)} rows but X has {len(X)}")
+        if self.loss_name == "bce":
+            for i, row in enumerate(y):
+                for j, t in enumerate(row):
+                    if not 0.0 <= t <= 1.0:
+                        raise ValueError(
+                            f"{op}: y[{i}][{j}] = {t!r}, but bce targets must lie in [0, 1]"
+                        )
+        if self.loss_name == "cross_entropy":
+            for i, row in enumerate(y):
+                if min(row) < 0.0:
+                    raise ValueError(
+                        f"{op}: y[{i}] = {row!r} has a negative entry;"
+                        " cross_entropy targets are class probabilities"
+                    )
+                total = math.fsum(row)
+                # Probabilities written to a few digits may miss 1 by rounding.
+                if abs(total - 1.0) > 1e-6:
+                    raise ValueError(
+                        f"{op}: y[{i}] sums to {total!r}, but cross_entropy targets"
+                        " must be class probabilities that sum to 1 (one-hot, say)"
+                    )
+        return X, y
+
+    def _check_parameters(self, op: str) -> None:
+        """Raise if a caller assigned weights or biases of the wrong shape or values."""
+        for name, params, row_sizes in (
+            ("weights", self.weights, self.sizes[:-1]),
+            ("biases", self.biases, [1] * self.depth),
+        ):
+            if not _checks.is_sequence(params) or len(params) != self.depth:
+                raise ValueError(
+                    f"{op}: {name} must be a list of {self.depth} matrices (one per layer)"
+                )
+            for l, (matrix, rows) in enumerate(zip(params, row_sizes)):
+                _checks.float_matrix(op, f"{name}[{l}]", matrix, rows=rows,
+                                     columns=self.sizes[l + 1])
