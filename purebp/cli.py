@@ -1,11 +1,15 @@
 """The command line: ``python3 -m purebp`` (or ``purebp`` once installed).
 
-Runs the tutorial's demo: a 2-4-1 sigmoid network trained on XOR by full-batch
-gradient descent for 10,000 epochs at learning rate 0.1, printing the
-tutorial's log lines, the four predictions, and whether each is on the right
-side of 0.5. ``main(argv)`` returns the exit code: 0 when the run finished,
-2 for a usage mistake (one line on stderr, never a traceback), 130 when
-interrupted with Ctrl-C, 141 when the reader of its output went away.
+    purebp [options]            the tutorial's demo: 2-4-1 sigmoid network on XOR,
+                                10,000 epochs at learning rate 0.1, its log lines,
+                                the four predictions and whether each is right
+    purebp train [options]      train a general Network on a named data set or CSV
+    purebp vanishing [options]  per-layer gradient norms of a deep network at
+                                initialisation: vanishing and exploding gradients
+
+``main(argv)`` returns the exit code: 0 when the run finished, 2 for a usage
+mistake (one line on stderr, never a traceback), 130 when interrupted with
+Ctrl-C, 141 when the reader of its output went away.
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ DEFAULT_SEED = 0
 THRESHOLD = 0.5
 
 
-def _int_at_least(minimum: int):
+# Argument parsers for argparse's type=: each turns a bad value into a usage
+# error naming the option, never a traceback.
+
+
+def int_at_least(minimum: int):
+    """Return a parser of integers ≥ minimum."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -42,7 +52,8 @@ def _int_at_least(minimum: int):
     return parse
 
 
-def _learning_rate(text: str) -> float:
+def parse_learning_rate(text: str) -> float:
+    """Parse a finite number ≥ 0."""
     try:
         value = float(text)
     except ValueError:
@@ -52,7 +63,8 @@ def _learning_rate(text: str) -> float:
     return value
 
 
-def _seed(text: str) -> int:
+def parse_seed(text: str) -> int:
+    """Parse any integer."""
     try:
         return int(text)
     except ValueError:
@@ -67,25 +79,29 @@ def build_parser() -> argparse.ArgumentParser:
             "Train the tutorial's sigmoid network on XOR by backpropagation,"
             " in pure Python, and show its predictions."
         ),
+        epilog=(
+            "Other commands: 'purebp train --help' (a general network on a data set)"
+            " and 'purebp vanishing --help' (gradient norms per layer)."
+        ),
     )
     parser.add_argument(
-        "--seed", type=_seed, default=DEFAULT_SEED,
+        "--seed", type=parse_seed, default=DEFAULT_SEED,
         help=f"seed for the initial weights (default {DEFAULT_SEED}, which converges)",
     )
     parser.add_argument(
-        "--epochs", type=_int_at_least(0), default=10_000,
+        "--epochs", type=int_at_least(0), default=10_000,
         help="number of full-batch gradient-descent steps (default 10000)",
     )
     parser.add_argument(
-        "--lr", type=_learning_rate, default=0.1,
+        "--lr", type=parse_learning_rate, default=0.1,
         help="learning rate, a finite number ≥ 0 (default 0.1)",
     )
     parser.add_argument(
-        "--hidden", type=_int_at_least(1), default=4,
+        "--hidden", type=int_at_least(1), default=4,
         help="number of hidden units (default 4)",
     )
     parser.add_argument(
-        "--log-every", type=_int_at_least(1), default=1000,
+        "--log-every", type=int_at_least(1), default=1000,
         help="print 'Epoch N, Loss: ...' every this many epochs (default 1000)",
     )
     parser.add_argument(
@@ -126,15 +142,26 @@ def run_demo(args: argparse.Namespace, out=None) -> None:
         )
 
 
+COMMANDS = ("train", "vanishing")
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line with ``argv`` (default: sys.argv[1:]); return the exit code."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in COMMANDS:
+        from purebp import commands  # the general network's commands
+
+        parser = commands.build_parser(argv[0])
+        run = getattr(commands, "run_" + argv[0])
+        argv = argv[1:]
+    else:
+        parser, run = build_parser(), run_demo
     try:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, or a usage error already printed
         return int(stop.code or 0)
     try:
-        run_demo(args)
+        run(args)
     except (ValueError, TypeError) as error:
         print(f"purebp: error: {error}", file=sys.stderr)
         return 2
@@ -148,4 +175,3 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return 0
-

@@ -1,0 +1,247 @@
+"""The general network's commands: ``purebp train`` and ``purebp vanishing``.
+
+    purebp train       trains a ``Network`` on a named data set (purebp.datasets)
+                       or a CSV file, prints the log, and ends with the loss and,
+                       for 0/1 targets, the accuracy
+    purebp vanishing   prints the gradient norm of every layer of a deep network
+                       at initialisation, for several activation / init pairs:
+                       the tutorial's "vanishing and exploding gradients", in numbers
+
+``purebp.cli.main`` dispatches here; errors propagate as ValueError or
+TypeError, which it turns into one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import math
+import sys
+from typing import List, Optional, Tuple
+
+from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
+from purebp.cli import int_at_least, parse_learning_rate, parse_seed
+from purebp.datasets import DATASETS, load_csv
+from purebp.losses import LOSSES
+from purebp.network import INITS, Network
+
+Matrix = List[List[float]]
+
+
+def _layers(text: str) -> List[int]:
+    """Parse '2,16,16,1' into [2, 16, 16, 1]."""
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected sizes separated by commas like 2,16,1, got {text!r}") from None
+    if len(sizes) < 2 or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected at least two sizes, each at least 1, got {text!r}")
+    return sizes
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text!r}")
+    return value
+
+
+def build_parser(command: str) -> argparse.ArgumentParser:
+    """Return the argument parser of ``purebp COMMAND``."""
+    if command == "train":
+        return _train_parser()
+    return _vanishing_parser()
+
+
+# -- purebp train --------------------------------------------------------------
+
+
+def _train_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="purebp train",
+        description="Train a fully-connected network by gradient descent and report"
+                    " its loss and accuracy.",
+    )
+    data = parser.add_argument_group("data")
+    data.add_argument(
+        "--data", default="xor", metavar="NAME|FILE",
+        help=f"a data set ({', '.join(DATASETS)}) or a CSV file of numbers (default xor)")
+    data.add_argument(
+        "--targets", type=int_at_least(1), default=1,
+        help="for a CSV file: how many of the last columns are targets (default 1)")
+    data.add_argument("--n", type=int_at_least(1), default=None,
+                      help="samples to generate for moons, circles, spirals (default 200)")
+    data.add_argument("--noise", type=_non_negative, default=None,
+                      help="noise level for moons, circles, spirals")
+    data.add_argument("--bits", type=int_at_least(1), default=None,
+                      help="input bits for parity (default 3)")
+    model = parser.add_argument_group("network")
+    model.add_argument(
+        "--layers", type=_layers, default=None,
+        help="layer sizes, input first, like 2,16,16,1 (default: inputs,8,outputs)")
+    model.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid",
+                       help="hidden activation (default sigmoid)")
+    model.add_argument("--output-activation", choices=ACTIVATION_NAMES, default=None,
+                       help="output activation (default: the hidden one)")
+    model.add_argument("--loss", choices=tuple(LOSSES), default="half_sse",
+                       help="loss (default half_sse, the tutorial's)")
+    model.add_argument("--init", choices=tuple(INITS), default="normal",
+                       help="weight initialisation (default normal, the tutorial's)")
+    run = parser.add_argument_group("training")
+    run.add_argument("--epochs", type=int_at_least(0), default=1000,
+                     help="epochs to train (default 1000)")
+    run.add_argument("--lr", type=parse_learning_rate, default=0.1,
+                     help="learning rate, a finite number ≥ 0 (default 0.1)")
+    run.add_argument("--batch-size", type=int_at_least(1), default=None,
+                     help="mini-batch size, with a seeded shuffle (default: full batch)")
+    run.add_argument("--seed", type=parse_seed, default=0,
+                     help="seed for the weights and the shuffles (default 0)")
+    run.add_argument("--log-every", type=int_at_least(1), default=None,
+                     help="log every this many epochs (default: a tenth of --epochs)")
+    run.add_argument("--quiet", action="store_true",
+                     help="print only the final loss and accuracy")
+    return parser
+
+
+def load_data(args: argparse.Namespace) -> Tuple[Matrix, Matrix]:
+    """Return (X, y) for --data: a generated data set by name, else a CSV file."""
+    options = {"n": args.n, "noise": args.noise, "bits": args.bits}
+    given = {key: value for key, value in options.items() if value is not None}
+    if args.data in DATASETS:
+        generator = DATASETS[args.data]
+        accepted = inspect.signature(generator).parameters
+        for key in given:
+            if key not in accepted:
+                raise ValueError(f"--{key} does not apply to --data {args.data}")
+        return generator(**given)
+    if given:
+        raise ValueError(f"--{next(iter(given))} applies to generated data sets only,"
+                         f" not to the file {args.data!r}")
+    if not args.data.lower().endswith(".csv"):
+        raise ValueError(f"--data: unknown data set {args.data!r}; expected one of"
+                         f" {', '.join(DATASETS)}, or a .csv file")
+    return load_csv(args.data, targets=args.targets)
+
+
+def one_hot(y: Matrix, classes: int) -> Matrix:
+    """Return one-hot rows for a column of class indices 0 … classes−1."""
+    rows = []
+    for i, (label,) in enumerate(y):
+        if label != int(label) or not 0 <= label < classes:
+            raise ValueError(
+                f"targets: row {i} holds {label!r}; with one target column and"
+                f" {classes} outputs, cross_entropy needs class indices 0 to {classes - 1}")
+        rows.append([1.0 if k == int(label) else 0.0 for k in range(classes)])
+    return rows
+
+
+def run_train(args: argparse.Namespace, out=None) -> None:
+    """Train as ``args`` say; print the log, then the final loss and accuracy."""
+    out = sys.stdout if out is None else out
+    X, y = load_data(args)
+    layers = args.layers or [len(X[0]), 8, len(y[0])]
+    if args.loss == "cross_entropy" and len(y[0]) == 1 and layers[-1] > 1:
+        y = one_hot(y, layers[-1])
+    if layers[0] != len(X[0]) or layers[-1] != len(y[0]):
+        raise ValueError(
+            f"--layers {','.join(map(str, layers))}: the data has {len(X[0])} inputs and"
+            f" {len(y[0])} targets, so the sizes must start with {len(X[0])}"
+            f" and end with {len(y[0])}")
+    output_activation = args.output_activation
+    if output_activation is None and args.loss in ("bce", "cross_entropy"):
+        output_activation = LOSSES[args.loss].output_activation
+    net = Network(layers, args.activation, output_activation, args.loss, args.init, args.seed)
+    log_every = args.log_every or max(1, args.epochs // 10)
+
+    def say(line: str) -> None:
+        print(line, file=out)
+
+    if not args.quiet:
+        say(f"{net} on {args.data}: {len(X)} samples, lr {args.lr},"
+            f" batch size {args.batch_size or 'full'}, seed {args.seed}")
+    net.train(X, y, args.epochs, args.lr, batch_size=args.batch_size,
+              log_every=log_every, log=None if args.quiet else say)
+    say(f"Final loss ({args.loss}): {net.loss(X, y):.6f}")
+    if all(t in (0.0, 1.0) for row in y for t in row):
+        accuracy = net.accuracy(X, y)
+        say(f"Accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(X))} of {len(X)})")
+
+
+# -- purebp vanishing ------------------------------------------------------------
+
+#: (hidden activation, init) pairs shown by default: the tutorial's sigmoid with
+#: its standard normal, then the usual remedies, then relu's explosion.
+CONFIGURATIONS = ("sigmoid:normal", "sigmoid:xavier", "tanh:xavier", "relu:he", "relu:normal")
+
+
+def _configurations(text: str) -> List[Tuple[str, str]]:
+    pairs = []
+    for part in text.split(","):
+        activation, _, init = part.partition(":")
+        if activation not in ACTIVATIONS or init not in INITS:
+            raise argparse.ArgumentTypeError(
+                f"expected activation:init pairs like tanh:xavier (activations:"
+                f" {', '.join(ACTIVATIONS)}; inits: {', '.join(INITS)}), got {part!r}")
+        pairs.append((activation, init))
+    return pairs
+
+
+def _vanishing_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="purebp vanishing",
+        description="Print the gradient norm of every layer of a deep network at"
+                    " initialisation, for several activation:init pairs, on the moons"
+                    " data with a sigmoid output and bce.",
+    )
+    parser.add_argument("--depth", type=int_at_least(1), default=10,
+                        help="number of hidden layers (default 10)")
+    parser.add_argument("--width", type=int_at_least(1), default=16,
+                        help="units per hidden layer (default 16)")
+    parser.add_argument("--samples", type=int_at_least(1), default=64,
+                        help="moons samples in the batch (default 64)")
+    parser.add_argument("--seed", type=parse_seed, default=0,
+                        help="seed for the weights and the data (default 0)")
+    parser.add_argument("--configs", type=_configurations,
+                        default=_configurations(",".join(CONFIGURATIONS)),
+                        help="comma-separated activation:init pairs"
+                             f" (default {','.join(CONFIGURATIONS)})")
+    return parser
+
+
+def frobenius(matrix: Matrix) -> float:
+    """Return ‖M‖ = √(Σ m²), the Frobenius norm."""
+    return math.sqrt(math.fsum(m * m for row in matrix for m in row))
+
+
+def gradient_norms(activation: str, init: str, depth: int, width: int,
+                   X: Matrix, y: Matrix, seed: Optional[int]) -> List[float]:
+    """Return ‖∂bce/∂weights[l]‖ for every layer l of a fresh deep network."""
+    net = Network([len(X[0])] + [width] * depth + [1], activation, "sigmoid", "bce", init, seed)
+    return [frobenius(g) for g in net.gradients(X, y)["weights"]]
+
+
+def run_vanishing(args: argparse.Namespace, out=None) -> None:
+    """Print the per-layer gradient norms table."""
+    out = sys.stdout if out is None else out
+    X, y = DATASETS["moons"](n=args.samples, seed=args.seed)
+    columns = [gradient_norms(a, i, args.depth, args.width, X, y, args.seed)
+               for a, i in args.configs]
+    names = [f"{a}:{i}" for a, i in args.configs]
+    cell = max(14, *(len(n) + 2 for n in names))
+    print(f"Gradient norm ‖∂loss/∂W‖ per layer at initialisation: {args.depth} hidden"
+          f" layers of {args.width}, sigmoid output, bce, {args.samples} moons samples,"
+          f" seed {args.seed}", file=out)
+    print("layer".ljust(8) + "".join(n.rjust(cell) for n in names), file=out)
+    for l in range(args.depth + 1):
+        label = f"W{l}" + (" (out)" if l == args.depth else "")
+        print(label.ljust(8) + "".join(f"{c[l]:.2e}".rjust(cell) for c in columns), file=out)
+    ratios = "".join(
+        (f"{c[0] / c[-1]:.1e}" if c[-1] > 0 else "inf").rjust(cell) for c in columns)
+    print("W0 / out".ljust(8) + ratios, file=out)
+    print("A ratio far below 1 means the first layers barely learn (vanishing);"
+          " far above 1 or huge norms mean exploding gradients.", file=out)
