@@ -3,15 +3,19 @@
 Contents:
 
     NeuralNetwork   the tutorial's 2-4-1 sigmoid network (purebp.tutorial)
+    Network         the general fully-connected network (purebp.network)
     matrix          the tiny list-of-lists matrix helper (purebp.matrix)
-    activations     sigmoid and its derivative (purebp.activations)
-    cli             ``python3 -m purebp``, the tutorial's XOR demo (purebp.cli)
+    activations     activation functions beside their derivatives (purebp.activations)
+    losses          losses beside their gradients (purebp.losses)
+    datasets        seeded toy data sets and a CSV loader (purebp.datasets)
+    cli             ``python3 -m purebp``: the tutorial's demo and the commands (purebp.cli)
 
 Everything runs on the standard library alone: no numpy, nothing to compile.
 """
 
-from purebp import activations, matrix
+from purebp import activations, datasets, losses, matrix
+from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
 
-__all__ = ["NeuralNetwork", "activations", "matrix"]
+__all__ = ["NeuralNetwork", "Network", "activations", "datasets", "losses", "matrix"]
 __version__ = "0.1.0"

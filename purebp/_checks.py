@@ -99,22 +99,24 @@ def float_matrix(
     return result
 
 
-def size(op: str, name: str, value: Any) -> int:
-    """Return value if it is an int ≥ 1 (not a bool), else raise."""
+def integer(op: str, name: str, value: Any, minimum: int) -> int:
+    """Return value if it is an int (not a bool) ≥ minimum, else raise."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{op}: {name} must be an int, got {_describe(value)}")
-    if value < 1:
-        raise ValueError(f"{op}: {name} must be at least 1, got {value}")
+    if value < minimum:
+        wanted = "must not be negative" if minimum == 0 else f"must be at least {minimum}"
+        raise ValueError(f"{op}: {name} {wanted}, got {value}")
     return int(value)
+
+
+def size(op: str, name: str, value: Any) -> int:
+    """Return value if it is an int ≥ 1 (a layer size, a batch size), else raise."""
+    return integer(op, name, value, 1)
 
 
 def count(op: str, name: str, value: Any) -> int:
-    """Return value if it is an int ≥ 0 (not a bool), else raise."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{op}: {name} must be an int, got {_describe(value)}")
-    if value < 0:
-        raise ValueError(f"{op}: {name} must not be negative, got {value}")
-    return int(value)
+    """Return value if it is an int ≥ 0 (a number of epochs), else raise."""
+    return integer(op, name, value, 0)
 
 
 def learning_rate(op: str, value: Any) -> float:

@@ -52,8 +52,8 @@ def int_at_least(minimum: int):
     return parse
 
 
-def parse_learning_rate(text: str) -> float:
-    """Parse a finite number ≥ 0."""
+def parse_non_negative(text: str) -> float:
+    """Parse a finite number ≥ 0 (a learning rate, a noise level)."""
     try:
         value = float(text)
     except ValueError:
@@ -93,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="number of full-batch gradient-descent steps (default 10000)",
     )
     parser.add_argument(
-        "--lr", type=parse_learning_rate, default=0.1,
+        "--lr", type=parse_non_negative, default=0.1,
         help="learning rate, a finite number ≥ 0 (default 0.1)",
     )
     parser.add_argument(

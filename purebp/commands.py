@@ -20,7 +20,7 @@ import sys
 from typing import List, Optional, Tuple
 
 from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
-from purebp.cli import int_at_least, parse_learning_rate, parse_seed
+from purebp.cli import int_at_least, parse_non_negative, parse_seed
 from purebp.datasets import DATASETS, load_csv
 from purebp.losses import LOSSES
 from purebp.network import INITS, Network
@@ -39,16 +39,6 @@ def _layers(text: str) -> List[int]:
         raise argparse.ArgumentTypeError(
             f"expected at least two sizes, each at least 1, got {text!r}")
     return sizes
-
-
-def _non_negative(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text!r}")
-    return value
 
 
 def build_parser(command: str) -> argparse.ArgumentParser:
@@ -72,11 +62,11 @@ def _train_parser() -> argparse.ArgumentParser:
         "--data", default="xor", metavar="NAME|FILE",
         help=f"a data set ({', '.join(DATASETS)}) or a CSV file of numbers (default xor)")
     data.add_argument(
-        "--targets", type=int_at_least(1), default=1,
-        help="for a CSV file: how many of the last columns are targets (default 1)")
+        "--targets", type=int_at_least(1), default=None,
+        help="for a CSV file only: how many of the last columns are targets (default 1)")
     data.add_argument("--n", type=int_at_least(1), default=None,
                       help="samples to generate for moons, circles, spirals (default 200)")
-    data.add_argument("--noise", type=_non_negative, default=None,
+    data.add_argument("--noise", type=parse_non_negative, default=None,
                       help="noise level for moons, circles, spirals")
     data.add_argument("--bits", type=int_at_least(1), default=None,
                       help="input bits for parity (default 3)")
@@ -95,7 +85,7 @@ def _train_parser() -> argparse.ArgumentParser:
     run = parser.add_argument_group("training")
     run.add_argument("--epochs", type=int_at_least(0), default=1000,
                      help="epochs to train (default 1000)")
-    run.add_argument("--lr", type=parse_learning_rate, default=0.1,
+    run.add_argument("--lr", type=parse_non_negative, default=0.1,
                      help="learning rate, a finite number ≥ 0 (default 0.1)")
     run.add_argument("--batch-size", type=int_at_least(1), default=None,
                      help="mini-batch size, with a seeded shuffle (default: full batch)")
@@ -110,7 +100,7 @@ def _train_parser() -> argparse.ArgumentParser:
 
 def load_data(args: argparse.Namespace) -> Tuple[Matrix, Matrix]:
     """Return (X, y) for --data: a generated data set by name, else a CSV file."""
-    options = {"n": args.n, "noise": args.noise, "bits": args.bits}
+    options = {"n": args.n, "noise": args.noise, "bits": args.bits, "targets": args.targets}
     given = {key: value for key, value in options.items() if value is not None}
     if args.data in DATASETS:
         generator = DATASETS[args.data]
@@ -119,13 +109,14 @@ def load_data(args: argparse.Namespace) -> Tuple[Matrix, Matrix]:
             if key not in accepted:
                 raise ValueError(f"--{key} does not apply to --data {args.data}")
         return generator(**given)
+    given.pop("targets", None)
     if given:
         raise ValueError(f"--{next(iter(given))} applies to generated data sets only,"
                          f" not to the file {args.data!r}")
     if not args.data.lower().endswith(".csv"):
         raise ValueError(f"--data: unknown data set {args.data!r}; expected one of"
                          f" {', '.join(DATASETS)}, or a .csv file")
-    return load_csv(args.data, targets=args.targets)
+    return load_csv(args.data, targets=args.targets or 1)
 
 
 def one_hot(y: Matrix, classes: int) -> Matrix:
@@ -167,7 +158,9 @@ def run_train(args: argparse.Namespace, out=None) -> None:
     net.train(X, y, args.epochs, args.lr, batch_size=args.batch_size,
               log_every=log_every, log=None if args.quiet else say)
     say(f"Final loss ({args.loss}): {net.loss(X, y):.6f}")
-    if all(t in (0.0, 1.0) for row in y for t in row):
+    one_column = len(y[0]) == 1 and all(t in (0.0, 1.0) for (t,) in y)
+    one_hot_rows = all(sorted(row) == [0.0] * (len(row) - 1) + [1.0] for row in y)
+    if one_column or one_hot_rows:  # classification: accuracy means something
         accuracy = net.accuracy(X, y)
         say(f"Accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(X))} of {len(X)})")
 
@@ -236,12 +229,18 @@ def run_vanishing(args: argparse.Namespace, out=None) -> None:
     print(f"Gradient norm ‖∂loss/∂W‖ per layer at initialisation: {args.depth} hidden"
           f" layers of {args.width}, sigmoid output, bce, {args.samples} moons samples,"
           f" seed {args.seed}", file=out)
-    print("layer".ljust(8) + "".join(n.rjust(cell) for n in names), file=out)
-    for l in range(args.depth + 1):
-        label = f"W{l}" + (" (out)" if l == args.depth else "")
-        print(label.ljust(8) + "".join(f"{c[l]:.2e}".rjust(cell) for c in columns), file=out)
-    ratios = "".join(
-        (f"{c[0] / c[-1]:.1e}" if c[-1] > 0 else "inf").rjust(cell) for c in columns)
-    print("W0 / out".ljust(8) + ratios, file=out)
+    labels = [f"W{l}" for l in range(args.depth)] + [f"W{args.depth} (out)"]
+    width = max(len(label) for label in labels + ["W0 / out"])
+    print("layer".ljust(width) + "".join(n.rjust(cell) for n in names), file=out)
+    for l, label in enumerate(labels):
+        print(label.ljust(width) + "".join(f"{c[l]:.2e}".rjust(cell) for c in columns),
+              file=out)
+    def ratio(first: float, last: float) -> str:
+        if last > 0:
+            return f"{first / last:.1e}"
+        return "inf" if first > 0 else "n/a"  # n/a: every gradient is 0 (dead units)
+
+    ratios = "".join(ratio(c[0], c[-1]).rjust(cell) for c in columns)
+    print("W0 / out".ljust(width) + ratios, file=out)
     print("A ratio far below 1 means the first layers barely learn (vanishing);"
           " far above 1 or huge norms mean exploding gradients.", file=out)

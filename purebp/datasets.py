@@ -173,7 +173,9 @@ def load_csv(path: str, targets: int = 1) -> Data:
     y: Matrix = []
     width = None
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
+        # utf-8-sig: a byte-order mark (as spreadsheets write) would make the first
+        # line look like a header and lose it.
+        with open(path, newline="", encoding="utf-8-sig") as handle:
             for line_number, fields in enumerate(csv.reader(handle), start=1):
                 if not fields or all(not f.strip() for f in fields):
                     continue
