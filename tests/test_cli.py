@@ -133,3 +133,55 @@ def test_a_closed_pipe_ends_quietly():
     err = process.stderr.read()
     assert process.wait(timeout=120) == 141
     assert "Traceback" not in err and err == ""
+
+
+def test_ctrl_c_exits_130_without_a_traceback(capsys, monkeypatch):
+    """An interrupt during training ends with exit code 130 and one line on stderr."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(NeuralNetwork, "train", interrupted)
+    assert cli.main(["--epochs", "1"]) == 130
+    assert capsys.readouterr().err == "purebp: interrupted\n"
+
+
+def test_defaults_are_the_tutorials():
+    """With no options: seed 0, 10,000 epochs, lr 0.1, 4 hidden units, a log every 1000."""
+    args = cli.build_parser().parse_args([])
+    assert (args.seed, args.epochs, args.lr, args.hidden, args.log_every, args.quiet) \
+        == (0, 10_000, 0.1, 4, 1000, False)
+
+
+@pytest.mark.parametrize("argv", [["--seed", "11"], ["--lr", "0.5"], ["--hidden", "3"]])
+def test_seed_lr_and_hidden_reach_the_network(capsys, argv):
+    """The demo's log and predictions are those of a NeuralNetwork built with its options."""
+    options = dict(zip(argv[::2], argv[1::2]))
+    code, out, _ = run_main(capsys, *argv, "--epochs", "30", "--log-every", "10")
+    assert code == 0
+    net = NeuralNetwork(2, int(options.get("--hidden", 4)), 1,
+                        seed=int(options.get("--seed", 0)))
+    losses = net.train(cli.XOR_INPUTS, cli.XOR_TARGETS, 30, float(options.get("--lr", 0.1)),
+                       log=None)
+    assert [line for line in out.splitlines() if line.startswith("Epoch")] == \
+        [f"Epoch {e}, Loss: {losses[e]:.4f}" for e in (0, 10, 20)]
+    predictions = net.feedforward(cli.XOR_INPUTS)
+    assert all(f"-> {p:.8f}" in out for (p,) in predictions)
+
+
+def test_an_untrained_network_is_reported_as_wrong(capsys):
+    """With 0 epochs some case is misclassified, and the verdict says how many are right."""
+    net = NeuralNetwork(2, 4, 1, seed=0)
+    right = sum(int(p > 0.5) == t for (p,), (t,) in
+                zip(net.feedforward(cli.XOR_INPUTS), cli.XOR_TARGETS))
+    assert right < 4  # the premise: seed 0 starts wrong somewhere
+    _, out, _ = run_main(capsys, "--epochs", "0")
+    assert "WRONG" in out
+    assert out.splitlines()[-1].startswith(f"{right} of 4 XOR cases classified correctly")
+
+
+def test_exactly_one_half_counts_as_class_0(capsys, monkeypatch):
+    """The threshold is strict: a prediction of exactly 0.5 is class 0."""
+    monkeypatch.setattr(NeuralNetwork, "feedforward", lambda self, X: [[0.5]] * 4)
+    _, out, _ = run_main(capsys, "--epochs", "0")
+    assert "[0, 0] -> 0.50000000  (target 0: right)" in out
+    assert "[0, 1] -> 0.50000000  (target 1: WRONG)" in out

@@ -143,3 +143,9 @@ def test_shape_errors_name_the_operation_and_shapes(call, message):
     with pytest.raises(ValueError) as info:
         call()
     assert str(info.value).startswith(message)
+
+
+def test_shape_finds_a_ragged_row_anywhere():
+    """Raggedness is found in any row, not only the second."""
+    with pytest.raises(ValueError, match="row 2 has 1"):
+        M.shape([[1, 2], [3, 4], [5]])

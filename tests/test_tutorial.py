@@ -501,3 +501,22 @@ def test_assigned_parameters_of_wrong_shape_are_refused(name, value, words):
         assert words in str(info.value)
     # NaN != NaN, so compare by repr.
     assert repr(vars(net)) == repr(before)
+
+
+def test_mean_squared_error_averages_over_samples_and_outputs():
+    """The logged MSE divides by samples × outputs, not by samples alone."""
+    from purebp.tutorial import mean_squared_error
+
+    assert mean_squared_error([[0.0, 1.0]], [[0.5, 0.5]]) == 0.25
+    assert mean_squared_error([[0.0, 1.0], [1.0, 1.0]], [[0.0, 0.0], [1.0, 1.0]]) == 0.25
+
+
+def test_train_keeps_the_last_forward_pass_like_feedforward():
+    """After train, the intermediates of the last epoch are kept, so backward can follow."""
+    net = NeuralNetwork(2, 4, 1, seed=0)
+    net.train(XOR_X, XOR_Y, 3, 0.1, log=None)
+    # What the last epoch started from, not what the final weights give.
+    _, yhat_after_update = ref_forward(net, XOR_X)
+    assert net.predicted_output is not None and len(net.predicted_output) == 4
+    assert net.predicted_output != yhat_after_update
+    net.backward(XOR_X, XOR_Y, 0.1)
