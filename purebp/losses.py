@@ -7,7 +7,7 @@ the output layer's pre-activation, ŷ = f(z).
     half_sse_gradient(y, ŷ)   ∂/∂ŷ = ŷ − y
     mse(y, ŷ)                 (1 / nk) Σ_n Σ_k (ŷ − y)²           (torch MSELoss)
     mse_gradient(y, ŷ)        ∂/∂ŷ = 2(ŷ − y) / nk
-    bce(y, z)                 (1 / nk) Σ_n Σ_k [softplus(z) − y·z] (torch BCEWithLogitsLoss)
+    bce(y, z)                 (1 / nk) Σ_n Σ_k [softplus(z) − y·z]  (torch BCEWithLogitsLoss)
     bce_gradient(y, z)        ∂/∂z = (σ(z) − y) / nk
     cross_entropy(y, z)       (1 / n) Σ_n Σ_k y_nk·(lse(z_n) − z_nk) (torch CrossEntropyLoss)
     cross_entropy_gradient    ∂/∂z = ((Σ_k y_nk)·softmax(z_n) − y_n) / n
@@ -36,7 +36,7 @@ which one a loss on z needs, and the network enforces it).
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List, NamedTuple, Optional
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from purebp.activations import sigmoid, softmax
 
@@ -108,13 +108,21 @@ def softplus(z: float) -> float:
 def bce(y: Matrix, z: Matrix) -> float:
     """Return the binary cross-entropy of ŷ = σ(z) against y ∈ [0, 1], mean over n·k.
 
-    Each entry is −[y·log σ(z) + (1 − y)·log(1 − σ(z))] = softplus(z) − y·z.
+    Each entry is −[y·log σ(z) + (1 − y)·log(1 − σ(z))] = max(z, 0) − y·z + log(1 + e^−|z|).
 
     >>> round(bce([[1.0]], [[0.0]]), 6)  # log 2
     0.693147
     """
-    return _total(softplus(z_nk) - t * z_nk for t_row, z_row in zip(y, z)
+    return _total(_bce_entry(t, z_nk) for t_row, z_row in zip(y, z)
                   for t, z_nk in zip(t_row, z_row)) / _entries(y)
+
+
+def _bce_entry(t: float, z: float) -> float:
+    """Return max(z, 0) − t·z + log1p(e^−|z|), one entry of bce."""
+    # max(z, 0) − t·z written as (1 − t)·z or −t·z: for a confident right
+    # answer (t = 1, z = 30) the loss is e^−30 and must not cancel to 0.
+    linear = (1.0 - t) * z if z >= 0.0 else -t * z
+    return linear + math.log1p(math.exp(-abs(z)))
 
 
 def bce_gradient(y: Matrix, z: Matrix) -> Matrix:
@@ -133,22 +141,35 @@ def log_sum_exp(row: List[float]) -> float:
     >>> log_sum_exp([1000.0, 1000.0]) == 1000.0 + math.log(2.0)
     True
     """
+    top, log_rest = _log_softmax_parts(row)
+    return top + log_rest
+
+
+def _log_softmax_parts(row: List[float]) -> Tuple[float, float]:
+    """Return (top, log Σ_j e^(z_j − top)), top = max(z), the latter via log1p."""
     top = max(row)
-    return top + math.log(_total(math.exp(z - top) for z in row))
+    m = row.index(top)
+    # Σ_j e^(z_j − top) = 1 + (the others); log1p keeps the small part exact
+    # when one logit dominates, where log(1 + tiny) would round it away.
+    others = _total(math.exp(v - top) for j, v in enumerate(row) if j != m)
+    return top, math.log1p(others)
 
 
 def cross_entropy(y: Matrix, z: Matrix) -> float:
     """Return −(1/n) Σ_n Σ_k y_nk·log softmax(z_n)_k, with class-probability targets y.
 
-    log softmax(z)_k = z_k − lse(z), so each sample adds Σ_k y_k·(lse(z) − z_k).
+    −log softmax(z)_k = (max(z) − z_k) + log Σ_j e^(z_j − max(z)); a target of 0
+    adds nothing (0·log 0 = 0), however far its logit lies below the others.
 
     >>> round(cross_entropy([[0.0, 1.0]], [[0.0, 0.0]]), 6)  # log 2
     0.693147
     """
-    return _total(
-        _total(t * (lse - z_nk) for t, z_nk in zip(t_row, z_row))
-        for t_row, z_row, lse in zip(y, z, (log_sum_exp(row) for row in z))
-    ) / len(y)
+    total = 0.0
+    for t_row, z_row in zip(y, z):
+        top, log_rest = _log_softmax_parts(z_row)
+        total += _total(t * ((top - z_nk) + log_rest)
+                        for t, z_nk in zip(t_row, z_row) if t != 0.0)
+    return total / len(y)
 
 
 def cross_entropy_gradient(y: Matrix, z: Matrix) -> Matrix:
