@@ -268,7 +268,10 @@ def test_gradients_equal_the_loop_reference(case):
     roundings: a few dozen eps times Σ|terms| at most, for depth ≤ 4 and
     widths ≤ 6. A wrong derivative, loss gradient or index is far outside.
     """
-    net, X, y = case
+    check_against_reference(*case)
+
+
+def check_against_reference(net, X, y):
     got = net.gradients(X, y)
     want = ref_gradients(net, X, y)
     scale = ref_gradients(net, X, y, absolute=True)
@@ -301,7 +304,10 @@ def test_gradients_agree_with_central_differences(case):
     between θ−h and θ+h are skipped: there the difference quotient does not
     estimate a derivative.
     """
-    net, X, y = case
+    check_against_central_differences(*case)
+
+
+def check_against_central_differences(net, X, y):
     h = 1e-6
     grads = net.gradients(X, y)
     loss = net.loss(X, y)
@@ -626,3 +632,20 @@ def test_assigned_parameters_of_the_wrong_shape_are_named(mutate, words):
     with pytest.raises((ValueError, TypeError)) as info:
         net.loss(XOR_X, XOR_Y)
     assert words in str(info.value)
+
+
+# -- every allowed pair, explicitly ---------------------------------------------------
+
+ALL_PAIRS = [(hidden, output, loss) for hidden in ELEMENTWISE for output, loss in OUTPUT_AND_LOSS]
+
+
+@pytest.mark.parametrize("hidden, output, loss", ALL_PAIRS,
+                         ids=[f"{h}-{o}-{l}" for h, o, l in ALL_PAIRS])
+@settings(max_examples=5)
+@given(data=st.data())
+def test_every_allowed_combination_matches_reference_and_finite_differences(
+        hidden, output, loss, data):
+    """For each hidden activation × (output, loss) pair: reference gradients and differences agree."""
+    case = data.draw(general_cases(activation=hidden, output_and_loss=(output, loss), max_depth=3))
+    check_against_reference(*case)
+    check_against_central_differences(*case)
