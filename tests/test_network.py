@@ -649,3 +649,53 @@ def test_every_allowed_combination_matches_reference_and_finite_differences(
     case = data.draw(general_cases(activation=hidden, output_and_loss=(output, loss), max_depth=3))
     check_against_reference(*case)
     check_against_central_differences(*case)
+
+
+# -- PyTorch, when it is installed -----------------------------------------------------
+
+
+def torch_loss_and_gradients(net, X, y):
+    """The same network in float64 PyTorch: (loss, weight gradients, bias gradients)."""
+    torch = pytest.importorskip("torch")
+    f = {"identity": lambda t: t, "sigmoid": torch.sigmoid, "tanh": torch.tanh,
+         "relu": torch.relu, "leaky_relu": torch.nn.functional.leaky_relu}
+    Ws = [torch.tensor(w, dtype=torch.float64, requires_grad=True) for w in net.weights]
+    bs = [torch.tensor(b, dtype=torch.float64, requires_grad=True) for b in net.biases]
+    a = torch.tensor(X, dtype=torch.float64)
+    target = torch.tensor(y, dtype=torch.float64)
+    for l, (W, b) in enumerate(zip(Ws, bs)):
+        z = a @ W + b
+        last = l == len(Ws) - 1
+        if last and net.loss_name in ("bce", "cross_entropy"):
+            break
+        a = f[net.output_activation if last else net.activation](z)
+    if net.loss_name == "half_sse":
+        loss = 0.5 * ((a - target) ** 2).sum()
+    elif net.loss_name == "mse":
+        loss = torch.nn.MSELoss()(a, target)
+    elif net.loss_name == "bce":
+        loss = torch.nn.BCEWithLogitsLoss()(z, target)
+    else:
+        loss = torch.nn.CrossEntropyLoss()(z, target)
+    loss.backward()
+    return (loss.item(), [W.grad.tolist() for W in Ws], [b.grad.tolist() for b in bs])
+
+
+@settings(max_examples=50)
+@given(general_cases())
+def test_loss_and_gradients_match_pytorch_autograd(case):
+    """Loss and gradients agree with PyTorch's autograd in float64 (skipped without torch).
+
+    Both are correct float64 computations that may round differently, so the
+    bound is 1e-11 of Σ|terms| for gradients and 1e-12 relative for the loss.
+    """
+    net, X, y = case
+    loss, grad_w, grad_b = torch_loss_and_gradients(net, X, y)
+    assert net.loss(X, y) == pytest.approx(loss, rel=1e-12, abs=1e-300)
+    ours = net.gradients(X, y)
+    scale = ref_gradients(net, X, y, absolute=True)
+    for kind, theirs in (("weights", grad_w), ("biases", grad_b)):
+        for l in range(net.depth):
+            for a, b, c in zip(entries(ours[kind][l]), entries(theirs[l]),
+                               entries(scale[kind][l])):
+                assert abs(a - b) <= 1e-11 * c + 1e-300, (kind, l, a, b)
