@@ -6,10 +6,13 @@
     purebp train [options]      train a general Network on a named data set or CSV
     purebp vanishing [options]  per-layer gradient norms of a deep network at
                                 initialisation: vanishing and exploding gradients
+    purebp vectors --out DIR    writes the test-vector suite
+    purebp check EXPECTED ACTUAL  checks another implementation's results against it
 
-``main(argv)`` returns the exit code: 0 when the run finished, 2 for a usage
-mistake (one line on stderr, never a traceback), 130 when interrupted with
-Ctrl-C, 141 when the reader of its output went away.
+``main(argv)`` returns the exit code: 0 when the run finished (for ``check``:
+and everything passed; 1 when something failed), 2 for a usage mistake or an
+unusable input (one line on stderr, never a traceback), 130 when interrupted
+with Ctrl-C, 141 when the reader of its output went away.
 """
 
 from __future__ import annotations
@@ -80,8 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
             " in pure Python, and show its predictions."
         ),
         epilog=(
-            "Other commands: 'purebp train --help' (a general network on a data set)"
-            " and 'purebp vanishing --help' (gradient norms per layer)."
+            "Other commands, each with --help: 'purebp train' (a general network on a"
+            " data set), 'purebp vanishing' (gradient norms per layer), 'purebp vectors'"
+            " (write test vectors), 'purebp check' (check results against them)."
         ),
     )
     parser.add_argument(
@@ -142,7 +146,7 @@ def run_demo(args: argparse.Namespace, out=None) -> None:
         )
 
 
-COMMANDS = ("train", "vanishing")
+COMMANDS = ("train", "vanishing", "vectors", "check")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -161,7 +165,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except SystemExit as stop:  # --help, or a usage error already printed
         return int(stop.code or 0)
     try:
-        run(args)
+        code = run(args)
     except (ValueError, TypeError) as error:
         print(f"purebp: error: {error}", file=sys.stderr)
         return 2
@@ -174,4 +178,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         # stdout from raising again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    return 0
+    return code or 0

@@ -1,4 +1,4 @@
-"""The general network's commands: ``purebp train`` and ``purebp vanishing``.
+"""The commands beyond the demo: train, vanishing, vectors and check.
 
     purebp train       trains a ``Network`` on a named data set (purebp.datasets)
                        or a CSV file, prints the log, and ends with the loss and,
@@ -6,6 +6,9 @@
     purebp vanishing   prints the gradient norm of every layer of a deep network
                        at initialisation, for several activation / init pairs:
                        the tutorial's "vanishing and exploding gradients", in numbers
+    purebp vectors     writes the test-vector suite (purebp.vectors) to a folder
+    purebp check       compares another implementation's results with test vectors
+                       (purebp.oracle): exit 0 all pass, 1 some fail, 2 unusable input
 
 ``purebp.cli.main`` dispatches here; errors propagate as ValueError or
 TypeError, which it turns into one line on stderr and exit code 2.
@@ -16,6 +19,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import math
+import os
 import sys
 from typing import List, Optional, Tuple
 
@@ -43,9 +47,8 @@ def _layers(text: str) -> List[int]:
 
 def build_parser(command: str) -> argparse.ArgumentParser:
     """Return the argument parser of ``purebp COMMAND``."""
-    if command == "train":
-        return _train_parser()
-    return _vanishing_parser()
+    return {"train": _train_parser, "vanishing": _vanishing_parser,
+            "vectors": _vectors_parser, "check": _check_parser}[command]()
 
 
 # -- purebp train --------------------------------------------------------------
@@ -244,3 +247,91 @@ def run_vanishing(args: argparse.Namespace, out=None) -> None:
     print("W0 / out".ljust(width) + ratios, file=out)
     print("A ratio far below 1 means the first layers barely learn (vanishing);"
           " far above 1 or huge norms mean exploding gradients.", file=out)
+
+
+# -- purebp vectors ----------------------------------------------------------------
+
+
+def _vectors_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="purebp vectors",
+        description="Write the test-vector suite: the curated cases and N seeded random"
+                    " ones, one JSON file per case (format: docs/vectors.md). Expected"
+                    " values are computed with 50-digit decimals and rounded to float64.",
+    )
+    parser.add_argument("--out", required=True, metavar="DIR",
+                        help="folder to write into (created if missing)")
+    parser.add_argument("--random", type=int_at_least(0), default=0, metavar="N",
+                        help="how many random cases to add (default 0)")
+    parser.add_argument("--seed", type=parse_seed, default=0,
+                        help="seed of the random cases (default 0)")
+    return parser
+
+
+def run_vectors(args: argparse.Namespace, out=None) -> int:
+    """Write the suite and say how many files went where."""
+    from purebp import vectors
+
+    out = sys.stdout if out is None else out
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise ValueError(f"--out {args.out}: exists and is not a folder")
+    try:
+        paths = vectors.write_suite(args.out, args.random, args.seed)
+    except OSError as error:
+        raise ValueError(f"--out {args.out}: cannot write: {error.strerror or error}") from None
+    print(f"wrote {len(paths)} cases ({len(paths) - args.random} curated,"
+          f" {args.random} random) to {args.out}", file=out)
+    return 0
+
+
+# -- purebp check ------------------------------------------------------------------
+
+
+def _non_negative_int(text: str) -> int:
+    return int_at_least(0)(text)
+
+
+def _check_parser() -> argparse.ArgumentParser:
+    from purebp.oracle import POLICIES, QUANTITIES
+
+    parser = argparse.ArgumentParser(
+        prog="purebp check",
+        description="Compare ACTUAL (another implementation's results) with EXPECTED"
+                    " (test vectors), case by case and quantity by quantity. Exit 0 when"
+                    " all pass, 1 when any fails, 2 when an input is unusable.",
+    )
+    parser.add_argument("expected", metavar="EXPECTED", help="a vector file or folder")
+    parser.add_argument("actual", metavar="ACTUAL",
+                        help="a results file or folder in the same format")
+    parser.add_argument("--preset", choices=tuple(POLICIES), default="float64",
+                        help="tolerance policy for the arithmetic checked (default float64)")
+    parser.add_argument("--rtol", type=parse_non_negative, default=None,
+                        help="relative tolerance, times each entry's scale (overrides the preset)")
+    parser.add_argument("--atol", type=parse_non_negative, default=None,
+                        help="absolute tolerance floor (overrides the preset)")
+    parser.add_argument("--ulps", type=_non_negative_int, default=None,
+                        help="also pass entries within this many units in the last place")
+    parser.add_argument("--require", default="", metavar="Q1,Q2",
+                        help="quantities that must be present, e.g. loss,gradients"
+                             f" (from: {', '.join(QUANTITIES)})")
+    parser.add_argument("--json", action="store_true",
+                        help="print a machine-readable JSON report instead of the table")
+    parser.add_argument("--failures-only", action="store_true",
+                        help="list only the failing quantities in the table")
+    return parser
+
+
+def run_check(args: argparse.Namespace, out=None) -> int:
+    """Check and print the report; return 0 (all pass) or 1 (some fail)."""
+    from purebp import oracle
+
+    out = sys.stdout if out is None else out
+    require = [r.strip() for r in args.require.split(",") if r.strip()]
+    for r in require:
+        if not any(q == r or q.startswith(r + ".") for q in oracle.QUANTITIES):
+            raise ValueError(f"--require: unknown quantity {r!r}; expected some of"
+                             f" {', '.join(oracle.QUANTITIES)}")
+    pol = oracle.policy(args.preset, args.rtol, args.atol, args.ulps)
+    report = oracle.check_files(args.expected, args.actual, pol, require)
+    print(report.to_json() if args.json else report.table(args.failures_only), file=out)
+    return 0 if report.passed else 1
