@@ -375,3 +375,17 @@ def test_all_zero_gradients_are_not_reported_as_an_infinite_ratio(capsys):
                          "--configs", "relu:normal")
     _, rows = parse_table(out)
     assert rows["W0 / out"][0] != "inf"
+
+
+def test_train_command_trains_with_the_given_batch_size(capsys):
+    """--batch-size reaches Network.train: the final loss is that of mini-batch training."""
+    X, y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [[0.0], [1.0], [1.0], [0.0]]
+    args = ["--epochs", "50", "--lr", "0.5", "--seed", "0", "--quiet"]
+    assert cli.main(["train", *args, "--batch-size", "1"]) == 0
+    out = capsys.readouterr().out
+    net = Network([2, 8, 1], seed=0)
+    net.train(X, y, 50, 0.5, batch_size=1, log=None)
+    full = Network([2, 8, 1], seed=0)
+    full.train(X, y, 50, 0.5, log=None)
+    assert f"{net.loss(X, y):.6f}" != f"{full.loss(X, y):.6f}"  # the premise: they differ
+    assert f"Final loss (half_sse): {net.loss(X, y):.6f}" in out

@@ -721,3 +721,17 @@ def test_losses_table_matches_the_module_docstring(name, functions, of, activati
 def test_losses_table_holds_exactly_the_four_losses():
     """LOSSES has the four documented losses and nothing else."""
     assert set(LOSSES) == {"half_sse", "mse", "bce", "cross_entropy"}
+
+
+def test_bce_keeps_relative_accuracy_for_soft_targets_near_one():
+    """bce of t = 1 − 1e-12 at z = 30 is (1 − t)·z + log1p(e^−30), to 1e-12 relative.
+
+    (1 − t) is exact for t near 1 and the rest is a sum of two positive terms,
+    so the only error is a few roundings; max(z, 0) − t·z would cancel and
+    lose six digits.
+    """
+    from fractions import Fraction
+
+    t, z = 1.0 - 1e-12, 30.0
+    exact = float((1 - Fraction(t)) * Fraction(z)) + math.log1p(math.exp(-z))
+    assert abs(bce([[t]], [[z]]) - exact) <= 1e-12 * exact

@@ -699,3 +699,20 @@ def test_loss_and_gradients_match_pytorch_autograd(case):
             for a, b, c in zip(entries(ours[kind][l]), entries(theirs[l]),
                                entries(scale[kind][l])):
                 assert abs(a - b) <= 1e-11 * c + 1e-300, (kind, l, a, b)
+
+
+def test_accuracy_counts_an_output_of_exactly_one_half_as_class_0():
+    """With one output, ŷ = 0.5 is class 0: the threshold is strict."""
+    net = Network([2, 1, 1], seed=0)
+    net.weights = [[[0.0], [0.0]], [[0.0]]]  # every output is σ(0) = 0.5
+    assert net.forward(XOR_X) == [[0.5]] * 4
+    assert net.accuracy(XOR_X, [[0.0]] * 4) == 1.0
+    assert net.accuracy(XOR_X, [[1.0]] * 4) == 0.0
+
+
+@pytest.mark.parametrize("sizes, output, loss", [([2, 4, 1], "sigmoid", "bce"),
+                                                 ([2, 4, 3], "softmax", "cross_entropy")])
+def test_softmax_is_refused_as_a_hidden_activation(sizes, output, loss):
+    """softmax as the hidden activation is refused, whatever the output layer is."""
+    with pytest.raises(ValueError, match="unknown activation 'softmax'"):
+        Network(sizes, "softmax", output, loss)
