@@ -148,7 +148,9 @@ def tolerances(case: Dict[str, Any], pol: Policy) -> Dict[str, Any]:
         Ez = [[s + abs(b) for s, b in zip(row, B[l][0])] for row in _abs_matmul(mags, W[l])]
         name = network["output_activation"] if l == L - 1 else network["activation"]
         if name == "softmax":
-            Ea = [[abs(v) * (1.0 + 2.0 * max(ez)) for v in ra] for ra, ez in zip(acts[l + 1], Ez)]
+            # ds_k = s_k·(dz_k − Σ_j s_j·dz_j), at most 2·s_k·(1 − s_k)·max|dz|
+            Ea = [[abs(v) * (1.0 + 2.0 * (1.0 - v) * max(ez)) for v in ra]
+                  for ra, ez in zip(acts[l + 1], Ez)]
         else:
             lip = {"sigmoid": 0.25, "identity": 1.0}.get(name, 1.0)
             Ea = [[lip * ez + abs(v) for ez, v in zip(rz, ra)] for rz, ra in zip(Ez, acts[l + 1])]
@@ -217,13 +219,14 @@ def tolerances(case: Dict[str, Any], pol: Policy) -> Dict[str, Any]:
     result["updated.biases"] = updated_tol(B, G_b, dG_b)
 
     # the trajectory: a parameter off by Δθ after a step moves the next loss by
-    # about |∂loss/∂θ|·Δθ; summed over the parameters and the steps so far.
+    # about |∂loss/∂θ|·Δθ, where ∂loss/∂θ is itself only known to within its
+    # uncertainty (a kink's other slope); summed over parameters and steps.
     grads = net._backpropagate(y, zs, acts)
     drift = 0.0
     for kind, G, dG in (("weights", G_w, dG_w), ("biases", G_b, dG_b)):
         for mg, mG, mdG in zip(grads[kind], G, dG):
             for rg, rG, rdG in zip(mg, mG, mdG):
-                drift += math.fsum(abs(g) * lr * (pol.rtol * s + k * u)
+                drift += math.fsum((abs(g) + k * u) * lr * (pol.rtol * s + k * u)
                                    for g, s, u in zip(rg, rG, rdG))
     steps = case.get("steps", 0)
     # Each step may add rounding of its own, relative to that step's loss (a
@@ -246,7 +249,7 @@ def _output_delta_bounds(network, y, z, a, Ez, Ea, eps, n, k_out):
             spread = 2.0 * max(rez) * eps
             for t, s in zip(rt, s_row):
                 row_d.append((mass * s + abs(t)) / n)
-                row_dd.append(mass * s * spread / n)
+                row_dd.append(mass * s * (1.0 - s) * spread / n)
         elif loss == "bce":
             for t, zz, ez in zip(rt, rz, rez):
                 sig = 1.0 / (1.0 + math.exp(-zz)) if zz > -700 else 0.0
@@ -334,8 +337,12 @@ def _entries(value: Any, path: str = "") -> List[Tuple[str, Any]]:
 
 
 def _shape(value: Any) -> Any:
+    """Return a nested description of a value's shape, every differing row shown."""
     if isinstance(value, (list, tuple)):
-        return [len(value)] + ([_shape(value[0])] if value else [])
+        inner = [_shape(v) for v in value]
+        if all(i == inner[0] for i in inner):
+            inner = inner[:1]
+        return [len(value)] + inner
     return None
 
 
@@ -379,6 +386,11 @@ def compare(case: Dict[str, Any], actual: Dict[str, Any], pol: Optional[Policy] 
     pol = pol or POLICIES["float64"]
     tolerance = tolerances(case, pol)
     results = []
+    for part in ("gradients", "updated"):
+        if part in actual and not isinstance(actual[part], dict):
+            results.append(QuantityResult(part, "fail", None, None, None,
+                                          f"{part} must be a dict with 'weights' and 'biases',"
+                                          f" got {type(actual[part]).__name__}"))
     for name in QUANTITIES:
         want = _get(case["expected"], name)
         got = _get(actual, name)
