@@ -7,10 +7,10 @@ case's (float) inputs and parameters, not one float computation among many.
 
     forward(network, weights, biases, X)      → (zs, activations), Decimal matrices
     loss_value(network, y, zs, activations)   → Decimal
-    gradients(network, weights, biases, X, y) → {"weights": [...], "biases": [...]}
-    step(network, weights, biases, X, y, learning_rate) → (weights, biases) after one step
     run(network, weights, biases, X, y, learning_rate, steps)
-        → every expected quantity of a test-vector case, as Decimals
+        → every expected quantity of a test-vector case (pre-activations,
+          activations, loss, gradients, the parameters after one step, the
+          trajectory), as Decimals
     to_float(value)                            nested lists of Decimal → of float
 
 ``network`` is a dict with ``sizes``, ``activation``, ``output_activation``
@@ -25,7 +25,7 @@ What it does not do: check its arguments (the callers have), or run fast.
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import Context, Decimal, getcontext, localcontext
 from typing import Any, Dict, List, Sequence, Tuple
 
 from purebp.matrix import add_row, apply, column_sums, matmul, multiply, subtract, transpose
@@ -40,10 +40,17 @@ ZERO = Decimal(0)
 SERIES_BELOW = Decimal("1e-6")
 
 
+def _wider() -> Context:
+    """A context 10 digits wider than the current one, for sums that cancel."""
+    return Context(prec=getcontext().prec + 10, Emax=getcontext().Emax, Emin=getcontext().Emin)
+
+
 def _expm1(x: Decimal) -> Decimal:
     """Return e^x − 1 without the cancellation of exp(x) − 1 for tiny x."""
     if abs(x) >= SERIES_BELOW:
-        return x.exp() - ONE
+        # just above the series' range e^x − 1 still cancels some digits
+        wide = _wider()
+        return +wide.subtract(wide.exp(x), ONE)
     term, total = x, x
     for k in range(2, 12):
         term = term * x / k
@@ -54,7 +61,8 @@ def _expm1(x: Decimal) -> Decimal:
 def _log1p(x: Decimal) -> Decimal:
     """Return log(1 + x) without the cancellation of ln(1 + x) for tiny x."""
     if abs(x) >= SERIES_BELOW:
-        return (ONE + x).ln()
+        wide = _wider()
+        return +wide.ln(wide.add(ONE, x))
     power, total = x, x
     for k in range(2, 12):
         power = -power * x

@@ -46,7 +46,7 @@ VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
 #: The quantities a case's "expected" may hold.
 QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", "trajectory")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
 class VectorFormatError(ValueError):
@@ -96,10 +96,14 @@ def _matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int])
     return result
 
 
-def _layers(value: Any, where: str, shapes: List[tuple]) -> List[List[List[float]]]:
-    if not isinstance(value, list) or len(value) != len(shapes):
-        _fail(where, f"expected a list of {len(shapes)} matrices (one per layer),"
-                     f" got {_describe(value)}")
+def _layers(value: Any, where: str,
+            shapes: Optional[List[tuple]]) -> List[List[List[float]]]:
+    """A list of matrices, one per layer; shapes None: any number, any sizes."""
+    if not isinstance(value, list) or (shapes is not None and len(value) != len(shapes)):
+        count = "" if shapes is None else f"{len(shapes)} "
+        _fail(where, f"expected a list of {count}matrices (one per layer), got {_describe(value)}")
+    if shapes is None:
+        shapes = [(None, None)] * len(value)
     return [_matrix(m, f"{where}[{l}]", r, c) for l, (m, (r, c)) in enumerate(zip(value, shapes))]
 
 
@@ -138,23 +142,29 @@ def _network(value: Any, where: str) -> Dict[str, Any]:
             "output_activation": output, "loss": loss}
 
 
-def _expected(value: Any, where: str, sizes: List[int], n: Optional[int],
+def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[int],
               steps: Optional[int]) -> Dict[str, Any]:
-    """Check the expected quantities that are present; all are optional."""
+    """Check the expected quantities that are present; all are optional.
+
+    With ``sizes`` None (a results file without its network) only the kinds
+    of values are checked, not their shapes.
+    """
     exp = _object(value, where)
     unknown = set(exp) - set(QUANTITIES) - {"outputs"}
     if unknown:
         _fail(where, f"unknown field {sorted(unknown)[0]!r}; expected some of {', '.join(QUANTITIES)}")
-    L = len(sizes) - 1
-    w_shapes = list(zip(sizes[:-1], sizes[1:]))
-    b_shapes = [(1, c) for c in sizes[1:]]
-    layer_shapes = [(n, c) for c in sizes[1:]]
+    w_shapes = b_shapes = layer_shapes = None
+    if sizes is not None:
+        w_shapes = list(zip(sizes[:-1], sizes[1:]))
+        b_shapes = [(1, c) for c in sizes[1:]]
+        layer_shapes = [(n, c) for c in sizes[1:]]
     result: Dict[str, Any] = {}
     for key in ("pre_activations", "activations"):
         if key in exp:
             result[key] = _layers(exp[key], f"{where}.{key}", layer_shapes)
     if "outputs" in exp:
-        result["outputs"] = _matrix(exp["outputs"], f"{where}.outputs", n, sizes[-1])
+        result["outputs"] = _matrix(exp["outputs"], f"{where}.outputs", n,
+                                    None if sizes is None else sizes[-1])
     if "loss" in exp:
         result["loss"] = _number(exp["loss"], f"{where}.loss")
     for key in ("gradients", "updated"):
@@ -170,7 +180,6 @@ def _expected(value: Any, where: str, sizes: List[int], n: Optional[int],
         if not isinstance(traj, list) or (steps is not None and len(traj) != steps):
             _fail(f"{where}.trajectory", f"expected a list of {steps} losses, got {_describe(traj)}")
         result["trajectory"] = [_number(v, f"{where}.trajectory[{k}]") for k, v in enumerate(traj)]
-    assert L >= 1
     return result
 
 
@@ -182,7 +191,7 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
     """
     case = _object(value, where)
     case_id = _field(case, "id", where)
-    if not isinstance(case_id, str) or not _ID.match(case_id):
+    if not isinstance(case_id, str) or not _ID.fullmatch(case_id):
         _fail(f"{where}.id", f"expected an id of letters, digits, '-', '_', '.', got {_describe(case_id)}")
     if partial:
         result: Dict[str, Any] = {"id": case_id}
@@ -243,22 +252,20 @@ def _sizes_from(expected: Any, where: str) -> Optional[List[int]]:
 # -- reading and writing files -----------------------------------------------------------
 
 
-def _reject_constant(name: str) -> None:
-    raise VectorFormatError(f"NaN and Infinity are not allowed (found {name})")
-
-
 def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict[str, Any]]:
     """Return the checked cases of a JSON text in the format; errors name ``source``."""
+    # NaN and Infinity literals are read as floats here and refused where they
+    # stand, so the message can say where (cases[0].inputs[1][1]: ...).
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except VectorFormatError as error:
-        raise VectorFormatError(f"{source}: {error}") from None
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise VectorFormatError(
             f"{source}: not valid JSON: {error.msg} at line {error.lineno},"
             f" column {error.colno}") from None
     except RecursionError:
         raise VectorFormatError(f"{source}: nested too deeply to be a test-vector file") from None
+    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
+        raise VectorFormatError(f"{source}: unreadable number: {error}") from None
     top = _object(data, source)
     if top.get("format") != FORMAT:
         _fail(f"{source}.format", f"expected {FORMAT!r}, got {_describe(top.get('format'))}")
@@ -319,10 +326,15 @@ def write(path: str, cases: List[Dict[str, Any]]) -> None:
     """Write ``cases`` to ``path`` atomically (a temporary file, then os.replace)."""
     text = dump(cases)
     folder = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    # Not *.json: a temporary left by a killed writer is never read as a case.
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        # mkstemp makes the file private (0600); give it the mode a new file gets
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
