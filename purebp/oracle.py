@@ -1,5 +1,7 @@
 """The oracle: compare another implementation's numbers with the test vectors.
 
+    load(path)                  the cases of a vector file or folder (purebp.vectors.load)
+    curated()                   the curated suite, expected values included
     POLICIES                    the tolerance presets, "float64" and "float32"
     policy(preset, rtol=, atol=, ulps=)   a preset with some values replaced
     tolerances(case, policy)    the allowed error of every expected entry of a case
@@ -46,6 +48,13 @@ from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Se
 from purebp import vectors
 from purebp.activations import softmax as _softmax
 from purebp.network import Network
+from purebp.vectors import curated, load
+
+__all__ = [
+    "POLICIES", "QUANTITIES", "Policy", "QuantityResult", "CaseResult", "Report",
+    "policy", "tolerances", "compare", "compare_quantity", "check", "check_files",
+    "check_implementation", "purebp_results", "ulp_distance", "load", "curated",
+]
 
 
 class Policy(NamedTuple):
