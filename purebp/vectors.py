@@ -25,18 +25,30 @@ Results files from other implementations use the same format; there only
 
 from __future__ import annotations
 
+import functools
 import json
-import math
 import os
 import random
 import re
-import tempfile
 from typing import Any, Dict, List, Optional
 
 from purebp import exact
-from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
+from purebp._jsonfile import (
+    FormatError,
+    describe,
+    fail,
+    field,
+    layers,
+    matrix,
+    network_spec,
+    number,
+    obj,
+    parse_json,
+    read_text,
+    write_atomic,
+)
+from purebp.activations import ACTIVATIONS
 from purebp.datasets import moons
-from purebp.losses import LOSSES
 from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
 
@@ -49,97 +61,24 @@ QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-class VectorFormatError(ValueError):
+class VectorFormatError(FormatError):
     """A file or case that does not follow the test-vector format; says where."""
 
 
+def _as_vector_error(function):
+    """Make every FormatError that ``function`` raises a VectorFormatError."""
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except VectorFormatError:
+            raise
+        except FormatError as error:
+            raise VectorFormatError(str(error)) from None
+    return wrapper
+
+
 # -- validation ------------------------------------------------------------------------
-
-
-def _fail(where: str, message: str) -> None:
-    raise VectorFormatError(f"{where}: {message}")
-
-
-def _describe(value: Any) -> str:
-    text = json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) \
-        else type(value).__name__
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        _fail(where, f"expected a number, got {_describe(value)}")
-    try:
-        number = float(value)
-    except OverflowError:
-        _fail(where, "number too large for a float")
-    if not math.isfinite(number):
-        _fail(where, f"expected a finite number, got {number!r}")
-    return number
-
-
-def _matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) -> List[List[float]]:
-    if not isinstance(value, list):
-        _fail(where, f"expected a matrix (a list of rows), got {_describe(value)}")
-    if rows is not None and len(value) != rows:
-        _fail(where, f"expected {rows} rows, got {len(value)}")
-    if not value:
-        _fail(where, "expected at least one row")
-    result = []
-    for i, row in enumerate(value):
-        if not isinstance(row, list):
-            _fail(f"{where}[{i}]", f"expected a row (a list of numbers), got {_describe(row)}")
-        width = columns if columns is not None else len(value[0])
-        if len(row) != width:
-            _fail(f"{where}[{i}]", f"expected {width} entries, got {len(row)}")
-        result.append([_number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row)])
-    return result
-
-
-def _layers(value: Any, where: str,
-            shapes: Optional[List[tuple]]) -> List[List[List[float]]]:
-    """A list of matrices, one per layer; shapes None: any number, any sizes."""
-    if not isinstance(value, list) or (shapes is not None and len(value) != len(shapes)):
-        count = "" if shapes is None else f"{len(shapes)} "
-        _fail(where, f"expected a list of {count}matrices (one per layer), got {_describe(value)}")
-    if shapes is None:
-        shapes = [(None, None)] * len(value)
-    return [_matrix(m, f"{where}[{l}]", r, c) for l, (m, (r, c)) in enumerate(zip(value, shapes))]
-
-
-def _object(value: Any, where: str) -> Dict[str, Any]:
-    if not isinstance(value, dict):
-        _fail(where, f"expected an object, got {_describe(value)}")
-    return value
-
-
-def _field(obj: Dict[str, Any], key: str, where: str) -> Any:
-    if key not in obj:
-        _fail(where, f"missing field {key!r}")
-    return obj[key]
-
-
-def _network(value: Any, where: str) -> Dict[str, Any]:
-    net = _object(value, where)
-    sizes = _field(net, "sizes", where)
-    if (not isinstance(sizes, list) or len(sizes) < 2
-            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 100_000
-                       for s in sizes)):
-        _fail(f"{where}.sizes", f"expected a list of at least two sizes ≥ 1, got {_describe(sizes)}")
-    activation = _field(net, "activation", where)
-    if activation not in ACTIVATIONS:
-        _fail(f"{where}.activation", f"unknown activation {_describe(activation)}")
-    output = _field(net, "output_activation", where)
-    if output not in ACTIVATION_NAMES:
-        _fail(f"{where}.output_activation", f"unknown activation {_describe(output)}")
-    loss = _field(net, "loss", where)
-    if loss not in LOSSES:
-        _fail(f"{where}.loss", f"unknown loss {_describe(loss)}")
-    needed = LOSSES[loss].output_activation
-    if (needed is not None and output != needed) or (output == "softmax" and loss != "cross_entropy"):
-        _fail(where, f"loss {loss!r} cannot follow output_activation {output!r}")
-    return {"sizes": list(sizes), "activation": activation,
-            "output_activation": output, "loss": loss}
 
 
 def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[int],
@@ -149,10 +88,10 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     With ``sizes`` None (a results file without its network) only the kinds
     of values are checked, not their shapes.
     """
-    exp = _object(value, where)
+    exp = obj(value, where)
     unknown = set(exp) - set(QUANTITIES) - {"outputs"}
     if unknown:
-        _fail(where, f"unknown field {sorted(unknown)[0]!r}; expected some of {', '.join(QUANTITIES)}")
+        fail(where, f"unknown field {sorted(unknown)[0]!r}; expected some of {', '.join(QUANTITIES)}")
     w_shapes = b_shapes = layer_shapes = None
     if sizes is not None:
         w_shapes = list(zip(sizes[:-1], sizes[1:]))
@@ -161,43 +100,44 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     result: Dict[str, Any] = {}
     for key in ("pre_activations", "activations"):
         if key in exp:
-            result[key] = _layers(exp[key], f"{where}.{key}", layer_shapes)
+            result[key] = layers(exp[key], f"{where}.{key}", layer_shapes)
     if "outputs" in exp:
-        result["outputs"] = _matrix(exp["outputs"], f"{where}.outputs", n,
+        result["outputs"] = matrix(exp["outputs"], f"{where}.outputs", n,
                                     None if sizes is None else sizes[-1])
     if "loss" in exp:
-        result["loss"] = _number(exp["loss"], f"{where}.loss")
+        result["loss"] = number(exp["loss"], f"{where}.loss")
     for key in ("gradients", "updated"):
         if key in exp:
-            part = _object(exp[key], f"{where}.{key}")
+            part = obj(exp[key], f"{where}.{key}")
             result[key] = {}
             if "weights" in part:
-                result[key]["weights"] = _layers(part["weights"], f"{where}.{key}.weights", w_shapes)
+                result[key]["weights"] = layers(part["weights"], f"{where}.{key}.weights", w_shapes)
             if "biases" in part:
-                result[key]["biases"] = _layers(part["biases"], f"{where}.{key}.biases", b_shapes)
+                result[key]["biases"] = layers(part["biases"], f"{where}.{key}.biases", b_shapes)
     if "trajectory" in exp:
         traj = exp["trajectory"]
         if not isinstance(traj, list) or (steps is not None and len(traj) != steps):
-            _fail(f"{where}.trajectory", f"expected a list of {steps} losses, got {_describe(traj)}")
-        result["trajectory"] = [_number(v, f"{where}.trajectory[{k}]") for k, v in enumerate(traj)]
+            fail(f"{where}.trajectory", f"expected a list of {steps} losses, got {describe(traj)}")
+        result["trajectory"] = [number(v, f"{where}.trajectory[{k}]") for k, v in enumerate(traj)]
     return result
 
 
+@_as_vector_error
 def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, Any]:
     """Return a checked copy of one case, or raise VectorFormatError saying where.
 
     With ``partial=True`` (results files) only ``id`` and ``expected`` are
     read; shapes of what is present are checked against ``network`` when given.
     """
-    case = _object(value, where)
-    case_id = _field(case, "id", where)
+    case = obj(value, where)
+    case_id = field(case, "id", where)
     if not isinstance(case_id, str) or not _ID.fullmatch(case_id):
-        _fail(f"{where}.id", f"expected an id of letters, digits, '-', '_', '.', got {_describe(case_id)}")
+        fail(f"{where}.id", f"expected an id of letters, digits, '-', '_', '.', got {describe(case_id)}")
     if partial:
         result: Dict[str, Any] = {"id": case_id}
         sizes = n = steps = None
         if "network" in case:
-            sizes = _network(case["network"], f"{where}.network")["sizes"]
+            sizes = network_spec(case["network"], f"{where}.network")["sizes"]
         if "inputs" in case and isinstance(case["inputs"], list):
             n = len(case["inputs"])
         expected = case.get("expected", {})
@@ -208,22 +148,22 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
 
     description = case.get("description", "")
     if not isinstance(description, str):
-        _fail(f"{where}.description", f"expected a string, got {_describe(description)}")
-    network = _network(_field(case, "network", where), f"{where}.network")
+        fail(f"{where}.description", f"expected a string, got {describe(description)}")
+    network = network_spec(field(case, "network", where), f"{where}.network")
     sizes = network["sizes"]
-    params = _object(_field(case, "parameters", where), f"{where}.parameters")
-    weights = _layers(_field(params, "weights", f"{where}.parameters"),
+    params = obj(field(case, "parameters", where), f"{where}.parameters")
+    weights = layers(field(params, "weights", f"{where}.parameters"),
                       f"{where}.parameters.weights", list(zip(sizes[:-1], sizes[1:])))
-    biases = _layers(_field(params, "biases", f"{where}.parameters"),
+    biases = layers(field(params, "biases", f"{where}.parameters"),
                      f"{where}.parameters.biases", [(1, c) for c in sizes[1:]])
-    inputs = _matrix(_field(case, "inputs", where), f"{where}.inputs", None, sizes[0])
-    targets = _matrix(_field(case, "targets", where), f"{where}.targets", len(inputs), sizes[-1])
-    learning_rate = _number(_field(case, "learning_rate", where), f"{where}.learning_rate")
+    inputs = matrix(field(case, "inputs", where), f"{where}.inputs", None, sizes[0])
+    targets = matrix(field(case, "targets", where), f"{where}.targets", len(inputs), sizes[-1])
+    learning_rate = number(field(case, "learning_rate", where), f"{where}.learning_rate")
     if learning_rate < 0:
-        _fail(f"{where}.learning_rate", f"expected a number ≥ 0, got {learning_rate!r}")
+        fail(f"{where}.learning_rate", f"expected a number ≥ 0, got {learning_rate!r}")
     steps = case.get("steps", 0)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 10_000:
-        _fail(f"{where}.steps", f"expected an int from 0 to 10000, got {_describe(steps)}")
+        fail(f"{where}.steps", f"expected an int from 0 to 10000, got {describe(steps)}")
     result = {
         "id": case_id, "description": description, "network": network,
         "parameters": {"weights": weights, "biases": biases},
@@ -245,45 +185,36 @@ def _sizes_from(expected: Any, where: str) -> Optional[List[int]]:
             sizes = [len(grads["weights"][0])] + [len(w[0]) for w in grads["weights"]]
             return sizes
         except (TypeError, IndexError, KeyError):
-            _fail(f"{where}.gradients.weights", "expected a list of matrices")
+            fail(f"{where}.gradients.weights", "expected a list of matrices")
     return None
 
 
 # -- reading and writing files -----------------------------------------------------------
 
 
+@_as_vector_error
 def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict[str, Any]]:
     """Return the checked cases of a JSON text in the format; errors name ``source``."""
-    # NaN and Infinity literals are read as floats here and refused where they
-    # stand, so the message can say where (cases[0].inputs[1][1]: ...).
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise VectorFormatError(
-            f"{source}: not valid JSON: {error.msg} at line {error.lineno},"
-            f" column {error.colno}") from None
-    except RecursionError:
-        raise VectorFormatError(f"{source}: nested too deeply to be a test-vector file") from None
-    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
-        raise VectorFormatError(f"{source}: unreadable number: {error}") from None
-    top = _object(data, source)
+    data = parse_json(text, source)
+    top = obj(data, source)
     if top.get("format") != FORMAT:
-        _fail(f"{source}.format", f"expected {FORMAT!r}, got {_describe(top.get('format'))}")
+        fail(f"{source}.format", f"expected {FORMAT!r}, got {describe(top.get('format'))}")
     version = top.get("version")
     if version != VERSION:
-        _fail(f"{source}.version", f"this purebp reads version {VERSION}, got {_describe(version)}")
-    cases = _field(top, "cases", source)
+        fail(f"{source}.version", f"this purebp reads version {VERSION}, got {describe(version)}")
+    cases = field(top, "cases", source)
     if not isinstance(cases, list):
-        _fail(f"{source}.cases", f"expected a list of cases, got {_describe(cases)}")
+        fail(f"{source}.cases", f"expected a list of cases, got {describe(cases)}")
     checked = [validate_case(c, f"{source}: cases[{i}]", partial) for i, c in enumerate(cases)]
     seen = set()
     for i, c in enumerate(checked):
         if c["id"] in seen:
-            _fail(f"{source}: cases[{i}].id", f"duplicate id {c['id']!r}")
+            fail(f"{source}: cases[{i}].id", f"duplicate id {c['id']!r}")
         seen.add(c["id"])
     return checked
 
 
+@_as_vector_error
 def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
     """Return the cases of a file, or of every ``*.json`` file in a folder (sorted by name)."""
     if os.path.isdir(path):
@@ -301,17 +232,7 @@ def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
                 seen[case["id"]] = file
                 cases.append(case)
         return cases
-    try:
-        size = os.path.getsize(path)
-        if size > MAX_BYTES:
-            raise VectorFormatError(
-                f"{path}: {size} bytes is more than the {MAX_BYTES} a vector file may have")
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except OSError as error:
-        raise VectorFormatError(f"{path}: cannot read: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise VectorFormatError(f"{path}: not a UTF-8 text file") from None
+    text = read_text(path, MAX_BYTES, "vector file")
     return parse(text, path, partial)
 
 
@@ -324,22 +245,7 @@ def dump(cases: List[Dict[str, Any]]) -> str:
 
 def write(path: str, cases: List[Dict[str, Any]]) -> None:
     """Write ``cases`` to ``path`` atomically (a temporary file, then os.replace)."""
-    text = dump(cases)
-    folder = os.path.dirname(os.path.abspath(path))
-    # Not *.json: a temporary left by a killed writer is never read as a case.
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        # mkstemp makes the file private (0600); give it the mode a new file gets
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
+    write_atomic(path, dump(cases))
 
 
 # -- making cases ---------------------------------------------------------------------

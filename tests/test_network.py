@@ -18,15 +18,7 @@ from hypothesis import strategies as st
 
 from purebp import NeuralNetwork
 from purebp.network import Network
-from strategies import (
-    ELEMENTWISE,
-    OUTPUT_AND_LOSS,
-    cases,
-    floats,
-    general_cases,
-    general_networks,
-    matrices,
-)
+from strategies import ELEMENTWISE, OUTPUT_AND_LOSS, cases, general_cases
 
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
 XOR_Y = [[0], [1], [1], [0]]

@@ -1,0 +1,176 @@
+"""Reading and writing purebp's JSON files safely: vectors and model files alike.
+
+    FormatError                 ValueError for a file that breaks its format; says where
+    read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
+    parse_json(text, source)    the same for a text
+    write_atomic(path, text)    write through a temporary file and os.replace
+    fail, describe, number, matrix, layers, obj, field, network_spec
+                                validators: each returns a clean value or raises
+                                FormatError naming the place (``where``)
+
+Nothing read is ever executed: the standard library's JSON parser, then these
+checks. NaN and Infinity literals parse as floats and are refused by
+``number`` where they stand, so the message can name their place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Any, Dict, List, Optional
+
+from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
+from purebp.losses import LOSSES
+
+
+class FormatError(ValueError):
+    """A file or value that does not follow its format; the message says where."""
+
+
+def fail(where: str, message: str) -> None:
+    """Raise FormatError(where: message)."""
+    raise FormatError(f"{where}: {message}")
+
+
+def describe(value: Any) -> str:
+    """A short rendering of a value for an error message."""
+    text = json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) \
+        else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def number(value: Any, where: str) -> float:
+    """A finite float (ints accepted, bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail(where, f"expected a number, got {describe(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        fail(where, "number too large for a float")
+    if not math.isfinite(number):
+        fail(where, f"expected a finite number, got {number!r}")
+    return number
+
+
+def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) -> List[List[float]]:
+    """A non-empty list of equal rows of finite floats, of the given sizes when not None."""
+    if not isinstance(value, list):
+        fail(where, f"expected a matrix (a list of rows), got {describe(value)}")
+    if rows is not None and len(value) != rows:
+        fail(where, f"expected {rows} rows, got {len(value)}")
+    if not value:
+        fail(where, "expected at least one row")
+    result = []
+    for i, row in enumerate(value):
+        if not isinstance(row, list):
+            fail(f"{where}[{i}]", f"expected a row (a list of numbers), got {describe(row)}")
+        width = columns if columns is not None else len(value[0])
+        if len(row) != width:
+            fail(f"{where}[{i}]", f"expected {width} entries, got {len(row)}")
+        result.append([number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row)])
+    return result
+
+
+def layers(value: Any, where: str,
+            shapes: Optional[List[tuple]]) -> List[List[List[float]]]:
+    """A list of matrices, one per layer; shapes None: any number, any sizes."""
+    if not isinstance(value, list) or (shapes is not None and len(value) != len(shapes)):
+        count = "" if shapes is None else f"{len(shapes)} "
+        fail(where, f"expected a list of {count}matrices (one per layer), got {describe(value)}")
+    if shapes is None:
+        shapes = [(None, None)] * len(value)
+    return [matrix(m, f"{where}[{l}]", r, c) for l, (m, (r, c)) in enumerate(zip(value, shapes))]
+
+
+def obj(value: Any, where: str) -> Dict[str, Any]:
+    """A JSON object."""
+    if not isinstance(value, dict):
+        fail(where, f"expected an object, got {describe(value)}")
+    return value
+
+
+def field(mapping: Dict[str, Any], key: str, where: str) -> Any:
+    """mapping[key], or a FormatError saying it is missing."""
+    if key not in mapping:
+        fail(where, f"missing field {key!r}")
+    return mapping[key]
+
+
+def network_spec(value: Any, where: str) -> Dict[str, Any]:
+    """A network description: sizes, activation, output_activation, loss (all checked)."""
+    net = obj(value, where)
+    sizes = field(net, "sizes", where)
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 100_000
+                       for s in sizes)):
+        fail(f"{where}.sizes", f"expected a list of at least two sizes ≥ 1, got {describe(sizes)}")
+    activation = field(net, "activation", where)
+    if activation not in ACTIVATIONS:
+        fail(f"{where}.activation", f"unknown activation {describe(activation)}")
+    output = field(net, "output_activation", where)
+    if output not in ACTIVATION_NAMES:
+        fail(f"{where}.output_activation", f"unknown activation {describe(output)}")
+    loss = field(net, "loss", where)
+    if loss not in LOSSES:
+        fail(f"{where}.loss", f"unknown loss {describe(loss)}")
+    needed = LOSSES[loss].output_activation
+    if (needed is not None and output != needed) or (output == "softmax" and loss != "cross_entropy"):
+        fail(where, f"loss {loss!r} cannot follow output_activation {output!r}")
+    return {"sizes": list(sizes), "activation": activation,
+            "output_activation": output, "loss": loss}
+
+
+def parse_json(text: str, source: str) -> Any:
+    """Return the parsed JSON of ``text``; errors name ``source``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FormatError(
+            f"{source}: not valid JSON: {error.msg} at line {error.lineno},"
+            f" column {error.colno}") from None
+    except RecursionError:
+        raise FormatError(f"{source}: nested too deeply to be a purebp file") from None
+    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
+        raise FormatError(f"{source}: unreadable number: {error}") from None
+
+
+def read_text(path: str, max_bytes: int, what: str) -> str:
+    """Return the UTF-8 text of a file of at most max_bytes; errors name the file."""
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise FormatError(
+                f"{path}: {size} bytes is more than the {max_bytes} a {what} may have")
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except OSError as error:
+        raise FormatError(f"{path}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: not a UTF-8 text file") from None
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write text to path through a temporary file in the same folder and os.replace.
+
+    A crash mid-write leaves the old file (or none) where the good one was,
+    never a half-written one.
+    """
+    folder = os.path.dirname(os.path.abspath(path))
+    # Not *.json: a temporary left by a killed writer is never read as a file of ours.
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); give it the mode a new file gets
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
