@@ -8,14 +8,21 @@ Contents:
     activations     activation functions beside their derivatives (purebp.activations)
     losses          losses beside their gradients (purebp.losses)
     datasets        seeded toy data sets and a CSV loader (purebp.datasets)
+    exact, vectors, oracle, testing   the 50-digit truth, test vectors, the checker,
+                    and helpers for other projects' tests (imported on demand)
+    persistence     model files: save, load, resume (Network.save / Network.load)
+    DivergenceError, ModelFormatError   what training and loading raise (ValueErrors)
     cli             ``python3 -m purebp``: the tutorial's demo and the commands (purebp.cli)
 
 Everything runs on the standard library alone: no numpy, nothing to compile.
 """
 
 from purebp import activations, datasets, losses, matrix
+from purebp.errors import DivergenceError
 from purebp.network import Network
+from purebp.persistence import ModelFormatError
 from purebp.tutorial import NeuralNetwork
 
-__all__ = ["NeuralNetwork", "Network", "activations", "datasets", "losses", "matrix"]
+__all__ = ["NeuralNetwork", "Network", "DivergenceError", "ModelFormatError",
+           "activations", "datasets", "losses", "matrix"]
 __version__ = "0.1.0"

@@ -119,6 +119,27 @@ def count(op: str, name: str, value: Any) -> int:
     return integer(op, name, value, 0)
 
 
+#: The largest layer, and the most weights, a network may have: beyond these a
+#: pure-Python network would take hours per epoch or exhaust memory.
+MAX_LAYER_SIZE = 100_000
+MAX_WEIGHTS = 10_000_000
+
+
+def layer_sizes(op: str, sizes: Sequence[Any], names: Sequence[str]) -> List[int]:
+    """Return the sizes as ints ≥ 1, refusing layers or networks too large to run."""
+    checked = [size(op, name, value) for name, value in zip(names, sizes)]
+    for name, value in zip(names, checked):
+        if value > MAX_LAYER_SIZE:
+            shown = str(value) if value < 10 ** 12 else f"{str(value)[:6]}... ({len(str(value))} digits)"
+            raise ValueError(f"{op}: {name} = {shown} is more than the {MAX_LAYER_SIZE:,}"
+                             " units a pure-Python layer may have")
+    weights = sum(a * b for a, b in zip(checked[:-1], checked[1:]))
+    if weights > MAX_WEIGHTS:
+        raise ValueError(f"{op}: sizes {checked} make {weights:,} weights, more than the"
+                         f" {MAX_WEIGHTS:,} purebp allows")
+    return checked
+
+
 def learning_rate(op: str, value: Any) -> float:
     """Return the learning rate as a finite float ≥ 0, else raise."""
     rate = real_number(op, "learning_rate", value)
@@ -144,3 +165,9 @@ def name(op: str, argument: str, value: Any, known: Sequence[str]) -> str:
         choices = ", ".join(repr(k) for k in known)
         raise ValueError(f"{op}: unknown {argument} {value!r}; expected one of {choices}")
     return value
+
+
+def all_finite(matrices: Sequence[Sequence[Sequence[float]]]) -> bool:
+    """Return True if every entry of every matrix is a finite number."""
+    isfinite = math.isfinite
+    return all(isfinite(v) for m in matrices for row in m for v in row)

@@ -74,9 +74,16 @@ def parse_seed(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake reported in one line on stderr (exit 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the demo."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="purebp",
         description=(
             "Train the tutorial's sigmoid network on XOR by backpropagation,"

@@ -17,15 +17,20 @@ TypeError, which it turns into one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import inspect
 import math
 import os
+import signal
 import sys
-from typing import List, Optional, Tuple
+import time
+from typing import Any, Dict, List, Optional, Tuple
 
 from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
-from purebp.cli import int_at_least, parse_non_negative, parse_seed
+from purebp import persistence
+from purebp.cli import Parser, int_at_least, parse_non_negative, parse_seed
 from purebp.datasets import DATASETS, load_csv
+from purebp.errors import DivergenceError
 from purebp.losses import LOSSES
 from purebp.network import INITS, Network
 
@@ -54,15 +59,25 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 # -- purebp train --------------------------------------------------------------
 
 
+#: The settings that define a training run, with their defaults. ``--resume``
+#: takes all of them from the checkpoint, so none may be given with it.
+RUN_DEFAULTS = {
+    "data": "xor", "targets": None, "n": None, "noise": None, "bits": None,
+    "layers": None, "activation": "sigmoid", "output_activation": None,
+    "loss": "half_sse", "init": "normal", "lr": 0.1, "batch_size": None, "seed": 0,
+}
+
+
 def _train_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="purebp train",
         description="Train a fully-connected network by gradient descent and report"
-                    " its loss and accuracy.",
+                    " its loss and accuracy. Ctrl-C stops at the end of the current"
+                    " epoch (and writes the --checkpoint, if given).",
     )
     data = parser.add_argument_group("data")
     data.add_argument(
-        "--data", default="xor", metavar="NAME|FILE",
+        "--data", default=None, metavar="NAME|FILE",
         help=f"a data set ({', '.join(DATASETS)}) or a CSV file of numbers (default xor)")
     data.add_argument(
         "--targets", type=int_at_least(1), default=None,
@@ -77,33 +92,46 @@ def _train_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--layers", type=_layers, default=None,
         help="layer sizes, input first, like 2,16,16,1 (default: inputs,8,outputs)")
-    model.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid",
+    model.add_argument("--activation", choices=tuple(ACTIVATIONS), default=None,
                        help="hidden activation (default sigmoid)")
     model.add_argument("--output-activation", choices=ACTIVATION_NAMES, default=None,
                        help="output activation (default: the hidden one)")
-    model.add_argument("--loss", choices=tuple(LOSSES), default="half_sse",
+    model.add_argument("--loss", choices=tuple(LOSSES), default=None,
                        help="loss (default half_sse, the tutorial's)")
-    model.add_argument("--init", choices=tuple(INITS), default="normal",
+    model.add_argument("--init", choices=tuple(INITS), default=None,
                        help="weight initialisation (default normal, the tutorial's)")
     run = parser.add_argument_group("training")
     run.add_argument("--epochs", type=int_at_least(0), default=1000,
-                     help="epochs to train (default 1000)")
-    run.add_argument("--lr", type=parse_non_negative, default=0.1,
+                     help="train until this many epochs in all (default 1000)")
+    run.add_argument("--lr", type=parse_non_negative, default=None,
                      help="learning rate, a finite number ≥ 0 (default 0.1)")
     run.add_argument("--batch-size", type=int_at_least(1), default=None,
                      help="mini-batch size, with a seeded shuffle (default: full batch)")
-    run.add_argument("--seed", type=parse_seed, default=0,
+    run.add_argument("--seed", type=parse_seed, default=None,
                      help="seed for the weights and the shuffles (default 0)")
     run.add_argument("--log-every", type=int_at_least(1), default=None,
                      help="log every this many epochs (default: a tenth of --epochs)")
     run.add_argument("--quiet", action="store_true",
-                     help="print only the final loss and accuracy")
+                     help="print only the final loss and accuracy (no log, no progress line)")
+    files = parser.add_argument_group("saving and resuming")
+    files.add_argument("--save", metavar="PATH", default=None,
+                       help="write the trained model to PATH at the end (docs/model-format.md)")
+    files.add_argument("--checkpoint", metavar="PATH", default=None,
+                       help="write a checkpoint to PATH during training, on Ctrl-C and at the end")
+    files.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="K",
+                       help="with --checkpoint: write it every K epochs (default: a tenth of"
+                            " --epochs)")
+    files.add_argument("--resume", metavar="PATH", default=None,
+                       help="continue the run saved in a checkpoint (or --save file) until"
+                            " --epochs in all; its settings come from the file")
     return parser
 
 
 def load_data(args: argparse.Namespace) -> Tuple[Matrix, Matrix]:
     """Return (X, y) for --data: a generated data set by name, else a CSV file."""
     options = {"n": args.n, "noise": args.noise, "bits": args.bits, "targets": args.targets}
+    if not isinstance(args.data, str):
+        raise ValueError(f"--data must name a data set or a file, got {args.data!r}")
     given = {key: value for key, value in options.items() if value is not None}
     if args.data in DATASETS:
         generator = DATASETS[args.data]
@@ -134,38 +162,176 @@ def one_hot(y: Matrix, classes: int) -> Matrix:
     return rows
 
 
-def run_train(args: argparse.Namespace, out=None) -> None:
-    """Train as ``args`` say; print the log, then the final loss and accuracy."""
+def _data_digest(X: Matrix, y: Matrix) -> str:
+    """A fingerprint of the training data, to check a resumed run trains on the same."""
+    return hashlib.sha256(repr((X, y)).encode()).hexdigest()
+
+
+def _settings(args: argparse.Namespace) -> Dict[str, Any]:
+    """The run settings: those given, else the defaults; with --resume, the checkpoint's."""
+    given = {key: getattr(args, key) for key in RUN_DEFAULTS if getattr(args, key) is not None}
+    if args.resume is None:
+        return {key: given.get(key, default) for key, default in RUN_DEFAULTS.items()}
+    if given:
+        option = "--" + next(iter(given)).replace("_", "-")
+        raise ValueError(f"{option}: --resume takes the data, network and training settings"
+                         " from the checkpoint; leave it out")
+    return {}
+
+
+class Progress:
+    """A single updating status line on a terminal: epoch, loss, speed, time left.
+
+    It writes only when the stream is a terminal (redirected output stays
+    clean), at most ten times a second, and ``clear()`` wipes it before other
+    output is printed.
+    """
+
+    def __init__(self, stream, total: int, start: int, enabled: bool) -> None:
+        self.stream, self.total, self.start = stream, total, start
+        self.enabled = enabled and hasattr(stream, "isatty") and stream.isatty()
+        self.began = self.last = time.monotonic()
+        self.shown = False
+
+    def update(self, epoch: int, loss: float) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self.last < 0.1:
+            return
+        self.last = now
+        done = epoch + 1 - self.start
+        rate = done / max(now - self.began, 1e-9)
+        left = (self.total - epoch - 1) / rate if rate > 0 else 0.0
+        self.stream.write(f"\repoch {epoch + 1}/{self.total}  loss {loss:.6g}"
+                          f"  {rate:,.0f} epochs/s  {left:,.1f} s left\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+class CtrlC:
+    """While active, the first Ctrl-C only asks training to stop after the current epoch."""
+
+    def __init__(self, err) -> None:
+        self.err, self.requested, self.previous = err, False, None
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:  # a second Ctrl-C: stop at once
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\npurebp: stopping at the end of this epoch (Ctrl-C again to stop at once)",
+              file=self.err)
+
+    def __enter__(self) -> "CtrlC":
+        try:
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread: leave Ctrl-C alone
+            self.previous = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+
+
+def run_train(args: argparse.Namespace, out=None, err=None) -> int:
+    """Train as ``args`` say; print the log, then the final loss and accuracy.
+
+    Returns the exit code: 0 done, 1 training diverged, 130 stopped by Ctrl-C.
+    """
     out = sys.stdout if out is None else out
-    X, y = load_data(args)
-    layers = args.layers or [len(X[0]), 8, len(y[0])]
-    if args.loss == "cross_entropy" and len(y[0]) == 1 and layers[-1] > 1:
-        y = one_hot(y, layers[-1])
-    if layers[0] != len(X[0]) or layers[-1] != len(y[0]):
-        raise ValueError(
-            f"--layers {','.join(map(str, layers))}: the data has {len(X[0])} inputs and"
-            f" {len(y[0])} targets, so the sizes must start with {len(X[0])}"
-            f" and end with {len(y[0])}")
-    output_activation = args.output_activation
-    if output_activation is None and args.loss in ("bce", "cross_entropy"):
-        output_activation = LOSSES[args.loss].output_activation
-    net = Network(layers, args.activation, output_activation, args.loss, args.init, args.seed)
+    err = sys.stderr if err is None else err
+    settings = _settings(args)
+    if args.resume is not None:
+        net, run = persistence.read(args.resume, Network)
+        if not run or not isinstance(run.get("settings"), dict):
+            raise ValueError(f"--resume {args.resume}: the file has no run settings;"
+                             " only files written by purebp train can be resumed")
+        settings = dict(RUN_DEFAULTS, **run["settings"])
+    X, y = load_data(argparse.Namespace(**settings))
+    if args.resume is None:
+        layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
+        if settings["loss"] == "cross_entropy" and len(y[0]) == 1 and layers[-1] > 1:
+            y = one_hot(y, layers[-1])
+        if layers[0] != len(X[0]) or layers[-1] != len(y[0]):
+            raise ValueError(
+                f"--layers {','.join(map(str, layers))}: the data has {len(X[0])} inputs and"
+                f" {len(y[0])} targets, so the sizes must start with {len(X[0])}"
+                f" and end with {len(y[0])}")
+        output_activation = settings["output_activation"]
+        if output_activation is None and settings["loss"] in ("bce", "cross_entropy"):
+            output_activation = LOSSES[settings["loss"]].output_activation
+        net = Network(layers, settings["activation"], output_activation, settings["loss"],
+                      settings["init"], settings["seed"])
+        digest = _data_digest(X, y)
+    else:
+        if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
+            y = one_hot(y, net.sizes[-1])
+        digest = _data_digest(X, y)
+        if digest != run.get("data_sha256"):
+            raise ValueError(f"--resume {args.resume}: the data is not what the run started"
+                             f" with (has {settings['data']!r} changed?)")
+    run = {"settings": settings, "data_sha256": digest}
     log_every = args.log_every or max(1, args.epochs // 10)
+    every = args.checkpoint_every or max(1, args.epochs // 10)
+    remaining = max(0, args.epochs - net.epochs_trained)
+    progress = Progress(err, args.epochs, net.epochs_trained, enabled=not args.quiet)
 
     def say(line: str) -> None:
+        progress.clear()
         print(line, file=out)
 
+    def save(path: str) -> None:
+        persistence.save(net, path, run)
+
     if not args.quiet:
-        say(f"{net} on {args.data}: {len(X)} samples, lr {args.lr},"
-            f" batch size {args.batch_size or 'full'}, seed {args.seed}")
-    net.train(X, y, args.epochs, args.lr, batch_size=args.batch_size,
-              log_every=log_every, log=None if args.quiet else say)
-    say(f"Final loss ({args.loss}): {net.loss(X, y):.6f}")
+        start = f"resuming {args.resume} at epoch {net.epochs_trained}: " if args.resume else ""
+        say(f"{start}{net} on {settings['data']}: {len(X)} samples, lr {settings['lr']},"
+            f" batch size {settings['batch_size'] or 'full'}, seed {settings['seed']}")
+    with CtrlC(err) as ctrl_c:
+        def on_epoch(_, epoch: int, loss: float) -> bool:
+            progress.update(epoch, loss)
+            if args.checkpoint and (epoch + 1) % every == 0:
+                save(args.checkpoint)
+            return not ctrl_c.requested
+
+        try:
+            net.train(X, y, remaining, settings["lr"], batch_size=settings["batch_size"],
+                      log_every=log_every, log=None if args.quiet else say, on_epoch=on_epoch)
+        except DivergenceError as error:
+            progress.clear()
+            print(f"purebp: {error}", file=err)
+            if args.checkpoint:
+                save(args.checkpoint)
+                print(f"purebp: the last finite state is in {args.checkpoint}", file=err)
+            return 1
+        finally:
+            progress.clear()
+    if args.checkpoint:
+        save(args.checkpoint)
+    if ctrl_c.requested:
+        where = (f"checkpoint written to {args.checkpoint}; resume with: purebp train --resume"
+                 f" {args.checkpoint} --epochs {args.epochs}" if args.checkpoint
+                 else "nothing saved (no --checkpoint)")
+        print(f"purebp: interrupted after epoch {net.epochs_trained - 1}; {where}", file=err)
+        return 130
+    if args.save:
+        save(args.save)
+    say(f"Final loss ({net.loss_name}): {net.loss(X, y):.6f}")
     one_column = len(y[0]) == 1 and all(t in (0.0, 1.0) for (t,) in y)
     one_hot_rows = all(sorted(row) == [0.0] * (len(row) - 1) + [1.0] for row in y)
     if one_column or one_hot_rows:  # classification: accuracy means something
         accuracy = net.accuracy(X, y)
         say(f"Accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(X))} of {len(X)})")
+    if args.save and not args.quiet:
+        say(f"Saved to {args.save}")
+    return 0
 
 
 # -- purebp vanishing ------------------------------------------------------------
@@ -188,7 +354,7 @@ def _configurations(text: str) -> List[Tuple[str, str]]:
 
 
 def _vanishing_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="purebp vanishing",
         description="Print the gradient norm of every layer of a deep network at"
                     " initialisation, for several activation:init pairs, on the moons"
@@ -253,7 +419,7 @@ def run_vanishing(args: argparse.Namespace, out=None) -> None:
 
 
 def _vectors_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="purebp vectors",
         description="Write the test-vector suite: the curated cases and N seeded random"
                     " ones, one JSON file per case (format: docs/vectors.md). Expected"
@@ -294,7 +460,7 @@ def _non_negative_int(text: str) -> int:
 def _check_parser() -> argparse.ArgumentParser:
     from purebp.oracle import POLICIES, QUANTITIES
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="purebp check",
         description="Compare ACTUAL (another implementation's results) with EXPECTED"
                     " (test vectors), case by case and quantity by quantity. Exit 0 when"

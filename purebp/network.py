@@ -30,8 +30,9 @@ import math
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from purebp import _checks
+from purebp import _checks, persistence
 from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES, softmax
+from purebp.errors import DivergenceError
 from purebp.losses import LOSSES
 from purebp.matrix import (
     add_row,
@@ -79,6 +80,7 @@ class Network:
         zs, activations   after ``forward``: each layer's pre-activation and
                  activation (activations[0] is the input)
         rng      the random.Random that drew the weights and shuffles batches
+        epochs_trained   epochs ``train`` has completed (saved with the network)
 
     Weights are drawn layer by layer, row by row, with ``rng.gauss``; with
     init="normal" and the same seed they equal ``NeuralNetwork``'s.
@@ -103,7 +105,7 @@ class Network:
             raise ValueError(
                 f"{op}: sizes needs at least an input and an output size, got {list(sizes)!r}"
             )
-        sizes = [_checks.size(op, f"sizes[{i}]", s) for i, s in enumerate(sizes)]
+        sizes = _checks.layer_sizes(op, sizes, [f"sizes[{i}]" for i in range(len(sizes))])
         activation = _checks.name(op, "activation", activation, tuple(ACTIVATIONS))
         if output_activation is None:
             output_activation = activation
@@ -140,6 +142,7 @@ class Network:
             self.biases.append([[0.0] * fan_out])
         self.zs: List[Matrix] = []
         self.activations: List[Matrix] = []
+        self.epochs_trained = 0
 
     def __repr__(self) -> str:
         return (
@@ -268,8 +271,9 @@ class Network:
         batch_size: Optional[int] = None,
         log_every: int = 1000,
         log: Optional[Callable[[str], object]] = print,
+        on_epoch: Optional[Callable[["Network", int, float], object]] = None,
     ) -> List[float]:
-        """Train by gradient descent; return each epoch's loss.
+        """Train for ``epochs`` more epochs by gradient descent; return each epoch's loss.
 
         With ``batch_size=None`` every epoch is one full-batch step, as in the
         tutorial. With a batch size, every epoch shuffles the samples with
@@ -281,7 +285,14 @@ class Network:
         share of samples (mse, bce, cross_entropy). For one full batch that is
         simply the loss before the step. Every ``log_every`` epochs it passes
         ``Epoch N, Loss: 0.1234`` to ``log`` (``print`` by default; ``None``
-        silences it).
+        silences it). Epochs count on from ``self.epochs_trained``, so a
+        network saved and loaded mid-training resumes exactly where it was.
+
+        ``on_epoch(net, epoch, loss)``, if given, is called after every epoch;
+        when it returns False training stops there (the command line's Ctrl-C
+        and checkpoints use this). If the loss or a parameter stops being
+        finite, training stops with ``DivergenceError`` and the network is
+        left as it was after the last finite epoch.
         """
         op = "train"
         X, y = self._check_batch(op, X, y)
@@ -292,12 +303,18 @@ class Network:
         log_every = _checks.size(op, "log_every", log_every)
         if log is not None and not callable(log):
             raise TypeError(f"{op}: log must be a callable taking a string, or None")
+        if on_epoch is not None and not callable(on_epoch):
+            raise TypeError(f"{op}: on_epoch must be a callable, or None")
         self._check_parameters(op)
 
         n = len(X)
         sums = LOSSES[self.loss_name].reduction == "sum"
         losses = []
-        for epoch in range(epochs):
+        for _ in range(epochs):
+            epoch = self.epochs_trained
+            # What to go back to if this epoch diverges (the old lists are never
+            # changed in place, so holding them costs nothing).
+            before = (self.weights, self.biases, self.rng.getstate(), self.zs, self.activations)
             if batch_size is None:
                 loss = self._step(X, y, learning_rate)
             else:
@@ -309,10 +326,33 @@ class Network:
                     batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows],
                                             learning_rate)
                     loss += batch_loss if sums else batch_loss * len(rows) / n
+            if not (math.isfinite(loss) and _checks.all_finite(self.weights)
+                    and _checks.all_finite(self.biases)):
+                self.weights, self.biases, state, self.zs, self.activations = before
+                self.rng.setstate(state)
+                raise DivergenceError(op, epoch, loss, learning_rate)
+            self.epochs_trained += 1
             losses.append(loss)
             if log is not None and epoch % log_every == 0:
                 log(f"Epoch {epoch}, Loss: {loss:.4f}")
+            if on_epoch is not None and on_epoch(self, epoch, loss) is False:
+                break
         return losses
+
+    # -- saving and loading --------------------------------------------------
+
+    def save(self, path: str) -> None:
+        """Write the network, its training state included, to a model file (atomically).
+
+        The format is documented in docs/model-format.md; ``Network.load``
+        reads it back bit for bit.
+        """
+        persistence.save(self, path)
+
+    @classmethod
+    def load(cls, path: str) -> "Network":
+        """Return the Network saved in ``path``; ModelFormatError (a ValueError) if it is unusable."""
+        return persistence.load(path, cls)
 
     def accuracy(self, X: Matrix, y: Matrix) -> float:
         """Return the fraction of samples classified right.

@@ -32,11 +32,13 @@ losses (that is the general network's work), mini-batches.
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Callable, Dict, List, Optional, Tuple
 
-from purebp import _checks
+from purebp import _checks, persistence
 from purebp.activations import sigmoid, sigmoid_derivative
+from purebp.errors import DivergenceError
 from purebp.matrix import (
     add_row,
     apply,
@@ -57,6 +59,8 @@ PARAMETERS = (
     "bias_hidden",
     "bias_output",
 )
+#: What feedforward keeps, as the tutorial does.
+INTERMEDIATES = ("hidden_activation", "hidden_output", "output_activation", "predicted_output")
 
 
 class NeuralNetwork:
@@ -75,7 +79,8 @@ class NeuralNetwork:
         bias_output            b2, 1 × output_size
     and, after ``feedforward(X)`` with n rows, the tutorial's intermediates:
         hidden_activation z1 (n × hidden_size), hidden_output h (n × hidden_size),
-        output_activation z2 (n × output_size), predicted_output ŷ (n × output_size).
+        output_activation z2 (n × output_size), predicted_output ŷ (n × output_size);
+    and ``epochs_trained``, the epochs ``train`` has completed.
 
     >>> net = NeuralNetwork(2, 4, 1, seed=1)
     >>> net
@@ -96,9 +101,8 @@ class NeuralNetwork:
         seed: Optional[int] = None,
     ) -> None:
         op = "NeuralNetwork"
-        self.input_size = _checks.size(op, "input_size", input_size)
-        self.hidden_size = _checks.size(op, "hidden_size", hidden_size)
-        self.output_size = _checks.size(op, "output_size", output_size)
+        self.input_size, self.hidden_size, self.output_size = _checks.layer_sizes(
+            op, (input_size, hidden_size, output_size), ("input_size", "hidden_size", "output_size"))
         rng = random.Random(_checks.seed(op, seed))
 
         def standard_normal(rows: int, columns: int) -> Matrix:
@@ -113,6 +117,7 @@ class NeuralNetwork:
         self.hidden_output: Optional[Matrix] = None
         self.output_activation: Optional[Matrix] = None
         self.predicted_output: Optional[Matrix] = None
+        self.epochs_trained = 0
 
     def __repr__(self) -> str:
         return (
@@ -221,6 +226,7 @@ class NeuralNetwork:
         learning_rate: float,
         log_every: int = 1000,
         log: Optional[Callable[[str], object]] = print,
+        on_epoch: Optional[Callable[["NeuralNetwork", int, float], object]] = None,
     ) -> List[float]:
         """Train by full-batch gradient descent; return each epoch's MSE.
 
@@ -229,7 +235,13 @@ class NeuralNetwork:
         passes the line ``Epoch N, Loss: 0.1234`` to ``log`` (``print`` by
         default; any callable taking a string redirects it, ``None`` silences
         it). The loss of an epoch is the mean squared error of the predictions
-        that epoch's step started from.
+        that epoch's step started from. Epochs count on from
+        ``epochs_trained``, so a saved and loaded network resumes where it was.
+
+        ``on_epoch(net, epoch, loss)``, if given, runs after every epoch and
+        stops training by returning False. If the loss or a parameter stops
+        being finite, training stops with ``DivergenceError`` and the network
+        is left as it was before that epoch.
         """
         op = "train"
         X = self._check_inputs(op, X)
@@ -239,10 +251,14 @@ class NeuralNetwork:
         log_every = _checks.size(op, "log_every", log_every)
         if log is not None and not callable(log):
             raise TypeError(f"{op}: log must be a callable taking a string, or None")
+        if on_epoch is not None and not callable(on_epoch):
+            raise TypeError(f"{op}: on_epoch must be a callable, or None")
         self._check_parameters(op)
 
         losses = []
-        for epoch in range(epochs):
+        for _ in range(epochs):
+            epoch = self.epochs_trained
+            before = self._state()  # to go back to if this epoch diverges
             (
                 self.hidden_activation,
                 self.hidden_output,
@@ -252,10 +268,36 @@ class NeuralNetwork:
             grads = self._backpropagate(X, y, self.hidden_output, self.predicted_output)
             self._descend(grads, learning_rate)
             loss = mean_squared_error(y, self.predicted_output)
+            if not (math.isfinite(loss) and _checks.all_finite(
+                    [getattr(self, name) for name in PARAMETERS])):
+                self._restore(before)
+                raise DivergenceError(op, epoch, loss, learning_rate)
+            self.epochs_trained += 1
             losses.append(loss)
             if log is not None and epoch % log_every == 0:
                 log(f"Epoch {epoch}, Loss: {loss:.4f}")
+            if on_epoch is not None and on_epoch(self, epoch, loss) is False:
+                break
         return losses
+
+    def _state(self) -> tuple:
+        # The lists are replaced, never changed in place, so references suffice.
+        return tuple(getattr(self, name) for name in PARAMETERS + INTERMEDIATES)
+
+    def _restore(self, state: tuple) -> None:
+        for name, value in zip(PARAMETERS + INTERMEDIATES, state):
+            setattr(self, name, value)
+
+    # -- saving and loading --------------------------------------------------
+
+    def save(self, path: str) -> None:
+        """Write the network to a model file atomically (docs/model-format.md)."""
+        persistence.save(self, path)
+
+    @classmethod
+    def load(cls, path: str) -> "NeuralNetwork":
+        """Return the NeuralNetwork saved in ``path``; ModelFormatError if it is unusable."""
+        return persistence.load(path, cls)
 
     # -- checks ------------------------------------------------------------
 

@@ -1,0 +1,208 @@
+"""Model files: save a network, load it back exactly, and resume its training.
+
+A model file is UTF-8 JSON (docs/model-format.md describes every field):
+
+    {"format": "purebp-model", "version": 1, "class": "Network",
+     "network": {"sizes": [...], "activation": ..., "output_activation": ...,
+                 "loss": ..., "init": ...},
+     "parameters": {"weights": [...], "biases": [...]},
+     "training": {"epochs_trained": 120,
+                  "rng_state": {"version": 3, "key": [...625 ints...], "gauss_next": null}},
+     "run": {...}}
+
+``training`` is what a checkpoint needs to resume bit for bit: the epochs
+done so far and, for ``Network``, the state of the random generator that
+shuffles its mini-batches. ``run`` is free-form, JSON-safe settings that the
+command line records so that ``purebp train --resume`` needs nothing else.
+
+    save(net, path, run=None)   write atomically (temporary file, then os.replace)
+    load(path, cls=None)        a new network of the file's class (or refuse another)
+    read(path)                  (network, run) for the command line
+
+Floats are written as their shortest round-trip repr, so a loaded network
+equals the saved one bit for bit. Loading checks everything (format,
+version, class, names, shapes against sizes, finite numbers, the generator
+state) before it builds anything, and raises ``ModelFormatError`` (a
+ValueError) naming the file and the place; nothing in a file is executed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from typing import Any, Dict, Optional, Tuple
+
+from purebp._jsonfile import (
+    FormatError,
+    describe,
+    fail,
+    field,
+    layers,
+    network_spec,
+    obj,
+    parse_json,
+    read_text,
+    write_atomic,
+)
+
+FORMAT = "purebp-model"
+VERSION = 1
+#: Model files larger than this are refused before they are read.
+MAX_BYTES = 512 * 1024 * 1024
+_MT_WORDS = 625  # random.Random's Mersenne Twister state: 624 words and an index
+
+
+class ModelFormatError(FormatError):
+    """A model file that cannot be loaded; the message names the file and the place."""
+
+
+def _rng_to_json(rng: random.Random) -> Dict[str, Any]:
+    version, key, gauss_next = rng.getstate()
+    return {"version": version, "key": list(key), "gauss_next": gauss_next}
+
+
+def _rng_from_json(value: Any, where: str) -> random.Random:
+    state = obj(value, where)
+    if field(state, "version", where) != 3:
+        fail(f"{where}.version", f"expected 3 (random.Random's state), got {describe(state['version'])}")
+    key = field(state, "key", where)
+    if (not isinstance(key, list) or len(key) != _MT_WORDS
+            or not all(isinstance(k, int) and not isinstance(k, bool) for k in key)
+            or not all(0 <= k < 2 ** 32 for k in key[:-1]) or not 0 <= key[-1] <= 624):
+        fail(f"{where}.key", f"expected {_MT_WORDS} ints: 624 words below 2**32 and an index"
+                             " from 0 to 624")
+    gauss_next = state.get("gauss_next")
+    if gauss_next is not None and (isinstance(gauss_next, bool)
+                                   or not isinstance(gauss_next, (int, float))):
+        fail(f"{where}.gauss_next", f"expected null or a number, got {describe(gauss_next)}")
+    rng = random.Random()
+    try:
+        rng.setstate((3, tuple(key), None if gauss_next is None else float(gauss_next)))
+    except (ValueError, TypeError, OverflowError) as error:
+        fail(where, f"not a valid generator state: {error}")
+    return rng
+
+
+def _classes():
+    from purebp.network import Network
+    from purebp.tutorial import NeuralNetwork
+
+    return {"Network": Network, "NeuralNetwork": NeuralNetwork}
+
+
+def to_dict(net: Any, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Return the JSON-ready dict of a Network or NeuralNetwork (and ``run``, if given)."""
+    name = type(net).__name__
+    if name == "NeuralNetwork":
+        spec = {"sizes": [net.input_size, net.hidden_size, net.output_size],
+                "activation": "sigmoid", "output_activation": "sigmoid",
+                "loss": "half_sse", "init": "normal"}
+        weights = [net.weights_input_hidden, net.weights_hidden_output]
+        biases = [net.bias_hidden, net.bias_output]
+        training: Dict[str, Any] = {"epochs_trained": net.epochs_trained}
+    elif name == "Network":
+        spec = {"sizes": net.sizes, "activation": net.activation,
+                "output_activation": net.output_activation, "loss": net.loss_name,
+                "init": net.init}
+        weights, biases = net.weights, net.biases
+        training = {"epochs_trained": net.epochs_trained, "rng_state": _rng_to_json(net.rng)}
+    else:
+        raise TypeError(f"save: expected a Network or a NeuralNetwork, got {name}")
+    data = {"format": FORMAT, "version": VERSION, "class": name, "network": spec,
+            "parameters": {"weights": weights, "biases": biases}, "training": training}
+    if run is not None:
+        data["run"] = run
+    return data
+
+
+def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
+    """Write ``net`` to ``path`` atomically; ValueError if it cannot be written.
+
+    The parameters are checked first (a NaN or a wrong shape is refused, and
+    nothing is written).
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"save: path must be a str or os.PathLike, got {describe(path)}")
+    net._check_parameters("save")
+    data = to_dict(net, run)
+    try:
+        # allow_nan=False: a NaN or infinity must never reach a file.
+        text = json.dumps(data, indent=1, allow_nan=False) + "\n"
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"save: run settings are not JSON-safe: {error}") from None
+    try:
+        write_atomic(os.fspath(path), text)
+    except OSError as error:
+        raise ValueError(f"save: cannot write {os.fspath(path)}: {error.strerror or error}") from None
+
+
+def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[Dict[str, Any]]]:
+    top = obj(data, source)
+    if top.get("format") != FORMAT:
+        fail(f"{source}.format", f"expected {FORMAT!r}, got {describe(top.get('format'))}")
+    if top.get("version") != VERSION:
+        fail(f"{source}.version", f"this purebp reads version {VERSION},"
+                                  f" got {describe(top.get('version'))}")
+    classes = _classes()
+    name = field(top, "class", source)
+    if name not in classes:
+        fail(f"{source}.class", f"expected one of {', '.join(classes)}, got {describe(name)}")
+    if cls is not None and classes[name] is not cls:
+        fail(f"{source}.class", f"the file holds a {name}; load it with {name}.load")
+    spec = network_spec(field(top, "network", source), f"{source}.network")
+    init = obj(top["network"], f"{source}.network").get("init", "normal")
+    sizes = spec["sizes"]
+    params = obj(field(top, "parameters", source), f"{source}.parameters")
+    weights = layers(field(params, "weights", f"{source}.parameters"),
+                     f"{source}.parameters.weights", list(zip(sizes[:-1], sizes[1:])))
+    biases = layers(field(params, "biases", f"{source}.parameters"),
+                    f"{source}.parameters.biases", [(1, c) for c in sizes[1:]])
+    training = obj(top.get("training", {}), f"{source}.training")
+    epochs = training.get("epochs_trained", 0)
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
+        fail(f"{source}.training.epochs_trained", f"expected an int ≥ 0, got {describe(epochs)}")
+    run = top.get("run")
+    if run is not None:
+        obj(run, f"{source}.run")
+
+    if name == "NeuralNetwork":
+        if len(sizes) != 3 or spec != {"sizes": sizes, "activation": "sigmoid",
+                                       "output_activation": "sigmoid", "loss": "half_sse"}:
+            fail(f"{source}.network", "a NeuralNetwork is sizes [i, h, o], sigmoid, half_sse")
+        try:
+            net = classes[name](*sizes, seed=0)
+        except (TypeError, ValueError) as error:
+            fail(f"{source}.network", str(error))
+        net.weights_input_hidden, net.weights_hidden_output = weights
+        net.bias_hidden, net.bias_output = biases
+    else:
+        rng = _rng_from_json(field(training, "rng_state", f"{source}.training"),
+                             f"{source}.training.rng_state")
+        try:
+            net = classes[name](sizes, spec["activation"], spec["output_activation"],
+                                spec["loss"], init, seed=0)
+        except (TypeError, ValueError) as error:
+            fail(f"{source}.network", str(error))
+        net.weights, net.biases, net.rng = weights, biases, rng
+    net.epochs_trained = epochs
+    return net, run
+
+
+def read(path: str, cls: Optional[type] = None) -> Tuple[Any, Optional[Dict[str, Any]]]:
+    """Return (network, run settings or None) from a model file; see the module docstring."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"load: path must be a str or os.PathLike, got {describe(path)}")
+    path = os.fspath(path)
+    try:
+        data = parse_json(read_text(path, MAX_BYTES, "model file"), path)
+        return _build(data, path, cls)
+    except ModelFormatError:
+        raise
+    except FormatError as error:
+        raise ModelFormatError(str(error)) from None
+
+
+def load(path: str, cls: Optional[type] = None) -> Any:
+    """Return the network saved in ``path``; with ``cls``, refuse a file of another class."""
+    return read(path, cls)[0]
