@@ -8,14 +8,20 @@ the log and its options, CSV input, the one-hot conversion, and every usage
 mistake: exit 2, a message naming the argument, never a traceback.
 """
 
+import io
+import json
 import math
+import os
 import re
+import signal
+import subprocess
+import sys
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from purebp import cli
+from purebp import cli, persistence
 from purebp.datasets import moons
 from purebp.network import Network
 
@@ -389,3 +395,157 @@ def test_train_command_trains_with_the_given_batch_size(capsys):
     full.train(X, y, 50, 0.5, log=None)
     assert f"{net.loss(X, y):.6f}" != f"{full.loss(X, y):.6f}"  # the premise: they differ
     assert f"Final loss (half_sse): {net.loss(X, y):.6f}" in out
+
+
+# -- purebp train: saving, checkpoints, resuming, Ctrl-C, divergence, progress ------------
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUN = ["--data", "moons", "--n", "40", "--layers", "2,5,1", "--activation", "tanh",
+       "--loss", "bce", "--lr", "0.5", "--batch-size", "7", "--seed", "4", "--quiet"]
+
+
+def model_numbers(path):
+    """The parameters and training state of a model file, as written."""
+    with open(path) as handle:
+        data = json.load(handle)
+    return data["parameters"], data["training"]
+
+
+def test_save_writes_the_trained_network(capsys, tmp_path):
+    """--save writes a model whose network equals training the same run through the API."""
+    path = str(tmp_path / "m.json")
+    assert cli.main(["train", *RUN, "--epochs", "9", "--save", path]) == 0
+    X, y = moons(n=40, seed=0)
+    net = Network([2, 5, 1], "tanh", "sigmoid", "bce", "normal", 4)
+    net.train(X, y, 9, 0.5, batch_size=7, log=None)
+    loaded = Network.load(path)
+    assert loaded.weights == net.weights and loaded.biases == net.biases
+    assert loaded.epochs_trained == 9 and loaded.rng.getstate() == net.rng.getstate()
+
+
+@pytest.mark.parametrize("stop", [1, 5, 11])
+def test_a_resumed_run_ends_bit_for_bit_where_the_whole_run_ends(capsys, tmp_path, stop):
+    """Stopping at any epoch and resuming from the checkpoint gives the uninterrupted run's model."""
+    whole, part, resumed = (str(tmp_path / f) for f in ("whole.json", "ck.json", "res.json"))
+    assert cli.main(["train", *RUN, "--epochs", "12", "--save", whole]) == 0
+    assert cli.main(["train", *RUN, "--epochs", str(stop), "--checkpoint", part]) == 0
+    assert persistence.load(part).epochs_trained == stop
+    assert cli.main(["train", "--resume", part, "--epochs", "12", "--save", resumed,
+                     "--quiet"]) == 0
+    assert model_numbers(resumed) == model_numbers(whole)
+
+
+def test_checkpoint_every_k_epochs_is_written_during_training(capsys, tmp_path, monkeypatch):
+    """--checkpoint-every K saves after epochs K, 2K, ... and at the end."""
+    path = str(tmp_path / "ck.json")
+    saved = []
+    real_save = persistence.save
+
+    def spy(net, where, run=None):
+        saved.append(net.epochs_trained)
+        real_save(net, where, run)
+
+    monkeypatch.setattr(persistence, "save", spy)
+    assert cli.main(["train", *RUN, "--epochs", "10", "--checkpoint", path,
+                     "--checkpoint-every", "4"]) == 0
+    assert saved == [4, 8, 10]
+
+
+def test_resume_refuses_settings_that_come_from_the_checkpoint(capsys, tmp_path):
+    """With --resume, giving --lr (or any run setting) is a usage mistake, exit 2."""
+    path = str(tmp_path / "ck.json")
+    assert cli.main(["train", *RUN, "--epochs", "2", "--checkpoint", path]) == 0
+    capsys.readouterr()
+    code, _, err = run_main(capsys, "train", "--resume", path, "--epochs", "5", "--lr", "0.2")
+    assert code == 2 and "--lr" in err and "Traceback" not in err
+
+
+def test_resume_refuses_a_file_without_run_settings(capsys, tmp_path):
+    """A model saved through the API (no run settings) cannot be resumed by the command line."""
+    path = str(tmp_path / "m.json")
+    Network([2, 3, 1], seed=0).save(path)
+    code, _, err = run_main(capsys, "train", "--resume", path, "--epochs", "5")
+    assert code == 2 and "run settings" in err
+
+
+def test_resume_refuses_a_damaged_checkpoint_naming_the_file(capsys, tmp_path):
+    """A truncated checkpoint is refused with the file's name, exit 2, no traceback."""
+    path = tmp_path / "ck.json"
+    assert cli.main(["train", *RUN, "--epochs", "2", "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    path.write_text(path.read_text()[:200])
+    code, _, err = run_main(capsys, "train", "--resume", str(path), "--epochs", "5")
+    assert code == 2 and str(path) in err and "Traceback" not in err
+
+
+def test_divergence_stops_with_a_message_and_exit_1(capsys, tmp_path):
+    """A learning rate of 1e6 stops training with a message naming the epoch; the checkpoint holds the last finite state."""
+    path = str(tmp_path / "ck.json")
+    code, _, err = run_main(capsys, "train", "--data", "moons", "--layers", "2,8,1",
+                            "--activation", "relu", "--output-activation", "identity",
+                            "--loss", "mse", "--lr", "1e6", "--epochs", "50",
+                            "--checkpoint", path)
+    assert code == 1 and "Traceback" not in err
+    assert "diverged at epoch" in err and "smaller learning_rate" in err
+    net = Network.load(path)
+    assert all(math.isfinite(v) for m in net.weights + net.biases for row in m for v in row)
+
+
+class FakeTerminal(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_line_updates_in_place_on_a_terminal(monkeypatch):
+    """On a terminal the progress line is rewritten in place and cleared at the end."""
+    from purebp import commands
+
+    clock = iter(range(0, 10_000))
+    monkeypatch.setattr(commands.time, "monotonic", lambda: next(clock) * 0.2)
+    err = FakeTerminal()
+    out = io.StringIO()
+    args = commands.build_parser("train").parse_args(["--epochs", "5", "--log-every", "100"])
+    assert commands.run_train(args, out=out, err=err) == 0
+    text = err.getvalue()
+    assert text.count("\r") >= 5 and "epoch 5/5" in text and "epochs/s" in text
+    assert text.endswith("\r\x1b[K")  # wiped before the final lines
+    assert "\r" not in out.getvalue()
+
+
+def test_no_progress_line_when_redirected_or_quiet(monkeypatch):
+    """Redirected stderr, or --quiet, gets no progress line at all."""
+    from purebp import commands
+
+    for argv, err in ((["--epochs", "5"], io.StringIO()),
+                      (["--epochs", "5", "--quiet"], FakeTerminal())):
+        args = commands.build_parser("train").parse_args(argv)
+        assert commands.run_train(args, out=io.StringIO(), err=err) == 0
+        assert err.getvalue() == ""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32",
+                    reason="needs POSIX signals")
+def test_ctrl_c_stops_at_an_epoch_writes_the_checkpoint_and_exits_130(tmp_path):
+    """SIGINT during purebp train: exit 130, the checkpoint written and named, no traceback; it resumes."""
+    path = str(tmp_path / "ck.json")
+    process = subprocess.Popen(
+        [sys.executable, "-S", "-m", "purebp", "train", "--data", "moons", "--layers",
+         "2,16,16,1", "--activation", "tanh", "--loss", "bce", "--lr", "0.2",
+         "--epochs", "1000000", "--log-every", "20", "--checkpoint", path,
+         "--checkpoint-every", "1000000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("Network(")
+    assert process.stdout.readline().startswith("Epoch 0, Loss: ")  # training is under way
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err and f"checkpoint written to {path}" in err
+    net = Network.load(path)
+    assert net.epochs_trained >= 1
+    resumed = subprocess.run(
+        [sys.executable, "-S", "-m", "purebp", "train", "--resume", path, "--epochs",
+         str(net.epochs_trained + 2), "--quiet"], cwd=ROOT, capture_output=True, text=True,
+        timeout=120)
+    assert resumed.returncode == 0 and "Final loss (bce)" in resumed.stdout
