@@ -6,6 +6,7 @@
     purebp train [options]      train a general Network on a named data set or CSV
     purebp vanishing [options]  per-layer gradient norms of a deep network at
                                 initialisation: vanishing and exploding gradients
+    purebp explain [options]    one training step, every equation with its numbers
     purebp vectors --out DIR    writes the test-vector suite
     purebp check EXPECTED ACTUAL  checks another implementation's results against it
 
@@ -91,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "Other commands, each with --help: 'purebp train' (a general network on a"
-            " data set), 'purebp vanishing' (gradient norms per layer), 'purebp vectors'"
-            " (write test vectors), 'purebp check' (check results against them)."
+            " data set), 'purebp explain' (one step with every number), 'purebp vanishing'"
+            " (gradient norms per layer), 'purebp vectors' (write test vectors), 'purebp"
+            " check' (check results against them)."
         ),
     )
     parser.add_argument(
@@ -153,7 +155,7 @@ def run_demo(args: argparse.Namespace, out=None) -> None:
         )
 
 
-COMMANDS = ("train", "vanishing", "vectors", "check")
+COMMANDS = ("train", "vanishing", "vectors", "check", "explain")
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

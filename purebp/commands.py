@@ -27,7 +27,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
-from purebp import persistence
+from purebp import persistence, plots
 from purebp.cli import Parser, int_at_least, parse_non_negative, parse_seed
 from purebp.datasets import DATASETS, load_csv
 from purebp.errors import DivergenceError
@@ -53,7 +53,8 @@ def _layers(text: str) -> List[int]:
 def build_parser(command: str) -> argparse.ArgumentParser:
     """Return the argument parser of ``purebp COMMAND``."""
     return {"train": _train_parser, "vanishing": _vanishing_parser,
-            "vectors": _vectors_parser, "check": _check_parser}[command]()
+            "vectors": _vectors_parser, "check": _check_parser,
+            "explain": _explain_parser}[command]()
 
 
 # -- purebp train --------------------------------------------------------------
@@ -121,6 +122,9 @@ def _train_parser() -> argparse.ArgumentParser:
     files.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="K",
                        help="with --checkpoint: write it every K epochs (default: a tenth of"
                             " --epochs)")
+    files.add_argument("--plot", metavar="DIR", default=None,
+                       help="write SVG pictures to DIR: the loss curve and, for two inputs,"
+                            " the decision boundary")
     files.add_argument("--resume", metavar="PATH", default=None,
                        help="continue the run saved in a checkpoint (or --save file) until"
                             " --epochs in all; its settings come from the file")
@@ -302,8 +306,9 @@ def run_train(args: argparse.Namespace, out=None, err=None) -> int:
             return not ctrl_c.requested
 
         try:
-            net.train(X, y, remaining, settings["lr"], batch_size=settings["batch_size"],
-                      log_every=log_every, log=None if args.quiet else say, on_epoch=on_epoch)
+            losses = net.train(X, y, remaining, settings["lr"], batch_size=settings["batch_size"],
+                               log_every=log_every, log=None if args.quiet else say,
+                               on_epoch=on_epoch)
         except DivergenceError as error:
             progress.clear()
             print(f"purebp: {error}", file=err)
@@ -323,6 +328,10 @@ def run_train(args: argparse.Namespace, out=None, err=None) -> int:
         return 130
     if args.save:
         save(args.save)
+    if losses and not args.quiet:
+        say(plots.sparkline(losses))
+    if args.plot:
+        _plot_training(args.plot, net, X, y, losses, settings["data"])
     say(f"Final loss ({net.loss_name}): {net.loss(X, y):.6f}")
     one_column = len(y[0]) == 1 and all(t in (0.0, 1.0) for (t,) in y)
     one_hot_rows = all(sorted(row) == [0.0] * (len(row) - 1) + [1.0] for row in y)
@@ -332,6 +341,23 @@ def run_train(args: argparse.Namespace, out=None, err=None) -> int:
     if args.save and not args.quiet:
         say(f"Saved to {args.save}")
     return 0
+
+
+def _plot_training(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float],
+                   data: str) -> None:
+    """Write loss.svg and, for two inputs, decision-boundary.svg into folder."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise ValueError(f"--plot {folder}: cannot create it: {error.strerror or error}") from None
+    first = net.epochs_trained - len(losses)
+    plots.write(os.path.join(folder, "loss.svg"), plots.line_chart(
+        {net.loss_name: losses}, f"Training loss on {data} ({net.loss_name})", "epoch",
+        f"{net.loss_name} (log scale)", log_y=True,
+        x_values=list(range(first, first + len(losses)))))
+    if len(X[0]) == 2:
+        plots.write(os.path.join(folder, "decision-boundary.svg"), plots.decision_boundary(
+            net, X, y, f"Decision boundary on {data} after {net.epochs_trained} epochs"))
 
 
 # -- purebp vanishing ------------------------------------------------------------
@@ -368,6 +394,8 @@ def _vanishing_parser() -> argparse.ArgumentParser:
                         help="moons samples in the batch (default 64)")
     parser.add_argument("--seed", type=parse_seed, default=0,
                         help="seed for the weights and the data (default 0)")
+    parser.add_argument("--plot", metavar="DIR", default=None,
+                        help="also write DIR/gradient-norms.svg")
     parser.add_argument("--configs", type=_configurations,
                         default=_configurations(",".join(CONFIGURATIONS)),
                         help="comma-separated activation:init pairs"
@@ -413,6 +441,16 @@ def run_vanishing(args: argparse.Namespace, out=None) -> None:
     print("W0 / out".ljust(width) + ratios, file=out)
     print("A ratio far below 1 means the first layers barely learn (vanishing);"
           " far above 1 or huge norms mean exploding gradients.", file=out)
+    if args.plot:
+        try:
+            os.makedirs(args.plot, exist_ok=True)
+        except OSError as error:
+            raise ValueError(f"--plot {args.plot}: cannot create it: {error.strerror or error}") \
+                from None
+        safe = {name: [max(v, 1e-300) for v in c] for name, c in zip(names, columns)}
+        plots.write(os.path.join(args.plot, "gradient-norms.svg"), plots.line_chart(
+            safe, f"Gradient norm per layer at initialisation ({args.depth} hidden layers of"
+                  f" {args.width})", "layer (0 = first weight matrix)", "‖∂loss/∂W‖ (log scale)"))
 
 
 # -- purebp vectors ----------------------------------------------------------------
@@ -501,3 +539,83 @@ def run_check(args: argparse.Namespace, out=None) -> int:
     report = oracle.check_files(args.expected, args.actual, pol, require)
     print(report.to_json() if args.json else report.table(args.failures_only), file=out)
     return 0 if report.passed else 1
+
+
+# -- purebp explain -----------------------------------------------------------------
+
+
+def _explain_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="purebp explain",
+        description="Print one full training step of a small network, every equation of"
+                    " docs/backprop.md with the numbers put into it. Default: the tutorial's"
+                    " XOR network (2-4-1 sigmoid, half_sse, seed 0, learning rate 0.1).",
+    )
+    parser.add_argument("--case", metavar="FILE", default=None,
+                        help="explain a case from a test-vector file (docs/vectors.md)")
+    parser.add_argument("--id", default=None,
+                        help="with --case: which case, when the file holds several")
+    parser.add_argument("--network", type=_layers, default=[2, 4, 1], metavar="SIZES",
+                        help="layer sizes, like 2,4,1 (default)")
+    parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid",
+                        help="hidden activation (default sigmoid)")
+    parser.add_argument("--output-activation", choices=ACTIVATION_NAMES, default=None,
+                        help="output activation (default: the hidden one)")
+    parser.add_argument("--loss", choices=tuple(LOSSES), default="half_sse",
+                        help="loss (default half_sse)")
+    parser.add_argument("--init", choices=tuple(INITS), default="normal",
+                        help="weight initialisation (default normal)")
+    parser.add_argument("--seed", type=parse_seed, default=0, help="seed of the weights (default 0)")
+    parser.add_argument("--lr", type=parse_non_negative, default=0.1,
+                        help="learning rate (default 0.1)")
+    parser.add_argument("--data", default="xor", choices=tuple(DATASETS),
+                        help="data set whose first --samples rows are the batch (default xor)")
+    parser.add_argument("--samples", type=int_at_least(1), default=4,
+                        help="how many rows of the data set (default 4)")
+    parser.add_argument("--precision", type=int_at_least(1), default=4,
+                        help="decimals shown (default 4)")
+    parser.add_argument("--format", choices=("text", "md"), default="text",
+                        help="terminal text (default) or Markdown")
+    return parser
+
+
+def run_explain(args: argparse.Namespace, out=None) -> int:
+    """Print the explained step."""
+    from purebp import explain, vectors
+
+    out = sys.stdout if out is None else out
+    if args.precision > 17:
+        raise ValueError(f"--precision: at most 17 digits, got {args.precision}")
+    if args.case is not None:
+        cases = vectors.load(args.case)
+        if args.id is not None:
+            cases = [c for c in cases if c["id"] == args.id]
+            if not cases:
+                raise ValueError(f"--id {args.id}: no such case in {args.case}")
+        elif len(cases) > 1:
+            raise ValueError(f"--case {args.case} holds {len(cases)} cases; pick one with --id")
+        case = cases[0]
+        spec = case["network"]
+        net = Network(spec["sizes"], spec["activation"], spec["output_activation"],
+                      spec["loss"], seed=0)
+        net.weights = case["parameters"]["weights"]
+        net.biases = case["parameters"]["biases"]
+        X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
+        source = f"case {case['id']!r} of {args.case}"
+    else:
+        output = args.output_activation
+        if output is None and args.loss in ("bce", "cross_entropy"):
+            output = LOSSES[args.loss].output_activation
+        net = Network(args.network, args.activation, output, args.loss, args.init, args.seed)
+        X, y = DATASETS[args.data]()
+        X, y = X[:args.samples], y[:args.samples]
+        if args.loss == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
+            y = one_hot(y, net.sizes[-1])
+        if len(X[0]) != net.sizes[0] or len(y[0]) != net.sizes[-1]:
+            raise ValueError(f"--network {','.join(map(str, args.network))}: {args.data} has"
+                             f" {len(X[0])} inputs and {len(y[0])} targets")
+        lr = args.lr
+        source = f"the first {len(X)} rows of {args.data}, seed {args.seed}"
+    print(explain.run(net, X, y, lr, source, args.format, args.precision)["text"], end="",
+          file=out)
+    return 0

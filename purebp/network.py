@@ -210,9 +210,14 @@ class Network:
         return self._backpropagate(y, zs, activations)
 
     def _backpropagate(
-        self, y: Matrix, zs: List[Matrix], activations: List[Matrix]
+        self, y: Matrix, zs: List[Matrix], activations: List[Matrix],
+        deltas: Optional[List[Matrix]] = None,
     ) -> Dict[str, List[Matrix]]:
-        """Return the gradients from one forward pass's zs and activations."""
+        """Return the gradients from one forward pass's zs and activations.
+
+        If ``deltas`` is a list, it is filled with δ for every layer (as
+        ``deltas[l]`` = ∂loss/∂zs[l]), for ``trace`` and ``purebp explain``.
+        """
         L = self.depth
         loss = LOSSES[self.loss_name]
         # output delta: ∂loss/∂zs[L−1]
@@ -225,7 +230,11 @@ class Network:
             )
         grad_w: List[Matrix] = [[] for _ in range(L)]
         grad_b: List[Matrix] = [[] for _ in range(L)]
+        if deltas is not None:
+            deltas[:] = [[] for _ in range(L)]
         for l in range(L - 1, -1, -1):
+            if deltas is not None:
+                deltas[l] = delta
             grad_w[l] = matmul(transpose(activations[l]), delta)
             grad_b[l] = column_sums(delta)
             if l > 0:
@@ -240,6 +249,33 @@ class Network:
     def _f_prime(name: str, z: Matrix, a: Matrix) -> Matrix:
         """Return f′(z) element by element, given z and a = f(z)."""
         return apply(ACTIVATIONS[name].f_prime, z, a)
+
+    def trace(self, X: Matrix, y: Matrix, learning_rate: float) -> Dict[str, object]:
+        """Return every quantity of one gradient-descent step, changing nothing.
+
+        Keys: ``zs``, ``activations`` (activations[0] is X), ``loss``,
+        ``deltas`` (∂loss/∂zs[l] per layer), ``gradients`` (as ``gradients``
+        returns them) and ``updated`` ({"weights", "biases"} after the step).
+        ``purebp explain`` prints these.
+        """
+        op = "trace"
+        X, y = self._check_batch(op, X, y)
+        learning_rate = _checks.learning_rate(op, learning_rate)
+        self._check_parameters(op)
+        zs, activations = self._forward(X)
+        deltas: List[Matrix] = []
+        grads = self._backpropagate(y, zs, activations, deltas)
+        return {
+            "zs": zs, "activations": activations,
+            "loss": self._loss_value(y, zs, activations), "deltas": deltas,
+            "gradients": grads,
+            "updated": {
+                "weights": [subtract(w, scale(learning_rate, g))
+                            for w, g in zip(self.weights, grads["weights"])],
+                "biases": [subtract(b, scale(learning_rate, g))
+                           for b, g in zip(self.biases, grads["biases"])],
+            },
+        }
 
     # -- training ------------------------------------------------------------
 
