@@ -98,6 +98,12 @@ def field(mapping: Dict[str, Any], key: str, where: str) -> Any:
     return mapping[key]
 
 
+def version(value: Any, where: str, expected: int) -> None:
+    """Refuse any version but ``expected`` (an int: true is not 1 here)."""
+    if type(value) is not int or value != expected:
+        fail(where, f"this purebp reads version {expected}, got {describe(value)}")
+
+
 def network_spec(value: Any, where: str) -> Dict[str, Any]:
     """A network description: sizes, activation, output_activation, loss (all checked)."""
     net = obj(value, where)
@@ -107,13 +113,13 @@ def network_spec(value: Any, where: str) -> Dict[str, Any]:
                        for s in sizes)):
         fail(f"{where}.sizes", f"expected a list of at least two sizes ≥ 1, got {describe(sizes)}")
     activation = field(net, "activation", where)
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         fail(f"{where}.activation", f"unknown activation {describe(activation)}")
     output = field(net, "output_activation", where)
-    if output not in ACTIVATION_NAMES:
+    if not isinstance(output, str) or output not in ACTIVATION_NAMES:
         fail(f"{where}.output_activation", f"unknown activation {describe(output)}")
     loss = field(net, "loss", where)
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         fail(f"{where}.loss", f"unknown loss {describe(loss)}")
     needed = LOSSES[loss].output_activation
     if (needed is not None and output != needed) or (output == "softmax" and loss != "cross_entropy"):
@@ -143,8 +149,12 @@ def read_text(path: str, max_bytes: int, what: str) -> str:
         if size > max_bytes:
             raise FormatError(
                 f"{path}: {size} bytes is more than the {max_bytes} a {what} may have")
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            # Read one byte past the limit: a device or pipe reports size 0.
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise FormatError(f"{path}: more than the {max_bytes} bytes a {what} may have")
+        return data.decode("utf-8")
     except OSError as error:
         raise FormatError(f"{path}: cannot read: {error.strerror or error}") from None
     except UnicodeDecodeError:

@@ -33,6 +33,7 @@ import os
 import random
 from typing import Any, Dict, Optional, Tuple
 
+from purebp import _checks
 from purebp._jsonfile import (
     FormatError,
     describe,
@@ -40,9 +41,11 @@ from purebp._jsonfile import (
     field,
     layers,
     network_spec,
+    number,
     obj,
     parse_json,
     read_text,
+    version,
     write_atomic,
 )
 
@@ -73,9 +76,8 @@ def _rng_from_json(value: Any, where: str) -> random.Random:
         fail(f"{where}.key", f"expected {_MT_WORDS} ints: 624 words below 2**32 and an index"
                              " from 0 to 624")
     gauss_next = state.get("gauss_next")
-    if gauss_next is not None and (isinstance(gauss_next, bool)
-                                   or not isinstance(gauss_next, (int, float))):
-        fail(f"{where}.gauss_next", f"expected null or a number, got {describe(gauss_next)}")
+    if gauss_next is not None:
+        gauss_next = number(gauss_next, f"{where}.gauss_next")
     rng = random.Random()
     try:
         rng.setstate((3, tuple(key), None if gauss_next is None else float(gauss_next)))
@@ -91,24 +93,41 @@ def _classes():
     return {"Network": Network, "NeuralNetwork": NeuralNetwork}
 
 
-def to_dict(net: Any, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-    """Return the JSON-ready dict of a Network or NeuralNetwork (and ``run``, if given)."""
+def _class_name(net: Any) -> str:
+    """Return "Network" or "NeuralNetwork", or raise TypeError for anything else."""
     name = type(net).__name__
+    if name not in _classes() or not isinstance(net, _classes()[name]):
+        raise TypeError(f"save: expected a Network or a NeuralNetwork, got {name}")
+    return name
+
+
+def to_dict(net: Any, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    """Return the JSON-ready dict of a Network or NeuralNetwork (and ``run``, if given).
+
+    Every parameter is checked and written as a float (an int or Fraction a
+    caller assigned becomes the float it computes with); TypeError or
+    ValueError name what is wrong.
+    """
+    name = _class_name(net)
+    epochs = _checks.count("save", "epochs_trained", net.epochs_trained)
     if name == "NeuralNetwork":
-        spec = {"sizes": [net.input_size, net.hidden_size, net.output_size],
-                "activation": "sigmoid", "output_activation": "sigmoid",
+        sizes = [net.input_size, net.hidden_size, net.output_size]
+        spec = {"sizes": sizes, "activation": "sigmoid", "output_activation": "sigmoid",
                 "loss": "half_sse", "init": "normal"}
         weights = [net.weights_input_hidden, net.weights_hidden_output]
         biases = [net.bias_hidden, net.bias_output]
-        training: Dict[str, Any] = {"epochs_trained": net.epochs_trained}
-    elif name == "Network":
-        spec = {"sizes": net.sizes, "activation": net.activation,
+        training: Dict[str, Any] = {"epochs_trained": epochs}
+    else:
+        sizes = net.sizes
+        spec = {"sizes": sizes, "activation": net.activation,
                 "output_activation": net.output_activation, "loss": net.loss_name,
                 "init": net.init}
         weights, biases = net.weights, net.biases
-        training = {"epochs_trained": net.epochs_trained, "rng_state": _rng_to_json(net.rng)}
-    else:
-        raise TypeError(f"save: expected a Network or a NeuralNetwork, got {name}")
+        training = {"epochs_trained": epochs, "rng_state": _rng_to_json(net.rng)}
+    weights = [_checks.float_matrix("save", f"weights[{l}]", w, rows=r, columns=c)
+               for l, (w, r, c) in enumerate(zip(weights, sizes[:-1], sizes[1:]))]
+    biases = [_checks.float_matrix("save", f"biases[{l}]", b, rows=1, columns=c)
+              for l, (b, c) in enumerate(zip(biases, sizes[1:]))]
     data = {"format": FORMAT, "version": VERSION, "class": name, "network": spec,
             "parameters": {"weights": weights, "biases": biases}, "training": training}
     if run is not None:
@@ -124,7 +143,8 @@ def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"save: path must be a str or os.PathLike, got {describe(path)}")
-    net._check_parameters("save")
+    _class_name(net)
+    net._check_parameters("save")  # names the attribute a caller spoiled
     data = to_dict(net, run)
     try:
         # allow_nan=False: a NaN or infinity must never reach a file.
@@ -141,12 +161,10 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
     top = obj(data, source)
     if top.get("format") != FORMAT:
         fail(f"{source}.format", f"expected {FORMAT!r}, got {describe(top.get('format'))}")
-    if top.get("version") != VERSION:
-        fail(f"{source}.version", f"this purebp reads version {VERSION},"
-                                  f" got {describe(top.get('version'))}")
+    version(top.get("version"), f"{source}.version", VERSION)
     classes = _classes()
     name = field(top, "class", source)
-    if name not in classes:
+    if not isinstance(name, str) or name not in classes:
         fail(f"{source}.class", f"expected one of {', '.join(classes)}, got {describe(name)}")
     if cls is not None and classes[name] is not cls:
         fail(f"{source}.class", f"the file holds a {name}; load it with {name}.load")

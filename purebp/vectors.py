@@ -45,6 +45,7 @@ from purebp._jsonfile import (
     obj,
     parse_json,
     read_text,
+    version,
     write_atomic,
 )
 from purebp.activations import ACTIVATIONS
@@ -199,9 +200,7 @@ def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict
     top = obj(data, source)
     if top.get("format") != FORMAT:
         fail(f"{source}.format", f"expected {FORMAT!r}, got {describe(top.get('format'))}")
-    version = top.get("version")
-    if version != VERSION:
-        fail(f"{source}.version", f"this purebp reads version {VERSION}, got {describe(version)}")
+    version(top.get("version"), f"{source}.version", VERSION)
     cases = field(top, "cases", source)
     if not isinstance(cases, list):
         fail(f"{source}.cases", f"expected a list of cases, got {describe(cases)}")
