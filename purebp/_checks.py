@@ -12,15 +12,38 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from typing import Any, List, Optional, Sequence
+
+
+def _short_repr(value: Any) -> str:
+    """Return repr(value) cut to 40 characters, safe for any value.
+
+    Huge ints (whose repr Python refuses beyond 4300 digits) are described
+    by their size, and lists nested too deeply to print by their type.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        return f"a {type(value).__name__} too large or deep to print"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _describe(value: Any) -> str:
     """Return a short description of a value for an error message."""
-    text = repr(value)
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{type(value).__name__} {text}"
+    return f"{type(value).__name__} {_short_repr(value)}"
+
+
+def path(op: str, value: Any, name: str = "path") -> str:
+    """Return a file path as a str, refusing other types and NUL bytes by name."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{op}: {name} must be a str or os.PathLike, got {_describe(value)}")
+    text = os.fspath(value)
+    if not isinstance(text, str) or "\0" in text:
+        raise ValueError(f"{op}: {name} {_short_repr(text)} is not a usable file name")
+    return text
 
 
 def is_sequence(value: Any) -> bool:
@@ -130,7 +153,7 @@ def layer_sizes(op: str, sizes: Sequence[Any], names: Sequence[str]) -> List[int
     checked = [size(op, name, value) for name, value in zip(names, sizes)]
     for name, value in zip(names, checked):
         if value > MAX_LAYER_SIZE:
-            shown = str(value) if value < 10 ** 12 else f"{str(value)[:6]}... ({len(str(value))} digits)"
+            shown = str(value) if value < 10 ** 12 else _short_repr(value)
             raise ValueError(f"{op}: {name} = {shown} is more than the {MAX_LAYER_SIZE:,}"
                              " units a pure-Python layer may have")
     weights = sum(a * b for a, b in zip(checked[:-1], checked[1:]))
@@ -163,7 +186,7 @@ def name(op: str, argument: str, value: Any, known: Sequence[str]) -> str:
         raise TypeError(f"{op}: {argument} must be a name (a str), got {_describe(value)}")
     if value not in known:
         choices = ", ".join(repr(k) for k in known)
-        raise ValueError(f"{op}: unknown {argument} {value!r}; expected one of {choices}")
+        raise ValueError(f"{op}: unknown {argument} {_short_repr(value)}; expected one of {choices}")
     return value
 
 

@@ -36,6 +36,8 @@ def fail(where: str, message: str) -> None:
 
 def describe(value: Any) -> str:
     """A short rendering of a value for an error message."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
     text = json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) \
         else type(value).__name__
     return text if len(text) <= 40 else text[:37] + "..."
@@ -144,6 +146,8 @@ def parse_json(text: str, source: str) -> Any:
 
 def read_text(path: str, max_bytes: int, what: str) -> str:
     """Return the UTF-8 text of a file of at most max_bytes; errors name the file."""
+    if "\0" in path:
+        raise FormatError(f"{path!r}: not a usable file name")
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
@@ -167,6 +171,8 @@ def write_atomic(path: str, text: str) -> None:
     A crash mid-write leaves the old file (or none) where the good one was,
     never a half-written one.
     """
+    if "\0" in path:
+        raise ValueError(f"{path!r}: not a usable file name")
     folder = os.path.dirname(os.path.abspath(path))
     # Not *.json: a temporary left by a killed writer is never read as a file of ours.
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")

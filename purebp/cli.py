@@ -79,7 +79,12 @@ class Parser(argparse.ArgumentParser):
     """argparse, with a usage mistake reported in one line on stderr (exit 2)."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
+
+
+def one_line(message: str) -> str:
+    """Return message with line breaks shown as \\n, so an error stays on one line."""
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -176,7 +181,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         code = run(args)
     except (ValueError, TypeError) as error:
-        print(f"purebp: error: {error}", file=sys.stderr)
+        print(f"purebp: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("purebp: interrupted", file=sys.stderr)

@@ -74,8 +74,14 @@ def parity(bits: int = 3) -> Data:
     return X, y
 
 
+#: The most samples a generator makes: more would take pure Python minutes to train on.
+MAX_SAMPLES = 1_000_000
+
+
 def _noise_args(op: str, n: int, noise: float, seed: Optional[int]) -> random.Random:
     _checks.size(op, "n", n)
+    if n > MAX_SAMPLES:
+        raise ValueError(f"{op}: n must be at most {MAX_SAMPLES:,}, got {n}")
     level = _checks.real_number(op, "noise", noise)
     if level < 0:
         raise ValueError(f"{op}: noise must not be negative, got {level!r}")
@@ -134,8 +140,8 @@ def spirals(
     """
     rng = _noise_args("spirals", n, noise, seed)
     turns = _checks.real_number("spirals", "turns", turns)
-    if turns <= 0:
-        raise ValueError(f"spirals: turns must be positive, got {turns!r}")
+    if not 0 < turns <= 1e6:
+        raise ValueError(f"spirals: turns must be positive and at most 1e6, got {turns!r}")
     X, y = [], []
     for i in range(n):
         label = i % 2
@@ -168,6 +174,7 @@ def load_csv(path: str, targets: int = 1) -> Data:
     raises ValueError naming the file and the line.
     """
     op = "load_csv"
+    path = _checks.path(op, path)
     targets = _checks.size(op, "targets", targets)
     X: Matrix = []
     y: Matrix = []
@@ -206,6 +213,8 @@ def load_csv(path: str, targets: int = 1) -> Data:
                 y.append(row[-targets:])
     except OSError as error:
         raise ValueError(f"{op}: cannot read {path}: {error.strerror or error}") from None
+    except csv.Error as error:  # e.g. a field longer than the csv module allows
+        raise ValueError(f"{op}: {path}: not readable as CSV: {error}") from None
     except UnicodeDecodeError:
         raise ValueError(f"{op}: {path} is not a UTF-8 text file") from None
     if not X:

@@ -100,10 +100,12 @@ class Network:
     ) -> None:
         op = "Network"
         if isinstance(sizes, (str, bytes)) or not _checks.is_sequence(sizes):
-            raise TypeError(f"{op}: sizes must be a list of ints like [2, 4, 1], got {sizes!r}")
+            raise TypeError(f"{op}: sizes must be a list of ints like [2, 4, 1],"
+                            f" got {_checks._describe(sizes)}")
         if len(sizes) < 2:
             raise ValueError(
-                f"{op}: sizes needs at least an input and an output size, got {list(sizes)!r}"
+                f"{op}: sizes needs at least an input and an output size,"
+                f" got {_checks._short_repr(list(sizes))}"
             )
         sizes = _checks.layer_sizes(op, sizes, [f"sizes[{i}]" for i in range(len(sizes))])
         activation = _checks.name(op, "activation", activation, tuple(ACTIVATIONS))
@@ -428,9 +430,9 @@ class Network:
                         )
         if self.loss_name == "cross_entropy":
             for i, row in enumerate(y):
-                if min(row) < 0.0:
+                if min(row) < 0.0 or max(row) > 1.0 + 1e-6:
                     raise ValueError(
-                        f"{op}: y[{i}] = {row!r} has a negative entry;"
+                        f"{op}: y[{i}] = {_checks._short_repr(row)} has an entry outside [0, 1];"
                         " cross_entropy targets are class probabilities"
                     )
                 total = math.fsum(row)

@@ -29,7 +29,6 @@ ValueError) naming the file and the place; nothing in a file is executed.
 from __future__ import annotations
 
 import json
-import os
 import random
 from typing import Any, Dict, Optional, Tuple
 
@@ -141,8 +140,7 @@ def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
     The parameters are checked first (a NaN or a wrong shape is refused, and
     nothing is written).
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"save: path must be a str or os.PathLike, got {describe(path)}")
+    path = _checks.path("save", path)
     _class_name(net)
     net._check_parameters("save")  # names the attribute a caller spoiled
     data = to_dict(net, run)
@@ -152,9 +150,9 @@ def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
     except (TypeError, ValueError) as error:
         raise ValueError(f"save: run settings are not JSON-safe: {error}") from None
     try:
-        write_atomic(os.fspath(path), text)
+        write_atomic(path, text)
     except OSError as error:
-        raise ValueError(f"save: cannot write {os.fspath(path)}: {error.strerror or error}") from None
+        raise ValueError(f"save: cannot write {path}: {error.strerror or error}") from None
 
 
 def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[Dict[str, Any]]]:
@@ -209,9 +207,7 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
 
 def read(path: str, cls: Optional[type] = None) -> Tuple[Any, Optional[Dict[str, Any]]]:
     """Return (network, run settings or None) from a model file; see the module docstring."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"load: path must be a str or os.PathLike, got {describe(path)}")
-    path = os.fspath(path)
+    path = _checks.path("load", path)
     try:
         data = parse_json(read_text(path, MAX_BYTES, "model file"), path)
         return _build(data, path, cls)

@@ -216,6 +216,8 @@ def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict
 @_as_vector_error
 def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
     """Return the cases of a file, or of every ``*.json`` file in a folder (sorted by name)."""
+    if not isinstance(path, (str, os.PathLike)) or "\0" in os.fspath(path):
+        raise VectorFormatError(f"{path!r}: not a usable file or folder name")
     if os.path.isdir(path):
         names = sorted(n for n in os.listdir(path) if n.endswith(".json"))
         if not names:

@@ -586,7 +586,7 @@ BAD_CALLS = [
     ("bce target 2", _bce_net, lambda n: n.gradients([[0, 0]], [[2]]), "bce targets must lie in [0, 1]"),
     ("bce target -0.5", _bce_net, lambda n: n.train([[0, 0]], [[-0.5]], 1, 0.1), "y[0][0]"),
     ("ce row sums to 2", _ce_net, lambda n: n.gradients([[0, 0]], [[1, 1, 0]]), "sum to 1"),
-    ("ce negative", _ce_net, lambda n: n.loss([[0, 0]], [[1.5, -0.5, 0]]), "negative"),
+    ("ce negative", _ce_net, lambda n: n.loss([[0, 0]], [[1.5, -0.5, 0]]), "outside [0, 1]"),
     ("lr inf", _bce_net, lambda n: n.train(XOR_X, XOR_Y, 1, INF), "learning_rate"),
     ("lr negative", _bce_net, lambda n: n.step(XOR_X, XOR_Y, -1), "learning_rate"),
     ("epochs negative", _bce_net, lambda n: n.train(XOR_X, XOR_Y, -2, 0.1), "epochs"),
