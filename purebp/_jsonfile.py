@@ -130,13 +130,26 @@ def network_spec(value: Any, where: str) -> Dict[str, Any]:
             "output_activation": output, "loss": loss}
 
 
+def _clean(text: str) -> str:
+    """Return text rebuilt as a well-formed str, or a stand-in if it is not one.
+
+    PyPy 3.9's json module puts a malformed string in its error message for
+    a non-ASCII character, and using that string later crashes the
+    interpreter's formatting; rebuilding it from its bytes is safe everywhere.
+    """
+    try:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8")
+    except Exception:  # a malformed str can fail in ways no normal one does
+        return "unexpected character"
+
+
 def parse_json(text: str, source: str) -> Any:
     """Return the parsed JSON of ``text``; errors name ``source``."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise FormatError(
-            f"{source}: not valid JSON: {error.msg} at line {error.lineno},"
+            f"{source}: not valid JSON: {_clean(error.msg)} at line {error.lineno},"
             f" column {error.colno}") from None
     except RecursionError:
         raise FormatError(f"{source}: nested too deeply to be a purebp file") from None

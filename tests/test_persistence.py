@@ -882,3 +882,19 @@ def test_a_value_replaced_anywhere_loads_or_is_refused_with_model_format_error(f
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(data))
     load_or_refuse(path)
+
+
+@pytest.mark.parametrize("text", ["\x82", "\xddK", "[\u123a]", "{\"a\": \u00e9}"])
+def test_non_ascii_json_errors_are_reported_safely(tmp_path, text):
+    """JSON broken at a non-ASCII character gives a ModelFormatError naming the file and position.
+
+    (PyPy 3.9's json module builds a malformed message for these; printing it
+    crashed the interpreter until purebp rebuilt it.)
+    """
+    path = tmp_path / "m.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(persistence.ModelFormatError) as info:
+        persistence.load(str(path))
+    message = str(info.value)
+    assert str(path) in message and "line 1" in message
+    assert f"{message}" == message  # formatting the message must not fail
