@@ -69,6 +69,25 @@ RUN_DEFAULTS = {
 }
 
 
+def _network_options(group, with_defaults: bool) -> None:
+    """Add --activation, --output-activation, --loss and --init (train and explain).
+
+    ``purebp train`` leaves the defaults out (None) so that it can tell what
+    was given, which --resume refuses; it fills them in from RUN_DEFAULTS.
+    """
+    def default(value):
+        return value if with_defaults else None
+
+    group.add_argument("--activation", choices=tuple(ACTIVATIONS), default=default("sigmoid"),
+                       help="hidden activation (default sigmoid)")
+    group.add_argument("--output-activation", choices=ACTIVATION_NAMES, default=None,
+                       help="output activation (default: the hidden one, or what the loss needs)")
+    group.add_argument("--loss", choices=tuple(LOSSES), default=default("half_sse"),
+                       help="loss (default half_sse, the tutorial's)")
+    group.add_argument("--init", choices=tuple(INITS), default=default("normal"),
+                       help="weight initialisation (default normal, the tutorial's)")
+
+
 def _train_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="purebp train",
@@ -93,14 +112,7 @@ def _train_parser() -> argparse.ArgumentParser:
     model.add_argument(
         "--layers", type=_layers, default=None,
         help="layer sizes, input first, like 2,16,16,1 (default: inputs,8,outputs)")
-    model.add_argument("--activation", choices=tuple(ACTIVATIONS), default=None,
-                       help="hidden activation (default sigmoid)")
-    model.add_argument("--output-activation", choices=ACTIVATION_NAMES, default=None,
-                       help="output activation (default: the hidden one)")
-    model.add_argument("--loss", choices=tuple(LOSSES), default=None,
-                       help="loss (default half_sse, the tutorial's)")
-    model.add_argument("--init", choices=tuple(INITS), default=None,
-                       help="weight initialisation (default normal, the tutorial's)")
+    _network_options(model, with_defaults=False)
     run = parser.add_argument_group("training")
     run.add_argument("--epochs", type=int_at_least(0), default=1000,
                      help="train until this many epochs in all (default 1000)")
@@ -557,14 +569,7 @@ def _explain_parser() -> argparse.ArgumentParser:
                         help="with --case: which case, when the file holds several")
     parser.add_argument("--network", type=_layers, default=[2, 4, 1], metavar="SIZES",
                         help="layer sizes, like 2,4,1 (default)")
-    parser.add_argument("--activation", choices=tuple(ACTIVATIONS), default="sigmoid",
-                        help="hidden activation (default sigmoid)")
-    parser.add_argument("--output-activation", choices=ACTIVATION_NAMES, default=None,
-                        help="output activation (default: the hidden one)")
-    parser.add_argument("--loss", choices=tuple(LOSSES), default="half_sse",
-                        help="loss (default half_sse)")
-    parser.add_argument("--init", choices=tuple(INITS), default="normal",
-                        help="weight initialisation (default normal)")
+    _network_options(parser, with_defaults=True)
     parser.add_argument("--seed", type=parse_seed, default=0, help="seed of the weights (default 0)")
     parser.add_argument("--lr", type=parse_non_negative, default=0.1,
                         help="learning rate (default 0.1)")

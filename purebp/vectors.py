@@ -25,6 +25,7 @@ Results files from other implementations use the same format; there only
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -407,9 +408,19 @@ def _curated_skeletons() -> List[Dict[str, Any]]:
     return cases
 
 
+_CURATED: List[Dict[str, Any]] = []
+
+
 def curated() -> List[Dict[str, Any]]:
-    """Return the curated suite, every case with its expected values."""
-    return [complete(c) for c in _curated_skeletons()]
+    """Return the curated suite, every case with its expected values.
+
+    The 50-digit computation runs once per process (it takes seconds on
+    PyPy, whose decimal module is pure Python); each call returns a fresh
+    copy, so callers may change what they get.
+    """
+    if not _CURATED:
+        _CURATED.extend(complete(c) for c in _curated_skeletons())
+    return copy.deepcopy(_CURATED)
 
 
 def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
