@@ -292,14 +292,6 @@ def _one_hot(rng: random.Random, rows: int, classes: int) -> List[List[float]]:
     return [[1.0 if k == label else 0.0 for k in range(classes)] for label in labels]
 
 
-def _with(net: Network, weights=None, biases=None) -> Network:
-    if weights is not None:
-        net.weights = weights
-    if biases is not None:
-        net.biases = biases
-    return net
-
-
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
 XOR_Y = [[0], [1], [1], [0]]
 
@@ -311,8 +303,9 @@ def _curated_skeletons() -> List[Dict[str, Any]]:
     add = cases.append
 
     tutorial = NeuralNetwork(2, 4, 1, seed=0)
-    net = _with(Network([2, 4, 1]), [tutorial.weights_input_hidden, tutorial.weights_hidden_output],
-                [tutorial.bias_hidden, tutorial.bias_output])
+    net = Network([2, 4, 1])
+    net.weights = [tutorial.weights_input_hidden, tutorial.weights_hidden_output]
+    net.biases = [tutorial.bias_hidden, tutorial.bias_output]
     add(_case("xor-tutorial", "The tutorial's 2-4-1 sigmoid network on XOR, half_sse, lr 0.1"
               " (NeuralNetwork seed 0)", net, XOR_X, XOR_Y, 0.1, steps=5))
 

@@ -715,7 +715,7 @@ def test_load_csv_refuses_a_path_that_is_not_a_string(workdir, kind):
             try:
                 os.close(path)
             except OSError:
-                pass  # load_csv read it and closed it: the bug shown here
+                pass  # already closed: nothing more to clean up
 
 
 @pytest.mark.parametrize("entry", ["load_csv", "cli"])
