@@ -30,9 +30,8 @@ import math
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from purebp import _checks, persistence
+from purebp import _checks, persistence, training, unrolled
 from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES, softmax
-from purebp.errors import DivergenceError
 from purebp.losses import LOSSES
 from purebp.matrix import (
     add_row,
@@ -345,37 +344,62 @@ class Network:
             raise TypeError(f"{op}: on_epoch must be a callable, or None")
         self._check_parameters(op)
 
+        return training.run(self, op, X, y, epochs, learning_rate, batch_size, log_every, log,
+                            on_epoch)
+
+    # What purebp.training asks of a network: one reference epoch, the state
+    # to go back to, and the parameters as one flat list for unrolled code.
+
+    def _epoch(self, X: Matrix, y: Matrix, learning_rate: float,
+               batch_size: Optional[int]) -> float:
+        """Run one reference epoch (full batch, or shuffled mini-batches); return its loss."""
+        if batch_size is None:
+            return self._step(X, y, learning_rate)
         n = len(X)
         sums = LOSSES[self.loss_name].reduction == "sum"
-        losses = []
-        for _ in range(epochs):
-            epoch = self.epochs_trained
-            # What to go back to if this epoch diverges (the old lists are never
-            # changed in place, so holding them costs nothing).
-            before = (self.weights, self.biases, self.rng.getstate(), self.zs, self.activations)
-            if batch_size is None:
-                loss = self._step(X, y, learning_rate)
-            else:
-                order = list(range(n))
-                self.rng.shuffle(order)
-                loss = 0.0
-                for start in range(0, n, batch_size):
-                    rows = order[start:start + batch_size]
-                    batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows],
-                                            learning_rate)
-                    loss += batch_loss if sums else batch_loss * len(rows) / n
-            if not (math.isfinite(loss) and _checks.all_finite(self.weights)
-                    and _checks.all_finite(self.biases)):
-                self.weights, self.biases, state, self.zs, self.activations = before
-                self.rng.setstate(state)
-                raise DivergenceError(op, epoch, loss, learning_rate)
-            self.epochs_trained += 1
-            losses.append(loss)
-            if log is not None and epoch % log_every == 0:
-                log(f"Epoch {epoch}, Loss: {loss:.4f}")
-            if on_epoch is not None and on_epoch(self, epoch, loss) is False:
-                break
-        return losses
+        order = list(range(n))
+        self.rng.shuffle(order)
+        loss = 0.0
+        for start in range(0, n, batch_size):
+            rows = order[start:start + batch_size]
+            batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows], learning_rate)
+            loss += batch_loss if sums else batch_loss * len(rows) / n
+        return loss
+
+    def _state(self) -> tuple:
+        # The lists are replaced, never changed in place, so references suffice.
+        return (self.weights, self.biases, self.rng.getstate(), self.zs, self.activations)
+
+    def _restore(self, state: tuple) -> None:
+        self.weights, self.biases, rng_state, self.zs, self.activations = state
+        self.rng.setstate(rng_state)
+
+    def _finite(self) -> bool:
+        return _checks.all_finite(self.weights) and _checks.all_finite(self.biases)
+
+    def _spec(self) -> unrolled.Spec:
+        return unrolled.Spec(tuple(self.sizes), self.activation, self.output_activation,
+                             self.loss_name, self.loss_name)
+
+    def _flat_parameters(self) -> List[float]:
+        return ([w for W in self.weights for row in W for w in row]
+                + [b for B in self.biases for b in B[0]])
+
+    def _set_flat_parameters(self, flat: Sequence[float]) -> None:
+        at, self.weights, self.biases = 0, [], []
+        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
+            self.weights.append([list(flat[at + i * fan_out:at + (i + 1) * fan_out])
+                                 for i in range(fan_in)])
+            at += fan_in * fan_out
+        for fan_out in self.sizes[1:]:
+            self.biases.append([list(flat[at:at + fan_out])])
+            at += fan_out
+
+    def _set_forward(self, X: Matrix, kept: list) -> None:
+        """Keep zs and activations from unrolled code's per-sample (z0, a1, z1, a2, ...)."""
+        self.zs = [[list(sample[2 * l]) for sample in kept] for l in range(self.depth)]
+        self.activations = [X] + [[list(sample[2 * l + 1]) for sample in kept]
+                                  for l in range(self.depth)]
 
     # -- saving and loading --------------------------------------------------
 

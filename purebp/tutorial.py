@@ -32,13 +32,11 @@ losses (that is the general network's work), mini-batches.
 
 from __future__ import annotations
 
-import math
 import random
 from typing import Callable, Dict, List, Optional, Tuple
 
-from purebp import _checks, persistence
+from purebp import _checks, persistence, training, unrolled
 from purebp.activations import sigmoid, sigmoid_derivative
-from purebp.errors import DivergenceError
 from purebp.matrix import (
     add_row,
     apply,
@@ -255,30 +253,27 @@ class NeuralNetwork:
             raise TypeError(f"{op}: on_epoch must be a callable, or None")
         self._check_parameters(op)
 
-        losses = []
-        for _ in range(epochs):
-            epoch = self.epochs_trained
-            before = self._state()  # to go back to if this epoch diverges
-            (
-                self.hidden_activation,
-                self.hidden_output,
-                self.output_activation,
-                self.predicted_output,
-            ) = self._forward(X)
-            grads = self._backpropagate(X, y, self.hidden_output, self.predicted_output)
-            self._descend(grads, learning_rate)
-            loss = mean_squared_error(y, self.predicted_output)
-            if not (math.isfinite(loss) and _checks.all_finite(
-                    [getattr(self, name) for name in PARAMETERS])):
-                self._restore(before)
-                raise DivergenceError(op, epoch, loss, learning_rate)
-            self.epochs_trained += 1
-            losses.append(loss)
-            if log is not None and epoch % log_every == 0:
-                log(f"Epoch {epoch}, Loss: {loss:.4f}")
-            if on_epoch is not None and on_epoch(self, epoch, loss) is False:
-                break
-        return losses
+        return training.run(self, op, X, y, epochs, learning_rate, None, log_every, log,
+                            on_epoch)
+
+    def _epoch(self, X: Matrix, y: Matrix, learning_rate: float, batch_size: None) -> float:
+        """Run one epoch as the tutorial does; return the MSE it started from.
+
+        This is the reference; ``train`` runs the same arithmetic unrolled
+        (purebp.unrolled), which gives the same bits many times faster.
+        """
+        (
+            self.hidden_activation,
+            self.hidden_output,
+            self.output_activation,
+            self.predicted_output,
+        ) = self._forward(X)
+        grads = self._backpropagate(X, y, self.hidden_output, self.predicted_output)
+        self._descend(grads, learning_rate)
+        return mean_squared_error(y, self.predicted_output)
+
+    # What purebp.training asks of a network besides _epoch: the state to go
+    # back to, and the parameters as one flat list for unrolled code.
 
     def _state(self) -> tuple:
         # The lists are replaced, never changed in place, so references suffice.
@@ -287,6 +282,37 @@ class NeuralNetwork:
     def _restore(self, state: tuple) -> None:
         for name, value in zip(PARAMETERS + INTERMEDIATES, state):
             setattr(self, name, value)
+
+    def _finite(self) -> bool:
+        return _checks.all_finite([getattr(self, name) for name in PARAMETERS])
+
+    def _spec(self) -> unrolled.Spec:
+        # Descends half_sse, logs the mean squared error, as the tutorial does.
+        return unrolled.Spec((self.input_size, self.hidden_size, self.output_size),
+                             "sigmoid", "sigmoid", "half_sse", "mse")
+
+    def _flat_parameters(self) -> List[float]:
+        return ([w for row in self.weights_input_hidden for w in row]
+                + [w for row in self.weights_hidden_output for w in row]
+                + self.bias_hidden[0] + self.bias_output[0])
+
+    def _set_flat_parameters(self, flat: List[float]) -> None:
+        I, H, K = self.input_size, self.hidden_size, self.output_size
+        self.weights_input_hidden = [flat[i * H:(i + 1) * H] for i in range(I)]
+        at = I * H
+        self.weights_hidden_output = [flat[at + j * K:at + (j + 1) * K] for j in range(H)]
+        at += H * K
+        self.bias_hidden = [flat[at:at + H]]
+        self.bias_output = [flat[at + H:at + H + K]]
+
+    def _set_forward(self, X: Matrix, kept: list) -> None:
+        """Keep z1, h, z2 and ŷ from unrolled code's per-sample (z1, h, z2, ŷ)."""
+        (
+            self.hidden_activation,
+            self.hidden_output,
+            self.output_activation,
+            self.predicted_output,
+        ) = ([list(sample[part]) for sample in kept] for part in range(4))
 
     # -- saving and loading --------------------------------------------------
 

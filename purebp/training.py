@@ -1,0 +1,136 @@
+"""The training loop both networks share: epochs, logging, on_epoch, divergence.
+
+``NeuralNetwork.train`` and ``Network.train`` check their arguments and hand
+over to ``run``. An epoch is computed one of two ways, with identical bits:
+
+    the reference   the network's own ``_epoch``: the readable matrix code,
+                    equation by equation (tutorial.py, network.py);
+    unrolled        the same arithmetic written out for the network's shape
+                    (purebp.unrolled), many times faster.
+
+``run`` uses the unrolled code when the network's shape and formulas allow
+it and ``enabled`` is True, and the reference otherwise. Between two epochs
+that must be reported (a log line, an ``on_epoch`` call) the unrolled code
+runs all the epochs in one call; the network's attributes are brought up to
+date before every report and at the end, so callers see what the reference
+would show them. If an unrolled epoch stops being finite, the network goes
+back to the start of that call and the reference replays those epochs, so
+DivergenceError is raised by the same code, at the same epoch, with the same
+state as without this module.
+
+A network taking part provides: ``_spec()`` (a ``purebp.unrolled.Spec``, or
+None), ``_flat_parameters()`` / ``_set_flat_parameters(flat)`` (every
+weights[l] row by row, then every biases[l]), ``_set_forward(X, kept)`` (the
+intermediates from the unrolled code's kept forward pass), ``_state()`` /
+``_restore(state)``, ``_epoch(X, y, learning_rate, batch_size)`` (one
+reference epoch, returning its loss) and ``_finite()``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, List, Optional
+
+from purebp import unrolled
+from purebp.errors import DivergenceError
+from purebp.losses import LOSSES
+
+#: Set to False to train with the reference alone (the tests compare the two).
+enabled = True
+
+Matrix = List[List[float]]
+
+
+def run(net, op: str, X: Matrix, y: Matrix, epochs: int, learning_rate: float,
+        batch_size: Optional[int], log_every: int,
+        log: Optional[Callable[[str], object]],
+        on_epoch: Optional[Callable[..., object]]) -> List[float]:
+    """Train ``net`` for ``epochs`` epochs on checked X and y; return each epoch's loss."""
+    spec = net._spec() if enabled else None
+    kernel = unrolled.compiled(spec) if spec is not None and unrolled.supported(spec) else None
+    rows = [tuple(x) + tuple(t) for x, t in zip(X, y)] if kernel else []
+    losses: List[float] = []
+    remaining = epochs
+    while remaining:
+        epoch = net.epochs_trained
+        if kernel is None:
+            count = 1
+            _reference(net, op, X, y, learning_rate, batch_size, losses)
+        else:
+            # As many epochs as can run before the next report (log line or on_epoch).
+            count = remaining if on_epoch is None and batch_size is None else 1
+            if log is not None:
+                count = min(count, -epoch % log_every + 1)
+            before = net._state()
+            done = (_unrolled_epochs(net, kernel, X, rows, learning_rate, count, losses)
+                    if batch_size is None else
+                    _unrolled_batches(net, kernel, X, rows, learning_rate, batch_size, losses))
+            if not done:
+                # Not finite somewhere: go back and let the reference find the epoch and raise.
+                net._restore(before)
+                for _ in range(count):
+                    _reference(net, op, X, y, learning_rate, batch_size, losses)
+            else:
+                net.epochs_trained += count
+        remaining -= count
+        last, loss = net.epochs_trained - 1, losses[-1]
+        if log is not None and last % log_every == 0:
+            log(f"Epoch {last}, Loss: {loss:.4f}")
+        if on_epoch is not None and on_epoch(net, last, loss) is False:
+            break
+    return losses
+
+
+def _reference(net, op: str, X: Matrix, y: Matrix, learning_rate: float,
+               batch_size: Optional[int], losses: List[float]) -> None:
+    """Run one reference epoch; on a non-finite loss or parameter restore and raise."""
+    epoch = net.epochs_trained
+    before = net._state()  # to go back to if this epoch diverges
+    loss = net._epoch(X, y, learning_rate, batch_size)
+    if not (math.isfinite(loss) and net._finite()):
+        net._restore(before)
+        raise DivergenceError(op, epoch, loss, learning_rate)
+    net.epochs_trained += 1
+    losses.append(loss)
+
+
+def _unrolled_epochs(net, kernel, X: Matrix, rows: list, learning_rate: float,
+                     count: int, losses: List[float]) -> bool:
+    """Run ``count`` full-batch epochs unrolled; False if one stopped being finite."""
+    kept: list = []
+    new_losses: List[float] = []
+    flat = kernel(rows, net._flat_parameters(), learning_rate, count, new_losses, kept)
+    if flat is None:
+        return False
+    net._set_flat_parameters(flat)
+    net._set_forward(X, kept)
+    losses.extend(new_losses)
+    return True
+
+
+def _unrolled_batches(net, kernel, X: Matrix, rows: list, learning_rate: float,
+                      batch_size: int, losses: List[float]) -> bool:
+    """Run one mini-batch epoch unrolled, shuffling as ``Network._epoch`` does."""
+    n = len(rows)
+    sums = LOSSES[net.loss_name].reduction == "sum"
+    order = list(range(n))
+    net.rng.shuffle(order)
+    flat = net._flat_parameters()
+    loss = 0.0
+    kept: list = []
+    for start in range(0, n, batch_size):
+        batch = order[start:start + batch_size]
+        batch_losses: List[float] = []
+        last = start + batch_size >= n
+        flat = kernel([rows[i] for i in batch], flat, learning_rate, 1, batch_losses,
+                      kept if last else None)
+        if flat is None:
+            return False
+        batch_loss = batch_losses[0]
+        loss += batch_loss if sums else batch_loss * len(batch) / n
+    if not math.isfinite(loss):  # finite batches can still add up to an overflow
+        return False
+    net._set_flat_parameters(flat)
+    net._set_forward([X[i] for i in batch], kept)
+    losses.append(loss)
+    return True
