@@ -181,9 +181,10 @@ def source(spec: Spec) -> str:
         a, z, y, e = f"a{L}_{k}", f"z{L - 1}_{k}", f"y_{k}", f"e_{k}"
         fill = dict(a=a, z=z, y=y, e=e, f_prime=f_prime.format(z=z, a=a))
         lines.append(f"{body}{e} = {a} - {y}")
-        lines.append(f"{body}total = total + {LOSS_CODE[spec.loss][0].format(**fill)}")
+        # Each entry is added as a whole: total + (entry), as the reference sums.
+        lines.append(f"{body}total = total + ({LOSS_CODE[spec.loss][0].format(**fill)})")
         if separate_log:
-            lines.append(f"{body}logged = logged + {LOSS_CODE[spec.logged][0].format(**fill)}")
+            lines.append(f"{body}logged = logged + ({LOSS_CODE[spec.logged][0].format(**fill)})")
         lines.append(f"{body}d{L - 1}_{k} = {LOSS_CODE[spec.loss][1].format(**fill)}")
 
     # backward: δ_{l−1} = (δ_l·weights[l]ᵀ) ⊙ f′(z_{l−1}); the gradient sums

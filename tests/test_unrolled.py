@@ -1,0 +1,109 @@
+"""Tests for purebp.unrolled: the written-out code compiles, reads, and computes one epoch right.
+
+Whole training runs are compared with the reference in test_training.py.
+Here the generated function is called directly and checked against the
+network's own reference epoch, and the code itself against what it promises
+to a reader (one statement per equation, names from the docs).
+"""
+
+import copy
+import math
+
+import pytest
+from hypothesis import given
+
+from purebp import unrolled
+from purebp.network import Network
+from purebp.unrolled import Spec
+
+from strategies import general_cases
+
+TUTORIAL = Spec((2, 4, 1), "sigmoid", "sigmoid", "half_sse", "mse")
+
+
+@given(general_cases())
+def test_one_unrolled_epoch_equals_one_reference_epoch(case):
+    """train_epochs(epochs=1) returns the parameters, loss and forward pass of Network._epoch."""
+    net, X, y = case
+    spec = net._spec()
+    if not unrolled.supported(spec):
+        assert net.output_activation == "softmax"
+        return
+    rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
+    losses, kept = [], []
+    flat = unrolled.compiled(spec)(rows, net._flat_parameters(), 0.25, 1, losses, kept)
+    reference = copy.deepcopy(net)
+    loss = reference._epoch(X, y, 0.25, None)
+    if flat is None:  # the unrolled code saw a non-finite value: so must the reference
+        assert not (math.isfinite(loss) and reference._finite())
+        return
+    assert flat == reference._flat_parameters()
+    assert losses == [loss] or (math.isnan(loss) and math.isnan(losses[0]))
+    net._set_forward(X, kept)
+    assert net.zs == reference.zs and net.activations == reference.activations
+
+
+def test_the_tutorial_source_reads_like_the_equations():
+    """The 2-4-1 code names every quantity as the docs do and has one statement per equation."""
+    text = unrolled.source(TUTORIAL)
+    for line in (
+        "for a0_0, a0_1, y_0 in rows:",
+        "z0_0 = 0.0 + a0_0 * w0_0_0 + a0_1 * w0_1_0",
+        "z0_0 = z0_0 + b0_0",
+        "a1_0 = exp(z0_0) if z0_0 < -708.0 else 1.0 / (1.0 + exp(-z0_0))",
+        "e_0 = a2_0 - y_0",
+        "d1_0 = e_0 * (a2_0 * (1.0 - a2_0))",
+        "d0_3 = d0_3 * (a1_3 * (1.0 - a1_3))",
+        "gw0_1_2 = gw0_1_2 + a0_1 * d0_2",
+        "w1_3_0 = w1_3_0 - learning_rate * gw1_3_0",
+        "loss = total / count",
+    ):
+        assert line in text, line
+    assert "[" not in text.split("for epoch in range(epochs):")[1].split("if kept")[0], \
+        "the epoch loop should build no lists"
+
+
+def test_long_sums_are_split_over_lines_in_the_same_order():
+    """A fan-in of 20 becomes lines of 8 terms, each continuing the last."""
+    text = unrolled.source(Spec((20, 1), "identity", "identity", "half_sse", "half_sse"))
+    lines = [line.strip() for line in text.splitlines() if line.strip().startswith("z0_0 =")]
+    assert lines[0] == "z0_0 = 0.0 + " + " + ".join(f"a0_{i} * w0_{i}_0" for i in range(8))
+    assert lines[1] == "z0_0 = z0_0 + " + " + ".join(f"a0_{i} * w0_{i}_0" for i in range(8, 16))
+    assert lines[2] == "z0_0 = z0_0 + " + " + ".join(f"a0_{i} * w0_{i}_0" for i in range(16, 20))
+    assert lines[3] == "z0_0 = z0_0 + b0_0"
+
+
+def test_the_largest_supported_network_compiles_and_matches():
+    """A network just under MAX_WEIGHTS compiles (no recursion limit) and agrees with the reference."""
+    net = Network([30, 100, 9], "relu", "identity", "mse", seed=2)
+    spec = net._spec()
+    assert unrolled.supported(spec)
+    X = [[math.sin(i + j) for j in range(30)] for i in range(3)]
+    y = [[math.cos(i * j) for j in range(9)] for i in range(3)]
+    rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
+    flat = unrolled.compiled(spec)(rows, net._flat_parameters(), 0.01, 1, [], None)
+    net._epoch(X, y, 0.01, None)
+    assert flat == net._flat_parameters()
+
+
+@pytest.mark.parametrize("spec, why", [
+    (Spec((2, 3), "tanh", "softmax", "cross_entropy", "cross_entropy"), "softmax"),
+    (Spec((64, 64, 2), "relu", "identity", "mse", "mse"), "more than MAX_WEIGHTS"),
+])
+def test_what_is_not_unrolled(spec, why):
+    """softmax and networks over MAX_WEIGHTS weights stay with the reference."""
+    assert not unrolled.supported(spec), why
+
+
+def test_compiled_functions_are_cached_per_spec():
+    """The same spec compiles once; a different one gets its own code."""
+    assert unrolled.compiled(TUTORIAL) is unrolled.compiled(Spec(*TUTORIAL))
+    assert unrolled.compiled(TUTORIAL) is not unrolled.compiled(TUTORIAL._replace(logged="half_sse"))
+
+
+def test_every_activation_and_loss_has_code():
+    """The tables cover every element-wise activation and every loss but cross_entropy."""
+    from purebp.activations import ACTIVATIONS
+    from purebp.losses import LOSSES
+    assert set(unrolled.ACTIVATION_CODE) == set(ACTIVATIONS)
+    assert set(unrolled.LOSS_CODE) == set(LOSSES) - {"cross_entropy"}
