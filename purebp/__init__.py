@@ -10,6 +10,8 @@ Contents:
     datasets        seeded toy data sets and a CSV loader (purebp.datasets)
     exact, vectors, oracle, testing   the 50-digit truth, test vectors, the checker,
                     and helpers for other projects' tests (imported on demand)
+    training, unrolled   the shared training loop, and the same arithmetic
+                    written out per weight, which makes train fast
     persistence     model files: save, load, resume (Network.save / Network.load)
     DivergenceError, ModelFormatError   what training and loading raise (ValueErrors)
     cli             ``python3 -m purebp``: the tutorial's demo and the commands (purebp.cli)

@@ -20,6 +20,10 @@ The numbering differs from some texts by one: here ``weights[l]`` takes layer
 l's activations to layer l+1's pre-activations, so ``zs[l]`` belongs to layer
 l+1 and the input X is ``activations[0]``.
 
+``train`` computes the same bits through written-out code where it can
+(purebp.unrolled, via purebp.training); the matrix code here is the
+reference, which ``forward``, ``gradients``, ``step`` and ``trace`` use.
+
 What this module does not do: convolution, recurrence, regularisation,
 optimisers other than plain gradient descent.
 """

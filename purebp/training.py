@@ -98,13 +98,13 @@ def _unrolled_epochs(net, kernel, X: Matrix, rows: list, learning_rate: float,
                      count: int, losses: List[float]) -> bool:
     """Run ``count`` full-batch epochs unrolled; False if one stopped being finite."""
     kept: list = []
-    new_losses: List[float] = []
-    flat = kernel(rows, net._flat_parameters(), learning_rate, count, new_losses, kept)
+    start = len(losses)
+    flat = kernel(rows, net._flat_parameters(), learning_rate, count, losses, kept)
     if flat is None:
+        del losses[start:]  # the reference will append them again as it replays
         return False
     net._set_flat_parameters(flat)
     net._set_forward(X, kept)
-    losses.extend(new_losses)
     return True
 
 

@@ -26,6 +26,11 @@ tutorial's ``output_error`` is y − ŷ and it adds its step; here it is ŷ − 
 the gradient ∂E/∂ŷ, and the step is subtracted. Negation is exact in floating
 point, so every number agrees bit for bit.
 
+``train`` gets the same numbers, bit for bit, from the equations written
+out for the network's sizes (purebp.unrolled, via purebp.training), which is
+many times faster; the methods here are the reference it is tested against,
+and ``feedforward``, ``backward`` and ``gradients`` always use them.
+
 What this module does not do: other sizes of depth, other activations or
 losses (that is the general network's work), mini-batches.
 """
@@ -277,7 +282,7 @@ class NeuralNetwork:
 
     def _state(self) -> tuple:
         # The lists are replaced, never changed in place, so references suffice.
-        return tuple(getattr(self, name) for name in PARAMETERS + INTERMEDIATES)
+        return tuple([getattr(self, name) for name in PARAMETERS + INTERMEDIATES])
 
     def _restore(self, state: tuple) -> None:
         for name, value in zip(PARAMETERS + INTERMEDIATES, state):

@@ -107,3 +107,11 @@ def test_every_activation_and_loss_has_code():
     from purebp.losses import LOSSES
     assert set(unrolled.ACTIVATION_CODE) == set(ACTIVATIONS)
     assert set(unrolled.LOSS_CODE) == set(LOSSES) - {"cross_entropy"}
+
+
+def test_docs_show_the_code_purebp_generates_for_the_tutorial():
+    """docs/speed.md's code block is exactly source() for NeuralNetwork(2, 4, 1)."""
+    import pathlib
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "speed.md").read_text("utf-8")
+    block = text.split("```python\n", 1)[1].split("```", 1)[0]
+    assert block == unrolled.source(TUTORIAL), "regenerate the block in docs/speed.md"
