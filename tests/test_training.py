@@ -123,14 +123,94 @@ def test_saturated_and_extreme_units_give_the_same_bits(activation, scale):
     assert_same_either_way(net, X, y, epochs=5, learning_rate=0.1, log_every=2)
 
 
-def test_a_negative_zero_bias_stays_as_the_reference_leaves_it():
-    """Column sums start from the first row, so a −0.0 bias with all-zero deltas keeps its sign."""
+def test_negative_zero_gradients_reach_negative_zero_parameters_as_in_the_reference():
+    """An off relu output gives δ = e·0.0 = −0.0; with −0.0 parameters the start of each sum shows.
+
+    z = 0.0 + 1·(−0.0) + (−1)·1 + (−0.0) = −1, so ŷ = 0, e = −1 and δ = −1·0.0 = −0.0.
+    The weight gradient (a dot product, from 0.0) is 0.0 + 1·(−0.0) = 0.0, leaving w0 = −0.0;
+    the bias gradient (a column sum, from the first row) is −0.0, turning b = −0.0 into 0.0.
+    """
+    net = Network([2, 1], "relu", "relu", "half_sse", seed=0)
+    net.weights, net.biases = [[[-0.0], [1.0]]], [[[-0.0]]]
+    X, y = [[1.0, -1.0]], [[1.0]]
+    reference = run(net, X, y, False, epochs=1, learning_rate=1.0)
+    assert reference["state"]["weights"][0][0] == [bits(-0.0)], "the case no longer tests the sign"
+    assert reference["state"]["biases"] == [[[bits(0.0)]]], "the case no longer tests the sign"
+    assert run(net, X, y, True, epochs=1, learning_rate=1.0) == reference
+
+
+def test_a_negative_zero_hidden_delta_sum_matches_the_reference():
+    """δ0 = (0.0 + δ1·w1)·f′ with δ1 = −1, w1 = 0.0: the sum is 0.0, so a −0.0 hidden bias stays −0.0."""
+    net = Network([1, 1, 1], "relu", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[1.0]], [[0.0]]], [[[-0.0]], [[0.0]]]
+    X, y = [[1.0]], [[1.0]]
+    reference = run(net, X, y, False, epochs=1, learning_rate=1.0)
+    assert reference["state"]["biases"][0] == [[bits(-0.0)]], "the case no longer tests the sign"
+    assert run(net, X, y, True, epochs=1, learning_rate=1.0) == reference
+
+
+# Zeros of both signs, ±1 and ±0.5: units exactly at 0 (relu′(0)) and −0.0 products are common.
+_SMALL = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, -0.5])
+ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu", "leaky_relu")
+
+
+@given(st.sampled_from(ELEMENTWISE), st.sampled_from(("identity", "relu", "leaky_relu")),
+       st.lists(st.integers(1, 3), min_size=2, max_size=4), st.data())
+def test_zero_heavy_networks_give_the_same_bits(hidden, output, sizes, data):
+    """Weights, biases, inputs and targets from {±0.0, ±0.5, ±1}: every sign of zero as the reference."""
+    net = Network(sizes, hidden, output, "half_sse", seed=0)
+    net.weights = [[[data.draw(_SMALL) for _ in range(c)] for _ in range(r)]
+                   for r, c in zip(sizes[:-1], sizes[1:])]
+    net.biases = [[[data.draw(_SMALL) for _ in range(c)]] for c in sizes[1:]]
+    n = data.draw(st.integers(1, 3))
+    X = [[data.draw(_SMALL) for _ in range(sizes[0])] for _ in range(n)]
+    y = [[data.draw(_SMALL) for _ in range(sizes[-1])] for _ in range(n)]
+    assert_same_either_way(net, X, y, epochs=2, learning_rate=1.0)
+
+
+def test_relu_derivative_at_exactly_zero_is_zero_as_in_the_reference():
+    """A hidden relu unit with z = 0.0 exactly has f′ = 0: its bias must not move."""
+    net = Network([1, 1, 1], "relu", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[0.0]], [[1.0]]], [[[0.0]], [[0.0]]]
+    X, y = [[1.0]], [[1.0]]
+    reference = run(net, X, y, False, epochs=2, learning_rate=0.5)
+    assert reference["state"]["biases"][0] == [[bits(0.0)]]
+    assert run(net, X, y, True, epochs=2, learning_rate=0.5) == reference
+
+
+@pytest.mark.parametrize("activation", ELEMENTWISE)
+def test_a_dense_sweep_of_hidden_units_gives_the_same_bits(activation):
+    """60 hidden units × 17 inputs: ~1,000 activations and derivatives per epoch, where a
+    formula that is right only to within an ulp (a ** 2 for a * a, say) shows up."""
+    width = 60
+    net = Network([1, width, 1], activation, "identity", "half_sse", seed=0)
+    net.weights = [[[(j - width // 2) / 7.0 for j in range(width)]],
+                   [[1.0 / (j + 1)] for j in range(width)]]
+    net.biases = [[[0.0] * width], [[0.0]]]
+    X = [[x / 4.0] for x in range(-8, 9)]  # includes 0.0: units exactly at z = 0
+    y = [[math.sin(x)] for x in range(-8, 9)]
+    assert_same_either_way(net, X, y, epochs=3, learning_rate=0.01)
+
+
+def test_an_overflowing_loss_with_finite_parameters_diverges():
+    """e = 1e200 makes e·e = inf while learning rate 0 keeps every parameter finite: epoch 0 diverges."""
     net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
-    net.weights, net.biases = [[[0.0]]], [[[-0.0]]]
-    X, y = [[0.0], [0.0]], [[-0.0], [0.0]]
-    reference = run(net, X, y, False, epochs=2, learning_rate=1.0)
-    assert reference["state"]["biases"] == [[[bits(-0.0)]]], "the case no longer tests the sign"
-    assert run(net, X, y, True, epochs=2, learning_rate=1.0) == reference
+    net.weights, net.biases = [[[1e200]]], [[[0.0]]]
+    result = run(net, [[1.0]], [[0.0]], True, epochs=3, learning_rate=0.0)
+    assert result["error"] is not None and result["error"][0] == 0
+    assert result["state"]["epochs"] == 0
+    assert result == run(net, [[1.0]], [[0.0]], False, epochs=3, learning_rate=0.0)
+
+
+def test_finite_batch_losses_that_add_up_to_inf_diverge():
+    """Three batches of half_sse 7.2e307 each: every batch is finite, the epoch's sum is not."""
+    net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[1.2e154]]], [[[0.0]]]
+    X, y = [[1.0]] * 3, [[0.0]] * 3
+    result = run(net, X, y, True, epochs=2, learning_rate=0.0, batch_size=1)
+    assert result["error"] is not None and result["error"][0] == 0
+    assert result["error"][1] == bits(math.inf)
+    assert result == run(net, X, y, False, epochs=2, learning_rate=0.0, batch_size=1)
 
 
 def test_huge_but_finite_parameters_are_not_mistaken_for_divergence():
