@@ -359,16 +359,23 @@ class Network:
         """Run one reference epoch (full batch, or shuffled mini-batches); return its loss."""
         if batch_size is None:
             return self._step(X, y, learning_rate)
-        n = len(X)
-        sums = LOSSES[self.loss_name].reduction == "sum"
+        loss = 0.0
+        for rows in self._batches(len(X), batch_size):
+            batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows], learning_rate)
+            loss += self._share(batch_loss, len(rows), len(X))
+        return loss
+
+    def _batches(self, n: int, batch_size: int) -> List[List[int]]:
+        """Return an epoch's mini-batches: the n row indices shuffled with self.rng, cut up."""
         order = list(range(n))
         self.rng.shuffle(order)
-        loss = 0.0
-        for start in range(0, n, batch_size):
-            rows = order[start:start + batch_size]
-            batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows], learning_rate)
-            loss += batch_loss if sums else batch_loss * len(rows) / n
-        return loss
+        return [order[start:start + batch_size] for start in range(0, n, batch_size)]
+
+    def _share(self, batch_loss: float, size: int, n: int) -> float:
+        """Return what a batch of ``size`` of the n samples adds to the epoch's loss."""
+        if LOSSES[self.loss_name].reduction == "sum":
+            return batch_loss
+        return batch_loss * size / n
 
     def _state(self) -> tuple:
         # The lists are replaced, never changed in place, so references suffice.

@@ -18,12 +18,13 @@ back to the start of that call and the reference replays those epochs, so
 DivergenceError is raised by the same code, at the same epoch, with the same
 state as without this module.
 
-A network taking part provides: ``_spec()`` (a ``purebp.unrolled.Spec``, or
-None), ``_flat_parameters()`` / ``_set_flat_parameters(flat)`` (every
+A network taking part provides: ``_spec()`` (a ``purebp.unrolled.Spec``),
+``_flat_parameters()`` / ``_set_flat_parameters(flat)`` (every
 weights[l] row by row, then every biases[l]), ``_set_forward(X, kept)`` (the
 intermediates from the unrolled code's kept forward pass), ``_state()`` /
 ``_restore(state)``, ``_epoch(X, y, learning_rate, batch_size)`` (one
-reference epoch, returning its loss) and ``_finite()``.
+reference epoch, returning its loss) and ``_finite()``; for mini-batches
+also ``_batches(n, batch_size)`` and ``_share(batch_loss, size, n)``.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from typing import Callable, List, Optional
 
 from purebp import unrolled
 from purebp.errors import DivergenceError
-from purebp.losses import LOSSES
 
 #: Set to False to train with the reference alone: the tests compare the two,
 #: and a learner can then step through train's epochs in the readable code.
@@ -47,8 +47,9 @@ def run(net, op: str, X: Matrix, y: Matrix, epochs: int, learning_rate: float,
         log: Optional[Callable[[str], object]],
         on_epoch: Optional[Callable[..., object]]) -> List[float]:
     """Train ``net`` for ``epochs`` epochs on checked X and y; return each epoch's loss."""
-    spec = net._spec() if enabled else None
-    kernel = unrolled.compiled(spec) if spec is not None and unrolled.supported(spec) else None
+    kernel = None
+    if enabled and unrolled.supported(net._spec()):
+        kernel = unrolled.compiled(net._spec())
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)] if kernel else []
     losses: List[float] = []
     remaining = epochs
@@ -112,27 +113,21 @@ def _unrolled_epochs(net, kernel, X: Matrix, rows: list, learning_rate: float,
 
 def _unrolled_batches(net, kernel, X: Matrix, rows: list, learning_rate: float,
                       batch_size: int, losses: List[float]) -> bool:
-    """Run one mini-batch epoch unrolled, shuffling as ``Network._epoch`` does."""
-    n = len(rows)
-    sums = LOSSES[net.loss_name].reduction == "sum"
-    order = list(range(n))
-    net.rng.shuffle(order)
+    """Run one mini-batch epoch unrolled, with ``Network._epoch``'s batches and loss."""
     flat = net._flat_parameters()
     loss = 0.0
     kept: list = []
-    for start in range(0, n, batch_size):
-        batch = order[start:start + batch_size]
+    batches = net._batches(len(rows), batch_size)
+    for batch in batches:
         batch_losses: List[float] = []
-        last = start + batch_size >= n
         flat = kernel([rows[i] for i in batch], flat, learning_rate, 1, batch_losses,
-                      kept if last else None)
+                      kept if batch is batches[-1] else None)
         if flat is None:
             return False
-        batch_loss = batch_losses[0]
-        loss += batch_loss if sums else batch_loss * len(batch) / n
+        loss += net._share(batch_losses[0], len(batch), len(rows))
     if not math.isfinite(loss):  # finite batches can still add up to an overflow
         return False
     net._set_flat_parameters(flat)
-    net._set_forward([X[i] for i in batch], kept)
+    net._set_forward([X[i] for i in batches[-1]], kept)
     losses.append(loss)
     return True

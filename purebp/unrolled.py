@@ -164,7 +164,10 @@ def source(spec: Spec) -> str:
         f' see purebp.unrolled.source."""',
         f"{out}({', '.join(weights + biases)},) = parameters",
         f"{out}count = len(rows) * {sizes[L]}  # entries of ŷ: samples × outputs",
-        f"{out}norm = 2.0 / count  # mse's factor, formed as purebp.losses does",
+    ]
+    if spec.loss == "mse":  # only its gradient uses the factor
+        lines.append(f"{out}norm = 2.0 / count  # mse's factor, formed as purebp.losses does")
+    lines += [
         f"{out}for epoch in range(epochs):",
         f"{out * 2}kept = keep if epoch == epochs - 1 else None",
         f"{out * 2}# Σ_n a·δ for the weights starts at 0.0, as a dot product does;",

@@ -10,7 +10,6 @@ stop training when (and only when) it returns False.
 
 import copy
 import math
-import struct
 
 import pytest
 
@@ -19,31 +18,9 @@ from purebp.errors import DivergenceError
 from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
 
+from bitwise import bits, snapshot
+
 XOR_X, XOR_Y = datasets.xor()
-
-
-def bits(value):
-    """A float's 64 bits as hex, element by element for lists (None passes through)."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        return [bits(v) for v in value]
-    assert type(value) is float, f"{value!r} is a {type(value).__name__}, not a float"
-    return struct.pack(">d", value).hex()
-
-
-def snapshot(net):
-    """Parameters (as bits), what the last forward pass kept, epochs_trained and the generator state."""
-    if isinstance(net, Network):
-        version, key, gauss_next = net.rng.getstate()
-        return {"weights": bits(net.weights), "biases": bits(net.biases),
-                "zs": bits(net.zs), "activations": bits(net.activations),
-                "epochs_trained": net.epochs_trained, "rng": (version, key, bits(gauss_next))}
-    names = ("weights_input_hidden", "weights_hidden_output", "bias_hidden", "bias_output",
-             "hidden_activation", "hidden_output", "output_activation", "predicted_output")
-    state = {name: bits(getattr(net, name)) for name in names}
-    state["epochs_trained"] = net.epochs_trained
-    return state
 
 
 def all_finite(matrices):

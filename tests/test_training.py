@@ -10,7 +10,6 @@ diverging run stops.
 
 import copy
 import math
-import struct
 
 import pytest
 from hypothesis import given, strategies as st
@@ -20,34 +19,11 @@ from purebp.errors import DivergenceError
 from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
 
+from bitwise import bits, snapshot
 from strategies import batches, general_cases, networks
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_Y = [[0.0], [1.0], [1.0], [0.0]]
-
-
-def bits(value):
-    """A float's 64 bits as hex, element by element for lists and tuples."""
-    if value is None:
-        return None
-    if isinstance(value, (list, tuple)):
-        return [bits(v) for v in value]
-    assert type(value) is float, f"{value!r} is a {type(value).__name__}, not a float"
-    return struct.pack(">d", value).hex()
-
-
-def snapshot(net):
-    """Everything train may change, as bits."""
-    if isinstance(net, Network):
-        version, key, gauss_next = net.rng.getstate()
-        return {"weights": bits(net.weights), "biases": bits(net.biases), "zs": bits(net.zs),
-                "activations": bits(net.activations), "epochs": net.epochs_trained,
-                "rng": (version, key, bits(gauss_next))}
-    names = ("weights_input_hidden", "weights_hidden_output", "bias_hidden", "bias_output",
-             "hidden_activation", "hidden_output", "output_activation", "predicted_output")
-    state = {name: bits(getattr(net, name)) for name in names}
-    state["epochs"] = net.epochs_trained
-    return state
 
 
 def run(net, X, y, enabled, **kwargs):
@@ -198,7 +174,7 @@ def test_an_overflowing_loss_with_finite_parameters_diverges():
     net.weights, net.biases = [[[1e200]]], [[[0.0]]]
     result = run(net, [[1.0]], [[0.0]], True, epochs=3, learning_rate=0.0)
     assert result["error"] is not None and result["error"][0] == 0
-    assert result["state"]["epochs"] == 0
+    assert result["state"]["epochs_trained"] == 0
     assert result == run(net, [[1.0]], [[0.0]], False, epochs=3, learning_rate=0.0)
 
 
