@@ -22,7 +22,7 @@ Everything runs on the standard library alone: no numpy, nothing to compile.
 from purebp import activations, datasets, losses, matrix
 from purebp.errors import DivergenceError
 from purebp.network import Network
-from purebp.persistence import ModelFormatError
+from purebp.files.model import ModelFormatError
 from purebp.tutorial import NeuralNetwork
 
 __all__ = ["NeuralNetwork", "Network", "DivergenceError", "ModelFormatError",

@@ -1,4 +1,4 @@
-"""``python3 -m purebp``: runs purebp.cli.main."""
+"""``python3 -m purebp``: runs purebp.cli.app."""
 
 import sys
 

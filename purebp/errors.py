@@ -12,7 +12,7 @@ wrong.
 
 from __future__ import annotations
 
-from purebp._jsonfile import FormatError
+from purebp.files.jsonfile import FormatError
 
 __all__ = ["DivergenceError", "FormatError"]
 

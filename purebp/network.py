@@ -34,7 +34,10 @@ import math
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from purebp import _checks, persistence, training, unrolled
+from purebp import _checks
+from purebp.files import model as persistence
+from purebp.fast import loop as training
+from purebp.fast import unrolled
 from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES, softmax
 from purebp.losses import LOSSES
 from purebp.matrix import (

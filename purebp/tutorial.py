@@ -40,7 +40,10 @@ from __future__ import annotations
 import random
 from typing import Callable, Dict, List, Optional, Tuple
 
-from purebp import _checks, persistence, training, unrolled
+from purebp import _checks
+from purebp.files import model as persistence
+from purebp.fast import loop as training
+from purebp.fast import unrolled
 from purebp.activations import sigmoid, sigmoid_derivative
 from purebp.matrix import (
     add_row,

@@ -40,7 +40,8 @@ import time
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
-from purebp import Network, NeuralNetwork, training  # noqa: E402
+from purebp import Network, NeuralNetwork  # noqa: E402
+from purebp.fast import loop as training  # noqa: E402
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_Y = [[0.0], [1.0], [1.0], [0.0]]

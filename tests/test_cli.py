@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from purebp import NeuralNetwork, cli
+from purebp import NeuralNetwork
+from purebp import cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

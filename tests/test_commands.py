@@ -21,7 +21,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from purebp import cli, persistence
+from purebp import cli
+from purebp.files import model as persistence
 from purebp.datasets import moons
 from purebp.network import Network
 
@@ -500,7 +501,7 @@ class FakeTerminal(io.StringIO):
 
 def test_progress_line_updates_in_place_on_a_terminal(monkeypatch):
     """On a terminal the progress line is rewritten in place and cleared at the end."""
-    from purebp import commands
+    from purebp.cli import commands
 
     clock = iter(range(0, 10_000))
     monkeypatch.setattr(commands.time, "monotonic", lambda: next(clock) * 0.2)
@@ -516,7 +517,7 @@ def test_progress_line_updates_in_place_on_a_terminal(monkeypatch):
 
 def test_no_progress_line_when_redirected_or_quiet(monkeypatch):
     """Redirected stderr, or --quiet, gets no progress line at all."""
-    from purebp import commands
+    from purebp.cli import commands
 
     for argv, err in ((["--epochs", "5"], io.StringIO()),
                       (["--epochs", "5", "--quiet"], FakeTerminal())):

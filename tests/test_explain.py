@@ -19,7 +19,9 @@ import re
 
 import pytest
 
-from purebp import Network, NeuralNetwork, cli, explain, vectors
+from purebp import Network, NeuralNetwork, vectors
+from purebp import cli
+from purebp.study import explain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]

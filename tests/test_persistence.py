@@ -23,10 +23,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from purebp import _checks, _jsonfile, datasets, persistence
+from purebp import _checks, datasets
+from purebp.files import jsonfile as _jsonfile
+from purebp.files import model as persistence
 from purebp.errors import DivergenceError
 from purebp.network import Network
-from purebp.persistence import ModelFormatError
+from purebp.files.model import ModelFormatError
 from purebp.tutorial import NeuralNetwork
 from strategies import cases, general_cases, matrices
 
@@ -695,7 +697,7 @@ def test_an_endless_file_is_refused_rather_than_read_into_memory():
     """Loading /dev/zero (size 0, endless) stops at MAX_BYTES with ModelFormatError, not MemoryError."""
     code = (
         "import resource; resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
-        "from purebp import persistence\n"
+        "from purebp.files import model as persistence\n"
         "persistence.MAX_BYTES = 1000\n"
         "try:\n    persistence.load('/dev/zero')\n"
         "except persistence.ModelFormatError as error:\n    print('refused:', error)\n"

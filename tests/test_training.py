@@ -14,7 +14,7 @@ import math
 import pytest
 from hypothesis import given, strategies as st
 
-from purebp import training
+from purebp.fast import loop as training
 from purebp.errors import DivergenceError
 from purebp.network import Network
 from purebp.tutorial import NeuralNetwork

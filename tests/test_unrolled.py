@@ -12,9 +12,9 @@ import math
 import pytest
 from hypothesis import given
 
-from purebp import unrolled
+from purebp.fast import unrolled
 from purebp.network import Network
-from purebp.unrolled import Spec
+from purebp.fast.unrolled import Spec
 
 from strategies import general_cases
 

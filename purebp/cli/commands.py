@@ -10,7 +10,7 @@
     purebp check       compares another implementation's results with test vectors
                        (purebp.oracle): exit 0 all pass, 1 some fail, 2 unusable input
 
-``purebp.cli.main`` dispatches here; errors propagate as ValueError or
+``purebp.cli.app`` dispatches here; errors propagate as ValueError or
 TypeError, which it turns into one line on stderr and exit code 2.
 """
 
@@ -27,8 +27,9 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
-from purebp import persistence, plots
-from purebp.cli import Parser, int_at_least, parse_non_negative, parse_seed
+from purebp.files import model as persistence
+from purebp.study import plots
+from purebp.cli.app import Parser, int_at_least, parse_non_negative, parse_seed
 from purebp.datasets import DATASETS, load_csv
 from purebp.errors import DivergenceError
 from purebp.losses import LOSSES
@@ -486,7 +487,7 @@ def _vectors_parser() -> argparse.ArgumentParser:
 
 def run_vectors(args: argparse.Namespace, out=None) -> int:
     """Write the suite and say how many files went where."""
-    from purebp import vectors
+    from purebp.oracle import vectors
 
     out = sys.stdout if out is None else out
     if os.path.exists(args.out) and not os.path.isdir(args.out):
@@ -508,7 +509,7 @@ def _non_negative_int(text: str) -> int:
 
 
 def _check_parser() -> argparse.ArgumentParser:
-    from purebp.oracle import POLICIES, QUANTITIES
+    from purebp.oracle.checker import POLICIES, QUANTITIES
 
     parser = Parser(
         prog="purebp check",
@@ -539,7 +540,7 @@ def _check_parser() -> argparse.ArgumentParser:
 
 def run_check(args: argparse.Namespace, out=None) -> int:
     """Check and print the report; return 0 (all pass) or 1 (some fail)."""
-    from purebp import oracle
+    from purebp.oracle import checker as oracle
 
     out = sys.stdout if out is None else out
     require = [r.strip() for r in args.require.split(",") if r.strip()]
@@ -586,7 +587,8 @@ def _explain_parser() -> argparse.ArgumentParser:
 
 def run_explain(args: argparse.Namespace, out=None) -> int:
     """Print the explained step."""
-    from purebp import explain, vectors
+    from purebp.oracle import vectors
+    from purebp.study import explain
 
     out = sys.stdout if out is None else out
     if args.precision > 17:

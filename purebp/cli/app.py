@@ -167,7 +167,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line with ``argv`` (default: sys.argv[1:]); return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in COMMANDS:
-        from purebp import commands  # the general network's commands
+        from purebp.cli import commands  # the general network's commands
 
         parser = commands.build_parser(argv[0])
         run = getattr(commands, "run_" + argv[0])

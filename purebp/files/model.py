@@ -33,7 +33,7 @@ import random
 from typing import Any, Dict, Optional, Tuple
 
 from purebp import _checks
-from purebp._jsonfile import (
+from purebp.files.jsonfile import (
     FormatError,
     describe,
     fail,

@@ -45,10 +45,10 @@ import math
 import struct
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from purebp import vectors
+from purebp.oracle import vectors
 from purebp.activations import softmax as _softmax
 from purebp.network import Network
-from purebp.vectors import curated, load
+from purebp.oracle.vectors import curated, load
 
 __all__ = [
     "POLICIES", "QUANTITIES", "Policy", "QuantityResult", "CaseResult", "Report",

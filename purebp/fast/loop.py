@@ -32,7 +32,7 @@ from __future__ import annotations
 import math
 from typing import Callable, List, Optional
 
-from purebp import unrolled
+from purebp.fast import unrolled
 from purebp.errors import DivergenceError
 
 #: Set to False to train with the reference alone: the tests compare the two,

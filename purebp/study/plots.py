@@ -18,7 +18,7 @@ import math
 from typing import Dict, List, Optional, Sequence
 from xml.sax.saxutils import escape
 
-from purebp._jsonfile import write_atomic
+from purebp.files.jsonfile import write_atomic
 
 WIDTH, HEIGHT = 640, 420
 LEFT, RIGHT, TOP, BOTTOM = 72, 24, 44, 56

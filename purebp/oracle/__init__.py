@@ -1,0 +1,41 @@
+"""The oracle: the 50-digit truth, the test vectors, and the checker.
+
+For implementers of other libraries, who test their numbers against purebp's.
+
+    purebp.oracle.exact       every quantity of a case in 50-digit decimals, rounded once
+    purebp.oracle.vectors     the versioned test-vector format, the curated and random suites
+    purebp.oracle.tolerances  how far from the truth a correct implementation may land
+    purebp.oracle.checker       comparing results with the vectors: reports, check_implementation
+    purebp.oracle.testing     hypothesis strategies and assert_matches (needs hypothesis)
+
+The checker's names are importable from here (``purebp.oracle.compare``,
+``purebp.oracle.check_implementation``, ...), and the old module names
+``purebp.exact``, ``purebp.vectors`` and ``purebp.testing`` still import.
+docs/vectors.md documents the format and the tolerance policy.
+"""
+
+from purebp.oracle.checker import (
+    POLICIES,
+    QUANTITIES,
+    CaseResult,
+    Policy,
+    QuantityResult,
+    Report,
+    check,
+    check_files,
+    check_implementation,
+    compare,
+    compare_quantity,
+    curated,
+    load,
+    policy,
+    purebp_results,
+    tolerances,
+    ulp_distance,
+)
+
+__all__ = [
+    "POLICIES", "QUANTITIES", "Policy", "QuantityResult", "CaseResult", "Report",
+    "policy", "tolerances", "compare", "compare_quantity", "check", "check_files",
+    "check_implementation", "purebp_results", "ulp_distance", "load", "curated",
+]
