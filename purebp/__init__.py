@@ -21,10 +21,18 @@ Everything runs on the standard library alone: no numpy, nothing to compile.
 
 from purebp import activations, datasets, losses, matrix
 from purebp.errors import DivergenceError
-from purebp.network import Network
 from purebp.files.model import ModelFormatError
+from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
 
-__all__ = ["NeuralNetwork", "Network", "DivergenceError", "ModelFormatError",
-           "activations", "datasets", "losses", "matrix"]
+__all__ = [
+           "DivergenceError",
+           "ModelFormatError",
+           "Network",
+           "NeuralNetwork",
+           "activations",
+           "datasets",
+           "losses",
+           "matrix",
+]
 __version__ = "0.1.0"

@@ -35,10 +35,11 @@ import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from purebp import _checks
-from purebp.files import model as persistence
+from purebp.activations import ACTIVATIONS, softmax
+from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.fast import loop as training
 from purebp.fast import unrolled
-from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES, softmax
+from purebp.files import model as persistence
 from purebp.losses import LOSSES
 from purebp.matrix import (
     add_row,
@@ -315,7 +316,7 @@ class Network:
         batch_size: Optional[int] = None,
         log_every: int = 1000,
         log: Optional[Callable[[str], object]] = print,
-        on_epoch: Optional[Callable[["Network", int, float], object]] = None,
+        on_epoch: Optional[Callable[[Network, int, float], object]] = None,
     ) -> List[float]:
         """Train for ``epochs`` more epochs by gradient descent; return each epoch's loss.
 
@@ -426,7 +427,7 @@ class Network:
         persistence.save(self, path)
 
     @classmethod
-    def load(cls, path: str) -> "Network":
+    def load(cls, path: str) -> Network:
         """Return the Network saved in ``path``; ModelFormatError (a ValueError) if it is unusable."""
         return persistence.load(path, cls)
 

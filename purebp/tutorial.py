@@ -41,10 +41,10 @@ import random
 from typing import Callable, Dict, List, Optional, Tuple
 
 from purebp import _checks
-from purebp.files import model as persistence
+from purebp.activations import sigmoid, sigmoid_derivative
 from purebp.fast import loop as training
 from purebp.fast import unrolled
-from purebp.activations import sigmoid, sigmoid_derivative
+from purebp.files import model as persistence
 from purebp.matrix import (
     add_row,
     apply,
@@ -232,7 +232,7 @@ class NeuralNetwork:
         learning_rate: float,
         log_every: int = 1000,
         log: Optional[Callable[[str], object]] = print,
-        on_epoch: Optional[Callable[["NeuralNetwork", int, float], object]] = None,
+        on_epoch: Optional[Callable[[NeuralNetwork, int, float], object]] = None,
     ) -> List[float]:
         """Train by full-batch gradient descent; return each epoch's MSE.
 
@@ -331,7 +331,7 @@ class NeuralNetwork:
         persistence.save(self, path)
 
     @classmethod
-    def load(cls, path: str) -> "NeuralNetwork":
+    def load(cls, path: str) -> NeuralNetwork:
         """Return the NeuralNetwork saved in ``path``; ModelFormatError if it is unusable."""
         return persistence.load(path, cls)
 

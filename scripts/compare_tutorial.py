@@ -20,9 +20,9 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import numpy as np  # noqa: E402  (after the path set-up, so purebp imports too)
+import numpy as np
 
-from purebp import NeuralNetwork  # noqa: E402
+from purebp import NeuralNetwork
 
 XOR_INPUTS = [[0, 0], [0, 1], [1, 0], [1, 1]]
 XOR_TARGETS = [[0], [1], [1], [0]]

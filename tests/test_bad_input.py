@@ -31,14 +31,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from purebp import NeuralNetwork, datasets
-from purebp import cli
-from purebp.files import model as persistence
+from purebp import NeuralNetwork, cli, datasets
 from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.errors import DivergenceError
+from purebp.files import model as persistence
+from purebp.files.model import ModelFormatError
 from purebp.losses import LOSSES
 from purebp.network import INITS, Network
-from purebp.files.model import ModelFormatError
 
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
 XOR_Y = [[0], [1], [1], [0]]

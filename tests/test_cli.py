@@ -7,8 +7,7 @@ import sys
 
 import pytest
 
-from purebp import NeuralNetwork
-from purebp import cli
+from purebp import NeuralNetwork, cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

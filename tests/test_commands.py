@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from purebp import cli
-from purebp.files import model as persistence
 from purebp.datasets import moons
+from purebp.files import model as persistence
 from purebp.network import Network
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]

@@ -15,10 +15,9 @@ import operator
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import floats, matrices
 
 from purebp.datasets import DATASETS, and_, circles, load_csv, moons, or_, parity, spirals, xor
-
-from strategies import floats, matrices
 
 # The tutorial's inputs, in the tutorial's order.
 TUTORIAL_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]

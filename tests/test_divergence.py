@@ -12,13 +12,12 @@ import copy
 import math
 
 import pytest
+from bitwise import bits, snapshot
 
 from purebp import datasets
 from purebp.errors import DivergenceError
 from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
-
-from bitwise import bits, snapshot
 
 XOR_X, XOR_Y = datasets.xor()
 

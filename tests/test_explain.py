@@ -19,8 +19,7 @@ import re
 
 import pytest
 
-from purebp import Network, NeuralNetwork, vectors
-from purebp import cli
+from purebp import Network, NeuralNetwork, cli, vectors
 from purebp.study import explain
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

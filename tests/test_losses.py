@@ -16,6 +16,7 @@ from decimal import Decimal, localcontext
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import floats, matrices
 
 from purebp.activations import NAMES, softmax_jacobian
 from purebp.losses import (
@@ -31,7 +32,6 @@ from purebp.losses import (
     mse_gradient,
     softplus,
 )
-from strategies import floats, matrices
 
 EPS = 2.0 ** -52  # one ulp of 1.0; one rounding is off by at most EPS/2 relative
 TINY = 2.0 ** -1074  # the smallest subnormal: no float can resolve anything below it

@@ -9,9 +9,9 @@ from fractions import Fraction
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import matrices
 
 from purebp import matrix as M
-from strategies import matrices
 
 small_ints = st.integers(-50, 50)
 dims = st.integers(1, 5)

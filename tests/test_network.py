@@ -15,10 +15,10 @@ import random
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from strategies import ELEMENTWISE, OUTPUT_AND_LOSS, cases, general_cases
 
 from purebp import NeuralNetwork
 from purebp.network import Network
-from strategies import ELEMENTWISE, OUTPUT_AND_LOSS, cases, general_cases
 
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
 XOR_Y = [[0], [1], [1], [0]]

@@ -28,10 +28,9 @@ import struct
 
 import pytest
 
-from purebp import activations, network, oracle, vectors
-from purebp import cli
-from purebp.oracle import checker as oracle_check
+from purebp import activations, cli, network, oracle, vectors
 from purebp.activations import ACTIVATIONS
+from purebp.oracle import checker as oracle_check
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

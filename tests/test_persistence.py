@@ -22,15 +22,15 @@ from fractions import Fraction
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import cases, general_cases, matrices
 
 from purebp import _checks, datasets
+from purebp.errors import DivergenceError
 from purebp.files import jsonfile as _jsonfile
 from purebp.files import model as persistence
-from purebp.errors import DivergenceError
-from purebp.network import Network
 from purebp.files.model import ModelFormatError
+from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
-from strategies import cases, general_cases, matrices
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 XOR_X, XOR_Y = datasets.xor()

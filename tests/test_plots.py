@@ -8,10 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from purebp import Network
-from purebp import cli
-from purebp.study import plots
+from purebp import Network, cli
 from purebp.datasets import moons
+from purebp.study import plots
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -12,15 +12,15 @@ import copy
 import math
 
 import pytest
-from hypothesis import given, strategies as st
+from bitwise import bits, snapshot
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import batches, general_cases, networks
 
-from purebp.fast import loop as training
 from purebp.errors import DivergenceError
+from purebp.fast import loop as training
 from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
-
-from bitwise import bits, snapshot
-from strategies import batches, general_cases, networks
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_Y = [[0.0], [1.0], [1.0], [0.0]]

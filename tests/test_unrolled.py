@@ -11,12 +11,11 @@ import math
 
 import pytest
 from hypothesis import given
+from strategies import general_cases
 
 from purebp.fast import unrolled
-from purebp.network import Network
 from purebp.fast.unrolled import Spec
-
-from strategies import general_cases
+from purebp.network import Network
 
 TUTORIAL = Spec((2, 4, 1), "sigmoid", "sigmoid", "half_sse", "mse")
 

@@ -5,4 +5,4 @@
 
 from purebp.cli.app import DEFAULT_SEED, XOR_INPUTS, XOR_TARGETS, build_parser, main
 
-__all__ = ["main", "DEFAULT_SEED", "XOR_INPUTS", "XOR_TARGETS", "build_parser"]
+__all__ = ["DEFAULT_SEED", "XOR_INPUTS", "XOR_TARGETS", "build_parser", "main"]

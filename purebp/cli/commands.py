@@ -26,14 +26,15 @@ import sys
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
-from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
-from purebp.files import model as persistence
-from purebp.study import plots
+from purebp.activations import ACTIVATIONS
+from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.cli.app import Parser, int_at_least, parse_non_negative, parse_seed
 from purebp.datasets import DATASETS, load_csv
 from purebp.errors import DivergenceError
+from purebp.files import model as persistence
 from purebp.losses import LOSSES
 from purebp.network import INITS, Network
+from purebp.study import plots
 
 Matrix = List[List[float]]
 
@@ -245,7 +246,7 @@ class CtrlC:
         print("\npurebp: stopping at the end of this epoch (Ctrl-C again to stop at once)",
               file=self.err)
 
-    def __enter__(self) -> "CtrlC":
+    def __enter__(self) -> CtrlC:
         try:
             self.previous = signal.signal(signal.SIGINT, self._handle)
         except ValueError:  # not the main thread: leave Ctrl-C alone

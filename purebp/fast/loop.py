@@ -32,8 +32,8 @@ from __future__ import annotations
 import math
 from typing import Callable, List, Optional
 
-from purebp.fast import unrolled
 from purebp.errors import DivergenceError
+from purebp.fast import unrolled
 
 #: Set to False to train with the reference alone: the tests compare the two,
 #: and a learner can then step through train's epochs in the readable code.

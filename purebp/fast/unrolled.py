@@ -55,7 +55,7 @@ import functools
 import math
 from typing import Callable, List, NamedTuple, Optional, Tuple
 
-from purebp.activations import LEAKY_SLOPE, _SIGMOID_EXP_LIMIT
+from purebp.activations import _SIGMOID_EXP_LIMIT, LEAKY_SLOPE
 
 #: The largest network (in weights and biases) that gets written-out code.
 MAX_WEIGHTS = 4096

@@ -21,7 +21,8 @@ import os
 import tempfile
 from typing import Any, Dict, List, Optional
 
-from purebp.activations import ACTIVATIONS, NAMES as ACTIVATION_NAMES
+from purebp.activations import ACTIVATIONS
+from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.losses import LOSSES
 
 

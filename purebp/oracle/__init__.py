@@ -35,7 +35,21 @@ from purebp.oracle.checker import (
 )
 
 __all__ = [
-    "POLICIES", "QUANTITIES", "Policy", "QuantityResult", "CaseResult", "Report",
-    "policy", "tolerances", "compare", "compare_quantity", "check", "check_files",
-    "check_implementation", "purebp_results", "ulp_distance", "load", "curated",
+    "POLICIES",
+    "QUANTITIES",
+    "CaseResult",
+    "Policy",
+    "QuantityResult",
+    "Report",
+    "check",
+    "check_files",
+    "check_implementation",
+    "compare",
+    "compare_quantity",
+    "curated",
+    "load",
+    "policy",
+    "purebp_results",
+    "tolerances",
+    "ulp_distance",
 ]

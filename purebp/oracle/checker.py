@@ -45,15 +45,29 @@ import math
 import struct
 from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
-from purebp.oracle import vectors
 from purebp.activations import softmax as _softmax
 from purebp.network import Network
+from purebp.oracle import vectors
 from purebp.oracle.vectors import curated, load
 
 __all__ = [
-    "POLICIES", "QUANTITIES", "Policy", "QuantityResult", "CaseResult", "Report",
-    "policy", "tolerances", "compare", "compare_quantity", "check", "check_files",
-    "check_implementation", "purebp_results", "ulp_distance", "load", "curated",
+    "POLICIES",
+    "QUANTITIES",
+    "CaseResult",
+    "Policy",
+    "QuantityResult",
+    "Report",
+    "check",
+    "check_files",
+    "check_implementation",
+    "compare",
+    "compare_quantity",
+    "curated",
+    "load",
+    "policy",
+    "purebp_results",
+    "tolerances",
+    "ulp_distance",
 ]
 
 

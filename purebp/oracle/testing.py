@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, Optional, Sequence
 
+from purebp.activations import ACTIVATIONS
 from purebp.oracle import checker as oracle
 from purebp.oracle import vectors
-from purebp.activations import ACTIVATIONS
 
 #: Every (output_activation, loss) pair purebp allows.
 OUTPUT_AND_LOSS = tuple([(a, "half_sse") for a in ACTIVATIONS] + [(a, "mse") for a in ACTIVATIONS]

@@ -33,7 +33,8 @@ import random
 import re
 from typing import Any, Dict, List, Optional
 
-from purebp.oracle import exact
+from purebp.activations import ACTIVATIONS
+from purebp.datasets import moons
 from purebp.files.jsonfile import (
     FormatError,
     describe,
@@ -49,9 +50,8 @@ from purebp.files.jsonfile import (
     version,
     write_atomic,
 )
-from purebp.activations import ACTIVATIONS
-from purebp.datasets import moons
 from purebp.network import Network
+from purebp.oracle import exact
 from purebp.tutorial import NeuralNetwork
 
 FORMAT = "purebp-vectors"
