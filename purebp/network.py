@@ -74,8 +74,9 @@ class Network:
     Arguments:
         sizes              layer sizes, input first: [2, 4, 1], [3, 16, 16, 2]
         activation         of the hidden layers: identity, sigmoid, tanh, relu, leaky_relu
-        output_activation  of the last layer; None means the same as ``activation``;
-                           also softmax (with loss="cross_entropy" only)
+        output_activation  of the last layer; None means what the loss needs (sigmoid
+                           for bce, softmax for cross_entropy), else ``activation``;
+                           softmax only with loss="cross_entropy"
         loss               half_sse, mse, bce (needs a sigmoid output),
                            cross_entropy (needs a softmax output)
         init               normal (standard normal), xavier or he
@@ -116,13 +117,15 @@ class Network:
             )
         sizes = _checks.layer_sizes(op, sizes, [f"sizes[{i}]" for i in range(len(sizes))])
         activation = _checks.name(op, "activation", activation, tuple(ACTIVATIONS))
+        loss = _checks.name(op, "loss", loss, tuple(LOSSES))
+        needed = LOSSES[loss].output_activation
         if output_activation is None:
-            output_activation = activation
+            # What the loss needs (sigmoid for bce, softmax for cross_entropy),
+            # else the hidden layers' activation.
+            output_activation = activation if needed is None else needed
         output_activation = _checks.name(
             op, "output_activation", output_activation, ACTIVATION_NAMES
         )
-        loss = _checks.name(op, "loss", loss, tuple(LOSSES))
-        needed = LOSSES[loss].output_activation
         if needed is not None and output_activation != needed:
             raise ValueError(
                 f"{op}: loss={loss!r} needs output_activation={needed!r},"

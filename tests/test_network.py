@@ -228,6 +228,15 @@ def test_output_activation_defaults_to_activation_and_repr_reads_like_constructo
                          " loss='mse', init='he')")
 
 
+@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
+@pytest.mark.parametrize(("loss", "expected"), [
+    ("bce", "sigmoid"), ("cross_entropy", "softmax"), ("mse", None), ("half_sse", None)])
+def test_output_activation_defaults_to_what_the_loss_needs(activation, loss, expected):
+    """output_activation=None gives bce a sigmoid and cross_entropy a softmax, else the hidden one."""
+    net = Network([2, 3, 2], activation, loss=loss, seed=0)
+    assert net.output_activation == (activation if expected is None else expected)
+
+
 # -- forward, loss, gradients against the reference -----------------------------
 
 
