@@ -17,6 +17,12 @@ Contents:
 
     Activation, ACTIVATIONS    the table the general network looks names up in
 
+Each element-wise activation also has its *written-out form*, the same two
+expressions as Python source text with ``{z}`` (the input) and ``{a}`` (the
+output) to fill in, for the written-out training code of purebp.fast. It
+sits right below the functions it restates, and tests/test_activations.py
+holds the two forms to the same bits.
+
 sigmoid and tanh have derivatives that are cheapest and exact in terms of
 their output, which the forward pass keeps anyway, so their derivative
 functions take the output (as the tutorial's does). relu, leaky_relu and
@@ -45,6 +51,20 @@ _SIGMOID_EXP_LIMIT = -708.0
 
 #: The slope of leaky_relu for x ≤ 0 (PyTorch's default negative_slope).
 LEAKY_SLOPE = 0.01
+
+
+class WrittenOut(NamedTuple):
+    """An activation as source text: f with {z} to fill in, f′ with {z} and {a} = f(z).
+
+    The names it may call are ``exp`` and ``tanh`` (math's); purebp.fast
+    builds its code from these.
+
+    >>> TANH_CODE.f.format(z="z0_1")
+    'tanh(z0_1)'
+    """
+
+    f: str
+    f_prime: str
 
 
 def sigmoid(x: float) -> float:
@@ -79,6 +99,13 @@ def sigmoid_derivative(s: float) -> float:
     return s * (1.0 - s)
 
 
+#: σ and σ′ written out (purebp.fast): the expressions ``sigmoid`` and
+#: ``sigmoid_derivative`` evaluate, the branch included.
+SIGMOID_CODE = WrittenOut(
+    f"exp({{z}}) if {{z}} < {_SIGMOID_EXP_LIMIT!r} else 1.0 / (1.0 + exp(-{{z}}))",
+    "{a} * (1.0 - {a})")
+
+
 def tanh(x: float) -> float:
     """Return tanh(x), a number in [−1, 1]; math.tanh never overflows.
 
@@ -99,6 +126,10 @@ def tanh_derivative(t: float) -> float:
     return 1.0 - t * t
 
 
+#: tanh and tanh′ written out (purebp.fast).
+TANH_CODE = WrittenOut("tanh({z})", "1.0 - {a} * {a}")
+
+
 def relu(x: float) -> float:
     """Return max(0, x).
 
@@ -115,6 +146,10 @@ def relu_derivative(x: float) -> float:
     (0.0, 0.0, 1.0)
     """
     return 1.0 if x > 0.0 else 0.0
+
+
+#: relu and relu′ written out (purebp.fast).
+RELU_CODE = WrittenOut("{z} if {z} > 0.0 else 0.0", "1.0 if {z} > 0.0 else 0.0")
 
 
 def leaky_relu(x: float) -> float:
@@ -135,6 +170,11 @@ def leaky_relu_derivative(x: float) -> float:
     return 1.0 if x > 0.0 else LEAKY_SLOPE
 
 
+#: leaky_relu and leaky_relu′ written out (purebp.fast).
+LEAKY_RELU_CODE = WrittenOut(f"{{z}} if {{z}} > 0.0 else {LEAKY_SLOPE!r} * {{z}}",
+                             f"1.0 if {{z}} > 0.0 else {LEAKY_SLOPE!r}")
+
+
 def identity(x: float) -> float:
     """Return x unchanged (a linear layer).
 
@@ -151,6 +191,10 @@ def identity_derivative(x: float) -> float:
     1.0
     """
     return 1.0
+
+
+#: identity and its derivative written out (purebp.fast).
+IDENTITY_CODE = WrittenOut("{z}", "1.0")
 
 
 def softmax(row: Sequence[float]) -> List[float]:
@@ -185,21 +229,24 @@ def softmax_jacobian(s: Sequence[float]) -> List[List[float]]:
 
 
 class Activation(NamedTuple):
-    """An element-wise activation: its name, f, and f′(z, a) at z given a = f(z)."""
+    """An element-wise activation: its name, f, f′(z, a) at z given a = f(z), both written out."""
 
     name: str
     f: Callable[[float], float]
     f_prime: Callable[[float, float], float]
+    code: WrittenOut
 
 
 #: The element-wise activations by name. softmax is not among them: it acts
 #: on whole rows and only as an output layer with cross_entropy.
 ACTIVATIONS: Dict[str, Activation] = {
-    "identity": Activation("identity", identity, lambda z, a: identity_derivative(z)),
-    "sigmoid": Activation("sigmoid", sigmoid, lambda z, a: sigmoid_derivative(a)),
-    "tanh": Activation("tanh", tanh, lambda z, a: tanh_derivative(a)),
-    "relu": Activation("relu", relu, lambda z, a: relu_derivative(z)),
-    "leaky_relu": Activation("leaky_relu", leaky_relu, lambda z, a: leaky_relu_derivative(z)),
+    "identity": Activation("identity", identity, lambda z, a: identity_derivative(z),
+                           IDENTITY_CODE),
+    "sigmoid": Activation("sigmoid", sigmoid, lambda z, a: sigmoid_derivative(a), SIGMOID_CODE),
+    "tanh": Activation("tanh", tanh, lambda z, a: tanh_derivative(a), TANH_CODE),
+    "relu": Activation("relu", relu, lambda z, a: relu_derivative(z), RELU_CODE),
+    "leaky_relu": Activation("leaky_relu", leaky_relu, lambda z, a: leaky_relu_derivative(z),
+                             LEAKY_RELU_CODE),
 }
 
 #: Every activation name the general network accepts.

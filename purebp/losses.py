@@ -14,6 +14,11 @@ the output layer's pre-activation, ŷ = f(z).
 
     Loss, LOSSES              the table the general network looks names up in
 
+Each loss but cross_entropy also has its *written-out form*
+(``WrittenOut``), the same arithmetic as Python source text for one entry,
+for the written-out training code of purebp.fast; it sits right below the
+functions it restates, and tests/test_losses.py holds the two to the same bits.
+
 The reductions are PyTorch's defaults (``reduction="mean"``): mse and bce
 average over all n·k entries, cross_entropy over the n samples only;
 half_sse sums, as the tutorial's update does.
@@ -41,6 +46,26 @@ from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 from purebp.activations import sigmoid, softmax
 
 Matrix = List[List[float]]
+
+
+class WrittenOut(NamedTuple):
+    """A loss as source text, one entry of ŷ at a time, for purebp.fast.
+
+    Fields to fill in: {a} = ŷ, {y} = the target, {z} = the logit,
+    {e} = ŷ − y, {f_prime} = the output activation's derivative. The code
+    adds each ``entry`` to ``total`` and the loss is ``value`` of that total;
+    ``delta`` is ∂loss/∂z of the entry. ``count`` is the number of entries
+    (samples × outputs) and ``setup`` a line run once before the epochs.
+    The names it may call are ``exp``, ``log1p`` and ``abs``.
+
+    >>> HALF_SSE_CODE.entry.format(e="e_0")
+    'e_0 * e_0'
+    """
+
+    entry: str
+    delta: str
+    value: str
+    setup: str = ""
 
 
 def _total(values) -> float:
@@ -73,6 +98,11 @@ def half_sse_gradient(y: Matrix, y_hat: Matrix) -> Matrix:
     return [[p - t for t, p in zip(t_row, p_row)] for t_row, p_row in zip(y, y_hat)]
 
 
+#: half_sse written out: ½ of the total of (ŷ − y)², and δ = (ŷ − y)·f′.
+HALF_SSE_CODE = WrittenOut("{e} * {e}", "{e} * ({f_prime})", "0.5 * total")
+
+
+
 # -- mse: torch.nn.MSELoss(reduction="mean") -------------------------------
 
 
@@ -91,6 +121,13 @@ def mse_gradient(y: Matrix, y_hat: Matrix) -> Matrix:
     norm = 2.0 / _entries(y)  # one factor, as torch's mse_loss_backward forms it
     return [[norm * (p - t) for t, p in zip(t_row, p_row)]
             for t_row, p_row in zip(y, y_hat)]
+
+
+#: mse written out: the total of (ŷ − y)² over count, and δ = (norm·(ŷ − y))·f′
+#: with norm = 2 / count formed once, as ``mse_gradient`` forms it.
+MSE_CODE = WrittenOut("{e} * {e}", "(norm * {e}) * ({f_prime})", "total / count",
+                      setup="norm = 2.0 / count")
+
 
 
 # -- bce: torch.nn.BCEWithLogitsLoss(reduction="mean"), on z ---------------
@@ -130,6 +167,13 @@ def bce_gradient(y: Matrix, z: Matrix) -> Matrix:
     count = _entries(y)
     return [[(sigmoid(z_nk) - t) / count for t, z_nk in zip(t_row, z_row)]
             for t_row, z_row in zip(y, z)]
+
+
+#: bce written out: ``_bce_entry`` per entry, the total over count, and
+#: δ = (σ(z) − y) / count with σ(z) the output the forward pass kept.
+BCE_CODE = WrittenOut("((1.0 - {y}) * {z} if {z} >= 0.0 else -{y} * {z}) + log1p(exp(-abs({z})))",
+                      "({a} - {y}) / count", "total / count")
+
 
 
 # -- cross_entropy: torch.nn.CrossEntropyLoss(reduction="mean"), on z ------
@@ -204,13 +248,14 @@ class Loss(NamedTuple):
     of: str
     output_activation: Optional[str]
     reduction: str
+    code: Optional[WrittenOut]  # None: not written out (purebp.fast trains it with the reference)
 
 
 LOSSES: Dict[str, Loss] = {
-    "half_sse": Loss("half_sse", half_sse, half_sse_gradient, "output", None, "sum"),
-    "mse": Loss("mse", mse, mse_gradient, "output", None, "mean"),
-    "bce": Loss("bce", bce, bce_gradient, "logits", "sigmoid", "mean"),
+    "half_sse": Loss("half_sse", half_sse, half_sse_gradient, "output", None, "sum", HALF_SSE_CODE),
+    "mse": Loss("mse", mse, mse_gradient, "output", None, "mean", MSE_CODE),
+    "bce": Loss("bce", bce, bce_gradient, "logits", "sigmoid", "mean", BCE_CODE),
     "cross_entropy": Loss(
-        "cross_entropy", cross_entropy, cross_entropy_gradient, "logits", "softmax", "mean"
+        "cross_entropy", cross_entropy, cross_entropy_gradient, "logits", "softmax", "mean", None
     ),
 }

@@ -34,12 +34,12 @@ import math
 import random
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-from purebp import _checks
+from purebp import _checks, training
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.activations import NAMES as ACTIVATION_NAMES
-from purebp.fast import loop as training
+from purebp.fast import loop as fast_loop
 from purebp.fast import unrolled
-from purebp.files import model as persistence
+from purebp.files import model
 from purebp.losses import LOSSES
 from purebp.matrix import (
     add_row,
@@ -68,6 +68,7 @@ INITS: Dict[str, Callable[[int, int], float]] = {
 }
 
 
+@model.model_file
 class Network:
     """A fully-connected feed-forward network trained by gradient descent.
 
@@ -177,7 +178,7 @@ class Network:
         ``activations`` (``activations[0]`` is X as floats).
         """
         X = self._check_inputs("forward", X)
-        self._check_parameters("forward")
+        self.check_parameters("forward")
         self.zs, self.activations = self._forward(X)
         return self.activations[-1]
 
@@ -202,7 +203,7 @@ class Network:
     def loss(self, X: Matrix, y: Matrix) -> float:
         """Return the loss of the network's outputs on X against targets y."""
         X, y = self._check_batch("loss", X, y)
-        self._check_parameters("loss")
+        self.check_parameters("loss")
         zs, activations = self._forward(X)
         return self._loss_value(y, zs, activations)
 
@@ -217,7 +218,7 @@ class Network:
         what the last ``forward`` kept, is left exactly as it was.
         """
         X, y = self._check_batch("gradients", X, y)
-        self._check_parameters("gradients")
+        self.check_parameters("gradients")
         zs, activations = self._forward(X)
         return self._backpropagate(y, zs, activations)
 
@@ -273,7 +274,7 @@ class Network:
         op = "trace"
         X, y = self._check_batch(op, X, y)
         learning_rate = _checks.learning_rate(op, learning_rate)
-        self._check_parameters(op)
+        self.check_parameters(op)
         zs, activations = self._forward(X)
         deltas: List[Matrix] = []
         grads = self._backpropagate(y, zs, activations, deltas)
@@ -296,7 +297,7 @@ class Network:
         op = "step"
         X, y = self._check_batch(op, X, y)
         learning_rate = _checks.learning_rate(op, learning_rate)
-        self._check_parameters(op)
+        self.check_parameters(op)
         return self._step(X, y, learning_rate)
 
     def _step(self, X: Matrix, y: Matrix, learning_rate: float) -> float:
@@ -312,14 +313,15 @@ class Network:
 
     def train(
         self,
-        X: Matrix,
-        y: Matrix,
+        X: RealMatrix,
+        y: RealMatrix,
         epochs: int,
         learning_rate: float,
         batch_size: Optional[int] = None,
         log_every: int = 1000,
-        log: Optional[Callable[[str], object]] = print,
-        on_epoch: Optional[Callable[[Network, int, float], object]] = None,
+        log: training.Log = print,
+        on_epoch: training.OnEpoch = None,
+        fast: bool = True,
     ) -> List[float]:
         """Train for ``epochs`` more epochs by gradient descent; return each epoch's loss.
 
@@ -341,6 +343,10 @@ class Network:
         and checkpoints use this). If the loss or a parameter stops being
         finite, training stops with ``DivergenceError`` and the network is
         left as it was after the last finite epoch.
+
+        ``fast=True`` computes the very same bits from the equations written
+        out for this network's shape (purebp.fast, docs/speed.md), many times
+        faster where it can; ``fast=False`` runs the loop below, to step through it.
         """
         op = "train"
         X, y = self._check_batch(op, X, y)
@@ -348,22 +354,24 @@ class Network:
         learning_rate = _checks.learning_rate(op, learning_rate)
         if batch_size is not None:
             batch_size = _checks.size(op, "batch_size", batch_size)
-        log_every = _checks.size(op, "log_every", log_every)
-        if log is not None and not callable(log):
-            raise TypeError(f"{op}: log must be a callable taking a string, or None")
-        if on_epoch is not None and not callable(on_epoch):
-            raise TypeError(f"{op}: on_epoch must be a callable, or None")
-        self._check_parameters(op)
+        log_every = training.check_options(op, log_every, log, on_epoch, fast)
+        self.check_parameters(op)
+        if fast:  # the same numbers from the equations written out (purebp.fast); skip to read on
+            return fast_loop.train(self, X, y, epochs, learning_rate, batch_size, log_every, log,
+                                   on_epoch)
 
-        return training.run(self, op, X, y, epochs, learning_rate, batch_size, log_every, log,
-                            on_epoch)
-
-    # What purebp.training asks of a network: one reference epoch, the state
-    # to go back to, and the parameters as one flat list for unrolled code.
+        losses: List[float] = []
+        for epoch in range(self.epochs_trained, self.epochs_trained + epochs):
+            before = self._state()  # to go back to if this epoch diverges
+            losses.append(self._epoch(X, y, learning_rate, batch_size))
+            if not training.end_epoch(self, before, op, epoch, losses[-1], learning_rate,
+                                      log_every, log, on_epoch):
+                break
+        return losses
 
     def _epoch(self, X: Matrix, y: Matrix, learning_rate: float,
                batch_size: Optional[int]) -> float:
-        """Run one reference epoch (full batch, or shuffled mini-batches); return its loss."""
+        """Run one epoch (full batch, or shuffled mini-batches); return its loss."""
         if batch_size is None:
             return self._step(X, y, learning_rate)
         loss = 0.0
@@ -384,41 +392,6 @@ class Network:
             return batch_loss
         return batch_loss * size / n
 
-    def _state(self) -> tuple:
-        # The lists are replaced, never changed in place, so references suffice.
-        return (self.weights, self.biases, self.rng.getstate(), self.zs, self.activations)
-
-    def _restore(self, state: tuple) -> None:
-        self.weights, self.biases, rng_state, self.zs, self.activations = state
-        self.rng.setstate(rng_state)
-
-    def _finite(self) -> bool:
-        return _checks.all_finite(self.weights) and _checks.all_finite(self.biases)
-
-    def _spec(self) -> unrolled.Spec:
-        return unrolled.Spec(tuple(self.sizes), self.activation, self.output_activation,
-                             self.loss_name, self.loss_name)
-
-    def _flat_parameters(self) -> List[float]:
-        return ([w for W in self.weights for row in W for w in row]
-                + [b for B in self.biases for b in B[0]])
-
-    def _set_flat_parameters(self, flat: Sequence[float]) -> None:
-        at, self.weights, self.biases = 0, [], []
-        for fan_in, fan_out in zip(self.sizes[:-1], self.sizes[1:]):
-            self.weights.append([list(flat[at + i * fan_out:at + (i + 1) * fan_out])
-                                 for i in range(fan_in)])
-            at += fan_in * fan_out
-        for fan_out in self.sizes[1:]:
-            self.biases.append([list(flat[at:at + fan_out])])
-            at += fan_out
-
-    def _set_forward(self, X: Matrix, kept: list) -> None:
-        """Keep zs and activations from unrolled code's per-sample (z0, a1, z1, a2, ...)."""
-        self.zs = [[list(sample[2 * l]) for sample in kept] for l in range(self.depth)]
-        self.activations = [X] + [[list(sample[2 * l + 1]) for sample in kept]
-                                  for l in range(self.depth)]
-
     # -- saving and loading --------------------------------------------------
 
     def save(self, path: str) -> None:
@@ -427,12 +400,54 @@ class Network:
         The format is documented in docs/model-format.md; ``Network.load``
         reads it back bit for bit.
         """
-        persistence.save(self, path)
+        model.save(self, path)
 
     @classmethod
     def load(cls, path: str) -> Network:
         """Return the Network saved in ``path``; ModelFormatError (a ValueError) if it is unusable."""
-        return persistence.load(path, cls)
+        network: Network = model.load(path, cls)
+        return network
+
+    # What a model file needs of this class (the protocol of purebp.files.model).
+    MODEL_CLASS = "Network"
+
+    def model_network(self) -> Dict[str, Any]:
+        """Return the model file's "network" field: the constructor's arguments but the seed."""
+        return {"sizes": self.sizes, "activation": self.activation,
+                "output_activation": self.output_activation, "loss": self.loss_name,
+                "init": self.init}
+
+    @classmethod
+    def from_model(cls, network: Dict[str, Any]) -> Network:
+        """Return a network of the architecture ``model_network`` describes (weights to be set)."""
+        return cls(network["sizes"], network["activation"], network["output_activation"],
+                   network["loss"], network["init"], seed=0)
+
+    # -- the network as layers, for purebp.fast and purebp.files ----------------
+
+    def _layers(self) -> Tuple[List[Matrix], List[Matrix]]:
+        return self.weights, self.biases
+
+    def _set_layers(self, weights: List[Matrix], biases: List[Matrix]) -> None:
+        self.weights, self.biases = weights, biases
+
+    def _keep_forward(self, X: Matrix, zs: List[Matrix], activations: List[Matrix]) -> None:
+        self.zs, self.activations = zs, [X] + activations
+
+    def _spec(self) -> unrolled.Spec:
+        return unrolled.Spec(tuple(self.sizes), self.activation, self.output_activation,
+                             self.loss_name, self.loss_name)
+
+    def _state(self) -> Tuple[Any, ...]:
+        # The lists are replaced, never changed in place, so references suffice.
+        return (self.weights, self.biases, self.rng.getstate(), self.zs, self.activations)
+
+    def _restore(self, state: Tuple[Any, ...]) -> None:
+        self.weights, self.biases, rng_state, self.zs, self.activations = state
+        self.rng.setstate(rng_state)
+
+    def _finite(self) -> bool:
+        return _checks.all_finite(self.weights) and _checks.all_finite(self.biases)
 
     def accuracy(self, X: Matrix, y: Matrix) -> float:
         """Return the fraction of samples classified right.
@@ -442,7 +457,7 @@ class Network:
         largest target is (one-hot or class-probability targets).
         """
         X, y = self._check_batch("accuracy", X, y)
-        self._check_parameters("accuracy")
+        self.check_parameters("accuracy")
         _, activations = self._forward(X)
         right = 0
         for out, target in zip(activations[-1], y):
@@ -486,8 +501,9 @@ class Network:
                     )
         return X, y
 
-    def _check_parameters(self, op: str) -> None:
-        """Raise if a caller assigned weights or biases of the wrong shape or values."""
+    def check_parameters(self, op: str) -> Tuple[List[Matrix], List[Matrix]]:
+        """Return (weights, biases) as floats; raise naming a layer a caller spoiled."""
+        checked: List[List[Matrix]] = []
         for name, params, row_sizes in (
             ("weights", self.weights, self.sizes[:-1]),
             ("biases", self.biases, [1] * self.depth),
@@ -496,6 +512,8 @@ class Network:
                 raise ValueError(
                     f"{op}: {name} must be a list of {self.depth} matrices (one per layer)"
                 )
-            for l, (matrix, rows) in enumerate(zip(params, row_sizes)):
-                _checks.float_matrix(op, f"{name}[{l}]", matrix, rows=rows,
-                                     columns=self.sizes[l + 1])
+            checked.append([_checks.float_matrix(op, f"{name}[{l}]", matrix, rows=rows,
+                                                 columns=self.sizes[l + 1])
+                            for l, (matrix, rows) in enumerate(zip(params, row_sizes))])
+        weights, biases = checked
+        return weights, biases

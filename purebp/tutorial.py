@@ -26,10 +26,13 @@ tutorial's ``output_error`` is y − ŷ and it adds its step; here it is ŷ − 
 the gradient ∂E/∂ŷ, and the step is subtracted. Negation is exact in floating
 point, so every number agrees bit for bit.
 
-``train`` gets the same numbers, bit for bit, from the equations written
-out for the network's sizes (purebp.unrolled, via purebp.training), which is
-many times faster; the methods here are the reference it is tested against,
-and ``feedforward``, ``backward`` and ``gradients`` always use them.
+``train`` is the tutorial's loop: for each epoch, ``feedforward``, then
+``backward``, then the log line. By default one visible line before that
+loop hands the same work to purebp.fast, which gets the same numbers, bit
+for bit, from the equations written out for the network's sizes, many
+times faster; ``train(..., fast=False)`` runs the loop itself. The methods
+here are the reference the fast code is tested against, and
+``feedforward``, ``backward`` and ``gradients`` always use them.
 
 What this module does not do: other sizes of depth, other activations or
 losses (that is the general network's work), mini-batches.
@@ -38,13 +41,13 @@ losses (that is the general network's work), mini-batches.
 from __future__ import annotations
 
 import random
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from purebp import _checks
+from purebp import _checks, training
 from purebp.activations import sigmoid, sigmoid_derivative
-from purebp.fast import loop as training
+from purebp.fast import loop as fast_loop
 from purebp.fast import unrolled
-from purebp.files import model as persistence
+from purebp.files import model
 from purebp.matrix import (
     add_row,
     apply,
@@ -57,6 +60,8 @@ from purebp.matrix import (
 )
 
 Matrix = List[List[float]]
+#: What the public methods accept: rows of real numbers, as lists or tuples, ints too.
+RealMatrix = Sequence[Sequence[float]]
 
 #: The names of the parameters, in the order the constructor draws them.
 PARAMETERS = (
@@ -69,6 +74,7 @@ PARAMETERS = (
 INTERMEDIATES = ("hidden_activation", "hidden_output", "output_activation", "predicted_output")
 
 
+@model.model_file
 class NeuralNetwork:
     """A network with one hidden layer, sigmoid units and the tutorial's training.
 
@@ -95,7 +101,8 @@ class NeuralNetwork:
     4
     """
 
-    # The activation and its derivative, as the tutorial has them, on one number.
+    # The activation and its derivative, as the tutorial has them, on one number
+    # (purebp.activations holds them, with their reasons).
     sigmoid = staticmethod(sigmoid)
     sigmoid_derivative = staticmethod(sigmoid_derivative)
 
@@ -133,35 +140,63 @@ class NeuralNetwork:
 
     # -- the forward pass --------------------------------------------------
 
-    def feedforward(self, X: Matrix) -> Matrix:
+    def feedforward(self, X: RealMatrix) -> Matrix:
         """Return the predictions ŷ for the rows of X (n × input_size → n × output_size).
 
         Keeps z1, h, z2 and ŷ as ``hidden_activation``, ``hidden_output``,
         ``output_activation`` and ``predicted_output``, as the tutorial does.
         """
         X = self._check_inputs("feedforward", X)
-        self._check_parameters("feedforward")
-        (
-            self.hidden_activation,
-            self.hidden_output,
-            self.output_activation,
-            self.predicted_output,
-        ) = self._forward(X)
-        return self.predicted_output
+        self.check_parameters("feedforward")
 
-    def _forward(self, X: Matrix) -> Tuple[Matrix, Matrix, Matrix, Matrix]:
-        """Return (z1, h, z2, ŷ) for checked X; changes nothing."""
-        hidden_activation = add_row(matmul(X, self.weights_input_hidden), self.bias_hidden)
-        hidden_output = apply(sigmoid, hidden_activation)
-        output_activation = add_row(
-            matmul(hidden_output, self.weights_hidden_output), self.bias_output
-        )
-        predicted_output = apply(sigmoid, output_activation)
-        return hidden_activation, hidden_output, output_activation, predicted_output
+        self.hidden_activation = add_row(matmul(X, self.weights_input_hidden), self.bias_hidden)
+        self.hidden_output = apply(self.sigmoid, self.hidden_activation)
+
+        self.output_activation = add_row(matmul(self.hidden_output, self.weights_hidden_output),
+                                         self.bias_output)
+        self.predicted_output = apply(self.sigmoid, self.output_activation)
+
+        return self.predicted_output
 
     # -- the backward pass -------------------------------------------------
 
-    def gradients(self, X: Matrix, y: Matrix) -> Dict[str, Matrix]:
+    def backward(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> None:
+        """Take one gradient-descent step on E, using the last ``feedforward(X)``.
+
+        Every parameter p becomes p − learning_rate × ∂E/∂p, as in the
+        tutorial; the gradients come from the h and ŷ that the last
+        ``feedforward`` kept, so call it on the same X first.
+        """
+        X, y, learning_rate = self._check_step("backward", X, y, learning_rate)
+        grad = self._backpropagate(X, y)
+
+        # Update weights and biases: p ← p − learning_rate·∂E/∂p
+        self.weights_hidden_output = subtract(self.weights_hidden_output,
+                                              scale(learning_rate, grad["weights_hidden_output"]))
+        self.bias_output = subtract(self.bias_output, scale(learning_rate, grad["bias_output"]))
+        self.weights_input_hidden = subtract(self.weights_input_hidden,
+                                             scale(learning_rate, grad["weights_input_hidden"]))
+        self.bias_hidden = subtract(self.bias_hidden, scale(learning_rate, grad["bias_hidden"]))
+
+    def _backpropagate(self, X: Matrix, y: Matrix) -> Dict[str, Matrix]:
+        """Return ∂E/∂parameter from the last forward pass's h and ŷ; changes nothing."""
+        assert self.hidden_output is not None and self.predicted_output is not None
+        # The tutorial writes y − ŷ and adds its step; ŷ − y = ∂E/∂ŷ, with the
+        # step subtracted, gives the same numbers (negation is exact).
+        output_error = subtract(self.predicted_output, y)
+        output_delta = multiply(output_error, apply(self.sigmoid_derivative, self.predicted_output))
+
+        hidden_error = matmul(output_delta, transpose(self.weights_hidden_output))
+        hidden_delta = multiply(hidden_error, apply(self.sigmoid_derivative, self.hidden_output))
+
+        return {
+            "weights_input_hidden": matmul(transpose(X), hidden_delta),
+            "weights_hidden_output": matmul(transpose(self.hidden_output), output_delta),
+            "bias_hidden": column_sums(hidden_delta),
+            "bias_output": column_sums(output_delta),
+        }
+
+    def gradients(self, X: RealMatrix, y: RealMatrix) -> Dict[str, Matrix]:
         """Return ∂E/∂parameter for E = ½ Σ_n Σ_k (y_nk − ŷ_nk)², by parameter name.
 
         The dict has the keys ``weights_input_hidden``, ``weights_hidden_output``,
@@ -171,68 +206,25 @@ class NeuralNetwork:
         """
         X = self._check_inputs("gradients", X)
         y = self._check_targets("gradients", y, len(X))
-        self._check_parameters("gradients")
-        _, hidden_output, _, predicted_output = self._forward(X)
-        return self._backpropagate(X, y, hidden_output, predicted_output)
-
-    def _backpropagate(
-        self, X: Matrix, y: Matrix, hidden_output: Matrix, predicted_output: Matrix
-    ) -> Dict[str, Matrix]:
-        """Return the gradients of E from a forward pass's h and ŷ; changes nothing."""
-        # The tutorial writes y − ŷ and adds its step; ŷ − y = ∂E/∂ŷ, with the
-        # step subtracted, gives the same numbers (negation is exact).
-        output_error = subtract(predicted_output, y)
-        output_delta = multiply(output_error, apply(sigmoid_derivative, predicted_output))
-
-        hidden_error = matmul(output_delta, transpose(self.weights_hidden_output))
-        hidden_delta = multiply(hidden_error, apply(sigmoid_derivative, hidden_output))
-
-        return {
-            "weights_input_hidden": matmul(transpose(X), hidden_delta),
-            "weights_hidden_output": matmul(transpose(hidden_output), output_delta),
-            "bias_hidden": column_sums(hidden_delta),
-            "bias_output": column_sums(output_delta),
-        }
-
-    def backward(self, X: Matrix, y: Matrix, learning_rate: float) -> None:
-        """Take one gradient-descent step on E, using the last ``feedforward(X)``.
-
-        Every parameter p becomes p − learning_rate × ∂E/∂p, as in the
-        tutorial; the gradients come from the h and ŷ that the last
-        ``feedforward`` kept, so call it on the same X first.
-        """
-        op = "backward"
-        X = self._check_inputs(op, X)
-        y = self._check_targets(op, y, len(X))
-        learning_rate = _checks.learning_rate(op, learning_rate)
-        self._check_parameters(op)
-        if self.predicted_output is None or self.hidden_output is None:
-            raise ValueError(f"{op}: call feedforward(X) first; there is no forward pass to use")
-        if len(self.predicted_output) != len(X):
-            raise ValueError(
-                f"{op}: X has {len(X)} rows but the last feedforward had"
-                f" {len(self.predicted_output)}; call feedforward(X) on this X first"
-            )
-        grads = self._backpropagate(X, y, self.hidden_output, self.predicted_output)
-        self._descend(grads, learning_rate)
-
-    def _descend(self, grads: Dict[str, Matrix], learning_rate: float) -> None:
-        """Move every parameter by −learning_rate × its gradient."""
-        for name in PARAMETERS:
-            step = scale(learning_rate, grads[name])
-            setattr(self, name, subtract(getattr(self, name), step))
+        kept = self._state()
+        try:
+            self.feedforward(X)
+            return self._backpropagate(X, y)
+        finally:
+            self._restore(kept)
 
     # -- training ----------------------------------------------------------
 
     def train(
         self,
-        X: Matrix,
-        y: Matrix,
+        X: RealMatrix,
+        y: RealMatrix,
         epochs: int,
         learning_rate: float,
         log_every: int = 1000,
-        log: Optional[Callable[[str], object]] = print,
-        on_epoch: Optional[Callable[[NeuralNetwork, int, float], object]] = None,
+        log: training.Log = print,
+        on_epoch: training.OnEpoch = None,
+        fast: bool = True,
     ) -> List[float]:
         """Train by full-batch gradient descent; return each epoch's MSE.
 
@@ -248,101 +240,102 @@ class NeuralNetwork:
         stops training by returning False. If the loss or a parameter stops
         being finite, training stops with ``DivergenceError`` and the network
         is left as it was before that epoch.
+
+        ``fast=True`` computes the very same bits from the equations written
+        out for this network's sizes (purebp.fast, docs/speed.md), many times
+        faster; ``fast=False`` runs the loop below, to step through it.
         """
         op = "train"
         X = self._check_inputs(op, X)
         y = self._check_targets(op, y, len(X))
         epochs = _checks.count(op, "epochs", epochs)
         learning_rate = _checks.learning_rate(op, learning_rate)
-        log_every = _checks.size(op, "log_every", log_every)
-        if log is not None and not callable(log):
-            raise TypeError(f"{op}: log must be a callable taking a string, or None")
-        if on_epoch is not None and not callable(on_epoch):
-            raise TypeError(f"{op}: on_epoch must be a callable, or None")
-        self._check_parameters(op)
+        log_every = training.check_options(op, log_every, log, on_epoch, fast)
+        self.check_parameters(op)
+        if fast:  # the same numbers from the equations written out (purebp.fast); skip to read on
+            return fast_loop.train(self, X, y, epochs, learning_rate, None, log_every, log, on_epoch)
 
-        return training.run(self, op, X, y, epochs, learning_rate, None, log_every, log,
-                            on_epoch)
+        losses: List[float] = []
+        for epoch in range(self.epochs_trained, self.epochs_trained + epochs):
+            before = self._state()  # to go back to if this epoch diverges
+            output = self.feedforward(X)
+            self.backward(X, y, learning_rate)
+            losses.append(mean_squared_error(y, output))
+            if not training.end_epoch(self, before, op, epoch, losses[-1], learning_rate,
+                                      log_every, log, on_epoch):
+                break
+        return losses
 
-    def _epoch(self, X: Matrix, y: Matrix, learning_rate: float, batch_size: None) -> float:
-        """Run one epoch as the tutorial does; return the MSE it started from.
+    # -- saving and loading --------------------------------------------------
 
-        This is the reference; ``train`` runs the same arithmetic unrolled
-        (purebp.unrolled), which gives the same bits many times faster.
-        """
-        (
-            self.hidden_activation,
-            self.hidden_output,
-            self.output_activation,
-            self.predicted_output,
-        ) = self._forward(X)
-        grads = self._backpropagate(X, y, self.hidden_output, self.predicted_output)
-        self._descend(grads, learning_rate)
-        return mean_squared_error(y, self.predicted_output)
+    def save(self, path: str) -> None:
+        """Write the network to a model file atomically (docs/model-format.md)."""
+        model.save(self, path)
 
-    # What purebp.training asks of a network besides _epoch: the state to go
-    # back to, and the parameters as one flat list for unrolled code.
+    @classmethod
+    def load(cls, path: str) -> NeuralNetwork:
+        """Return the NeuralNetwork saved in ``path``; ModelFormatError if it is unusable."""
+        network: NeuralNetwork = model.load(path, cls)
+        return network
 
-    def _state(self) -> tuple:
-        # The lists are replaced, never changed in place, so references suffice.
-        # (From a list, not a generator: tuple(generator) left ~100 bytes per
-        # call behind, which the bench's memory table showed growing.)
-        return tuple([getattr(self, name) for name in PARAMETERS + INTERMEDIATES])
+    # What a model file needs of this class (the protocol of purebp.files.model).
+    MODEL_CLASS = "NeuralNetwork"
 
-    def _restore(self, state: tuple) -> None:
-        for name, value in zip(PARAMETERS + INTERMEDIATES, state):
-            setattr(self, name, value)
+    def model_network(self) -> Dict[str, Any]:
+        """Return the model file's "network" field: the sizes, and the tutorial's choices."""
+        return {"sizes": [self.input_size, self.hidden_size, self.output_size],
+                "activation": "sigmoid", "output_activation": "sigmoid",
+                "loss": "half_sse", "init": "normal"}
 
-    def _finite(self) -> bool:
-        return _checks.all_finite([getattr(self, name) for name in PARAMETERS])
+    @classmethod
+    def from_model(cls, network: Dict[str, Any]) -> NeuralNetwork:
+        """Return a network of the architecture ``model_network`` describes (weights to be set)."""
+        if len(network["sizes"]) != 3 or any(network[key] != value for key, value in (
+                ("activation", "sigmoid"), ("output_activation", "sigmoid"), ("loss", "half_sse"))):
+            raise ValueError("a NeuralNetwork is sizes [i, h, o], sigmoid, half_sse")
+        return cls(*network["sizes"], seed=0)
+
+    # -- the network as layers, for purebp.fast and purebp.files --------------
+
+    def _layers(self) -> Tuple[List[Matrix], List[Matrix]]:
+        """Return ([W1, W2], [b1, b2])."""
+        return ([self.weights_input_hidden, self.weights_hidden_output],
+                [self.bias_hidden, self.bias_output])
+
+    def _set_layers(self, weights: List[Matrix], biases: List[Matrix]) -> None:
+        self.weights_input_hidden, self.weights_hidden_output = weights
+        self.bias_hidden, self.bias_output = biases
+
+    def _keep_forward(self, X: Matrix, zs: List[Matrix], activations: List[Matrix]) -> None:
+        self.hidden_activation, self.output_activation = zs
+        self.hidden_output, self.predicted_output = activations
 
     def _spec(self) -> unrolled.Spec:
         # Descends half_sse, logs the mean squared error, as the tutorial does.
         return unrolled.Spec((self.input_size, self.hidden_size, self.output_size),
                              "sigmoid", "sigmoid", "half_sse", "mse")
 
-    def _flat_parameters(self) -> List[float]:
-        return ([w for row in self.weights_input_hidden for w in row]
-                + [w for row in self.weights_hidden_output for w in row]
-                + self.bias_hidden[0] + self.bias_output[0])
+    def _state(self) -> Tuple[Any, ...]:
+        # The lists are replaced, never changed in place, so references suffice.
+        # (From a list, not a generator: tuple(generator) left ~100 bytes per
+        # call behind, which the bench's memory table showed growing.)
+        return tuple([getattr(self, name) for name in PARAMETERS + INTERMEDIATES])
 
-    def _set_flat_parameters(self, flat: List[float]) -> None:
-        I, H, K = self.input_size, self.hidden_size, self.output_size
-        self.weights_input_hidden = [flat[i * H:(i + 1) * H] for i in range(I)]
-        at = I * H
-        self.weights_hidden_output = [flat[at + j * K:at + (j + 1) * K] for j in range(H)]
-        at += H * K
-        self.bias_hidden = [flat[at:at + H]]
-        self.bias_output = [flat[at + H:at + H + K]]
+    def _restore(self, state: Tuple[Any, ...]) -> None:
+        for name, value in zip(PARAMETERS + INTERMEDIATES, state):
+            setattr(self, name, value)
 
-    def _set_forward(self, X: Matrix, kept: list) -> None:
-        """Keep z1, h, z2 and ŷ from unrolled code's per-sample (z1, h, z2, ŷ)."""
-        (
-            self.hidden_activation,
-            self.hidden_output,
-            self.output_activation,
-            self.predicted_output,
-        ) = ([list(sample[part]) for sample in kept] for part in range(4))
-
-    # -- saving and loading --------------------------------------------------
-
-    def save(self, path: str) -> None:
-        """Write the network to a model file atomically (docs/model-format.md)."""
-        persistence.save(self, path)
-
-    @classmethod
-    def load(cls, path: str) -> NeuralNetwork:
-        """Return the NeuralNetwork saved in ``path``; ModelFormatError if it is unusable."""
-        return persistence.load(path, cls)
+    def _finite(self) -> bool:
+        return _checks.all_finite([getattr(self, name) for name in PARAMETERS])
 
     # -- checks ------------------------------------------------------------
 
-    def _check_inputs(self, op: str, X: Matrix) -> Matrix:
+    def _check_inputs(self, op: str, X: RealMatrix) -> Matrix:
         return _checks.float_matrix(
             op, "X", X, columns=self.input_size, columns_meaning="input_size"
         )
 
-    def _check_targets(self, op: str, y: Matrix, rows: int) -> Matrix:
+    def _check_targets(self, op: str, y: RealMatrix, rows: int) -> Matrix:
         targets = _checks.float_matrix(
             op, "y", y, columns=self.output_size, columns_meaning="output_size"
         )
@@ -350,17 +343,34 @@ class NeuralNetwork:
             raise ValueError(f"{op}: y has {len(targets)} rows but X has {rows}")
         return targets
 
-    def _check_parameters(self, op: str) -> None:
-        """Raise if a caller assigned a parameter of the wrong shape or values."""
+    def _check_step(self, op: str, X: RealMatrix, y: RealMatrix,
+                    learning_rate: float) -> Tuple[Matrix, Matrix, float]:
+        """Check backward's arguments against the last feedforward; return them as floats."""
+        X = self._check_inputs(op, X)
+        y = self._check_targets(op, y, len(X))
+        learning_rate = _checks.learning_rate(op, learning_rate)
+        self.check_parameters(op)
+        if self.predicted_output is None or self.hidden_output is None:
+            raise ValueError(f"{op}: call feedforward(X) first; there is no forward pass to use")
+        if len(self.predicted_output) != len(X):
+            raise ValueError(
+                f"{op}: X has {len(X)} rows but the last feedforward had"
+                f" {len(self.predicted_output)}; call feedforward(X) on this X first"
+            )
+        return X, y, learning_rate
+
+    def check_parameters(self, op: str) -> Tuple[List[Matrix], List[Matrix]]:
+        """Return ([W1, W2], [b1, b2]) as floats; raise naming an attribute a caller spoiled."""
         expected = {
             "weights_input_hidden": (self.input_size, self.hidden_size),
             "weights_hidden_output": (self.hidden_size, self.output_size),
             "bias_hidden": (1, self.hidden_size),
             "bias_output": (1, self.output_size),
         }
-        for name, (rows, columns) in expected.items():
-            _checks.float_matrix(op, name, getattr(self, name), rows=rows, columns=columns)
-
+        W1, W2, b1, b2 = (_checks.float_matrix(op, name, getattr(self, name), rows=rows,
+                                               columns=columns)
+                          for name, (rows, columns) in expected.items())
+        return [W1, W2], [b1, b2]
 
 def mean_squared_error(y: Matrix, predicted_output: Matrix) -> float:
     """Return the mean of (y − ŷ)² over every sample and output, as the tutorial logs.

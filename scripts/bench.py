@@ -9,7 +9,7 @@ Usage: python3 scripts/bench.py [--pairs N] [--epochs E] [--pypy PATH] [--quick]
    and the ratio of the medians to numpy's:
      - numpy: a plain numpy implementation of the same algorithm, below;
      - purebp's ``NeuralNetwork.train`` and ``Network.train`` (unrolled code);
-     - the same two with ``purebp.training.enabled = False``: the readable
+     - the same two with ``train(..., fast=False)``: the readable
        reference matrix code alone, to show what the unrolled code saves;
      - with ``--pypy`` (or a ``pypy3`` on PATH), ``NeuralNetwork.train`` in a
        fresh PyPy process each round, timed inside that process (JIT warm-up
@@ -41,7 +41,6 @@ ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 sys.path.insert(0, ROOT)
 
 from purebp import Network, NeuralNetwork  # noqa: E402
-from purebp.fast import loop as training  # noqa: E402
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_Y = [[0.0], [1.0], [1.0], [0.0]]
@@ -74,21 +73,12 @@ def timed(function):
     return time.perf_counter() - start
 
 
-def reference(function):
-    """function, run with the unrolled code switched off."""
-    def run():
-        training.enabled = False
-        try:
-            function()
-        finally:
-            training.enabled = True
-    return run
-
-
-def purebp_train(cls, epochs):
+def purebp_train(cls, epochs, fast=True):
+    """A run of the tutorial's workload; fast=False runs the readable loop alone."""
     if cls is NeuralNetwork:
-        return lambda: NeuralNetwork(2, 4, 1, seed=0).train(XOR_X, XOR_Y, epochs, 0.1, log=None)
-    return lambda: Network([2, 4, 1], seed=0).train(XOR_X, XOR_Y, epochs, 0.1, log=None)
+        return lambda: NeuralNetwork(2, 4, 1, seed=0).train(XOR_X, XOR_Y, epochs, 0.1, log=None,
+                                                            fast=fast)
+    return lambda: Network([2, 4, 1], seed=0).train(XOR_X, XOR_Y, epochs, 0.1, log=None, fast=fast)
 
 
 def pypy_seconds(pypy, epochs):
@@ -113,8 +103,8 @@ def tutorial_workload(pairs, epochs, pypy):
         contenders[NUMPY] = lambda: numpy_train(np, NeuralNetwork(2, 4, 1, seed=0), epochs, 0.1)
     contenders["purebp NeuralNetwork.train"] = purebp_train(NeuralNetwork, epochs)
     contenders["purebp Network.train"] = purebp_train(Network, epochs)
-    contenders["  reference code, NeuralNetwork"] = reference(purebp_train(NeuralNetwork, epochs))
-    contenders["  reference code, Network"] = reference(purebp_train(Network, epochs))
+    contenders["  reference code, NeuralNetwork"] = purebp_train(NeuralNetwork, epochs, fast=False)
+    contenders["  reference code, Network"] = purebp_train(Network, epochs, fast=False)
     if pypy:
         contenders["purebp NeuralNetwork.train on PyPy"] = None
     times = {name: [] for name in contenders}

@@ -7,6 +7,7 @@ finite differences and their laws, and the ACTIVATIONS table.
 """
 
 import math
+import struct
 from decimal import Decimal, localcontext
 
 import pytest
@@ -390,3 +391,28 @@ def test_every_activations_f_prime_is_the_derivative_of_its_f(name, z):
     largest = max(abs(activation.f(z + h)), abs(activation.f(z - h)))
     bound = h * h / 6 * THIRD_DERIVATIVE_BOUND[name] + 8 * EPS * largest / step + 16 * EPS
     assert abs(activation.f_prime(z, activation.f(z)) - fd) <= bound
+
+
+# -- the written-out forms (purebp.fast builds its code from them) -------------
+
+_WRITTEN_OUT_NAMES = {"exp": math.exp, "tanh": math.tanh}
+#: Inputs where the branches and the rounding of the two forms could part ways.
+_SPECIAL = [0.0, -0.0, 1e-300, -1e-300, 5e-324, 0.5, -0.5, 30.0, -30.0, 708.0, -708.0,
+            -708.0000000000001, -707.9999999999999, -709.0, 800.0, -800.0, 1e308, -1e308]
+
+
+def _bits(x):
+    return struct.pack("<d", x)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@given(z=st.one_of(st.sampled_from(_SPECIAL), st.floats(allow_nan=False, allow_infinity=False)))
+def test_written_out_form_computes_the_same_bits_as_the_function(name, z):
+    """Each activation's written-out f and f′, evaluated as Python, give the functions' exact bits."""
+    activation = ACTIVATIONS[name]
+    a = activation.f(z)
+    written_a = eval(activation.code.f.format(z="z"), dict(_WRITTEN_OUT_NAMES), {"z": z})
+    written_prime = eval(activation.code.f_prime.format(z="z", a="a"), dict(_WRITTEN_OUT_NAMES),
+                         {"z": z, "a": a})
+    assert _bits(written_a) == _bits(a)
+    assert _bits(written_prime) == _bits(activation.f_prime(z, a))

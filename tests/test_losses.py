@@ -11,6 +11,7 @@ Decimal. Each tolerance is derived where it is used.
 import copy
 import math
 import random
+import struct
 from decimal import Decimal, localcontext
 
 import pytest
@@ -735,3 +736,53 @@ def test_bce_keeps_relative_accuracy_for_soft_targets_near_one():
     t, z = 1.0 - 1e-12, 30.0
     exact = float((1 - Fraction(t)) * Fraction(z)) + math.log1p(math.exp(-z))
     assert abs(bce([[t]], [[z]]) - exact) <= 1e-12 * exact
+
+
+# -- the written-out forms (purebp.fast builds its code from them) -------------
+
+
+def _bits(matrix):
+    return [[struct.pack("<d", v) for v in row] for row in matrix]
+
+
+@pytest.mark.parametrize(("loss_name", "output"), [
+    ("half_sse", "sigmoid"), ("half_sse", "tanh"), ("half_sse", "relu"), ("mse", "identity"),
+    ("mse", "leaky_relu"), ("mse", "sigmoid"), ("bce", "sigmoid")])
+@given(data=st.data())
+def test_written_out_form_gives_the_losses_value_and_output_delta_bit_for_bit(loss_name, output, data):
+    """Entry by entry, the written-out loss adds up to the loss's value, and its delta is the network's."""
+    from purebp.activations import ACTIVATIONS
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 3))
+    z = data.draw(st.lists(st.lists(st.floats(-40, 40), min_size=k, max_size=k), min_size=n, max_size=n))
+    activation = ACTIVATIONS[output]
+    a = [[activation.f(v) for v in row] for row in z]
+    if loss_name == "bce":
+        y = data.draw(st.lists(st.lists(st.sampled_from([0.0, 1.0, 0.25]), min_size=k, max_size=k),
+                               min_size=n, max_size=n))
+    else:
+        y = data.draw(st.lists(st.lists(st.floats(-2, 2), min_size=k, max_size=k),
+                               min_size=n, max_size=n))
+    loss, code = LOSSES[loss_name], LOSSES[loss_name].code
+    names = {"exp": math.exp, "tanh": math.tanh, "log1p": math.log1p, "abs": abs}
+    scope = {"count": n * k}
+    if code.setup:
+        exec(code.setup, names, scope)
+    total, deltas = 0.0, []
+    for y_row, z_row, a_row in zip(y, z, a):
+        deltas.append([])
+        for t, z_nk, a_nk in zip(y_row, z_row, a_row):
+            fill = {"a": "a", "y": "y", "z": "z", "e": "e",
+                    "f_prime": activation.code.f_prime.format(z="z", a="a")}
+            local = dict(scope, a=a_nk, y=t, z=z_nk, e=a_nk - t)
+            total = total + eval(code.entry.format(**fill), names, local)
+            deltas[-1].append(eval(code.delta.format(**fill), names, local))
+    value = eval(code.value, names, dict(scope, total=total))
+    expected = loss.value(y, z if loss.of == "logits" else a)
+    assert struct.pack("<d", value) == struct.pack("<d", expected)
+    if loss.of == "logits":
+        reference = loss.gradient(y, z)
+    else:
+        g = loss.gradient(y, a)
+        reference = [[g_nk * activation.f_prime(z_nk, a_nk) for g_nk, z_nk, a_nk in zip(*rows)]
+                     for rows in zip(g, z, a)]
+    assert _bits(deltas) == _bits(reference)

@@ -1,8 +1,8 @@
-"""Tests for purebp.training: train gives the same bits with unrolled code as without.
+"""Tests for purebp.fast.loop: train gives the same bits with fast=True as with fast=False.
 
 The reference (each network's readable ``_epoch``) is checked against
 hand-derived formulas, finite differences and 50-digit arithmetic elsewhere;
-here the law is that switching ``training.enabled`` off changes nothing that
+here the law is that training with ``fast=False`` changes nothing that
 a caller can see: losses, parameters, the kept forward pass, epochs_trained,
 the generator state, the log lines, the on_epoch calls, and where and how a
 diverging run stops.
@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from strategies import batches, general_cases, networks
 
 from purebp.errors import DivergenceError
-from purebp.fast import loop as training
 from purebp.network import Network
 from purebp.tutorial import NeuralNetwork
 
@@ -38,15 +37,10 @@ def run(net, X, y, enabled, **kwargs):
 
     if kwargs.pop("with_on_epoch", False):
         kwargs["on_epoch"] = on_epoch
-    saved = training.enabled
-    training.enabled = enabled
     try:
-        try:
-            losses, error = net.train(X, y, log=lines.append, **kwargs), None
-        except DivergenceError as e:
-            losses, error = None, (e.epoch, bits(e.loss), str(e))
-    finally:
-        training.enabled = saved
+        losses, error = net.train(X, y, log=lines.append, fast=enabled, **kwargs), None
+    except DivergenceError as e:
+        losses, error = None, (e.epoch, bits(e.loss), str(e))
     return {"losses": bits(losses), "error": error, "state": snapshot(net),
             "lines": lines, "calls": calls}
 

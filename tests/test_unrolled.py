@@ -1,4 +1,4 @@
-"""Tests for purebp.unrolled: the written-out code compiles, reads, and computes one epoch right.
+"""Tests for purebp.fast.unrolled: the written-out code compiles, reads, and computes one epoch right.
 
 Whole training runs are compared with the reference in test_training.py.
 Here the generated function is called directly and checked against the
@@ -14,6 +14,7 @@ from hypothesis import given
 from strategies import general_cases
 
 from purebp.fast import unrolled
+from purebp.fast.loop import flat_parameters, keep_forward
 from purebp.fast.unrolled import Spec
 from purebp.network import Network
 
@@ -30,15 +31,15 @@ def test_one_unrolled_epoch_equals_one_reference_epoch(case):
         return
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
     losses, kept = [], []
-    flat = unrolled.compiled(spec)(rows, net._flat_parameters(), 0.25, 1, losses, kept)
+    flat = unrolled.compiled(spec)(rows, flat_parameters(net), 0.25, 1, losses, kept)
     reference = copy.deepcopy(net)
     loss = reference._epoch(X, y, 0.25, None)
     if flat is None:  # the unrolled code saw a non-finite value: so must the reference
         assert not (math.isfinite(loss) and reference._finite())
         return
-    assert flat == reference._flat_parameters()
+    assert flat == flat_parameters(reference)
     assert losses == [loss] or (math.isnan(loss) and math.isnan(losses[0]))
-    net._set_forward(X, kept)
+    keep_forward(net, X, kept)
     assert net.zs == reference.zs and net.activations == reference.activations
 
 
@@ -80,9 +81,9 @@ def test_the_largest_supported_network_compiles_and_matches():
     X = [[math.sin(i + j) for j in range(30)] for i in range(3)]
     y = [[math.cos(i * j) for j in range(9)] for i in range(3)]
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
-    flat = unrolled.compiled(spec)(rows, net._flat_parameters(), 0.01, 1, [], None)
+    flat = unrolled.compiled(spec)(rows, flat_parameters(net), 0.01, 1, [], None)
     net._epoch(X, y, 0.01, None)
-    assert flat == net._flat_parameters()
+    assert flat == flat_parameters(net)
 
 
 @pytest.mark.parametrize("spec, why", [
@@ -100,12 +101,32 @@ def test_compiled_functions_are_cached_per_spec():
     assert unrolled.compiled(TUTORIAL) is not unrolled.compiled(TUTORIAL._replace(logged="half_sse"))
 
 
-def test_every_activation_and_loss_has_code():
-    """The tables cover every element-wise activation and every loss but cross_entropy."""
+def test_every_activation_and_loss_but_cross_entropy_is_written_out():
+    """Every element-wise activation and every loss but cross_entropy carries its written-out form."""
     from purebp.activations import ACTIVATIONS
     from purebp.losses import LOSSES
-    assert set(unrolled.ACTIVATION_CODE) == set(ACTIVATIONS)
-    assert set(unrolled.LOSS_CODE) == set(LOSSES) - {"cross_entropy"}
+    assert all(isinstance(a.code.f, str) and isinstance(a.code.f_prime, str)
+               for a in ACTIVATIONS.values())
+    assert {name for name, loss in LOSSES.items() if loss.code is not None} == (
+        set(LOSSES) - {"cross_entropy"})
+
+
+def test_a_traceback_inside_written_out_code_shows_its_source_line():
+    """Generated code is registered with linecache: a traceback shows the line that failed."""
+    import traceback
+    spec = Spec((2, 3, 1), "tanh", "sigmoid", "bce", "bce")
+    kernel = unrolled.compiled(spec)
+    net = Network([2, 3, 1], "tanh", "sigmoid", "bce", seed=0)
+    try:  # a target that is no number fails inside the written-out loss
+        kernel([(0.0, 1.0, "one")], flat_parameters(net), 0.1, 1, [], None)
+    except TypeError as error:
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+    else:
+        raise AssertionError("a str target should fail inside the generated code")
+    assert frame.filename.startswith("<purebp.fast.unrolled [2, 3, 1]")
+    source_lines = unrolled.source(spec).splitlines()
+    assert frame.line == source_lines[frame.lineno - 1].strip()
+    assert "y_0" in frame.line
 
 
 def test_docs_show_the_code_purebp_generates_for_the_tutorial():

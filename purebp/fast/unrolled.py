@@ -36,14 +36,14 @@ CPython 3.11; this code takes 0.037 s, numpy 0.15 s):
       same equations as list comprehensions over whole columns: 0.15 s);
     - one pass per sample does forward, backward and the gradient sums, so
       no per-sample value is stored between the passes;
-    - many epochs per call, between two reports (purebp.training): one call
+    - many epochs per call, between two reports (purebp.fast.loop): one call
       per epoch, with its flattening and unflattening, takes 0.085 s;
     - the divergence check is one sum per epoch, which is finite only when
       every term is, and goes term by term only when it is not (term by
       term every epoch: 0.039 s).
 
 What this module does not do: softmax with cross_entropy (``train`` uses the
-reference for it), and networks of more than ``MAX_WEIGHTS`` weights and
+reference for it), and networks of more than ``MAX_WRITTEN_OUT`` weights and
 biases (the reference trains those): compiling grows with the code, to
 about 0.1 s at that size, while the gain shrinks to about 2× (43 against
 77 ns per sample·weight for [30, 100, 9], batch 64).
@@ -52,39 +52,24 @@ about 0.1 s at that size, while the gain shrinks to about 2× (43 against
 from __future__ import annotations
 
 import functools
+import linecache
 import math
-from typing import Callable, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 
-from purebp.activations import _SIGMOID_EXP_LIMIT, LEAKY_SLOPE
+from purebp.activations import ACTIVATIONS, WrittenOut
+from purebp.losses import LOSSES
+from purebp.losses import WrittenOut as LossWrittenOut
 
 #: The largest network (in weights and biases) that gets written-out code.
-MAX_WEIGHTS = 4096
+MAX_WRITTEN_OUT = 4096
 
 #: Terms per line in a written-out sum; longer lines are split (same order).
 _TERMS_PER_LINE = 8
 
-#: Each activation as code: (forward, derivative f′ given z and a = f(z)),
-#: the expressions purebp.activations evaluates, with {z} and {a} to fill in.
-ACTIVATION_CODE = {
-    "sigmoid": (f"exp({{z}}) if {{z}} < {_SIGMOID_EXP_LIMIT!r} else 1.0 / (1.0 + exp(-{{z}}))",
-                "{a} * (1.0 - {a})"),
-    "tanh": ("tanh({z})", "1.0 - {a} * {a}"),
-    "relu": ("{z} if {z} > 0.0 else 0.0", "1.0 if {z} > 0.0 else 0.0"),
-    "leaky_relu": (f"{{z}} if {{z}} > 0.0 else {LEAKY_SLOPE!r} * {{z}}",
-                   f"1.0 if {{z}} > 0.0 else {LEAKY_SLOPE!r}"),
-    "identity": ("{z}", "1.0"),
-}
-
-#: Each loss as code: (what one entry adds to the running total, the output
-#: delta ∂loss/∂z of one entry, the loss from the total), with {a} = ŷ,
-#: {y} = target, {z} = logit, {e} = ŷ − y, {f_prime} = f′ of the output, and
-#: ``count`` = the number of entries (samples × outputs), as purebp.losses.
-LOSS_CODE = {
-    "half_sse": ("{e} * {e}", "{e} * ({f_prime})", "0.5 * total"),
-    "mse": ("{e} * {e}", "(norm * {e}) * ({f_prime})", "total / count"),
-    "bce": ("((1.0 - {y}) * {z} if {z} >= 0.0 else -{y} * {z}) + log1p(exp(-abs({z})))",
-            "({a} - {y}) / count", "total / count"),
-}
+#: What the written-out code may call: the functions the written-out forms
+#: of purebp.activations and purebp.losses name.
+_NAMESPACE = {"exp": math.exp, "tanh": math.tanh, "log1p": math.log1p, "abs": abs,
+              "isfinite": math.isfinite}
 
 
 class Spec(NamedTuple):
@@ -102,7 +87,19 @@ class Spec(NamedTuple):
     logged: str
 
 
-def spec_for(net) -> Spec:
+def _activation(name: str) -> WrittenOut:
+    """Return the written-out form of an activation (purebp.activations)."""
+    return ACTIVATIONS[name].code
+
+
+def _loss(name: str) -> LossWrittenOut:
+    """Return the written-out form of a loss (purebp.losses); supported() checked it exists."""
+    code = LOSSES[name].code
+    assert code is not None, name
+    return code
+
+
+def spec_for(net: Any) -> Spec:
     """Return the Spec of a NeuralNetwork or a Network, for ``source`` and ``compiled``.
 
     >>> from purebp import NeuralNetwork
@@ -115,9 +112,10 @@ def spec_for(net) -> Spec:
 def supported(spec: Spec) -> bool:
     """Return True if ``spec`` can be written out (else train uses the reference)."""
     weights = sum(m * (n + 1) for m, n in zip(spec.sizes[1:], spec.sizes[:-1]))
-    return (spec.activation in ACTIVATION_CODE and spec.output_activation in ACTIVATION_CODE
-            and spec.loss in LOSS_CODE and spec.logged in LOSS_CODE
-            and weights <= MAX_WEIGHTS)
+    return (spec.activation in ACTIVATIONS and spec.output_activation in ACTIVATIONS
+            and all(name in LOSSES and LOSSES[name].code is not None
+                    for name in (spec.loss, spec.logged))
+            and weights <= MAX_WRITTEN_OUT)
 
 
 def _sum_lines(target: str, start: str, terms: List[str], indent: str) -> List[str]:
@@ -161,12 +159,13 @@ def source(spec: Spec) -> str:
     lines = [
         "def train_epochs(rows, parameters, learning_rate, epochs, losses, keep):",
         f'{out}"""{len(weights) + len(biases)} parameters, sizes {list(sizes)};'
-        f' see purebp.unrolled.source."""',
+        f' see purebp.fast.unrolled.source."""',
         f"{out}({', '.join(weights + biases)},) = parameters",
         f"{out}count = len(rows) * {sizes[L]}  # entries of ŷ: samples × outputs",
     ]
-    if spec.loss == "mse":  # only its gradient uses the factor
-        lines.append(f"{out}norm = 2.0 / count  # mse's factor, formed as purebp.losses does")
+    setup = _loss(spec.loss).setup  # mse's factor 2 / count, formed once as purebp.losses does
+    if setup:
+        lines.append(f"{out}{setup}  # formed once, as purebp.losses does")
     lines += [
         f"{out}for epoch in range(epochs):",
         f"{out * 2}kept = keep if epoch == epochs - 1 else None",
@@ -182,7 +181,7 @@ def source(spec: Spec) -> str:
     # forward: zs[l] = activations[l]·weights[l] + biases[l], activations[l+1] = f_l(zs[l])
     for l in range(L):
         name = spec.output_activation if l == L - 1 else spec.activation
-        f, _ = ACTIVATION_CODE[name]
+        f = _activation(name).f
         lines.append(f"{body}# forward, layer {l}: z{l} = a{l}·w{l} + b{l}, a{l + 1} = {name}(z{l})")
         for j in range(sizes[l + 1]):
             z = f"z{l}_{j}"
@@ -192,19 +191,20 @@ def source(spec: Spec) -> str:
             lines.append(f"{body}a{l + 1}_{j} = {f.format(z=z)}")
 
     # the loss and the output delta δ_{L−1} = ∂loss/∂z_{L−1}
-    _, f_prime = ACTIVATION_CODE[spec.output_activation]
+    f_prime = _activation(spec.output_activation).f_prime
+    descended, reported = _loss(spec.loss), _loss(spec.logged)
     # The logged loss needs a total of its own only if its entries differ.
-    separate_log = LOSS_CODE[spec.logged][0] != LOSS_CODE[spec.loss][0]
+    separate_log = reported.entry != descended.entry
     lines.append(f"{body}# loss ({spec.loss}) and the output delta d{L - 1} = ∂loss/∂z{L - 1}")
     for k in range(sizes[L]):
         a, z, y, e = f"a{L}_{k}", f"z{L - 1}_{k}", f"y_{k}", f"e_{k}"
         fill = dict(a=a, z=z, y=y, e=e, f_prime=f_prime.format(z=z, a=a))
         lines.append(f"{body}{e} = {a} - {y}")
         # Each entry is added as a whole: total + (entry), as the reference sums.
-        lines.append(f"{body}total = total + ({LOSS_CODE[spec.loss][0].format(**fill)})")
+        lines.append(f"{body}total = total + ({descended.entry.format(**fill)})")
         if separate_log:
-            lines.append(f"{body}logged = logged + ({LOSS_CODE[spec.logged][0].format(**fill)})")
-        lines.append(f"{body}d{L - 1}_{k} = {LOSS_CODE[spec.loss][1].format(**fill)}")
+            lines.append(f"{body}logged = logged + ({reported.entry.format(**fill)})")
+        lines.append(f"{body}d{L - 1}_{k} = {descended.delta.format(**fill)}")
 
     # backward: δ_{l−1} = (δ_l·weights[l]ᵀ) ⊙ f′(z_{l−1}); the gradient sums
     for l in range(L - 1, -1, -1):
@@ -215,7 +215,7 @@ def source(spec: Spec) -> str:
         for j in range(sizes[l + 1]):
             lines.append(f"{body}gb{l}_{j} = gb{l}_{j} + d{l}_{j}")
         if l > 0:
-            _, f_prime = ACTIVATION_CODE[spec.activation]
+            f_prime = _activation(spec.activation).f_prime
             lines.append(f"{body}# backward: d{l - 1} = (d{l}·w{l}ᵀ) ⊙ f′(z{l - 1})")
             for i in range(sizes[l]):
                 terms = [f"d{l}_{j} * w{l}_{i}_{j}" for j in range(sizes[l + 1])]
@@ -232,7 +232,7 @@ def source(spec: Spec) -> str:
 
     # the step: every parameter p becomes p − learning_rate·∂loss/∂p
     inside = out * 2
-    logged = LOSS_CODE[spec.logged][2]
+    logged = reported.value
     lines.append(f"{inside}loss = {logged.replace('total', 'logged') if separate_log else logged}")
     lines.append(f"{inside}# the step: p = p − learning_rate·∂loss/∂p")
     for p, g in zip(weights + biases, grads_w + grads_b):
@@ -251,9 +251,18 @@ def source(spec: Spec) -> str:
 
 @functools.lru_cache(maxsize=32)
 def compiled(spec: Spec) -> Callable[..., Optional[List[float]]]:
-    """Return ``train_epochs`` for ``spec``, compiled once and cached."""
-    namespace = {"exp": math.exp, "tanh": math.tanh, "log1p": math.log1p,
-                 "isfinite": math.isfinite}
-    code = compile(source(spec), f"<purebp.unrolled {list(spec.sizes)}>", "exec")
-    exec(code, namespace)  # the source is built from ints and the fixed tables above
-    return namespace["train_epochs"]
+    """Return ``train_epochs`` for ``spec``, compiled once and cached.
+
+    The source is registered with linecache under the code's file name, so
+    a traceback or a debugger stepping into it shows its lines.
+    """
+    text = source(spec)
+    filename = f"<purebp.fast.unrolled {list(spec.sizes)} {spec.activation}/{spec.output_activation}/{spec.loss}>"
+    # mtime None: linecache.checkcache keeps the entry (there is no file to recheck).
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    namespace: dict = dict(_NAMESPACE)
+    # The source is built from ints and the written-out forms of purebp.activations
+    # and purebp.losses, never from user input.
+    exec(compile(text, filename, "exec"), namespace)
+    function: Callable[..., Optional[List[float]]] = namespace["train_epochs"]
+    return function

@@ -18,6 +18,20 @@ command line records so that ``purebp train --resume`` needs nothing else.
     save(net, path, run=None)   write atomically (temporary file, then os.replace)
     load(path, cls=None)        a new network of the file's class (or refuse another)
     read(path)                  (network, run) for the command line
+    model_file(cls)             the class decorator that lets a network class take part
+
+A class takes part by a small protocol, so this module knows no network
+class by name (and imports none):
+
+    MODEL_CLASS                 the class's name in the file's "class" field
+    model_network()             the "network" field: sizes, activation,
+                                output_activation, loss, init
+    check_parameters(op)        (weights, biases) as floats, every layer, or a
+                                TypeError/ValueError naming the attribute at fault
+    from_model(network)         (a classmethod) a new network of that architecture;
+                                ValueError if the class cannot be that
+    _set_layers(weights, biases), epochs_trained
+    rng                         if the network has one: its state is saved and restored
 
 Floats are written as their shortest round-trip repr, so a loaded network
 equals the saved one bit for bit. Loading checks everything (format,
@@ -30,7 +44,7 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple, TypeVar
 
 from purebp import _checks
 from purebp.files.jsonfile import (
@@ -85,18 +99,23 @@ def _rng_from_json(value: Any, where: str) -> random.Random:
     return rng
 
 
-def _classes():
-    from purebp.network import Network
-    from purebp.tutorial import NeuralNetwork
+#: The classes that take part, by their MODEL_CLASS (filled by ``model_file``).
+_CLASSES: Dict[str, type] = {}
 
-    return {"Network": Network, "NeuralNetwork": NeuralNetwork}
+_T = TypeVar("_T", bound=type)
+
+
+def model_file(cls: _T) -> _T:
+    """Register a network class as one that model files can hold (a class decorator)."""
+    _CLASSES[cls.MODEL_CLASS] = cls  # type: ignore[attr-defined]
+    return cls
 
 
 def _class_name(net: Any) -> str:
-    """Return "Network" or "NeuralNetwork", or raise TypeError for anything else."""
-    name = type(net).__name__
-    if name not in _classes() or not isinstance(net, _classes()[name]):
-        raise TypeError(f"save: expected a Network or a NeuralNetwork, got {name}")
+    """Return the MODEL_CLASS of a registered network, or raise TypeError for anything else."""
+    name = getattr(type(net), "MODEL_CLASS", None)
+    if not isinstance(name, str) or _CLASSES.get(name) is not type(net):
+        raise TypeError(f"save: expected a {' or a '.join(_CLASSES)}, got {type(net).__name__}")
     return name
 
 
@@ -108,26 +127,12 @@ def to_dict(net: Any, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     ValueError name what is wrong.
     """
     name = _class_name(net)
-    epochs = _checks.count("save", "epochs_trained", net.epochs_trained)
-    if name == "NeuralNetwork":
-        sizes = [net.input_size, net.hidden_size, net.output_size]
-        spec = {"sizes": sizes, "activation": "sigmoid", "output_activation": "sigmoid",
-                "loss": "half_sse", "init": "normal"}
-        weights = [net.weights_input_hidden, net.weights_hidden_output]
-        biases = [net.bias_hidden, net.bias_output]
-        training: Dict[str, Any] = {"epochs_trained": epochs}
-    else:
-        sizes = net.sizes
-        spec = {"sizes": sizes, "activation": net.activation,
-                "output_activation": net.output_activation, "loss": net.loss_name,
-                "init": net.init}
-        weights, biases = net.weights, net.biases
-        training = {"epochs_trained": epochs, "rng_state": _rng_to_json(net.rng)}
-    weights = [_checks.float_matrix("save", f"weights[{l}]", w, rows=r, columns=c)
-               for l, (w, r, c) in enumerate(zip(weights, sizes[:-1], sizes[1:]))]
-    biases = [_checks.float_matrix("save", f"biases[{l}]", b, rows=1, columns=c)
-              for l, (b, c) in enumerate(zip(biases, sizes[1:]))]
-    data = {"format": FORMAT, "version": VERSION, "class": name, "network": spec,
+    weights, biases = net.check_parameters("save")
+    training: Dict[str, Any] = {
+        "epochs_trained": _checks.count("save", "epochs_trained", net.epochs_trained)}
+    if getattr(net, "rng", None) is not None:
+        training["rng_state"] = _rng_to_json(net.rng)
+    data = {"format": FORMAT, "version": VERSION, "class": name, "network": net.model_network(),
             "parameters": {"weights": weights, "biases": biases}, "training": training}
     if run is not None:
         data["run"] = run
@@ -141,8 +146,6 @@ def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
     nothing is written).
     """
     path = _checks.path("save", path)
-    _class_name(net)
-    net._check_parameters("save")  # names the attribute a caller spoiled
     data = to_dict(net, run)
     try:
         # allow_nan=False: a NaN or infinity must never reach a file.
@@ -160,14 +163,13 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
     if top.get("format") != FORMAT:
         fail(f"{source}.format", f"expected {FORMAT!r}, got {describe(top.get('format'))}")
     version(top.get("version"), f"{source}.version", VERSION)
-    classes = _classes()
     name = field(top, "class", source)
-    if not isinstance(name, str) or name not in classes:
-        fail(f"{source}.class", f"expected one of {', '.join(classes)}, got {describe(name)}")
-    if cls is not None and classes[name] is not cls:
+    if not isinstance(name, str) or name not in _CLASSES:
+        fail(f"{source}.class", f"expected one of {', '.join(_CLASSES)}, got {describe(name)}")
+    if cls is not None and _CLASSES[name] is not cls:
         fail(f"{source}.class", f"the file holds a {name}; load it with {name}.load")
     spec = network_spec(field(top, "network", source), f"{source}.network")
-    init = obj(top["network"], f"{source}.network").get("init", "normal")
+    spec["init"] = obj(top["network"], f"{source}.network").get("init", "normal")
     sizes = spec["sizes"]
     params = obj(field(top, "parameters", source), f"{source}.parameters")
     weights = layers(field(params, "weights", f"{source}.parameters"),
@@ -182,25 +184,14 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
     if run is not None:
         obj(run, f"{source}.run")
 
-    if name == "NeuralNetwork":
-        if len(sizes) != 3 or spec != {"sizes": sizes, "activation": "sigmoid",
-                                       "output_activation": "sigmoid", "loss": "half_sse"}:
-            fail(f"{source}.network", "a NeuralNetwork is sizes [i, h, o], sigmoid, half_sse")
-        try:
-            net = classes[name](*sizes, seed=0)
-        except (TypeError, ValueError) as error:
-            fail(f"{source}.network", str(error))
-        net.weights_input_hidden, net.weights_hidden_output = weights
-        net.bias_hidden, net.bias_output = biases
-    else:
-        rng = _rng_from_json(field(training, "rng_state", f"{source}.training"),
-                             f"{source}.training.rng_state")
-        try:
-            net = classes[name](sizes, spec["activation"], spec["output_activation"],
-                                spec["loss"], init, seed=0)
-        except (TypeError, ValueError) as error:
-            fail(f"{source}.network", str(error))
-        net.weights, net.biases, net.rng = weights, biases, rng
+    try:
+        net = _CLASSES[name].from_model(spec)  # type: ignore[attr-defined]
+    except (TypeError, ValueError) as error:
+        fail(f"{source}.network", str(error))
+    if getattr(net, "rng", None) is not None:
+        net.rng = _rng_from_json(field(training, "rng_state", f"{source}.training"),
+                                 f"{source}.training.rng_state")
+    net._set_layers(weights, biases)
     net.epochs_trained = epochs
     return net, run
 

@@ -1,0 +1,68 @@
+"""What every training loop does at the end of an epoch: stop if it diverged, count, log.
+
+``NeuralNetwork.train`` and ``Network.train`` write their epoch loops out in
+plain sight; the written-out fast code (purebp.fast) runs the same epochs in
+chunks. All of them end an epoch the same way, so that way lives here:
+
+    end_epoch(net, before, op, epoch, loss, learning_rate, log_every, log, on_epoch)
+        raise DivergenceError (with the network put back to ``before``) if the
+        loss or a parameter is no longer finite; else count the epoch and report it
+    report(net, epoch, loss, log_every, log, on_epoch)
+        the log line ``Epoch N, Loss: 0.1234`` every ``log_every`` epochs, and the
+        ``on_epoch(net, epoch, loss)`` call; False when on_epoch asks to stop
+
+    check_options(op, log_every, log, on_epoch, fast)
+        the checks of the options every ``train`` takes
+
+A network taking part has ``epochs_trained`` and three small methods:
+``_state()`` (what to go back to), ``_restore(state)`` and ``_finite()``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Callable, Optional
+
+from purebp import _checks
+from purebp.errors import DivergenceError
+
+#: The type of ``log``: any callable that takes the line, or None for silence.
+Log = Optional[Callable[[str], object]]
+#: The type of ``on_epoch``: called as on_epoch(net, epoch, loss); False stops training.
+OnEpoch = Optional[Callable[[Any, int, float], object]]
+
+
+def end_epoch(net: Any, before: Any, op: str, epoch: int, loss: float, learning_rate: float,
+              log_every: int, log: Log, on_epoch: OnEpoch) -> bool:
+    """End one epoch; return False if on_epoch asked training to stop.
+
+    If the loss or a parameter stopped being finite, put the network back
+    to ``before`` (its ``_state()`` from the start of the epoch) and raise
+    DivergenceError; otherwise count the epoch in ``net.epochs_trained`` and
+    report it.
+    """
+    if not (math.isfinite(loss) and net._finite()):
+        net._restore(before)
+        raise DivergenceError(op, epoch, loss, learning_rate)
+    net.epochs_trained += 1
+    return report(net, epoch, loss, log_every, log, on_epoch)
+
+
+def report(net: Any, epoch: int, loss: float, log_every: int, log: Log,
+           on_epoch: OnEpoch) -> bool:
+    """Log epoch ``epoch`` if it is a multiple of log_every, call on_epoch; False means stop."""
+    if log is not None and epoch % log_every == 0:
+        log(f"Epoch {epoch}, Loss: {loss:.4f}")
+    return on_epoch is None or on_epoch(net, epoch, loss) is not False
+
+
+def check_options(op: str, log_every: int, log: Log, on_epoch: OnEpoch, fast: bool) -> int:
+    """Check the options every ``train`` takes; return log_every as an int ≥ 1."""
+    log_every = _checks.size(op, "log_every", log_every)
+    if log is not None and not callable(log):
+        raise TypeError(f"{op}: log must be a callable taking a string, or None")
+    if on_epoch is not None and not callable(on_epoch):
+        raise TypeError(f"{op}: on_epoch must be a callable, or None")
+    if not isinstance(fast, bool):
+        raise TypeError(f"{op}: fast must be True or False, got {_checks._describe(fast)}")
+    return log_every
