@@ -41,11 +41,13 @@ which one a loss on z needs, and the network enforces it).
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 from purebp.activations import sigmoid, softmax
 
 Matrix = List[List[float]]
+#: What the losses accept: rows of real numbers, as lists or tuples, ints too.
+RealMatrix = Sequence[Sequence[float]]
 
 
 class WrittenOut(NamedTuple):
@@ -68,7 +70,7 @@ class WrittenOut(NamedTuple):
     setup: str = ""
 
 
-def _total(values) -> float:
+def _total(values: Iterable[float]) -> float:
     """Return the sum of values, added left to right (not sum(): see matrix._dot)."""
     total = 0.0
     for v in values:
@@ -76,14 +78,14 @@ def _total(values) -> float:
     return total
 
 
-def _entries(y: Matrix) -> int:
+def _entries(y: RealMatrix) -> int:
     return len(y) * len(y[0])
 
 
 # -- half_sse: the tutorial's loss ----------------------------------------
 
 
-def half_sse(y: Matrix, y_hat: Matrix) -> float:
+def half_sse(y: RealMatrix, y_hat: RealMatrix) -> float:
     """Return ½ Σ_n Σ_k (ŷ_nk − y_nk)², half the summed squared error.
 
     >>> half_sse([[0.0], [1.0]], [[0.5], [0.5]])
@@ -93,7 +95,7 @@ def half_sse(y: Matrix, y_hat: Matrix) -> float:
                         for t, p in zip(t_row, p_row))
 
 
-def half_sse_gradient(y: Matrix, y_hat: Matrix) -> Matrix:
+def half_sse_gradient(y: RealMatrix, y_hat: RealMatrix) -> Matrix:
     """Return ∂half_sse/∂ŷ = ŷ − y (n × k)."""
     return [[p - t for t, p in zip(t_row, p_row)] for t_row, p_row in zip(y, y_hat)]
 
@@ -106,7 +108,7 @@ HALF_SSE_CODE = WrittenOut("{e} * {e}", "{e} * ({f_prime})", "0.5 * total")
 # -- mse: torch.nn.MSELoss(reduction="mean") -------------------------------
 
 
-def mse(y: Matrix, y_hat: Matrix) -> float:
+def mse(y: RealMatrix, y_hat: RealMatrix) -> float:
     """Return (1 / nk) Σ_n Σ_k (ŷ_nk − y_nk)², the mean over all n·k entries.
 
     >>> mse([[0.0, 0.0]], [[1.0, 3.0]])
@@ -116,7 +118,7 @@ def mse(y: Matrix, y_hat: Matrix) -> float:
                   for t, p in zip(t_row, p_row)) / _entries(y)
 
 
-def mse_gradient(y: Matrix, y_hat: Matrix) -> Matrix:
+def mse_gradient(y: RealMatrix, y_hat: RealMatrix) -> Matrix:
     """Return ∂mse/∂ŷ = 2(ŷ − y) / nk (n × k)."""
     norm = 2.0 / _entries(y)  # one factor, as torch's mse_loss_backward forms it
     return [[norm * (p - t) for t, p in zip(t_row, p_row)]
@@ -142,7 +144,7 @@ def softplus(z: float) -> float:
     return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
 
 
-def bce(y: Matrix, z: Matrix) -> float:
+def bce(y: RealMatrix, z: RealMatrix) -> float:
     """Return the binary cross-entropy of ŷ = σ(z) against y ∈ [0, 1], mean over n·k.
 
     Each entry is −[y·log σ(z) + (1 − y)·log(1 − σ(z))] = max(z, 0) − y·z + log(1 + e^−|z|).
@@ -162,7 +164,7 @@ def _bce_entry(t: float, z: float) -> float:
     return linear + math.log1p(math.exp(-abs(z)))
 
 
-def bce_gradient(y: Matrix, z: Matrix) -> Matrix:
+def bce_gradient(y: RealMatrix, z: RealMatrix) -> Matrix:
     """Return ∂bce/∂z = (σ(z) − y) / nk (n × k)."""
     count = _entries(y)
     return [[(sigmoid(z_nk) - t) / count for t, z_nk in zip(t_row, z_row)]
@@ -179,7 +181,7 @@ BCE_CODE = WrittenOut("((1.0 - {y}) * {z} if {z} >= 0.0 else -{y} * {z}) + log1p
 # -- cross_entropy: torch.nn.CrossEntropyLoss(reduction="mean"), on z ------
 
 
-def log_sum_exp(row: List[float]) -> float:
+def log_sum_exp(row: Sequence[float]) -> float:
     """Return log Σ_j e^z_j without overflow, by factoring out e^max(z).
 
     >>> log_sum_exp([1000.0, 1000.0]) == 1000.0 + math.log(2.0)
@@ -189,7 +191,7 @@ def log_sum_exp(row: List[float]) -> float:
     return top + log_rest
 
 
-def _log_softmax_parts(row: List[float]) -> Tuple[float, float]:
+def _log_softmax_parts(row: Sequence[float]) -> Tuple[float, float]:
     """Return (top, log Σ_j e^(z_j − top)), top = max(z), the latter via log1p."""
     top = max(row)
     m = row.index(top)
@@ -199,7 +201,7 @@ def _log_softmax_parts(row: List[float]) -> Tuple[float, float]:
     return top, math.log1p(others)
 
 
-def cross_entropy(y: Matrix, z: Matrix) -> float:
+def cross_entropy(y: RealMatrix, z: RealMatrix) -> float:
     """Return −(1/n) Σ_n Σ_k y_nk·log softmax(z_n)_k, with class-probability targets y.
 
     −log softmax(z)_k = (max(z) − z_k) + log Σ_j e^(z_j − max(z)); a target of 0
@@ -216,7 +218,7 @@ def cross_entropy(y: Matrix, z: Matrix) -> float:
     return total / len(y)
 
 
-def cross_entropy_gradient(y: Matrix, z: Matrix) -> Matrix:
+def cross_entropy_gradient(y: RealMatrix, z: RealMatrix) -> Matrix:
     """Return ∂cross_entropy/∂z = ((Σ_k y_nk)·softmax(z_n) − y_n) / n (n × k).
 
     Targets whose rows sum to 1 make this the familiar (softmax(z) − y) / n;
@@ -243,8 +245,8 @@ class Loss(NamedTuple):
     """
 
     name: str
-    value: Callable[[Matrix, Matrix], float]
-    gradient: Callable[[Matrix, Matrix], Matrix]
+    value: Callable[[RealMatrix, RealMatrix], float]
+    gradient: Callable[[RealMatrix, RealMatrix], Matrix]
     of: str
     output_activation: Optional[str]
     reduction: str

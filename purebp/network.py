@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from purebp import _checks, training
 from purebp.activations import ACTIVATIONS, softmax
@@ -53,6 +53,8 @@ from purebp.matrix import (
 )
 
 Matrix = List[List[float]]
+#: What the public methods accept: rows of real numbers, as lists or tuples, ints too.
+RealMatrix = Sequence[Sequence[float]]
 
 #: The initialisations: the standard deviation of the normal each layer's
 #: weights are drawn from, given the layer's fan_in and fan_out.
@@ -171,7 +173,7 @@ class Network:
 
     # -- the forward pass --------------------------------------------------
 
-    def forward(self, X: Matrix) -> Matrix:
+    def forward(self, X: RealMatrix) -> Matrix:
         """Return the outputs ŷ for the rows of X (n × sizes[0] → n × sizes[-1]).
 
         Keeps every layer's pre-activation in ``zs`` and activation in
@@ -200,7 +202,7 @@ class Network:
 
     # -- the loss and its gradients ----------------------------------------
 
-    def loss(self, X: Matrix, y: Matrix) -> float:
+    def loss(self, X: RealMatrix, y: RealMatrix) -> float:
         """Return the loss of the network's outputs on X against targets y."""
         X, y = self._check_batch("loss", X, y)
         self.check_parameters("loss")
@@ -211,7 +213,7 @@ class Network:
         loss = LOSSES[self.loss_name]
         return loss.value(y, zs[-1] if loss.of == "logits" else activations[-1])
 
-    def gradients(self, X: Matrix, y: Matrix) -> Dict[str, List[Matrix]]:
+    def gradients(self, X: RealMatrix, y: RealMatrix) -> Dict[str, List[Matrix]]:
         """Return {"weights": [∂loss/∂weights[l]], "biases": [∂loss/∂biases[l]]}.
 
         Each gradient has the shape of its parameter. The network, including
@@ -263,7 +265,7 @@ class Network:
         """Return f′(z) element by element, given z and a = f(z)."""
         return apply(ACTIVATIONS[name].f_prime, z, a)
 
-    def trace(self, X: Matrix, y: Matrix, learning_rate: float) -> Dict[str, object]:
+    def trace(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> Dict[str, object]:
         """Return every quantity of one gradient-descent step, changing nothing.
 
         Keys: ``zs``, ``activations`` (activations[0] is X), ``loss``,
@@ -292,7 +294,7 @@ class Network:
 
     # -- training ------------------------------------------------------------
 
-    def step(self, X: Matrix, y: Matrix, learning_rate: float) -> float:
+    def step(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> float:
         """Take one gradient-descent step on the batch (X, y); return the loss before it."""
         op = "step"
         X, y = self._check_batch(op, X, y)
@@ -449,7 +451,7 @@ class Network:
     def _finite(self) -> bool:
         return _checks.all_finite(self.weights) and _checks.all_finite(self.biases)
 
-    def accuracy(self, X: Matrix, y: Matrix) -> float:
+    def accuracy(self, X: RealMatrix, y: RealMatrix) -> float:
         """Return the fraction of samples classified right.
 
         With one output, a sample counts as class 1 when ŷ > 0.5 and matches
@@ -469,10 +471,10 @@ class Network:
 
     # -- checks ------------------------------------------------------------
 
-    def _check_inputs(self, op: str, X: Matrix) -> Matrix:
+    def _check_inputs(self, op: str, X: RealMatrix) -> Matrix:
         return _checks.float_matrix(op, "X", X, columns=self.sizes[0], columns_meaning="sizes[0]")
 
-    def _check_batch(self, op: str, X: Matrix, y: Matrix) -> Tuple[Matrix, Matrix]:
+    def _check_batch(self, op: str, X: RealMatrix, y: RealMatrix) -> Tuple[Matrix, Matrix]:
         """Return X and y as floats, checked against the sizes and the loss."""
         X = self._check_inputs(op, X)
         y = _checks.float_matrix(op, "y", y, columns=self.sizes[-1], columns_meaning="sizes[-1]")

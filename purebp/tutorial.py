@@ -206,6 +206,7 @@ class NeuralNetwork:
         """
         X = self._check_inputs("gradients", X)
         y = self._check_targets("gradients", y, len(X))
+        self.check_parameters("gradients")
         kept = self._state()
         try:
             self.feedforward(X)
@@ -293,7 +294,8 @@ class NeuralNetwork:
         if len(network["sizes"]) != 3 or any(network[key] != value for key, value in (
                 ("activation", "sigmoid"), ("output_activation", "sigmoid"), ("loss", "half_sse"))):
             raise ValueError("a NeuralNetwork is sizes [i, h, o], sigmoid, half_sse")
-        return cls(*network["sizes"], seed=0)
+        input_size, hidden_size, output_size = network["sizes"]
+        return cls(input_size, hidden_size, output_size, seed=0)
 
     # -- the network as layers, for purebp.fast and purebp.files --------------
 
@@ -372,7 +374,7 @@ class NeuralNetwork:
                           for name, (rows, columns) in expected.items())
         return [W1, W2], [b1, b2]
 
-def mean_squared_error(y: Matrix, predicted_output: Matrix) -> float:
+def mean_squared_error(y: RealMatrix, predicted_output: RealMatrix) -> float:
     """Return the mean of (y − ŷ)² over every sample and output, as the tutorial logs.
 
     >>> mean_squared_error([[0.0], [1.0]], [[0.5], [0.5]])

@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 import linecache
 import math
-from typing import Any, Callable, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from purebp.activations import ACTIVATIONS, WrittenOut
 from purebp.losses import LOSSES
@@ -68,7 +68,7 @@ _TERMS_PER_LINE = 8
 
 #: What the written-out code may call: the functions the written-out forms
 #: of purebp.activations and purebp.losses name.
-_NAMESPACE = {"exp": math.exp, "tanh": math.tanh, "log1p": math.log1p, "abs": abs,
+_NAMESPACE: Dict[str, Any] = {"exp": math.exp, "tanh": math.tanh, "log1p": math.log1p, "abs": abs,
               "isfinite": math.isfinite}
 
 
@@ -106,7 +106,8 @@ def spec_for(net: Any) -> Spec:
     >>> spec_for(NeuralNetwork(2, 4, 1, seed=0))
     Spec(sizes=(2, 4, 1), activation='sigmoid', output_activation='sigmoid', loss='half_sse', logged='mse')
     """
-    return net._spec()
+    spec: Spec = net._spec()
+    return spec
 
 
 def supported(spec: Spec) -> bool:
@@ -260,7 +261,7 @@ def compiled(spec: Spec) -> Callable[..., Optional[List[float]]]:
     filename = f"<purebp.fast.unrolled {list(spec.sizes)} {spec.activation}/{spec.output_activation}/{spec.loss}>"
     # mtime None: linecache.checkcache keeps the entry (there is no file to recheck).
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    namespace: dict = dict(_NAMESPACE)
+    namespace: Dict[str, Any] = dict(_NAMESPACE)
     # The source is built from ints and the written-out forms of purebp.activations
     # and purebp.losses, never from user input.
     exec(compile(text, filename, "exec"), namespace)
