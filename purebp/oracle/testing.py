@@ -27,35 +27,43 @@ called (``pip install "purebp[hypothesis]"``); ``assert_matches`` and
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
 
 from purebp.activations import ACTIVATIONS
 from purebp.oracle import checker as oracle
 from purebp.oracle import vectors
+
+if TYPE_CHECKING:  # hypothesis is imported only when a strategy is asked for
+    from hypothesis.strategies import DrawFn, SearchStrategy
+
+#: A network spec, a case: the JSON-shaped dicts of docs/vectors.md.
+Spec = Dict[str, Any]
+Case = Dict[str, Any]
 
 #: Every (output_activation, loss) pair purebp allows.
 OUTPUT_AND_LOSS = tuple([(a, "half_sse") for a in ACTIVATIONS] + [(a, "mse") for a in ACTIVATIONS]
                         + [("sigmoid", "bce"), ("softmax", "cross_entropy")])
 
 
-def _hypothesis():
+def _require_hypothesis() -> None:
+    """Raise a clear ImportError if hypothesis is missing (the strategies need it)."""
     try:
-        from hypothesis import strategies
+        import hypothesis  # noqa: F401
     except ImportError:  # pragma: no cover - exercised only without hypothesis
         raise ImportError(
             "purebp.testing's strategies need hypothesis: pip install 'purebp[hypothesis]'"
         ) from None
-    return strategies
 
 
 def networks(max_depth: int = 4, max_width: int = 8,
              activations: Sequence[str] = tuple(ACTIVATIONS),
-             output_and_loss: Sequence[tuple] = OUTPUT_AND_LOSS):
+             output_and_loss: Sequence[Tuple[str, str]] = OUTPUT_AND_LOSS) -> SearchStrategy[Spec]:
     """Return a strategy of network specs: depth 1–max_depth, widths 1–max_width."""
-    st = _hypothesis()
+    _require_hypothesis()
+    from hypothesis import strategies as st
 
     @st.composite
-    def build(draw):
+    def build(draw: DrawFn) -> Spec:
         depth = draw(st.integers(1, max_depth))
         sizes = [draw(st.integers(1, max_width)) for _ in range(depth + 1)]
         output, loss = draw(st.sampled_from(list(output_and_loss)))
@@ -64,11 +72,13 @@ def networks(max_depth: int = 4, max_width: int = 8,
         return {"sizes": sizes, "activation": draw(st.sampled_from(list(activations))),
                 "output_activation": output, "loss": loss}
 
-    return build()
+    strategy: SearchStrategy[Spec] = build()
+    return strategy
 
 
-def cases(network_specs=None, max_batch: int = 8, weight_bound: float = 2.0,
-          input_bound: float = 2.0, max_steps: int = 3):
+def cases(network_specs: Optional[SearchStrategy[Spec]] = None, max_batch: int = 8,
+          weight_bound: float = 2.0, input_bound: float = 2.0,
+          max_steps: int = 3) -> SearchStrategy[Case]:
     """Return a strategy of cases (no expected values) for the given network specs.
 
     Weights and biases lie in [−weight_bound, weight_bound], inputs in
@@ -76,18 +86,20 @@ def cases(network_specs=None, max_batch: int = 8, weight_bound: float = 2.0,
     rows for cross_entropy, 0/1 for bce, any value in [−1, 1] otherwise); the
     learning rate lies in [0.001, 1], steps in 0–max_steps.
     """
-    st = _hypothesis()
+    _require_hypothesis()
+    from hypothesis import strategies as st
     specs = networks() if network_specs is None else network_specs
 
-    def floats(bound):
+    def floats(bound: float) -> SearchStrategy[float]:
         return st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
 
-    def matrix(rows, columns, elements):
+    def matrix(rows: int, columns: int,
+               elements: SearchStrategy[float]) -> SearchStrategy[List[List[float]]]:
         return st.lists(st.lists(elements, min_size=columns, max_size=columns),
                         min_size=rows, max_size=rows)
 
     @st.composite
-    def build(draw):
+    def build(draw: DrawFn) -> Case:
         spec = draw(specs)
         sizes = spec["sizes"]
         n = draw(st.integers(1, max_batch))
@@ -114,7 +126,8 @@ def cases(network_specs=None, max_batch: int = 8, weight_bound: float = 2.0,
             "steps": draw(st.integers(0, max_steps)),
         }
 
-    return build()
+    strategy: SearchStrategy[Case] = build()
+    return strategy
 
 
 def expected(case: Dict[str, Any], exact: bool = False) -> Dict[str, Any]:
@@ -126,7 +139,8 @@ def expected(case: Dict[str, Any], exact: bool = False) -> Dict[str, Any]:
     """
     checked = vectors.validate_case(vectors.case_input(case), "case")
     if exact:
-        return vectors.complete(checked)["expected"]
+        values: Dict[str, Any] = vectors.complete(checked)["expected"]
+        return values
     return oracle.purebp_results(checked)
 
 
