@@ -391,6 +391,33 @@ def test_run_with_zero_steps_has_an_empty_trajectory():
                           "updated", "trajectory"}
 
 
+# -- no arithmetic shared with the float code -------------------------------------------
+
+
+def test_exact_imports_nothing_from_purebp():
+    """purebp.oracle.exact imports only the standard library: no purebp module at all."""
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(exact))
+    imported = [alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
+                for alias in node.names]
+    imported += [node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
+    assert imported and not [name for name in imported if name.split(".")[0] == "purebp"]
+
+
+@pytest.mark.parametrize("params", NETWORKS, ids=ids(NETWORKS))
+def test_a_broken_float_matrix_helper_leaves_the_truth_alone(params, monkeypatch):
+    """With purebp.matrix's products, sums and transposes all wrong, exact.run gives the same values."""
+    from purebp import matrix
+
+    network, weights, biases, X, y = make_case(*params)
+    truth = exact.run(network, weights, biases, X, y, 0.1, 2)
+    for name in ("matmul", "add_row", "column_sums", "multiply", "subtract", "transpose", "apply"):
+        monkeypatch.setattr(matrix, name, lambda *args, **kwargs: [[Decimal(7)]])
+    assert exact.run(network, weights, biases, X, y, 0.1, 2) == truth
+
+
 # -- to_float ---------------------------------------------------------------------------
 
 def is_nearest_float(result, value):

@@ -12,25 +12,14 @@
     purebp_results(case)        what purebp's own float64 Network computes for a case
     Report                      .passed, .table(), .to_json()
 
-The tolerance policy (docs/vectors.md gives the derivation). An entry passes
-when |actual − expected| ≤ atol + rtol·S + κ·U, or when the two are within
-``ulps`` units in the last place (if given), where
-
-- S, the entry's *scale*, is the sum of the absolute values of the terms that
-  make it up (Σ_i |a_i·w_ij| + |b_j| for a pre-activation, Σ_n |a_ni·δ_nj| for
-  a weight gradient, and so on down the backward recursion): the rounding of
-  any order of summation is at most a modest multiple of eps·S, so a correct
-  implementation that adds in another order (BLAS, PyTorch) passes, while a
-  relative error of 1e-6 in a well-conditioned entry is ten thousand times
-  rtol and fails;
-- U, the entry's *uncertainty*, carries what a correct implementation may
-  legitimately do differently through the backward recursion, to first
-  order: a sigmoid or tanh derivative computed from the rounded output
-  (s·(1 − s), 1 − t²) is off by a few eps in absolute terms, which is 100% of
-  a saturated unit's true derivative; a relu unit whose pre-activation is zero
-  to rounding may take either slope. Entries that depend on such units get
-  that much room and no more, so saturation and kinks raise no false alarms
-  while every other entry is held to rtol.
+An entry passes when |actual − expected| ≤ atol + rtol·S + κ·U, or when the
+two are within ``ulps`` units in the last place (if given): S is the entry's
+scale, the sum of the absolute values of the terms that make it, and U its
+uncertainty, what a correct implementation may legitimately compute
+differently (a saturated unit's derivative from its rounded output, either
+slope at a kink). purebp.oracle.tolerances computes both, one function per
+quantity; docs/vectors.md gives the derivation. POLICIES, Policy, policy and
+tolerances are importable from here as well.
 
 What this module does not do: decide what an implementation computes (a
 results file or ``impl`` fills in any subset of the quantities; the rest are
@@ -43,11 +32,11 @@ from __future__ import annotations
 import json
 import math
 import struct
-from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from purebp.activations import softmax as _softmax
 from purebp.network import Network
 from purebp.oracle import vectors
+from purebp.oracle.tolerances import POLICIES, Policy, policy, tolerances
 from purebp.oracle.vectors import curated, load
 
 __all__ = [
@@ -71,223 +60,11 @@ __all__ = [
 ]
 
 
-class Policy(NamedTuple):
-    """A tolerance policy: see the module docstring."""
-
-    name: str
-    rtol: float    # relative to each entry's scale S
-    atol: float    # absolute floor (for values that underflow)
-    ulps: Optional[int]  # also pass within this many units in the last place
-    eps: float     # the machine epsilon of the arithmetic being checked
-    kappa: float   # safety factor on the uncertainty U
-
-
-POLICIES: Dict[str, Policy] = {
-    # rtol 1e-10: a thousand times the worst rounding of the curated suite's
-    # longest sums (64 terms, 7 layers: ~1e-13·S), ten thousand times below 1e-6.
-    "float64": Policy("float64", rtol=1e-10, atol=1e-320, ulps=None, eps=2.0 ** -52, kappa=4.0),
-    # float32 arithmetic: eps 1.2e-7, so the same reasoning gives 2e-4; atol
-    # lets values below float32's range (1e-300) come back as 0.
-    "float32": Policy("float32", rtol=2e-4, atol=1e-37, ulps=None, eps=2.0 ** -23, kappa=4.0),
-}
-
 #: The quantities, in report order; "outputs" is the last layer's activations.
 QUANTITIES = (
     "pre_activations", "activations", "outputs", "loss",
     "gradients.weights", "gradients.biases", "updated.weights", "updated.biases", "trajectory",
 )
-
-
-def policy(preset: str = "float64", rtol: Optional[float] = None, atol: Optional[float] = None,
-           ulps: Optional[int] = None) -> Policy:
-    """Return the preset policy with the given values replaced."""
-    if preset not in POLICIES:
-        raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(POLICIES)}")
-    base = POLICIES[preset]
-    for name, value in (("rtol", rtol), ("atol", atol)):
-        if value is not None and not (math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
-    if ulps is not None and (isinstance(ulps, bool) or not isinstance(ulps, int) or ulps < 0):
-        raise ValueError(f"ulps must be an int ≥ 0, got {ulps!r}")
-    return base._replace(rtol=base.rtol if rtol is None else rtol,
-                         atol=base.atol if atol is None else atol,
-                         ulps=base.ulps if ulps is None else ulps)
-
-
-# -- scales and uncertainties ------------------------------------------------------------
-
-#: max |f″| of the smooth activations (sigmoid: 1/(6√3); tanh: 4/(3√3)).
-_CURVATURE = {"sigmoid": 0.0963, "tanh": 0.770, "identity": 0.0}
-#: The jump of the derivative at the kink.
-_KINK_JUMP = {"relu": 1.0, "leaky_relu": 0.99}
-
-
-def _abs_matmul(A, B):
-    """|A|·|B| for matrices of non-negative numbers (or any: abs is applied)."""
-    Bt = list(zip(*B))
-    return [[math.fsum(abs(a) * abs(b) for a, b in zip(row, col)) for col in Bt] for row in A]
-
-
-def _slope_and_uncertainty(name: str, z: float, a: float, dz: float, eps: float):
-    """Return (|f′(z)|, how far a correct f′ may be from it) for one unit."""
-    if name in _KINK_JUMP:
-        slope = 1.0 if z > 0 else 1.0 - _KINK_JUMP[name]
-        # z within its own rounding of 0: either side's slope is correct
-        return slope, (_KINK_JUMP[name] if abs(z) <= dz else 0.0)
-    if name == "identity":
-        return 1.0, 0.0
-    slope = a * (1.0 - a) if name == "sigmoid" else 1.0 - a * a
-    # from the rounded output (≈ 4 eps) and from the rounding of z itself
-    return abs(slope), 4.0 * eps + _CURVATURE[name] * dz
-
-
-def tolerances(case: Dict[str, Any], pol: Policy) -> Dict[str, Any]:
-    """Return the allowed |actual − expected| for every entry of a case's quantities.
-
-    The result has the layout of ``case["expected"]`` (with "outputs" added):
-    nested lists of floats, one per entry, and a float for the loss.
-    """
-    network = case["network"]
-    sizes = network["sizes"]
-    L = len(sizes) - 1
-    net = Network(sizes, network["activation"], network["output_activation"],
-                  network["loss"], seed=0)
-    W = case["parameters"]["weights"]
-    B = case["parameters"]["biases"]
-    net.weights, net.biases = W, B
-    X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
-    zs, acts = net._forward(X)
-    eps, k = pol.eps, pol.kappa
-    n = len(X)
-
-    def tol(scale: float, uncertainty: float = 0.0) -> float:
-        return pol.atol + pol.rtol * scale + k * uncertainty
-
-    # forward: Ez = Σ (|a| + Ea)|W| + |b|, Ea = slope·Ez + |a|  (errors in units of eps)
-    Ea = [[0.0] * sizes[0] for _ in range(n)]
-    Ez_all, Ea_all = [], []
-    for l in range(L):
-        mags = [[abs(v) + e for v, e in zip(ra, re)] for ra, re in zip(acts[l], Ea)]
-        Ez = [[s + abs(b) for s, b in zip(row, B[l][0])] for row in _abs_matmul(mags, W[l])]
-        name = network["output_activation"] if l == L - 1 else network["activation"]
-        if name == "softmax":
-            # ds_k = s_k·(dz_k − Σ_j s_j·dz_j), at most 2·s_k·(1 − s_k)·max|dz|
-            Ea = [[abs(v) * (1.0 + 2.0 * (1.0 - v) * max(ez)) for v in ra]
-                  for ra, ez in zip(acts[l + 1], Ez)]
-        else:
-            lip = {"sigmoid": 0.25, "identity": 1.0}.get(name, 1.0)
-            Ea = [[lip * ez + abs(v) for ez, v in zip(rz, ra)] for rz, ra in zip(Ez, acts[l + 1])]
-        Ez_all.append(Ez)
-        Ea_all.append(Ea)
-    result: Dict[str, Any] = {
-        "pre_activations": [[[tol(e) for e in row] for row in Ez] for Ez in Ez_all],
-        "activations": [[[tol(e) for e in row] for row in Ea] for Ea in Ea_all],
-    }
-    result["outputs"] = result["activations"][-1]
-
-    # the loss: its terms' sizes, with the outputs' own errors
-    loss = network["loss"]
-    zL, aL, EzL, EaL = zs[-1], acts[-1], Ez_all[-1], Ea_all[-1]
-    if loss in ("half_sse", "mse"):
-        terms = math.fsum(abs(a - t) * (abs(a) + abs(t) + 2 * e)
-                          for ra, rt, re in zip(aL, y, EaL) for a, t, e in zip(ra, rt, re))
-        loss_scale = terms / (2 if loss == "half_sse" else n * sizes[-1])
-    elif loss == "bce":
-        loss_scale = math.fsum(abs(z) + e + 1.0 for rz, re in zip(zL, EzL)
-                               for z, e in zip(rz, re)) / (n * sizes[-1])
-    else:
-        loss_scale = math.fsum(math.fsum(abs(t) for t in rt) * (2 * max(abs(z) for z in rz)
-                                                                  + 2 * max(re) + 1.0)
-                               for rt, rz, re in zip(y, zL, EzL)) / n
-    result["loss"] = tol(loss_scale)
-
-    # backward: magnitudes D and uncertainties dD of the deltas, layer by layer
-    D, dD = _output_delta_bounds(network, y, zL, aL, EzL, EaL, eps, n, sizes[-1])
-    G_w, dG_w, G_b, dG_b = [None] * L, [None] * L, [None] * L, [None] * L
-    for l in range(L - 1, -1, -1):
-        a_prev = acts[l]
-        Ea_prev = [[0.0] * sizes[0] for _ in range(n)] if l == 0 else Ea_all[l - 1]
-        G_w[l] = _abs_matmul(list(zip(*a_prev)), D)
-        dG_w[l] = [[u + eps * v for u, v in zip(r1, r2)] for r1, r2 in
-                   zip(_abs_matmul(list(zip(*a_prev)), dD), _abs_matmul(list(zip(*Ea_prev)), D))]
-        G_b[l] = [[math.fsum(col) for col in zip(*D)]]
-        dG_b[l] = [[math.fsum(col) for col in zip(*dD)]]
-        if l > 0:
-            back = _abs_matmul(D, list(zip(*W[l])))
-            dback = _abs_matmul(dD, list(zip(*W[l])))
-            name = network["activation"]
-            D, dD = [], []
-            for rb, rdb, rz, ra, rez in zip(back, dback, zs[l - 1], acts[l], Ez_all[l - 1]):
-                row_d, row_dd = [], []
-                for b_, db_, z, a, ez in zip(rb, rdb, rz, ra, rez):
-                    slope, u = _slope_and_uncertainty(name, z, a, k * eps * ez, eps)
-                    row_d.append(b_ * slope)
-                    row_dd.append(db_ * (slope + u) + b_ * u)
-                D.append(row_d)
-                dD.append(row_dd)
-
-    def grad_tol(G, dG):
-        return [[[tol(g, u) for g, u in zip(rg, ru)] for rg, ru in zip(mg, mu)]
-                for mg, mu in zip(G, dG)]
-
-    result["gradients.weights"] = grad_tol(G_w, dG_w)
-    result["gradients.biases"] = grad_tol(G_b, dG_b)
-
-    def updated_tol(P, G, dG):
-        return [[[pol.atol + pol.rtol * (abs(p) + lr * g) + k * lr * u
-                  for p, g, u in zip(rp, rg, ru)] for rp, rg, ru in zip(mp, mg, mu)]
-                for mp, mg, mu in zip(P, G, dG)]
-
-    result["updated.weights"] = updated_tol(W, G_w, dG_w)
-    result["updated.biases"] = updated_tol(B, G_b, dG_b)
-
-    # the trajectory: a parameter off by Δθ after a step moves the next loss by
-    # about |∂loss/∂θ|·Δθ, where ∂loss/∂θ is itself only known to within its
-    # uncertainty (a kink's other slope); summed over parameters and steps.
-    grads = net._backpropagate(y, zs, acts)
-    drift = 0.0
-    for kind, G, dG in (("weights", G_w, dG_w), ("biases", G_b, dG_b)):
-        for mg, mG, mdG in zip(grads[kind], G, dG):
-            for rg, rG, rdG in zip(mg, mG, mdG):
-                drift += math.fsum((abs(g) + k * u) * lr * (pol.rtol * s + k * u)
-                                   for g, s, u in zip(rg, rG, rdG))
-    steps = case.get("steps", 0)
-    # Each step may add rounding of its own, relative to that step's loss (a
-    # sum of non-negative terms, so |loss| is its own scale).
-    trajectory = case.get("expected", {}).get("trajectory") or [0.0] * steps
-    result["trajectory"] = [tol((1 + 10 * s) * (loss_scale + abs(trajectory[s]))) + 2 * s * drift
-                            for s in range(steps)]
-    return result
-
-
-def _output_delta_bounds(network, y, z, a, Ez, Ea, eps, n, k_out):
-    """Magnitudes and uncertainties of ∂loss/∂z for the last layer."""
-    loss, name = network["loss"], network["output_activation"]
-    D, dD = [], []
-    for rt, rz, ra, rez, rea in zip(y, z, a, Ez, Ea):
-        row_d, row_dd = [], []
-        if loss == "cross_entropy":
-            mass = math.fsum(abs(t) for t in rt)
-            s_row = _softmax(rz)
-            spread = 2.0 * max(rez) * eps
-            for t, s in zip(rt, s_row):
-                row_d.append((mass * s + abs(t)) / n)
-                row_dd.append(mass * s * (1.0 - s) * spread / n)
-        elif loss == "bce":
-            for t, zz, ez in zip(rt, rz, rez):
-                sig = 1.0 / (1.0 + math.exp(-zz)) if zz > -700 else 0.0
-                row_d.append((sig + abs(t)) / (n * k_out))
-                row_dd.append((sig * (1.0 - sig) * ez * eps + eps) / (n * k_out))
-        else:
-            factor = 1.0 if loss == "half_sse" else 2.0 / (n * k_out)
-            for t, zz, aa, ez, ea in zip(rt, rz, ra, rez, rea):
-                slope, u = _slope_and_uncertainty(name, zz, aa, 4 * eps * ez, eps)
-                diff = abs(aa) + abs(t)
-                row_d.append(factor * diff * slope)
-                row_dd.append(factor * (ea * eps * (slope + u) + diff * u))
-        D.append(row_d)
-        dD.append(row_dd)
-    return D, dD
 
 
 # -- comparing ---------------------------------------------------------------------------
@@ -297,11 +74,11 @@ def _ordinal(x: float, single: bool) -> int:
     """Return an integer that counts floats: neighbours differ by 1 (float32 if single)."""
     if single:
         try:
-            (bits,) = struct.unpack("<i", struct.pack("<f", x))
+            bits: int = struct.unpack("<i", struct.pack("<f", x))[0]
         except OverflowError:
             return (1 << 31) if x > 0 else -(1 << 31)
         return bits if bits >= 0 else -(bits & 0x7FFFFFFF)
-    (bits,) = struct.unpack("<q", struct.pack("<d", x))
+    bits = struct.unpack("<q", struct.pack("<d", x))[0]
     return bits if bits >= 0 else -(bits & 0x7FFFFFFFFFFFFFFF)
 
 
@@ -337,7 +114,7 @@ class CaseResult(NamedTuple):
         return all(q.status != "fail" for q in self.quantities)
 
 
-def _get(expected: Dict[str, Any], name: str) -> Any:
+def _get(expected: Mapping[str, Any], name: str) -> Any:
     if name == "outputs":
         if "outputs" in expected:
             return expected["outputs"]
@@ -369,11 +146,28 @@ def _shape(value: Any) -> Any:
     return None
 
 
+def _ratio(error: float, allowed: float) -> float:
+    """Return error / allowed: 0 when both are 0, inf when only ``allowed`` is."""
+    return error / allowed if allowed > 0 else (0.0 if error == 0 else math.inf)
+
+
+def _unusable(name: str, path: str, got: Any, want: float) -> Optional[QuantityResult]:
+    """Return the failure of an entry that is not a finite number, or None if it is one."""
+    try:
+        value = float(got)
+    except (TypeError, ValueError, OverflowError):
+        return QuantityResult(name, "fail", None, None, None, f"{name}{path}: not a number: {got!r}")
+    if not math.isfinite(value):
+        return QuantityResult(name, "fail", math.inf, math.inf, None,
+                              f"{name}{path}: {value!r} where {want!r} was expected")
+    return None
+
+
 def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
                      pol: Policy) -> QuantityResult:
     """Compare one quantity entry by entry under the policy."""
     exp, act, tol = _entries(expected), _entries(actual), _entries(tolerance)
-    if len(exp) != len(act) or [p for p, _ in exp] != [p for p, _ in act]:
+    if [p for p, _ in exp] != [p for p, _ in act]:
         return QuantityResult(name, "fail", None, None, None,
                               f"shape {_shape(actual)} but expected {_shape(expected)}")
     single = pol.name == "float32"
@@ -381,18 +175,14 @@ def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
     worst_ulps = 0
     failure = None
     for (path, e), (_, a), (_, t) in zip(exp, act, tol):
-        try:
-            a = float(a)
-        except (TypeError, ValueError, OverflowError):
-            return QuantityResult(name, "fail", None, None, None, f"{name}{path}: not a number: {a!r}")
-        if not math.isfinite(a):
-            return QuantityResult(name, "fail", math.inf, math.inf, None,
-                                  f"{name}{path}: {a!r} where {e!r} was expected")
+        unusable = _unusable(name, path, a, e)
+        if unusable is not None:
+            return unusable
+        a = float(a)
         error = abs(a - e)
         ulps = ulp_distance(a, e, single)
-        rel = error / abs(e) if e != 0 else (0.0 if error == 0 else math.inf)
-        worst_abs, worst_rel, worst_ulps = max(worst_abs, error), max(worst_rel, rel), max(worst_ulps, ulps)
-        worst_used = max(worst_used, error / t if t > 0 else (0.0 if error == 0 else math.inf))
+        worst_abs, worst_ulps = max(worst_abs, error), max(worst_ulps, ulps)
+        worst_rel, worst_used = max(worst_rel, _ratio(error, abs(e))), max(worst_used, _ratio(error, t))
         ok = error <= t or (pol.ulps is not None and ulps <= pol.ulps)
         if not ok and (failure is None or error / max(t, 1e-300) > failure[0]):
             failure = (error / max(t, 1e-300),
@@ -403,7 +193,7 @@ def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
     return QuantityResult(name, "pass", worst_abs, worst_rel, worst_ulps, "", worst_used)
 
 
-def compare(case: Dict[str, Any], actual: Dict[str, Any], pol: Optional[Policy] = None,
+def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Policy] = None,
             require: Sequence[str] = ()) -> CaseResult:
     """Compare the quantities in ``actual`` (an "expected"-style dict) with the case's."""
     pol = pol or POLICIES["float64"]
@@ -449,7 +239,7 @@ class Report(NamedTuple):
 
     def table(self, failures_only: bool = False) -> str:
         """Return the report as a text table, one line per case and quantity."""
-        def fmt(v):
+        def fmt(v: Optional[float]) -> str:
             return "-" if v is None else (f"{v:.2e}" if isinstance(v, float) else str(v))
 
         lines = [f"{'case':<26} {'quantity':<18} {'max abs err':>11} {'max rel err':>11}"
@@ -479,7 +269,7 @@ class Report(NamedTuple):
 
     def to_json(self) -> str:
         """Return the report as JSON (finite numbers only; inf written as null)."""
-        def num(v):
+        def num(v: Optional[float]) -> Optional[float]:
             return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
 
         return json.dumps({
@@ -489,11 +279,12 @@ class Report(NamedTuple):
             "cases": [{"id": c.id, "passed": c.passed, "quantities": [
                 {"name": q.name, "status": q.status, "max_abs_error": num(q.max_abs_error),
                  "max_rel_error": num(q.max_rel_error), "max_ulps": q.max_ulps,
-                 "tolerance_used": num(q.max_used), "detail": q.detail} for q in c.quantities]} for c in self.cases],
+                 "tolerance_used": num(q.max_used), "detail": q.detail}
+                for q in c.quantities]} for c in self.cases],
         }, indent=1, allow_nan=False)
 
 
-def check(expected: List[Dict[str, Any]], actual: List[Dict[str, Any]],
+def check(expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, Any]],
           pol: Optional[Policy] = None, require: Sequence[str] = ()) -> Report:
     """Check results (cases with partial "expected") against expected cases, by id."""
     pol = pol or POLICIES["float64"]
@@ -515,7 +306,7 @@ def check_files(expected_path: str, actual_path: str, pol: Optional[Policy] = No
     return check(expected, actual, pol, require)
 
 
-def purebp_results(case: Dict[str, Any]) -> Dict[str, Any]:
+def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     """Return every quantity of a case as purebp's float64 ``Network`` computes it.
 
     The layout is that of a case's "expected"; this is purebp taking part as

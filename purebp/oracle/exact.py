@@ -14,11 +14,15 @@ case's (float) inputs and parameters, not one float computation among many.
     to_float(value)                            nested lists of Decimal → of float
 
 ``network`` is a dict with ``sizes``, ``activation``, ``output_activation``
-and ``loss``, as in a test-vector case. The matrix helper (purebp.matrix) is
-generic, so the layer algebra is the same code as for floats; what differs is
-below: each activation, derivative and loss written for Decimal, in forms that
-lose no digits where the float forms would (σ′ as σ(z)·σ(−z) rather than
-s·(1 − s), log(1 + x) and e^x − 1 by their series for tiny x).
+and ``loss``, as in a test-vector case. Nothing here comes from the float
+code that the vectors judge: the layer algebra is written out below as index
+loops over Decimals (not purebp.matrix), and each activation, derivative and
+loss is written for Decimal (not purebp.activations or purebp.losses), in
+forms that lose no digits where the float forms would (σ′ as σ(z)·σ(−z)
+rather than s·(1 − s), log(1 + x) and e^x − 1 by their series for tiny x).
+The loops add in the order purebp.matrix does (Σ_m from m = 0 up, starting
+from 0; column sums from the top row down), so the vectors are the same,
+digit for digit, as when this module used it.
 
 What it does not do: check its arguments (the callers have), or run fast.
 """
@@ -26,14 +30,13 @@ What it does not do: check its arguments (the callers have), or run fast.
 from __future__ import annotations
 
 from decimal import Context, Decimal, getcontext, localcontext
-from typing import Any, Dict, List, Sequence, Tuple
-
-from purebp.matrix import add_row, apply, column_sums, matmul, multiply, subtract, transpose
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
 #: Significant digits of every Decimal computation here.
 PRECISION = 50
 
 DMatrix = List[List[Decimal]]
+DRows = Sequence[Sequence[Decimal]]
 ONE = Decimal(1)
 ZERO = Decimal(0)
 #: Below this size, e^x − 1 and log(1 + x) use their series (9 terms give 50 digits).
@@ -114,8 +117,17 @@ def leaky_relu_prime(z: Decimal) -> Decimal:
     return ONE if z > 0 else LEAKY_SLOPE  # 0.01 at 0, as in PyTorch
 
 
-ACTIVATIONS = {
-    "identity": (lambda z: z, lambda z: ONE),
+def identity(z: Decimal) -> Decimal:
+    return z
+
+
+def identity_prime(z: Decimal) -> Decimal:
+    return ONE
+
+
+#: name → (f, f′), both functions of z.
+ACTIVATIONS: Dict[str, Tuple[Callable[[Decimal], Decimal], Callable[[Decimal], Decimal]]] = {
+    "identity": (identity, identity_prime),
     "sigmoid": (sigmoid, sigmoid_prime),
     "tanh": (tanh, tanh_prime),
     "relu": (relu, relu_prime),
@@ -140,12 +152,12 @@ def _softplus(z: Decimal) -> Decimal:
     return _log1p(z.exp())
 
 
-def _entries(y: DMatrix) -> int:
+def _entries(y: DRows) -> int:
     return len(y) * len(y[0])
 
 
-def loss_value(network: Dict[str, Any], y: DMatrix, zs: List[DMatrix],
-               activations: List[DMatrix]) -> Decimal:
+def loss_value(network: Mapping[str, Any], y: DRows, zs: Sequence[DRows],
+               activations: Sequence[DRows]) -> Decimal:
     """Return the case's loss from the last layer's z and a."""
     name = network["loss"]
     z, a = zs[-1], activations[-1]
@@ -170,7 +182,7 @@ def loss_value(network: Dict[str, Any], y: DMatrix, zs: List[DMatrix],
     return total / len(y)
 
 
-def _output_delta(network: Dict[str, Any], y: DMatrix, z: DMatrix, a: DMatrix) -> DMatrix:
+def _output_delta(network: Mapping[str, Any], y: DRows, z: DRows, a: DRows) -> DMatrix:
     """Return ∂loss/∂z for the last layer."""
     name = network["loss"]
     if name == "bce":
@@ -183,11 +195,76 @@ def _output_delta(network: Dict[str, Any], y: DMatrix, z: DMatrix, a: DMatrix) -
                 for t_row, z_row in zip(y, z)]
     _, f_prime = ACTIVATIONS[network["output_activation"]]
     if name == "half_sse":
-        d_a = subtract(a, y)
+        d_a = [[a[i][k] - y[i][k] for k in range(len(a[i]))] for i in range(len(a))]
     else:  # mse
         d_a = [[2 * (ak - t) / _entries(y) for t, ak in zip(t_row, a_row)]
                for t_row, a_row in zip(y, a)]
-    return multiply(d_a, apply(f_prime, z))
+    return _times_derivative(d_a, f_prime, z)
+
+
+# -- the layer algebra, as index loops ---------------------------------------------
+#
+# This module's own, so that a bug in purebp.matrix cannot be shared by the truth
+# and the float code it judges. Each sum starts from 0 and adds m = 0, 1, ...
+# (column sums: from the top row down), the order the docstring states.
+
+
+def _layer(a: DRows, w: DRows, b: DRows) -> DMatrix:
+    """Return z = a·w + b: z[i][j] = Σ_m a[i][m]·w[m][j] + b[0][j], the bias row on every row."""
+    z = []
+    for i in range(len(a)):
+        row = []
+        for j in range(len(w[0])):
+            total = ZERO
+            for m in range(len(w)):
+                total += a[i][m] * w[m][j]
+            row.append(total + b[0][j])
+        z.append(row)
+    return z
+
+
+def _back(delta: DRows, w: DRows) -> DMatrix:
+    """Return δ·wᵀ: entry [i][m] is Σ_j δ[i][j]·w[m][j]."""
+    result = []
+    for i in range(len(delta)):
+        row = []
+        for m in range(len(w)):
+            total = ZERO
+            for j in range(len(w[m])):
+                total += delta[i][j] * w[m][j]
+            row.append(total)
+        result.append(row)
+    return result
+
+
+def _weight_gradient(a: DRows, delta: DRows) -> DMatrix:
+    """Return aᵀ·δ: entry [i][j] is Σ_n a[n][i]·δ[n][j], the sum over the batch."""
+    result = []
+    for i in range(len(a[0])):
+        row = []
+        for j in range(len(delta[0])):
+            total = ZERO
+            for n in range(len(a)):
+                total += a[n][i] * delta[n][j]
+            row.append(total)
+        result.append(row)
+    return result
+
+
+def _bias_gradient(delta: DRows) -> DMatrix:
+    """Return the 1 × c row Σ_n δ[n], each column added from the top row down."""
+    row = []
+    for j in range(len(delta[0])):
+        total = delta[0][j]
+        for n in range(1, len(delta)):
+            total += delta[n][j]
+        row.append(total)
+    return [row]
+
+
+def _times_derivative(g: DRows, f_prime: Callable[[Decimal], Decimal], z: DRows) -> DMatrix:
+    """Return g ⊙ f′(z): entry [i][j] is g[i][j]·f′(z[i][j])."""
+    return [[g[i][j] * f_prime(z[i][j]) for j in range(len(z[i]))] for i in range(len(z))]
 
 
 # -- the passes --------------------------------------------------------------------
@@ -198,36 +275,44 @@ def _decimal(matrix: Sequence[Sequence[float]]) -> DMatrix:
     return [[Decimal(v) for v in row] for row in matrix]
 
 
-def forward(network: Dict[str, Any], weights: List[DMatrix], biases: List[DMatrix],
-            X: DMatrix) -> Tuple[List[DMatrix], List[DMatrix]]:
+def forward(network: Mapping[str, Any], weights: Sequence[DRows], biases: Sequence[DRows],
+            X: DRows) -> Tuple[List[DMatrix], List[DMatrix]]:
     """Return (zs, activations) in Decimal; activations[0] is X."""
     L = len(weights)
-    zs, activations = [], [X]
+    zs: List[DMatrix] = []
+    activations = [[list(row) for row in X]]
     for l in range(L):
-        z = add_row(matmul(activations[l], weights[l]), biases[l])
+        z = _layer(activations[l], weights[l], biases[l])
         name = network["output_activation"] if l == L - 1 else network["activation"]
-        a = [softmax(row) for row in z] if name == "softmax" else apply(ACTIVATIONS[name][0], z)
+        if name == "softmax":
+            a = [softmax(row) for row in z]
+        else:
+            f = ACTIVATIONS[name][0]
+            a = [[f(v) for v in row] for row in z]
         zs.append(z)
         activations.append(a)
     return zs, activations
 
 
-def _backpropagate(network, weights, y, zs, activations):
+def _backpropagate(network: Mapping[str, Any], weights: Sequence[DRows], y: DRows,
+                   zs: Sequence[DRows], activations: Sequence[DRows]) -> Dict[str, List[DMatrix]]:
+    """Return {"weights": [∂loss/∂weights[l]], "biases": [∂loss/∂biases[l]]}."""
     L = len(weights)
     delta = _output_delta(network, y, zs[-1], activations[-1])
     grad_w: List[DMatrix] = [[] for _ in range(L)]
     grad_b: List[DMatrix] = [[] for _ in range(L)]
-    _, f_prime = ACTIVATIONS.get(network["activation"], (None, None))
     for l in range(L - 1, -1, -1):
-        grad_w[l] = matmul(transpose(activations[l]), delta)
-        grad_b[l] = column_sums(delta)
+        grad_w[l] = _weight_gradient(activations[l], delta)
+        grad_b[l] = _bias_gradient(delta)
         if l > 0:
-            delta = multiply(matmul(delta, transpose(weights[l])), apply(f_prime, zs[l - 1]))
+            _, f_prime = ACTIVATIONS[network["activation"]]
+            delta = _times_derivative(_back(delta, weights[l]), f_prime, zs[l - 1])
     return {"weights": grad_w, "biases": grad_b}
 
 
-def run(network: Dict[str, Any], weights, biases, X, y, learning_rate: float,
-        steps: int) -> Dict[str, Any]:
+def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]],
+        biases: Sequence[Sequence[Sequence[float]]], X: Sequence[Sequence[float]],
+        y: Sequence[Sequence[float]], learning_rate: float, steps: int) -> Dict[str, Any]:
     """Return every expected quantity of a case, in Decimal.
 
     Keys: pre_activations, activations (one matrix per layer, not the input),
