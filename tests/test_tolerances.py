@@ -1,4 +1,4 @@
-"""Tests for purebp.oracle.tolerances: each quantity's S and U, and each constant's reason.
+"""Tests for purebp.oracle.tolerance_policy: each quantity's S and U, and each constant's reason.
 
 Nothing here is read back from the code under test. Each per-quantity
 function is checked on a tiny case against numbers worked out by hand from
@@ -9,7 +9,6 @@ case, a 1-1-1 network with a relu unit exactly at its kink, against the
 full table of its tolerances derived by hand.
 """
 
-import importlib
 import math
 import random
 from decimal import Decimal, localcontext
@@ -18,10 +17,7 @@ import pytest
 
 from purebp import activations, oracle
 from purebp.oracle import checker, vectors
-
-# The module itself: the attribute purebp.oracle.tolerances is the function
-# tolerances(case, pol), as it was before the module existed.
-tol = importlib.import_module("purebp.oracle.tolerances")
+from purebp.oracle import tolerance_policy as tol
 
 EPS = 2.0 ** -52
 F64 = tol.POLICIES["float64"]
@@ -336,7 +332,7 @@ def test_either_slope_at_the_kink_passes_the_hand_case():
 
 
 def test_tolerances_and_the_policy_are_one_object_wherever_imported():
-    """purebp.oracle, purebp.oracle.checker and purebp.oracle.tolerances share one tolerances and Policy."""
+    """purebp.oracle, its checker and its tolerance_policy share one tolerances and one Policy."""
     assert oracle.tolerances is checker.tolerances is tol.tolerances  # the function
     assert oracle.Policy is checker.Policy is tol.Policy
     assert oracle.POLICIES is checker.POLICIES is tol.POLICIES

@@ -17,7 +17,7 @@ two are within ``ulps`` units in the last place (if given): S is the entry's
 scale, the sum of the absolute values of the terms that make it, and U its
 uncertainty, what a correct implementation may legitimately compute
 differently (a saturated unit's derivative from its rounded output, either
-slope at a kink). purebp.oracle.tolerances computes both, one function per
+slope at a kink). purebp.oracle.tolerance_policy computes both, one function per
 quantity; docs/vectors.md gives the derivation. POLICIES, Policy, policy and
 tolerances are importable from here as well.
 
@@ -36,7 +36,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Opt
 
 from purebp.network import Network
 from purebp.oracle import vectors
-from purebp.oracle.tolerances import POLICIES, Policy, policy, tolerances
+from purebp.oracle.tolerance_policy import POLICIES, Policy, policy, tolerances
 from purebp.oracle.vectors import curated, load
 
 __all__ = [

@@ -32,9 +32,8 @@ function per quantity, in the order the passes compute them:
     trajectory_tolerances(...)        the tolerance of each loss of the trajectory
     tolerances(case, pol)             all of them, in the layout of case["expected"]
 
-Import from it by its full name (``from purebp.oracle.tolerances import
-loss_scale``): ``purebp.oracle.tolerances`` as an attribute of the package is
-the function tolerances, as it was before this module existed.
+(The module is not called ``tolerances``, so that ``purebp.oracle.tolerances``
+stays the function, as it was before this module existed.)
 
 What it does not do: compare numbers (purebp.oracle.checker does), or make
 the expected values (purebp.oracle.exact does). The float forward pass and
