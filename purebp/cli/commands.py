@@ -19,12 +19,11 @@ from __future__ import annotations
 import argparse
 import hashlib
 import inspect
-import math
 import os
 import signal
 import sys
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Tuple
 
 from purebp.activations import ACTIVATIONS
 from purebp.activations import NAMES as ACTIVATION_NAMES
@@ -34,7 +33,7 @@ from purebp.errors import DivergenceError
 from purebp.files import model as persistence
 from purebp.losses import LOSSES
 from purebp.network import INITS, Network
-from purebp.study import plots
+from purebp.study import plots, vanishing
 
 Matrix = List[List[float]]
 
@@ -376,11 +375,6 @@ def _plot_training(folder: str, net: Network, X: Matrix, y: Matrix, losses: List
 
 # -- purebp vanishing ------------------------------------------------------------
 
-#: (hidden activation, init) pairs shown by default: the tutorial's sigmoid with
-#: its standard normal, then the usual remedies, then relu's explosion.
-CONFIGURATIONS = ("sigmoid:normal", "sigmoid:xavier", "tanh:xavier", "relu:he", "relu:normal")
-
-
 def _configurations(text: str) -> List[Tuple[str, str]]:
     pairs = []
     for part in text.split(","):
@@ -410,32 +404,17 @@ def _vanishing_parser() -> argparse.ArgumentParser:
                         help="seed for the weights and the data (default 0)")
     parser.add_argument("--plot", metavar="DIR", default=None,
                         help="also write DIR/gradient-norms.svg")
-    parser.add_argument("--configs", type=_configurations,
-                        default=_configurations(",".join(CONFIGURATIONS)),
-                        help="comma-separated activation:init pairs"
-                             f" (default {','.join(CONFIGURATIONS)})")
+    default = ",".join(f"{activation}:{init}" for activation, init in vanishing.CONFIGURATIONS)
+    parser.add_argument("--configs", type=_configurations, default=list(vanishing.CONFIGURATIONS),
+                        help=f"comma-separated activation:init pairs (default {default})")
     return parser
-
-
-def frobenius(matrix: Matrix) -> float:
-    """Return ‖M‖ = √(Σ m²), the Frobenius norm."""
-    return math.sqrt(math.fsum(m * m for row in matrix for m in row))
-
-
-def gradient_norms(activation: str, init: str, depth: int, width: int,
-                   X: Matrix, y: Matrix, seed: Optional[int]) -> List[float]:
-    """Return ‖∂bce/∂weights[l]‖ for every layer l of a fresh deep network."""
-    net = Network([len(X[0])] + [width] * depth + [1], activation, "sigmoid", "bce", init, seed)
-    return [frobenius(g) for g in net.gradients(X, y)["weights"]]
 
 
 def run_vanishing(args: argparse.Namespace, out=None) -> None:
     """Print the per-layer gradient norms table."""
     out = sys.stdout if out is None else out
-    X, y = DATASETS["moons"](n=args.samples, seed=args.seed)
-    columns = [gradient_norms(a, i, args.depth, args.width, X, y, args.seed)
-               for a, i in args.configs]
-    names = [f"{a}:{i}" for a, i in args.configs]
+    norms = vanishing.experiment(args.configs, args.depth, args.width, args.samples, args.seed)
+    names, columns = [name for name, _ in norms], [column for _, column in norms]
     cell = max(14, *(len(n) + 2 for n in names))
     print(f"Gradient norm ‖∂loss/∂W‖ per layer at initialisation: {args.depth} hidden"
           f" layers of {args.width}, sigmoid output, bce, {args.samples} moons samples,"
@@ -446,12 +425,11 @@ def run_vanishing(args: argparse.Namespace, out=None) -> None:
     for l, label in enumerate(labels):
         print(label.ljust(width) + "".join(f"{c[l]:.2e}".rjust(cell) for c in columns),
               file=out)
-    def ratio(first: float, last: float) -> str:
-        if last > 0:
-            return f"{first / last:.1e}"
-        return "inf" if first > 0 else "n/a"  # n/a: every gradient is 0 (dead units)
+    def ratio(column: List[float]) -> str:
+        value = vanishing.first_to_last(column)
+        return "n/a" if value is None else f"{value:.1e}"  # n/a: every gradient is 0 (dead units)
 
-    ratios = "".join(ratio(c[0], c[-1]).rjust(cell) for c in columns)
+    ratios = "".join(ratio(c).rjust(cell) for c in columns)
     print("W0 / out".ljust(width) + ratios, file=out)
     print("A ratio far below 1 means the first layers barely learn (vanishing);"
           " far above 1 or huge norms mean exploding gradients.", file=out)
