@@ -249,7 +249,7 @@ def test_help_documents_every_option(capsys, command):
     """--help exits 0 and lists every option of the command."""
     code, out, _ = run_main(capsys, command, "--help")
     options = {
-        "train": ["--data", "--targets", "--n", "--noise", "--bits", "--layers", "--activation",
+        "train": ["--data", "--targets", "--samples", "--noise", "--bits", "--layers", "--activation",
                   "--output-activation", "--loss", "--init", "--epochs", "--lr",
                   "--batch-size", "--seed", "--log-every", "--quiet"],
         "vanishing": ["--depth", "--width", "--samples", "--seed", "--configs"],

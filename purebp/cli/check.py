@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Optional, TextIO
 
-from purebp.cli.options import Parser, int_at_least, parse_non_negative
+from purebp.cli.options import Parser, add_format, int_at_least, parse_non_negative
 from purebp.oracle import checker
 
 DESCRIPTION = ("Compare ACTUAL (another implementation's results) with EXPECTED"
@@ -19,7 +19,7 @@ DESCRIPTION = ("Compare ACTUAL (another implementation's results) with EXPECTED"
 
 
 def add_options(parser: Parser) -> None:
-    """Add EXPECTED, ACTUAL, the tolerance options, --require, --json, --failures-only."""
+    """Add EXPECTED, ACTUAL, the tolerance options, --require, --format, --failures-only."""
     parser.add_argument("expected", metavar="EXPECTED", help="a vector file or folder")
     parser.add_argument("actual", metavar="ACTUAL",
                         help="a results file or folder in the same format")
@@ -34,8 +34,8 @@ def add_options(parser: Parser) -> None:
     parser.add_argument("--require", default="", metavar="Q1,Q2",
                         help="quantities that must be present, e.g. loss,gradients"
                              f" (from: {', '.join(checker.QUANTITIES)})")
-    parser.add_argument("--json", action="store_true",
-                        help="print a machine-readable JSON report instead of the table")
+    add_format(parser, {"text": "a table, one line per case and quantity",
+                        "json": "a machine-readable JSON report"}, old_flags={"--json": "json"})
     parser.add_argument("--failures-only", action="store_true",
                         help="list only the failing quantities in the table")
 
@@ -50,6 +50,6 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
                              f" {', '.join(checker.QUANTITIES)}")
     policy = checker.policy(args.preset, args.rtol, args.atol, args.ulps)
     report = checker.check_files(args.expected, args.actual, policy, require)
-    text = report.to_json() if args.json else report.table(args.failures_only)
+    text = report.to_json() if args.format == "json" else report.table(args.failures_only)
     print(text, file=stream)
     return 0 if report.passed else 1

@@ -1,7 +1,7 @@
 """``purebp explain``: one training step, every equation with its numbers.
 
 The step is purebp.study.explain's; this module picks the network and batch
-(the tutorial's XOR network by default, another from --network and the
+(the tutorial's XOR network by default, another from --layers and the
 network options, or a test-vector case from --case) and prints the result.
 """
 
@@ -19,8 +19,8 @@ from purebp.cli.options import (
     add_format,
     add_network_options,
     int_at_least,
-    layer_sizes,
     one_hot,
+    spelling,
 )
 from purebp.datasets import DATASETS
 from purebp.network import Network
@@ -38,10 +38,8 @@ def add_options(parser: Parser) -> None:
                         help="explain a case from a test-vector file (docs/vectors.md)")
     parser.add_argument("--id", default=None,
                         help="with --case: which case, when the file holds several")
-    parser.add_argument("--network", type=layer_sizes, default=[2, 4, 1], metavar="SIZES",
-                        help="layer sizes, like 2,4,1 (default)")
-    add_network_options(parser)
-    parser.set_defaults(activation="sigmoid", loss="half_sse", init="normal")
+    add_network_options(parser, layers_shown="2,4,1", layers_old_names=("--network",))
+    parser.set_defaults(layers=[2, 4, 1], activation="sigmoid", loss="half_sse", init="normal")
     SEED.add(parser, 0)
     LR.add(parser, 0.1)
     parser.add_argument("--data", default="xor", choices=tuple(DATASETS),
@@ -75,14 +73,15 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         source = f"case {case['id']!r} of {args.case}"
     else:
         # An output activation of None is what the loss needs (Network decides).
-        net = Network(args.network, args.activation, args.output_activation, args.loss,
+        net = Network(args.layers, args.activation, args.output_activation, args.loss,
                       args.init, args.seed)
         X, y = DATASETS[args.data]()
         X, y = X[:args.samples], y[:args.samples]
         if args.loss == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         if len(X[0]) != net.sizes[0] or len(y[0]) != net.sizes[-1]:
-            raise ValueError(f"--network {','.join(map(str, args.network))}: {args.data} has"
+            raise ValueError(f"{spelling(args, 'layers', '--layers')}"
+                             f" {','.join(map(str, args.layers))}: {args.data} has"
                              f" {len(X[0])} inputs and {len(y[0])} targets")
         lr = args.lr
         source = f"the first {len(X)} rows of {args.data}, seed {args.seed}"

@@ -7,11 +7,14 @@
     one_hot          class indices as one-hot rows, for --loss cross_entropy
     Option           one option defined once: its flag, its value parser, its help;
                      LAYERS, SAMPLES, SEED, LR, EPOCHS, ... are the shared ones
-    add_network_options   --activation, --output-activation, --loss, --init
+    add_network_options   --layers, --activation, --output-activation, --loss, --init
+    spelling         the flag the user typed for an option (an old name, or the new one)
 
 Every command module imports this one and nothing else from purebp.cli, so
 that purebp.cli.app, which lists the commands, can import them all without a
-cycle.
+cycle. Old spellings of renamed options (``explain --network``, ``train --n``,
+``check --json``) stay as hidden aliases for one release: they parse as before
+and their errors name them as before, but ``--help`` shows only the new name.
 """
 
 from __future__ import annotations
@@ -146,6 +149,28 @@ def one_hot(y: List[List[float]], classes: int) -> List[List[float]]:
 # -- options shared by several commands ------------------------------------------
 
 
+class _Spelled(argparse.Action):
+    """Store the value, and remember which of the option's flags the user typed."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: Optional[str] = None) -> None:
+        setattr(namespace, self.dest, values)
+        typed: Dict[str, str] = dict(getattr(namespace, "_typed", {}))
+        if option_string is not None:
+            typed[self.dest] = option_string
+        namespace._typed = typed
+
+
+def spelling(args: argparse.Namespace, dest: str, flag: str) -> str:
+    """Return the flag typed for the option stored in ``dest``: an old alias, else ``flag``.
+
+    Errors found after parsing name the option so: ``purebp explain --network
+    3,4,1`` says ``--network 3,4,1: ...``, as it did before the option was renamed.
+    """
+    typed: Dict[str, str] = getattr(args, "_typed", {})
+    return typed.get(dest, flag)
+
+
 class Option(NamedTuple):
     """One option, defined once: its flag, how its value is parsed, and what it means.
 
@@ -165,8 +190,8 @@ class Option(NamedTuple):
         return self.flag.lstrip("-").replace("-", "_")
 
     def add(self, group: Group, default: Any = None, *, shown: Optional[str] = None,
-            help: Optional[str] = None) -> None:
-        """Add the option to a parser or group.
+            help: Optional[str] = None, old_names: Sequence[str] = ()) -> None:
+        """Add the option to a parser or group, with its hidden old spellings.
 
         ``shown``: the default as the help text states it (default: ``default``
         itself; a command that keeps ``default=None`` to tell what was given
@@ -175,7 +200,13 @@ class Option(NamedTuple):
         text = (self.help if help is None else help).format(
             default=default if shown is None else shown)
         common: Dict[str, Any] = {"type": self.type, "choices": self.choices}
-        group.add_argument(self.flag, default=default, help=text, metavar=self.metavar, **common)
+        group.add_argument(self.flag, default=default, help=text, metavar=self.metavar,
+                           action=_Spelled if old_names else "store", **common)
+        for old in old_names:
+            # A separate option, so that argparse's errors name it as typed.
+            group.add_argument(old, dest=self.dest, default=argparse.SUPPRESS,
+                               help=argparse.SUPPRESS, metavar=self.metavar, action=_Spelled,
+                               **common)
 
 
 LAYERS = Option("--layers", "layer sizes, input first, like 2,16,16,1 (default {default})",
@@ -205,8 +236,9 @@ def add_quiet(group: Group, help: str) -> None:
     group.add_argument("--quiet", action="store_true", help=help)
 
 
-def add_network_options(group: Group) -> None:
-    """Add --activation, --output-activation, --loss and --init, defaults None.
+def add_network_options(group: Group, layers_shown: str,
+                        layers_old_names: Sequence[str] = ()) -> None:
+    """Add --layers, --activation, --output-activation, --loss and --init, defaults None.
 
     None stands for the default each help line states (sigmoid, the loss's
     output, half_sse, normal), so a command can tell what was given; ``purebp
@@ -214,15 +246,24 @@ def add_network_options(group: Group) -> None:
     with ``parser.set_defaults`` (``Network`` takes an output activation of
     None to mean what the loss needs).
     """
+    LAYERS.add(group, shown=layers_shown, old_names=layers_old_names)
     ACTIVATION.add(group, shown="sigmoid")
     OUTPUT_ACTIVATION.add(group)
     LOSS.add(group, shown="half_sse")
     INIT.add(group, shown="normal")
 
 
-def add_format(group: Group, formats: Dict[str, str]) -> None:
-    """Add --format with ``formats`` (name: what it prints; the first is the default)."""
+def add_format(group: Group, formats: Dict[str, str], old_flags: Optional[Dict[str, str]] = None
+               ) -> None:
+    """Add --format with ``formats`` (name: what it prints; the first is the default).
+
+    ``old_flags``: old switches that meant one format, like {"--json": "json"},
+    kept as hidden aliases of ``--format NAME``.
+    """
     names = tuple(formats)
     group.add_argument("--format", choices=names, default=names[0],
                        help="; ".join(f"{name}: {what}" for name, what in formats.items())
                             + f" (default {names[0]})")
+    for flag, name in (old_flags or {}).items():
+        group.add_argument(flag, dest="format", action="store_const", const=name,
+                           default=argparse.SUPPRESS, help=argparse.SUPPRESS)

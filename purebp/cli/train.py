@@ -22,10 +22,10 @@ from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Union
 
 from purebp.cli.options import (
     EPOCHS,
-    LAYERS,
     LOG_EVERY,
     LR,
     PLOT,
+    SAMPLES,
     SEED,
     Parser,
     add_network_options,
@@ -33,6 +33,7 @@ from purebp.cli.options import (
     int_at_least,
     one_hot,
     parse_non_negative,
+    spelling,
 )
 from purebp.datasets import DATASETS, load_csv
 from purebp.errors import DivergenceError
@@ -55,6 +56,10 @@ RUN_DEFAULTS: Dict[str, Any] = {
     "loss": "half_sse", "init": "normal", "lr": 0.1, "batch_size": None, "seed": 0,
 }
 
+#: A setting whose option has another name: --samples was --n, the name
+#: checkpoints keep (and the hidden alias still accepts).
+OPTION_OF = {"n": "samples"}
+
 
 def add_options(parser: Parser) -> None:
     """Add the data, network, training and file options; their defaults stay None.
@@ -69,15 +74,13 @@ def add_options(parser: Parser) -> None:
     data.add_argument(
         "--targets", type=int_at_least(1), default=None,
         help="for a CSV file only: how many of the last columns are targets (default 1)")
-    data.add_argument("--n", type=int_at_least(1), default=None,
-                      help="samples to generate for moons, circles, spirals (default 200)")
+    SAMPLES.add(data, shown="200", old_names=("--n",),
+                help="samples to generate for moons, circles, spirals (default {default})")
     data.add_argument("--noise", type=parse_non_negative, default=None,
                       help="noise level for moons, circles, spirals")
     data.add_argument("--bits", type=int_at_least(1), default=None,
                       help="input bits for parity (default 3)")
-    network = parser.add_argument_group("network")
-    LAYERS.add(network, shown="inputs,8,outputs")
-    add_network_options(network)
+    add_network_options(parser.add_argument_group("network"), layers_shown="inputs,8,outputs")
     training = parser.add_argument_group("training")
     EPOCHS.add(training, 1000, help="train until this many epochs in all (default {default})")
     LR.add(training, shown="0.1")
@@ -101,9 +104,11 @@ def add_options(parser: Parser) -> None:
                             " --epochs in all; its settings come from the file")
 
 
-def _option(setting: str) -> str:
-    """The option that gives ``setting``."""
-    return "--" + setting.replace("_", "-")
+def _option(args: Optional[argparse.Namespace], setting: str) -> str:
+    """The option that gives ``setting``, as the user typed it (``args`` None: its name)."""
+    dest = OPTION_OF.get(setting, setting)
+    flag = "--" + dest.replace("_", "-")
+    return flag if args is None else spelling(args, dest, flag)
 
 
 def load_data(settings: Dict[str, Any], option: Callable[[str], str]) -> Tuple[Matrix, Matrix]:
@@ -140,12 +145,12 @@ def _data_digest(X: Matrix, y: Matrix) -> str:
 
 def _settings(args: argparse.Namespace) -> Dict[str, Any]:
     """The run settings: those given, else the defaults; with --resume, the checkpoint's."""
-    given = {key: getattr(args, key) for key in RUN_DEFAULTS}
+    given = {key: getattr(args, OPTION_OF.get(key, key)) for key in RUN_DEFAULTS}
     given = {key: value for key, value in given.items() if value is not None}
     if args.resume is None:
         return {key: given.get(key, default) for key, default in RUN_DEFAULTS.items()}
     if given:
-        raise ValueError(f"{_option(next(iter(given)))}: --resume takes the data, network"
+        raise ValueError(f"{_option(args, next(iter(given)))}: --resume takes the data, network"
                          " and training settings from the checkpoint; leave it out")
     return {}
 
@@ -232,7 +237,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(f"--resume {args.resume}: the file has no run settings;"
                              " only files written by purebp train can be resumed")
         settings = dict(RUN_DEFAULTS, **saved["settings"])
-        X, y = load_data(settings, _option)
+        X, y = load_data(settings, lambda key: _option(None, key))
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
@@ -240,7 +245,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(f"--resume {args.resume}: the data is not what the run started"
                              f" with (has {settings['data']!r} changed?)")
     else:
-        X, y = load_data(settings, _option)
+        X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
         if settings["loss"] == "cross_entropy" and len(y[0]) == 1 and layers[-1] > 1:
             y = one_hot(y, layers[-1])
