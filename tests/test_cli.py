@@ -1,4 +1,4 @@
-"""Tests for purebp.cli and ``python3 -m purebp``: the XOR demo and its errors."""
+"""Tests for purebp.cli and ``python3 -m purebp``: the XOR demo, its errors, the list of commands."""
 
 import os
 import re
@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from purebp import NeuralNetwork, cli
+from purebp.cli import app, options
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -185,3 +186,56 @@ def test_exactly_one_half_counts_as_class_0(capsys, monkeypatch):
     _, out, _ = run_main(capsys, "--epochs", "0")
     assert "[0, 0] -> 0.50000000  (target 0: right)" in out
     assert "[0, 1] -> 0.50000000  (target 1: WRONG)" in out
+
+
+# -- the list of commands: app.COMMANDS, and nothing else -------------------------------
+
+
+def test_help_lists_every_command_with_its_help_line(capsys):
+    """The demo's --help names each command of app.COMMANDS, with its help line."""
+    _, out, _ = run_main(capsys, "--help")
+    listed = out.split("other commands (each with --help):\n", 1)[1].splitlines()
+    assert [line.split()[1] for line in listed] == [c.name for c in app.COMMANDS]
+    for line, command in zip(listed, app.COMMANDS):
+        assert line.endswith("  " + command.help)
+
+
+@pytest.mark.parametrize("name", [c.name for c in app.COMMANDS])
+def test_every_listed_command_has_its_own_parser(capsys, name):
+    """``purebp NAME --help`` is NAME's parser, with its description."""
+    code, out, _ = run_main(capsys, name, "--help")
+    command = app.find(name)
+    assert code == 0 and out.startswith(f"usage: purebp {name} ")
+    assert " ".join(command.description.split()[:5]) in " ".join(out.split())
+
+
+def test_a_command_added_to_the_list_is_dispatched_and_listed(capsys, monkeypatch):
+    """Adding one entry to app.COMMANDS is all it takes: main runs it and --help lists it."""
+    def add_options(parser):
+        parser.add_argument("--who", default="world", help="whom to greet")
+
+    def run(args):
+        print(f"hello, {args.who}")
+        return 3
+
+    hello = options.Command("hello", "say hello", "Say hello.", add_options, run)
+    monkeypatch.setattr(app, "COMMANDS", (*app.COMMANDS, hello))
+    assert run_main(capsys, "hello", "--who", "you") == (3, "hello, you\n", "")
+    code, out, _ = run_main(capsys, "hello", "--help")
+    assert code == 0 and out.startswith("usage: purebp hello") and "whom to greet" in out
+    assert "  purebp hello      say hello" in run_main(capsys, "--help")[1]
+    code, _, err = run_main(capsys, "hello", "--bogus")
+    assert code == 2 and err.startswith("purebp hello: error: unrecognized arguments: --bogus")
+
+
+def test_a_mistyped_command_is_a_one_line_demo_error(capsys):
+    """``purebp trian`` is no command: the demo's parser refuses the word, exit 2, one line."""
+    code, out, err = run_main(capsys, "trian", "--epochs", "3")
+    assert (code, out) == (2, "")
+    assert err == "purebp: error: unrecognized arguments: trian (see 'purebp --help')\n"
+
+
+def test_build_parser_refuses_an_unknown_command():
+    """build_parser('nosuch') names the known commands."""
+    with pytest.raises(ValueError, match="train, explain"):
+        cli.build_parser("nosuch")

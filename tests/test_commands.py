@@ -1,4 +1,4 @@
-"""Tests for purebp.commands: ``purebp train`` and ``purebp vanishing``, through cli.main.
+"""Tests for purebp.cli.train and purebp.cli.vanishing: ``purebp train`` and ``purebp vanishing``.
 
 The printed numbers are checked against independent recomputations: the
 same Network built and trained here with log=None, its predictions
@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from purebp import cli
+from purebp.cli import train
 from purebp.datasets import moons
 from purebp.files import model as persistence
 from purebp.network import Network
@@ -248,7 +249,7 @@ def test_help_documents_every_option(capsys, command):
     """--help exits 0 and lists every option of the command."""
     code, out, _ = run_main(capsys, command, "--help")
     options = {
-        "train": ["--data", "--targets", "--n", "--noise", "--bits", "--layers", "--activation",
+        "train": ["--data", "--targets", "--samples", "--noise", "--bits", "--layers", "--activation",
                   "--output-activation", "--loss", "--init", "--epochs", "--lr",
                   "--batch-size", "--seed", "--log-every", "--quiet"],
         "vanishing": ["--depth", "--width", "--samples", "--seed", "--configs"],
@@ -480,7 +481,7 @@ def test_resume_refuses_a_damaged_checkpoint_naming_the_file(capsys, tmp_path):
 
 
 def test_divergence_stops_with_a_message_and_exit_1(capsys, tmp_path):
-    """A learning rate of 1e6 stops training with a message naming the epoch; the checkpoint holds the last finite state."""
+    """lr 1e6 stops training with a message naming the epoch; the checkpoint holds the last finite state."""
     path = str(tmp_path / "ck.json")
     code, _, err = run_main(capsys, "train", "--data", "moons", "--layers", "2,8,1",
                             "--activation", "relu", "--output-activation", "identity",
@@ -501,14 +502,12 @@ class FakeTerminal(io.StringIO):
 
 def test_progress_line_updates_in_place_on_a_terminal(monkeypatch):
     """On a terminal the progress line is rewritten in place and cleared at the end."""
-    from purebp.cli import commands
-
     clock = iter(range(0, 10_000))
-    monkeypatch.setattr(commands.time, "monotonic", lambda: next(clock) * 0.2)
+    monkeypatch.setattr(train.time, "monotonic", lambda: next(clock) * 0.2)
     err = FakeTerminal()
     out = io.StringIO()
-    args = commands.build_parser("train").parse_args(["--epochs", "5", "--log-every", "100"])
-    assert commands.run_train(args, out=out, err=err) == 0
+    args = cli.build_parser("train").parse_args(["--epochs", "5", "--log-every", "100"])
+    assert train.run(args, out=out, err=err) == 0
     text = err.getvalue()
     assert text.count("\r") >= 5 and "epoch 5/5" in text and "epochs/s" in text
     assert text.endswith("\r\x1b[K")  # wiped before the final lines
@@ -517,12 +516,10 @@ def test_progress_line_updates_in_place_on_a_terminal(monkeypatch):
 
 def test_no_progress_line_when_redirected_or_quiet(monkeypatch):
     """Redirected stderr, or --quiet, gets no progress line at all."""
-    from purebp.cli import commands
-
     for argv, err in ((["--epochs", "5"], io.StringIO()),
                       (["--epochs", "5", "--quiet"], FakeTerminal())):
-        args = commands.build_parser("train").parse_args(argv)
-        assert commands.run_train(args, out=io.StringIO(), err=err) == 0
+        args = cli.build_parser("train").parse_args(argv)
+        assert train.run(args, out=io.StringIO(), err=err) == 0
         assert err.getvalue() == ""
 
 
@@ -540,7 +537,7 @@ def test_ctrl_c_stops_at_an_epoch_writes_the_checkpoint_and_exits_130(tmp_path):
     assert process.stdout.readline().startswith("Network(")
     assert process.stdout.readline().startswith("Epoch 0, Loss: ")  # training is under way
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     assert "Traceback" not in err and f"checkpoint written to {path}" in err
     net = Network.load(path)
