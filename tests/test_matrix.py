@@ -126,13 +126,15 @@ SHAPE_ERRORS = [
      "add_row: (4, 3) + (1, 2): expected a (1, 3) row"),
     (lambda: M.add_row(M.zeros(4, 3), M.zeros(2, 3)),
      "add_row: (4, 3) + (2, 3): expected a (1, 3) row"),
-    (lambda: M.transpose([[1, 2], [3]]), "transpose: ragged matrix: row 0 has 2 entries but row 1 has 1"),
+    (lambda: M.transpose([[1, 2], [3]]),
+     "transpose: ragged matrix: row 1 has 1 entries, expected 2 like row 0"),
     (lambda: M.matmul([[1]], [[1, 2], [3]]), "matmul: ragged matrix"),
     (lambda: M.scale(2, [[1], [2, 3]]), "scale: ragged matrix"),
     (lambda: M.apply(abs, [[1], []]), "apply: ragged matrix"),
     (lambda: M.column_sums([[1, 2], [3]]), "column_sums: ragged matrix"),
-    (lambda: M.column_sums([]), "column_sums: (0, 0): needs at least one row"),
-    (lambda: M.zeros(-1, 2), "zeros: (-1, 2): sizes must not be negative"),
+    (lambda: M.column_sums([]), "column_sums: A is empty; it must have at least one row"),
+    (lambda: M.zeros(-1, 2), "zeros: sizes must not be negative, got (-1, 2)"),
+    (lambda: M.identity(-3), "identity: n must not be negative, got -3"),
 ]
 
 
@@ -147,5 +149,5 @@ def test_shape_errors_name_the_operation_and_shapes(call, message):
 
 def test_shape_finds_a_ragged_row_anywhere():
     """Raggedness is found in any row, not only the second."""
-    with pytest.raises(ValueError, match="row 2 has 1"):
+    with pytest.raises(ValueError, match="row 2 has 1 entries, expected 2"):
         M.shape([[1, 2], [3, 4], [5]])
