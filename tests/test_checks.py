@@ -6,12 +6,12 @@ from purebp import _checks
 
 
 @pytest.mark.parametrize("value, error, words", [
-    ([[]], ValueError, "X[0] is an empty row"),
-    ([[1, 2], [3]], ValueError, "X is ragged: X[0] has 2 entries but X[1] has 1"),
-    ([], ValueError, "X is empty"),
+    ([[]], ValueError, "X[0] is empty; it must have at least one entry"),
+    ([[1, 2], [3]], ValueError, "X is ragged: X[1] has 1 entries, expected 2 like X[0]"),
+    ([], ValueError, "X is empty; it must have at least one row"),
     ("12", TypeError, "X must be a list of rows"),
-    ([[1, float("nan")]], ValueError, "X[0][1] must be finite"),
-    ([[10 ** 400]], ValueError, "X[0][0] is too large for a float"),
+    ([[1, float("nan")]], ValueError, "X[0][1] must be finite, got nan"),
+    ([[10 ** 400]], ValueError, "X[0][0] must fit in a float, got an int of about 401 digits"),
     ([[None]], TypeError, "X[0][0] must be a real number, got NoneType None"),
 ])
 def test_float_matrix_without_sizes_names_what_is_wrong(value, error, words):
