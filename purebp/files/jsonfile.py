@@ -1,6 +1,7 @@
 """Reading and writing purebp's JSON files safely: vectors and model files alike.
 
     FormatError                 ValueError for a file that breaks its format; says where
+                                (defined in purebp.errors, importable from here too)
     read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
     parse_json(text, source)    the same for a text
     write_atomic(path, text)    write through a temporary file and os.replace
@@ -23,11 +24,8 @@ from typing import Any, Dict, List, Optional
 
 from purebp.activations import ACTIVATIONS
 from purebp.activations import NAMES as ACTIVATION_NAMES
+from purebp.errors import FormatError as FormatError  # still importable from here
 from purebp.losses import LOSSES
-
-
-class FormatError(ValueError):
-    """A file or value that does not follow its format; the message says where."""
 
 
 def fail(where: str, message: str) -> None:
