@@ -6,6 +6,7 @@
     Matrix      the matrix purebp returns: a new list of rows, each a list of floats
     Number      the element type the matrix helper computes with: float (ints included),
                 Fraction or Decimal, the same throughout one call
+    StrPath     a file name a caller may pass: a str or an os.PathLike of str (a pathlib.Path)
 
 Under mypy an int is accepted where a float is expected, so ``Sequence[float]``
 takes ints too; bools are ints to the type checker, and only the checks at
@@ -15,6 +16,7 @@ anything at run time; the names exist for the annotations alone.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, List, Sequence, TypeVar, Union
 
 if TYPE_CHECKING:
@@ -27,3 +29,4 @@ Real = Union[float, "Fraction"]
 RealMatrix = Sequence[Sequence[Real]]
 Matrix = List[List[float]]
 Number = TypeVar("Number", float, "Fraction", "Decimal")
+StrPath = Union[str, "os.PathLike[str]"]
