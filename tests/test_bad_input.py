@@ -28,7 +28,7 @@ import sys
 import types
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from purebp import NeuralNetwork, cli, datasets
@@ -518,11 +518,17 @@ def test_load_csv_refuses_malformed_files_naming_them(workdir, lines, targets):
 
 @settings(max_examples=examples(40), suppress_health_check=SHARED_FIXTURES)
 @given(path=st.text(max_size=12).filter(stays_here))
+# Once cut short: a NUL and characters whose escapes make a repr longer than 40.
+@example(path="0\x1f\x00\U000103d6\U00018d09" + "\U000e0001" * 7)
+@example(path="no\nsuch.csv")
+@example(path=" ")
 def test_load_csv_refuses_missing_files_naming_them(workdir, path):
-    """load_csv of a name that is no readable file raises ValueError showing the name."""
+    """load_csv of a name that is no readable file raises ValueError showing the whole name, on one line."""
     with pytest.raises(ValueError) as info:
         datasets.load_csv(path)
-    assert path in str(info.value) or repr(path) in str(info.value)
+    message = str(info.value)
+    assert path in message or repr(path) in message, message
+    assert "\n" not in message and len(message) < 300, message
 
 
 # -- the command line ------------------------------------------------------------------------------
