@@ -151,3 +151,12 @@ def test_shape_finds_a_ragged_row_anywhere():
     """Raggedness is found in any row, not only the second."""
     with pytest.raises(ValueError, match="row 2 has 1 entries, expected 2"):
         M.shape([[1, 2], [3, 4], [5]])
+
+
+def test_tuples_go_in_and_new_lists_come_out():
+    """Rows given as tuples of ints are read like lists; every result is a new list of lists."""
+    A = ((1, 2), (3, 4))
+    results = [M.transpose(A), M.matmul(A, A), M.add(A, A), M.subtract(A, A), M.multiply(A, A),
+               M.scale(2, A), M.add_row(A, ((1, 1),)), M.column_sums(A), M.apply(abs, A)]
+    assert all(type(r) is list and all(type(row) is list for row in r) for r in results)
+    assert M.matmul(A, A) == [[7, 10], [15, 22]] and M.transpose(A) == [[1, 3], [2, 4]]
