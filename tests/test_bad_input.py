@@ -373,8 +373,9 @@ def save_path_values():
 
 
 def names_path(message, path):
-    """A path argument is named by the word "path" or by showing the path."""
-    return names(message, "path") or (isinstance(path, str) and path in message)
+    """A path argument is named by the word "path" or by showing the path, or its repr if unusual."""
+    return names(message, "path") or (isinstance(path, str) and (path in message
+                                                                 or repr(path) in message))
 
 
 @pytest.mark.parametrize("kind", sorted(NETWORKS))
@@ -459,6 +460,7 @@ def test_load_refuses_malformed_files_with_a_model_format_error_naming_the_file(
 
 @settings(max_examples=examples(60), suppress_health_check=SHARED_FIXTURES)
 @given(path=save_path_values(), cls=st.sampled_from([NeuralNetwork, Network]))
+@example(path="\x1f", cls=Network)  # shown as its repr, '\x1f', not as the raw character
 def test_load_refuses_malformed_paths_naming_them(workdir, path, cls):
     """load(path) with a malformed or missing path raises ValueError/TypeError naming it."""
     with pytest.raises((ValueError, TypeError)) as info:
