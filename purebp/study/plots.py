@@ -6,6 +6,7 @@
                                     the plane, with the training points on top
     sparkline(values, width=60)     a one-line text version of a curve (log scale)
     write(path, svg)                write an SVG file atomically
+    Classifier                      what decision_boundary takes: anything with forward(X)
 
 Every SVG is a complete XML document with a <title>, two axes, tick labels
 and axis labels, and opens in any browser. What this module does not do:
