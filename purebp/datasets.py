@@ -25,8 +25,9 @@ import random
 from typing import Callable, Dict, List, Optional, Tuple
 
 from purebp import _checks
+from purebp._types import Matrix, StrPath
 
-Matrix = List[List[float]]
+#: What every function here returns: (X, y), inputs and targets.
 Data = Tuple[Matrix, Matrix]
 
 
@@ -65,7 +66,7 @@ def parity(bits: int = 3) -> Data:
     """
     bits = _checks.size("parity", "bits", bits)
     if bits > 16:
-        raise ValueError(f"parity: bits must be at most 16 (65,536 rows), got {bits}")
+        raise ValueError(f"parity: bits must be at most 16 (65,536 rows), got {_checks._short_repr(bits)}")
     X, y = [], []
     for number in range(2 ** bits):
         row = [float((number >> (bits - 1 - b)) & 1) for b in range(bits)]
@@ -81,7 +82,7 @@ MAX_SAMPLES = 1_000_000
 def _noise_args(op: str, n: int, noise: float, seed: Optional[int]) -> random.Random:
     _checks.size(op, "n", n)
     if n > MAX_SAMPLES:
-        raise ValueError(f"{op}: n must be at most {MAX_SAMPLES:,}, got {n}")
+        raise ValueError(f"{op}: n must be at most {MAX_SAMPLES:,}, got {_checks._short_repr(n)}")
     level = _checks.real_number(op, "noise", noise)
     if level < 0:
         raise ValueError(f"{op}: noise must not be negative, got {level!r}")
@@ -165,16 +166,27 @@ DATASETS: Dict[str, Callable[..., Data]] = {
 }
 
 
-def load_csv(path: str, targets: int = 1) -> Data:
+def _first_non_number(fields: List[str]) -> Tuple[int, str]:
+    """Return (column, text) of the first field float() refuses, counting from 1."""
+    for column, text in enumerate(fields, start=1):
+        try:
+            float(text)
+        except ValueError:
+            return column, text
+    raise AssertionError("every field is a number")  # only called when one is not
+
+
+def load_csv(path: StrPath, targets: int = 1) -> Data:
     """Return (X, y) from a CSV file of numbers: the last ``targets`` columns are y.
 
     A first line that is not all numbers is taken as a header and skipped;
     blank lines are skipped. Every other line must have the same number of
     numeric, finite fields, more than ``targets`` of them; anything else
-    raises ValueError naming the file and the line.
+    raises ValueError naming the file, the line and the field.
     """
     op = "load_csv"
     path = _checks.path(op, path)
+    shown = _checks.shown_path(path)
     targets = _checks.size(op, "targets", targets)
     X: Matrix = []
     y: Matrix = []
@@ -192,31 +204,37 @@ def load_csv(path: str, targets: int = 1) -> Data:
                     if width is None and not X:
                         width = -1  # a header: skip it, but only the first line
                         continue
+                    column, text = _first_non_number(fields)
                     raise ValueError(
-                        f"{op}: {path}, line {line_number}: not all fields are numbers: {fields!r}"
+                        f"{op}: {shown}, line {line_number}: field {column} must be a number,"
+                        f" got {_checks._short_repr(text)}"
                     ) from None
                 if not all(math.isfinite(v) for v in row):
-                    raise ValueError(f"{op}: {path}, line {line_number}: NaN or infinite value")
+                    column = next(k for k, v in enumerate(row, start=1) if not math.isfinite(v))
+                    raise ValueError(
+                        f"{op}: {shown}, line {line_number}: field {column} must be finite,"
+                        f" got {_checks._short_repr(fields[column - 1])}"
+                    )
                 if width in (None, -1):
                     width = len(row)
                     if width <= targets:
                         raise ValueError(
-                            f"{op}: {path}, line {line_number}: {width} columns, but"
+                            f"{op}: {shown}, line {line_number}: {width} columns, but"
                             f" targets={targets} leaves no input column"
                         )
                 elif len(row) != width:
                     raise ValueError(
-                        f"{op}: {path}, line {line_number}: {len(row)} fields,"
+                        f"{op}: {shown}, line {line_number}: {len(row)} fields,"
                         f" expected {width} like the first data line"
                     )
                 X.append(row[:-targets])
                 y.append(row[-targets:])
     except OSError as error:
-        raise ValueError(f"{op}: cannot read {path}: {error.strerror or error}") from None
+        raise ValueError(f"{op}: cannot read {shown}: {error.strerror or error}") from None
     except csv.Error as error:  # e.g. a field longer than the csv module allows
-        raise ValueError(f"{op}: {path}: not readable as CSV: {error}") from None
+        raise ValueError(f"{op}: {shown}: not readable as CSV: {error}") from None
     except UnicodeDecodeError:
-        raise ValueError(f"{op}: {path} is not a UTF-8 text file") from None
+        raise ValueError(f"{op}: {shown} is not a UTF-8 text file") from None
     if not X:
-        raise ValueError(f"{op}: {path} holds no data rows")
+        raise ValueError(f"{op}: {shown} holds no data rows")
     return X, y

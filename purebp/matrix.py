@@ -23,7 +23,9 @@ What it deliberately does not do: no broadcasting beyond ``add_row``, no
 in-place updates (every function returns a new matrix and leaves its
 arguments alone), no numbers other than what the arguments hold. The
 arithmetic uses only ``+``, ``-`` and ``*``, so ints, floats, Fractions or
-Decimals flow through unchanged.
+Decimals flow through unchanged. The signatures say so: each function takes
+any sequence of rows (lists, tuples) of one Number type, float (ints too),
+Fraction or Decimal, and returns new lists of that type (purebp._types).
 
 Every function checks shapes and raises ``ValueError`` naming the operation
 and the shapes involved:
@@ -36,12 +38,16 @@ ValueError: matmul: (4, 2) @ (3, 4): inner sizes differ
 
 from __future__ import annotations
 
-from typing import Any, Callable, List, Sequence, Tuple
+from typing import Any, Callable, List, Sequence, Sized, Tuple, TypeVar, cast
 
-Matrix = List[List[Any]]
+from purebp._types import Matrix as Matrix  # still importable from here, as before
+from purebp._types import Number
+
+T = TypeVar("T")  # any element: transpose only moves entries
+R = TypeVar("R")  # what apply's function returns
 
 
-def shape(A: Sequence[Sequence[Any]], op: str = "shape") -> Tuple[int, int]:
+def shape(A: Sequence[Sized], op: str = "shape") -> Tuple[int, int]:
     """Return (rows, columns) of A, after checking every row has the same length.
 
     >>> shape([[1, 2, 3], [4, 5, 6]])
@@ -51,7 +57,7 @@ def shape(A: Sequence[Sequence[Any]], op: str = "shape") -> Tuple[int, int]:
     >>> shape([[1, 2], [3]])
     Traceback (most recent call last):
         ...
-    ValueError: shape: ragged matrix: row 0 has 2 entries but row 1 has 1
+    ValueError: shape: ragged matrix: row 1 has 1 entries, expected 2 like row 0
     """
     rows = len(A)
     if rows == 0:
@@ -60,42 +66,42 @@ def shape(A: Sequence[Sequence[Any]], op: str = "shape") -> Tuple[int, int]:
     for i, row in enumerate(A):
         if len(row) != columns:
             raise ValueError(
-                f"{op}: ragged matrix: row 0 has {columns} entries"
-                f" but row {i} has {len(row)}"
+                f"{op}: ragged matrix: row {i} has {len(row)} entries,"
+                f" expected {columns} like row 0"
             )
     return (rows, columns)
 
 
-def _same_shape(op: str, symbol: str, A: Matrix, B: Matrix) -> None:
+def _same_shape(op: str, symbol: str, A: Sequence[Sized], B: Sequence[Sized]) -> None:
     """Raise ValueError unless A and B have the same shape."""
     shape_a, shape_b = shape(A, op), shape(B, op)
     if shape_a != shape_b:
         raise ValueError(f"{op}: {shape_a} {symbol} {shape_b}: shapes differ")
 
 
-def zeros(rows: int, columns: int) -> Matrix:
+def zeros(rows: int, columns: int) -> List[List[float]]:
     """Return a rows x columns matrix of 0.0.
 
     >>> zeros(2, 3)
     [[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
     """
     if rows < 0 or columns < 0:
-        raise ValueError(f"zeros: ({rows}, {columns}): sizes must not be negative")
+        raise ValueError(f"zeros: sizes must not be negative, got ({rows}, {columns})")
     return [[0.0] * columns for _ in range(rows)]
 
 
-def identity(n: int) -> Matrix:
+def identity(n: int) -> List[List[float]]:
     """Return the n x n identity matrix.
 
     >>> identity(2)
     [[1.0, 0.0], [0.0, 1.0]]
     """
     if n < 0:
-        raise ValueError(f"identity: size {n} must not be negative")
+        raise ValueError(f"identity: n must not be negative, got {n}")
     return [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
 
 
-def transpose(A: Matrix) -> Matrix:
+def transpose(A: Sequence[Sequence[T]]) -> List[List[T]]:
     """Return Aᵀ: an (r, c) matrix becomes (c, r).
 
     >>> transpose([[1, 2, 3], [4, 5, 6]])
@@ -105,17 +111,19 @@ def transpose(A: Matrix) -> Matrix:
     return [[A[i][j] for i in range(rows)] for j in range(columns)]
 
 
-def _dot(u: Sequence[Any], v: Sequence[Any]) -> Any:
+def _dot(u: Sequence[Number], v: Sequence[Number]) -> Number:
     """Return Σ_i u[i]·v[i], added left to right."""
     # A plain loop rather than sum(): since CPython 3.12 sum() of floats is
     # compensated, so it would make our numbers depend on the Python version.
+    # total starts as the int 0, as in sum(), which adds to a float, a Fraction and
+    # a Decimal alike; so it is Any until the end, not Number.
     total: Any = 0
     for a, b in zip(u, v):
         total = total + a * b
-    return total
+    return cast(Number, total)
 
 
-def matmul(A: Matrix, B: Matrix) -> Matrix:
+def matmul(A: Sequence[Sequence[Number]], B: Sequence[Sequence[Number]]) -> List[List[Number]]:
     """Return the product A·B: (r, k) @ (k, c) gives (r, c).
 
     Entry [i][j] is Σ_m A[i][m]·B[m][j], added in the order m = 0, 1, ...
@@ -126,11 +134,12 @@ def matmul(A: Matrix, B: Matrix) -> Matrix:
     shape_a, shape_b = shape(A, "matmul"), shape(B, "matmul")
     if shape_a[1] != shape_b[0]:
         raise ValueError(f"matmul: {shape_a} @ {shape_b}: inner sizes differ")
-    columns_of_b = transpose(B) if shape_b[0] else [[] for _ in range(shape_b[1])]
+    columns_of_b: List[List[Number]] = (
+        transpose(B) if shape_b[0] else [[] for _ in range(shape_b[1])])
     return [[_dot(row, column) for column in columns_of_b] for row in A]
 
 
-def add(A: Matrix, B: Matrix) -> Matrix:
+def add(A: Sequence[Sequence[Number]], B: Sequence[Sequence[Number]]) -> List[List[Number]]:
     """Return A + B element by element.
 
     >>> add([[1, 2]], [[10, 20]])
@@ -140,7 +149,7 @@ def add(A: Matrix, B: Matrix) -> Matrix:
     return [[a + b for a, b in zip(row_a, row_b)] for row_a, row_b in zip(A, B)]
 
 
-def subtract(A: Matrix, B: Matrix) -> Matrix:
+def subtract(A: Sequence[Sequence[Number]], B: Sequence[Sequence[Number]]) -> List[List[Number]]:
     """Return A − B element by element.
 
     >>> subtract([[1, 2]], [[10, 20]])
@@ -150,7 +159,7 @@ def subtract(A: Matrix, B: Matrix) -> Matrix:
     return [[a - b for a, b in zip(row_a, row_b)] for row_a, row_b in zip(A, B)]
 
 
-def multiply(A: Matrix, B: Matrix) -> Matrix:
+def multiply(A: Sequence[Sequence[Number]], B: Sequence[Sequence[Number]]) -> List[List[Number]]:
     """Return A ⊙ B, the element-by-element (Hadamard) product.
 
     >>> multiply([[1, 2]], [[10, 20]])
@@ -160,7 +169,7 @@ def multiply(A: Matrix, B: Matrix) -> Matrix:
     return [[a * b for a, b in zip(row_a, row_b)] for row_a, row_b in zip(A, B)]
 
 
-def scale(c: Any, A: Matrix) -> Matrix:
+def scale(c: Number, A: Sequence[Sequence[Number]]) -> List[List[Number]]:
     """Return c·A, every element multiplied by the number c.
 
     >>> scale(0.5, [[2, 4]])
@@ -170,7 +179,7 @@ def scale(c: Any, A: Matrix) -> Matrix:
     return [[c * a for a in row] for row in A]
 
 
-def add_row(A: Matrix, row: Matrix) -> Matrix:
+def add_row(A: Sequence[Sequence[Number]], row: Sequence[Sequence[Number]]) -> List[List[Number]]:
     """Return A with the 1 x c matrix ``row`` added to each of its rows.
 
     This is the bias broadcast: (r, c) + (1, c) gives (r, c).
@@ -187,7 +196,7 @@ def add_row(A: Matrix, row: Matrix) -> Matrix:
     return [[a + b_j for a, b_j in zip(row_a, b)] for row_a in A]
 
 
-def column_sums(A: Matrix) -> Matrix:
+def column_sums(A: Sequence[Sequence[Number]]) -> List[List[Number]]:
     """Return the 1 x c matrix of column sums of an (r, c) matrix, for r ≥ 1.
 
     Each column is added from the top row down.
@@ -197,14 +206,15 @@ def column_sums(A: Matrix) -> Matrix:
     """
     rows, _ = shape(A, "column_sums")
     if rows == 0:
-        raise ValueError("column_sums: (0, 0): needs at least one row")
+        raise ValueError("column_sums: A is empty; it must have at least one row")
     totals = list(A[0])
     for row in A[1:]:
         totals = [t + a for t, a in zip(totals, row)]
     return [totals]
 
 
-def apply(f: Callable[..., Any], A: Matrix, *others: Matrix) -> Matrix:
+def apply(f: Callable[..., R], A: Sequence[Sequence[Any]],
+          *others: Sequence[Sequence[Any]]) -> List[List[R]]:
     """Return the matrix of f(a) for every element a of A.
 
     With more matrices of A's shape, f takes one element of each:

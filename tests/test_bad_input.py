@@ -28,7 +28,7 @@ import sys
 import types
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from purebp import NeuralNetwork, cli, datasets
@@ -373,8 +373,9 @@ def save_path_values():
 
 
 def names_path(message, path):
-    """A path argument is named by the word "path" or by showing the path."""
-    return names(message, "path") or (isinstance(path, str) and path in message)
+    """A path argument is named by the word "path" or by showing the path, or its repr if unusual."""
+    return names(message, "path") or (isinstance(path, str) and (path in message
+                                                                 or repr(path) in message))
 
 
 @pytest.mark.parametrize("kind", sorted(NETWORKS))
@@ -442,7 +443,7 @@ def model_files():
 @given(case=model_files())
 def test_load_refuses_malformed_files_with_a_model_format_error_naming_the_file(workdir, case):
     """A malformed model file gives a ModelFormatError that names the file, or a valid network."""
-    kind, content, where, value = case
+    kind, content, where, _ = case
     path = str(workdir / "model.json")
     with open(path, "wb") as out:
         out.write(content if isinstance(content, bytes) else content.encode("utf-8", "replace"))
@@ -450,7 +451,7 @@ def test_load_refuses_malformed_files_with_a_model_format_error_naming_the_file(
     try:
         net = cls.load(path)
     except ModelFormatError as error:
-        assert path in str(error), str(error)
+        assert path in str(error), f"damaged at {where}: {error}"
     else:
         assert isinstance(net, cls)
         net.save(path)  # what loads is a whole network
@@ -459,6 +460,7 @@ def test_load_refuses_malformed_files_with_a_model_format_error_naming_the_file(
 
 @settings(max_examples=examples(60), suppress_health_check=SHARED_FIXTURES)
 @given(path=save_path_values(), cls=st.sampled_from([NeuralNetwork, Network]))
+@example(path="\x1f", cls=Network)  # shown as its repr, '\x1f', not as the raw character
 def test_load_refuses_malformed_paths_naming_them(workdir, path, cls):
     """load(path) with a malformed or missing path raises ValueError/TypeError naming it."""
     with pytest.raises((ValueError, TypeError)) as info:
@@ -518,11 +520,17 @@ def test_load_csv_refuses_malformed_files_naming_them(workdir, lines, targets):
 
 @settings(max_examples=examples(40), suppress_health_check=SHARED_FIXTURES)
 @given(path=st.text(max_size=12).filter(stays_here))
+# Once cut short: a NUL and characters whose escapes make a repr longer than 40.
+@example(path="0\x1f\x00\U000103d6\U00018d09" + "\U000e0001" * 7)
+@example(path="no\nsuch.csv")
+@example(path=" ")
 def test_load_csv_refuses_missing_files_naming_them(workdir, path):
-    """load_csv of a name that is no readable file raises ValueError showing the name."""
+    """load_csv of a name that is no readable file raises ValueError showing the whole name, on one line."""
     with pytest.raises(ValueError) as info:
         datasets.load_csv(path)
-    assert path in str(info.value) or repr(path) in str(info.value)
+    message = str(info.value)
+    assert path in message or repr(path) in message, message
+    assert "\n" not in message and len(message) < 300, message
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -725,7 +733,7 @@ def test_a_csv_field_too_long_for_the_csv_module_is_refused(workdir, capsys, ent
     with open("big.csv", "w") as out:
         out.write("1," + "2" * 200_000 + "\n")
     if entry == "load_csv":
-        with pytest.raises(ValueError, match="big.csv"):
+        with pytest.raises(ValueError, match=r"big\.csv"):
             datasets.load_csv("big.csv")
     else:
         assert cli.main(["train", "--data", "big.csv", "--epochs", "2"]) == 2

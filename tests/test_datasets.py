@@ -11,6 +11,7 @@ written here, and by a round trip of random numbers.
 import inspect
 import math
 import operator
+import pathlib
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -173,6 +174,17 @@ def test_bad_arguments_are_refused_naming_the_argument(generator, kwargs, error,
         generator(**kwargs)
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda: moons(n=10 ** 5000), "moons: n must be at most 1,000,000, got an int of about 5001 digits"),
+    (lambda: parity(bits=10 ** 5000), "parity: bits must be at most 16 (65,536 rows), got an int of about"),
+])
+def test_a_size_too_long_to_print_is_refused_in_one_short_line(call, message):
+    """An int of 5001 digits (beyond what str() prints) is refused by name, described by its size."""
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value).startswith(message) and len(str(info.value)) < 100
+
+
 # -- DATASETS -----------------------------------------------------------------------
 
 
@@ -237,11 +249,11 @@ def test_load_csv_reads_back_any_finite_numbers_exactly(tmp_path, data):
 @pytest.mark.parametrize("text, line, words", [
     ("1,2,3\n4,5\n", 2, "2 fields, expected 3"),
     ("h1,h2,h3\n1,2,3\n\n\n4,5,6,7\n", 5, "4 fields, expected 3"),
-    ("1,2,3\n4,five,6\n", 2, "not all fields are numbers"),
-    ("a,b,c\nd,e,f\n1,2,3\n", 2, "not all fields are numbers"),
-    ("1,2,3\nnan,5,6\n", 2, "NaN or infinite"),
-    ("1,2,inf\n", 1, "NaN or infinite"),
-    ("1,2,3\n4,5,1e999\n", 2, "NaN or infinite"),
+    ("1,2,3\n4,five,6\n", 2, "field 2 must be a number, got 'five'"),
+    ("a,b,c\nd,e,f\n1,2,3\n", 2, "field 1 must be a number, got 'd'"),
+    ("1,2,3\nnan,5,6\n", 2, "field 1 must be finite, got 'nan'"),
+    ("1,2,inf\n", 1, "field 3 must be finite, got 'inf'"),
+    ("1,2,3\n4,5,1e999\n", 2, "field 3 must be finite, got '1e999'"),
     ("a,b\n7\n", 2, "targets=1 leaves no input column"),
 ])
 def test_load_csv_bad_lines_raise_naming_the_file_and_the_line(tmp_path, text, line, words):
@@ -251,6 +263,31 @@ def test_load_csv_bad_lines_raise_naming_the_file_and_the_line(tmp_path, text, l
         load_csv(path)
     message = str(caught.value)
     assert path in message and f"line {line}:" in message and words in message
+
+
+def test_load_csv_takes_a_pathlib_path(tmp_path):
+    """load_csv takes an os.PathLike (a pathlib.Path) as well as a str."""
+    X, y = load_csv(pathlib.Path(write(tmp_path, "1,2,0\n3,4,1\n")))
+    assert X == [[1.0, 2.0], [3.0, 4.0]] and y == [[0.0], [1.0]]
+
+
+@pytest.mark.parametrize("name", ["no\nsuch.csv", "tab\there.csv", "end.csv "])
+def test_load_csv_shows_an_unusual_file_name_escaped_on_one_line(tmp_path, name):
+    """A name with a line break, a tab or a trailing space is shown as its repr, on one line."""
+    path = str(tmp_path / name)
+    with pytest.raises(ValueError) as caught:
+        load_csv(path)
+    assert repr(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_load_csv_shows_a_long_file_name_by_its_ends(tmp_path):
+    """A 5,000-character name is shown by its start and its end, in a message of bounded length."""
+    path = str(tmp_path / ("d" * 5000 + ".csv"))
+    with pytest.raises(ValueError) as caught:
+        load_csv(path)
+    message = str(caught.value)
+    assert message.startswith(f"load_csv: cannot read {str(tmp_path)[:50]}") and len(message) < 400
+    assert f"dddd.csv ({len(path):,} characters)" in message
 
 
 def test_load_csv_missing_file_names_the_file(tmp_path):

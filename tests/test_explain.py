@@ -162,13 +162,13 @@ def test_the_default_is_the_tutorials_network_and_its_gradients(capsys):
 
 def test_a_case_file_is_replayed(capsys, tmp_path):
     """--case explains a test-vector case with its own weights, data and learning rate."""
-    case = [c for c in vectors.curated() if c["id"] == "relu-at-zero"][0]
+    case = next(c for c in vectors.curated() if c["id"] == "relu-at-zero")
     path = str(tmp_path / "case.json")
     vectors.write(path, [case])
     assert cli.main(["explain", "--case", path, "--precision", "6"]) == 0
     out = capsys.readouterr().out
     want = case["expected"]["gradients"]["weights"][0][0][0]
-    line = [l for l in out.splitlines() if l.startswith("(BP4) ∂E/∂W1[0][0]")][0]
+    line = next(l for l in out.splitlines() if l.startswith("(BP4) ∂E/∂W1[0][0]"))
     assert float(line.rsplit("= ", 1)[1]) == pytest.approx(want, abs=1e-6)
     assert "learning rate η = 0.02" in out
 
@@ -185,6 +185,27 @@ def test_mistakes_are_one_line_and_exit_2(capsys, argv, words):
     code = cli.main(["explain", *argv])
     err = capsys.readouterr().err
     assert code == 2 and words in err and err.count("\n") == 1
+
+
+def test_tuples_of_ints_explain_like_lists_of_floats():
+    """XOR as tuples of ints gives the same lines as XOR as lists of floats."""
+    net = tutorial_network()
+    as_tuples = explain.explain(net, ((0, 0), (0, 1), (1, 0), (1, 1)), ((0,), (1,), (1,), (0,)), 0.1)
+    assert as_tuples == explain.explain(net, XOR_X, XOR_Y, 0.1)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: explain.explain(tutorial_network(), XOR_X, XOR_Y, 0.1, precision=18),
+     "explain: precision must be an int from 1 to 17, got 18"),
+    (lambda: explain.explain(tutorial_network(), XOR_X, XOR_Y, 0.1, precision=10 ** 5000),
+     "explain: precision must be an int from 1 to 17, got an int of about 5001 digits"),
+    (lambda: explain.render([], [], fmt="html"), "render: fmt must be 'text' or 'md', got 'html'"),
+])
+def test_bad_options_are_refused_naming_them(call, message):
+    """A bad precision or format is refused in one short line naming the argument and the value."""
+    with pytest.raises(ValueError) as info:
+        call()
+    assert str(info.value) == message
 
 
 def test_large_layers_are_summarised():

@@ -126,13 +126,15 @@ SHAPE_ERRORS = [
      "add_row: (4, 3) + (1, 2): expected a (1, 3) row"),
     (lambda: M.add_row(M.zeros(4, 3), M.zeros(2, 3)),
      "add_row: (4, 3) + (2, 3): expected a (1, 3) row"),
-    (lambda: M.transpose([[1, 2], [3]]), "transpose: ragged matrix: row 0 has 2 entries but row 1 has 1"),
+    (lambda: M.transpose([[1, 2], [3]]),
+     "transpose: ragged matrix: row 1 has 1 entries, expected 2 like row 0"),
     (lambda: M.matmul([[1]], [[1, 2], [3]]), "matmul: ragged matrix"),
     (lambda: M.scale(2, [[1], [2, 3]]), "scale: ragged matrix"),
     (lambda: M.apply(abs, [[1], []]), "apply: ragged matrix"),
     (lambda: M.column_sums([[1, 2], [3]]), "column_sums: ragged matrix"),
-    (lambda: M.column_sums([]), "column_sums: (0, 0): needs at least one row"),
-    (lambda: M.zeros(-1, 2), "zeros: (-1, 2): sizes must not be negative"),
+    (lambda: M.column_sums([]), "column_sums: A is empty; it must have at least one row"),
+    (lambda: M.zeros(-1, 2), "zeros: sizes must not be negative, got (-1, 2)"),
+    (lambda: M.identity(-3), "identity: n must not be negative, got -3"),
 ]
 
 
@@ -147,5 +149,14 @@ def test_shape_errors_name_the_operation_and_shapes(call, message):
 
 def test_shape_finds_a_ragged_row_anywhere():
     """Raggedness is found in any row, not only the second."""
-    with pytest.raises(ValueError, match="row 2 has 1"):
+    with pytest.raises(ValueError, match="row 2 has 1 entries, expected 2"):
         M.shape([[1, 2], [3, 4], [5]])
+
+
+def test_tuples_go_in_and_new_lists_come_out():
+    """Rows given as tuples of ints are read like lists; every result is a new list of lists."""
+    A = ((1, 2), (3, 4))
+    results = [M.transpose(A), M.matmul(A, A), M.add(A, A), M.subtract(A, A), M.multiply(A, A),
+               M.scale(2, A), M.add_row(A, ((1, 1),)), M.column_sums(A), M.apply(abs, A)]
+    assert all(type(r) is list and all(type(row) is list for row in r) for r in results)
+    assert M.matmul(A, A) == [[7, 10], [15, 22]] and M.transpose(A) == [[1, 3], [2, 4]]

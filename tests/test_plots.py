@@ -67,8 +67,25 @@ def test_decision_boundary_shades_the_plane_and_draws_every_point():
 def test_decision_boundary_refuses_other_than_two_inputs():
     """Three inputs cannot be drawn in the plane: ValueError naming the count."""
     net = Network([3, 2, 1], seed=0)
-    with pytest.raises(ValueError, match="needs two inputs, the data has 3"):
+    with pytest.raises(ValueError, match=r"decision_boundary: X\[0\] has 3 entries, expected 2"):
         plots.decision_boundary(net, [[0, 0, 0]], [[0]], "t")
+
+
+def test_decision_boundary_takes_tuples_of_ints():
+    """XOR written as tuples of ints draws the same SVG as the same data as lists of floats."""
+    net = Network([2, 4, 1], "tanh", "sigmoid", "bce", seed=0)
+    as_tuples = plots.decision_boundary(net, ((0, 0), (0, 1), (1, 0), (1, 1)),
+                                        ((0,), (1,), (1,), (0,)), "xor", resolution=4)
+    as_floats = plots.decision_boundary(net, [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]],
+                                        [[0.0], [1.0], [1.0], [0.0]], "xor", resolution=4)
+    assert as_tuples == as_floats
+
+
+def test_line_chart_refuses_series_without_values():
+    """No series, or only empty ones, is refused by the argument's name, showing what came."""
+    for series in ({}, {"loss": []}):
+        with pytest.raises(ValueError, match=r"line_chart: series must hold at least one value, got"):
+            plots.line_chart(series, "t", "x", "y")
 
 
 def test_sparkline_falls_with_the_loss():

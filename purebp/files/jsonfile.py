@@ -1,6 +1,7 @@
 """Reading and writing purebp's JSON files safely: vectors and model files alike.
 
     FormatError                 ValueError for a file that breaks its format; says where
+                                (defined in purebp.errors, importable from here too)
     read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
     parse_json(text, source)    the same for a text
     write_atomic(path, text)    write through a temporary file and os.replace
@@ -10,7 +11,8 @@
 
 Nothing read is ever executed: the standard library's JSON parser, then these
 checks. NaN and Infinity literals parse as floats and are refused by
-``number`` where they stand, so the message can name their place.
+``number`` where they stand, so the message can name their place. A file
+name in a message is shown by purebp._checks.shown_path: whole, on one line.
 """
 
 from __future__ import annotations
@@ -19,18 +21,20 @@ import json
 import math
 import os
 import tempfile
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
 
+from purebp._checks import shown_path
+from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS
 from purebp.activations import NAMES as ACTIVATION_NAMES
+from purebp.errors import FormatError as FormatError  # still importable from here
 from purebp.losses import LOSSES
 
+#: A matrix's expected (rows, columns); None where any size will do.
+Shape = Tuple[Optional[int], Optional[int]]
 
-class FormatError(ValueError):
-    """A file or value that does not follow its format; the message says where."""
 
-
-def fail(where: str, message: str) -> None:
+def fail(where: str, message: str) -> NoReturn:
     """Raise FormatError(where: message)."""
     raise FormatError(f"{where}: {message}")
 
@@ -57,7 +61,7 @@ def number(value: Any, where: str) -> float:
     return number
 
 
-def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) -> List[List[float]]:
+def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) -> Matrix:
     """A non-empty list of equal rows of finite floats, of the given sizes when not None."""
     if not isinstance(value, list):
         fail(where, f"expected a matrix (a list of rows), got {describe(value)}")
@@ -76,8 +80,7 @@ def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) 
     return result
 
 
-def layers(value: Any, where: str,
-            shapes: Optional[List[tuple]]) -> List[List[List[float]]]:
+def layers(value: Any, where: str, shapes: Optional[Sequence[Shape]]) -> List[Matrix]:
     """A list of matrices, one per layer; shapes None: any number, any sizes."""
     if not isinstance(value, list) or (shapes is not None and len(value) != len(shapes)):
         count = "" if shapes is None else f"{len(shapes)} "
@@ -161,12 +164,12 @@ def parse_json(text: str, source: str) -> Any:
 def read_text(path: str, max_bytes: int, what: str) -> str:
     """Return the UTF-8 text of a file of at most max_bytes; errors name the file."""
     if "\0" in path:
-        raise FormatError(f"{path!r}: not a usable file name")
+        raise FormatError(f"{shown_path(path)}: not a usable file name (it holds a NUL byte)")
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
             raise FormatError(
-                f"{path}: {size} bytes is more than the {max_bytes} a {what} may have")
+                f"{shown_path(path)}: {size} bytes is more than the {max_bytes} a {what} may have")
         chunks, total = [], 0
         with open(path, "rb") as handle:
             # Counted chunk by chunk, since a device or pipe reports size 0; not
@@ -176,13 +179,13 @@ def read_text(path: str, max_bytes: int, what: str) -> str:
                 total += len(chunk)
                 if total > max_bytes:
                     raise FormatError(
-                        f"{path}: more than the {max_bytes} bytes a {what} may have")
+                        f"{shown_path(path)}: more than the {max_bytes} bytes a {what} may have")
                 chunks.append(chunk)
         return b"".join(chunks).decode("utf-8")
     except OSError as error:
-        raise FormatError(f"{path}: cannot read: {error.strerror or error}") from None
+        raise FormatError(f"{shown_path(path)}: cannot read: {error.strerror or error}") from None
     except UnicodeDecodeError:
-        raise FormatError(f"{path}: not a UTF-8 text file") from None
+        raise FormatError(f"{shown_path(path)}: not a UTF-8 text file") from None
 
 
 def write_atomic(path: str, text: str) -> None:
@@ -192,7 +195,7 @@ def write_atomic(path: str, text: str) -> None:
     never a half-written one.
     """
     if "\0" in path:
-        raise ValueError(f"{path!r}: not a usable file name")
+        raise ValueError(f"{shown_path(path)}: not a usable file name (it holds a NUL byte)")
     folder = os.path.dirname(os.path.abspath(path))
     # Not *.json: a temporary left by a killed writer is never read as a file of ours.
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")

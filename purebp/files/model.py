@@ -47,6 +47,7 @@ import random
 from typing import Any, Dict, Optional, Tuple, TypeVar
 
 from purebp import _checks
+from purebp.errors import ModelFormatError as ModelFormatError  # still importable from here
 from purebp.files.jsonfile import (
     FormatError,
     describe,
@@ -67,10 +68,6 @@ VERSION = 1
 #: Model files larger than this are refused before they are read.
 MAX_BYTES = 512 * 1024 * 1024
 _MT_WORDS = 625  # random.Random's Mersenne Twister state: 624 words and an index
-
-
-class ModelFormatError(FormatError):
-    """A model file that cannot be loaded; the message names the file and the place."""
 
 
 def _rng_to_json(rng: random.Random) -> Dict[str, Any]:

@@ -35,6 +35,7 @@ from typing import Any, Dict, List, Optional
 
 from purebp.activations import ACTIVATIONS
 from purebp.datasets import moons
+from purebp.errors import VectorFormatError as VectorFormatError  # still importable from here
 from purebp.files.jsonfile import (
     FormatError,
     describe,
@@ -61,10 +62,6 @@ MAX_BYTES = 64 * 1024 * 1024
 #: The quantities a case's "expected" may hold.
 QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", "trajectory")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-
-
-class VectorFormatError(FormatError):
-    """A file or case that does not follow the test-vector format; says where."""
 
 
 def _as_vector_error(function):

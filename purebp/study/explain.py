@@ -18,8 +18,10 @@ What it does not do: explain more than one step (train for that), or draw
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, NamedTuple, Sequence
+from typing import Any, Dict, List, NamedTuple, Sequence, Tuple, cast
 
+from purebp import _checks
+from purebp._types import Matrix, RealMatrix
 from purebp.network import Network
 
 SECTIONS = ("Forward pass", "Loss", "Backward pass", "Update")
@@ -71,8 +73,8 @@ _LOSS = {
 }
 
 
-def explain(net: Network, X, y, learning_rate: float, precision: int = 4, max_terms: int = 6,
-            max_entries: int = 32) -> List[Line]:
+def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, precision: int = 4,
+            max_terms: int = 6, max_entries: int = 32) -> List[Line]:
     """Return the lines of one explained training step of ``net`` on (X, y).
 
     Quantities with more than ``max_entries`` entries are shown by their
@@ -80,13 +82,19 @@ def explain(net: Network, X, y, learning_rate: float, precision: int = 4, max_te
     more than ``max_terms`` terms elide their middle. The network is not changed.
     """
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
-        raise ValueError(f"explain: precision must be an int from 1 to 17, got {precision!r}")
-    t = net.trace(X, y, learning_rate)
-    X = t["activations"][0]
-    y = [[float(v) for v in row] for row in y]
-    zs, acts, deltas = t["zs"], t["activations"], t["deltas"]
-    grads, updated = t["gradients"], t["updated"]
-    L, n = net.depth, len(X)
+        raise ValueError(f"explain: precision must be an int from 1 to 17,"
+                         f" got {_checks._short_repr(precision)}")
+    # trace checks X and y as any sequence of rows, and returns a dict of the kinds
+    # its docstring lists; its annotations say less (Matrix in, object out), hence the casts.
+    t = net.trace(cast(Matrix, X), cast(Matrix, y), learning_rate)
+    zs = cast(List[Matrix], t["zs"])
+    acts = cast(List[Matrix], t["activations"])
+    deltas = cast(List[Matrix], t["deltas"])
+    grads = cast(Dict[str, List[Matrix]], t["gradients"])
+    updated = cast(Dict[str, List[Matrix]], t["updated"])
+    loss = cast(float, t["loss"])
+    targets = [[float(v) for v in row] for row in y]
+    L, n = net.depth, len(acts[0])
     K = net.sizes[-1]
 
     def f(v: float) -> str:
@@ -101,7 +109,7 @@ def explain(net: Network, X, y, learning_rate: float, precision: int = 4, max_te
     def add(section: str, tag: str, text: str, value: float) -> None:
         lines.append(Line(section, tag, f"({tag}) {text} = {f(value)}", value))
 
-    def entries(rows: int, cols: int):
+    def entries(rows: int, cols: int) -> Tuple[List[Tuple[int, int]], int]:
         """The (r, c) pairs to show, at most max_entries of them."""
         pairs = [(r, c) for r in range(rows) for c in range(cols)]
         return pairs[:max_entries], len(pairs)
@@ -137,27 +145,26 @@ def explain(net: Network, X, y, learning_rate: float, precision: int = 4, max_te
 
     # the loss
     a_out, z_out = acts[L], zs[L - 1]
-    pieces = []
+    pieces: List[str] = []
     for r in range(n):
         for c in range(K):
             if net.loss_name in ("half_sse", "mse"):
-                pieces.append(f"({f(a_out[r][c])} − {fp(y[r][c])})²")
+                pieces.append(f"({f(a_out[r][c])} − {fp(targets[r][c])})²")
             elif net.loss_name == "bce":
                 zz = z_out[r][c]
-                pieces.append(f(max(zz, 0.0) - y[r][c] * zz + math.log1p(math.exp(-abs(zz)))))
-            elif y[r][c] != 0:
+                pieces.append(f(max(zz, 0.0) - targets[r][c] * zz + math.log1p(math.exp(-abs(zz)))))
+            elif targets[r][c] != 0:
                 top = max(z_out[r])
                 lse = top + math.log(math.fsum(math.exp(v - top) for v in z_out[r]))
-                pieces.append(f"{fp(y[r][c])}·({f(lse)} − {fp(z_out[r][c])})")
+                pieces.append(f"{fp(targets[r][c])}·({f(lse)} − {fp(z_out[r][c])})")
     factor = {"half_sse": "½", "mse": f"(1/{n * K})", "bce": f"(1/{n * K})",
               "cross_entropy": f"(1/{n})"}[net.loss_name]
-    add("Loss", "L", f"E = {_LOSS[net.loss_name]} = {factor}·({_sum(pieces, max_terms)})",
-        t["loss"])
+    add("Loss", "L", f"E = {_LOSS[net.loss_name]} = {factor}·({_sum(pieces, max_terms)})", loss)
 
     # backward pass: (BP1) the output delta, (BP2) each hidden delta
     pairs, total = entries(n, K)
     for r, c in pairs:
-        a, zz, target = a_out[r][c], z_out[r][c], y[r][c]
+        a, zz, target = a_out[r][c], z_out[r][c], targets[r][c]
         if net.loss_name == "bce":
             text = (f"δ{L}[{r}][{c}] = (σ(z) − y)/nK = (σ({f(zz)}) − {fp(target)})/{n * K}")
         elif net.loss_name == "cross_entropy":
@@ -223,7 +230,8 @@ def explain(net: Network, X, y, learning_rate: float, precision: int = 4, max_te
     return lines
 
 
-def header(net: Network, X, y, learning_rate: float, source: str) -> List[str]:
+def header(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float,
+           source: str) -> List[str]:
     """The lines that say what is being explained."""
     hidden = f"hidden {net.activation}, " if net.depth > 1 else ""
     return [
@@ -239,7 +247,7 @@ def header(net: Network, X, y, learning_rate: float, source: str) -> List[str]:
 def render(lines: List[Line], head: List[str], fmt: str = "text") -> str:
     """Return the explained step as terminal text or Markdown."""
     if fmt not in ("text", "md"):
-        raise ValueError(f"explain: format must be 'text' or 'md', got {fmt!r}")
+        raise ValueError(f"render: fmt must be 'text' or 'md', got {_checks._short_repr(fmt)}")
     out: List[str] = []
     if fmt == "md":
         out.append("# One step of backpropagation, with its numbers")
@@ -259,8 +267,8 @@ def render(lines: List[Line], head: List[str], fmt: str = "text") -> str:
     return "\n".join(out) + "\n"
 
 
-def run(net: Network, X, y, learning_rate: float, source: str, fmt: str = "text",
-        precision: int = 4) -> Dict[str, Any]:
+def run(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, source: str,
+        fmt: str = "text", precision: int = 4) -> Dict[str, Any]:
     """Explain and render; return {"text": ..., "lines": [...]}."""
     lines = explain(net, X, y, learning_rate, precision)
     return {"text": render(lines, header(net, X, y, learning_rate, source), fmt),

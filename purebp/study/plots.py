@@ -6,6 +6,7 @@
                                     the plane, with the training points on top
     sparkline(values, width=60)     a one-line text version of a curve (log scale)
     write(path, svg)                write an SVG file atomically
+    Classifier                      what decision_boundary takes: anything with forward(X)
 
 Every SVG is a complete XML document with a <title>, two axes, tick labels
 and axis labels, and opens in any browser. What this module does not do:
@@ -15,14 +16,22 @@ interactive plots, or anything needing a plotting library.
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Protocol, Sequence
 from xml.sax.saxutils import escape
 
+from purebp import _checks
+from purebp._types import Matrix, Real, RealMatrix
 from purebp.files.jsonfile import write_atomic
 
 WIDTH, HEIGHT = 640, 420
 LEFT, RIGHT, TOP, BOTTOM = 72, 24, 44, 56
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+
+
+class Classifier(Protocol):
+    """What decision_boundary draws: a network with ``forward(X)``, one output row per input row."""
+
+    def forward(self, X: Matrix) -> Matrix: ...
 
 
 def _nice_ticks(low: float, high: float, count: int = 5) -> List[float]:
@@ -63,7 +72,8 @@ def _frame(title: str, x_label: str, y_label: str) -> List[str]:
     ]
 
 
-def _axes(x_ticks, x_pos, y_ticks, y_pos, y_text) -> List[str]:
+def _axes(x_ticks: Sequence[float], x_pos: Callable[[float], float], y_ticks: Sequence[float],
+          y_pos: Callable[[float], float], y_text: Callable[[float], str]) -> List[str]:
     """Both axes with their ticks and tick labels."""
     bottom, right = HEIGHT - BOTTOM, WIDTH - RIGHT
     out = ['<g class="axes" stroke="black" stroke-width="1">',
@@ -86,24 +96,32 @@ def line_chart(series: Dict[str, Sequence[float]], title: str, x_label: str, y_l
                log_y: bool = True, x_values: Optional[Sequence[float]] = None) -> str:
     """Return an SVG line chart of one or more named series over x = 0, 1, ... (or x_values)."""
     if not series or not any(len(v) for v in series.values()):
-        raise ValueError("line_chart: needs at least one series with values")
+        raise ValueError(f"line_chart: series must hold at least one value,"
+                         f" got {_checks._short_repr(series)}")
     longest = max(len(v) for v in series.values())
-    xs = list(x_values) if x_values is not None else list(range(longest))
+    xs: List[float] = list(x_values) if x_values is not None else list(range(longest))
     finite = [v for vs in series.values() for v in vs if math.isfinite(v)]
+    low: float
+    high: float
+    y_text: Callable[[float], str]
     if log_y:
         positive = [v for v in finite if v > 0] or [1.0]
-        low, high = math.floor(math.log10(min(positive))), math.ceil(math.log10(max(positive)))
-        if high == low:
-            high = low + 1
+        # powers of ten, as ints: the ticks and labels are 1e-3, 1e-2, ...
+        low_power = math.floor(math.log10(min(positive)))
+        high_power = math.ceil(math.log10(max(positive)))
+        if high_power == low_power:
+            high_power = low_power + 1
+        low, high = low_power, high_power
 
         def transform(v: float) -> float:
-            return math.log10(max(v, 10.0 ** low))
-        y_ticks = [float(p) for p in range(low, high + 1)]
+            return math.log10(max(v, 10.0 ** low_power))
+        y_ticks = [float(p) for p in range(low_power, high_power + 1)]
         step = max(1, len(y_ticks) // 8)
         y_ticks = y_ticks[::step]
 
-        def y_text(t: float) -> str:
+        def power_label(t: float) -> str:
             return f"1e{int(t)}"
+        y_text = power_label
     else:
         low, high = min(finite or [0.0]), max(finite or [1.0])
         y_ticks = _nice_ticks(low, high)
@@ -136,7 +154,7 @@ def line_chart(series: Dict[str, Sequence[float]], title: str, x_label: str, y_l
     return "\n".join(out) + "\n"
 
 
-def decision_boundary(net, X: Sequence[Sequence[float]], y: Sequence[Sequence[float]],
+def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
                       title: str, resolution: int = 50) -> str:
     """Return an SVG of a two-input network's class over the plane, points on top.
 
@@ -145,19 +163,20 @@ def decision_boundary(net, X: Sequence[Sequence[float]], y: Sequence[Sequence[fl
     drawn in the colour of their target class.
     """
     if len(X[0]) != 2:
-        raise ValueError(f"decision_boundary: needs two inputs, the data has {len(X[0])}")
+        raise ValueError(f"decision_boundary: X[0] has {len(X[0])} entries, expected 2"
+                         " (a point in the plane)")
     xs0, xs1 = [row[0] for row in X], [row[1] for row in X]
     pad0 = (max(xs0) - min(xs0)) * 0.1 or 0.5
     pad1 = (max(xs1) - min(xs1)) * 0.1 or 0.5
     lo0, hi0, lo1, hi1 = min(xs0) - pad0, max(xs0) + pad0, min(xs1) - pad1, max(xs1) + pad1
 
-    def x_pos(v: float) -> float:
+    def x_pos(v: Real) -> float:
         return LEFT + (v - lo0) / (hi0 - lo0) * (WIDTH - LEFT - RIGHT)
 
-    def y_pos(v: float) -> float:
+    def y_pos(v: Real) -> float:
         return HEIGHT - BOTTOM - (v - lo1) / (hi1 - lo1) * (HEIGHT - TOP - BOTTOM)
 
-    def label_of(row: Sequence[float]) -> int:
+    def label_of(row: Sequence[Real]) -> int:
         return int(row[0] > 0.5) if len(row) == 1 else row.index(max(row))
 
     grid = [[lo0 + (i + 0.5) * (hi0 - lo0) / resolution, lo1 + (j + 0.5) * (hi1 - lo1) / resolution]
