@@ -78,7 +78,7 @@ def forward(net, Ws, bs, X, bug=None):
 
 
 def loss(net, y, z, a):
-    n, k = y.shape
+    n, _ = y.shape
     name = net["loss"]
     if name == "half_sse":
         return 0.5 * np.sum((a - y) ** 2)

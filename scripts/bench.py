@@ -29,6 +29,7 @@ nothing here asserts a speed.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import shutil
@@ -137,7 +138,7 @@ def scaling(quick):
                 continue  # minutes in pure Python; the trend is clear without it
             X = [[rng.uniform(-1, 1) for _ in range(width)] for _ in range(batch)]
             y = [[rng.random()] for _ in range(batch)]
-            seconds = timed(lambda: net.gradients(X, y))
+            seconds = timed(functools.partial(net.gradients, X, y))
             print(f"  {width:>5} {batch:>6} {weights:>8} {seconds:>9.4f}"
                   f" {1e6 * seconds / batch:>10.1f} {1e9 * seconds / (batch * weights):>19.1f}")
 

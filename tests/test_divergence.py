@@ -35,7 +35,7 @@ def relu_regression():
 
 @pytest.mark.parametrize("batch_size", [None, 2])
 def test_a_huge_learning_rate_raises_divergence_error_and_keeps_the_last_finite_epoch(batch_size):
-    """lr 1e6 on XOR raises DivergenceError naming its epoch; the net equals a twin trained that many epochs."""
+    """lr 1e6 on XOR raises DivergenceError naming its epoch; the net equals a twin trained as many epochs."""
     net, twin = relu_regression(), relu_regression()
     lines = []
     with pytest.raises(DivergenceError) as info:

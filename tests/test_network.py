@@ -565,7 +565,8 @@ NAN, INF = float("nan"), float("inf")
     (([2, 4, 1],), {"loss": None}, "loss"),
     (([2, 4, 1],), {"init": "orthogonal"}, "init"),
     (([2, 4, 1],), {"loss": "bce", "output_activation": "identity"}, "needs output_activation='sigmoid'"),
-    (([2, 4, 2],), {"loss": "cross_entropy", "output_activation": "sigmoid"}, "needs output_activation='softmax'"),
+    (([2, 4, 2],), {"loss": "cross_entropy", "output_activation": "sigmoid"},
+     "needs output_activation='softmax'"),
     (([2, 4, 2],), {"output_activation": "softmax"}, "softmax' works only with loss='cross_entropy'"),
     (([2, 4, 1],), {"seed": 1.5}, "seed"),
 ])

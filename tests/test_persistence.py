@@ -252,7 +252,7 @@ def test_network_resumed_from_a_file_continues_exactly_as_one_run(tmp_path):
 
 
 def test_the_shuffles_matter_so_the_resume_test_can_fail(tmp_path):
-    """Resuming with a fresh generator instead of the saved one gives different losses (the rng must travel)."""
+    """Resuming with a fresh generator instead of the saved one gives other losses (the rng must travel)."""
     whole = moons_network()
     losses = whole.train(MOONS_X, MOONS_Y, 10, 0.3, batch_size=3, log=None)
     first = moons_network()

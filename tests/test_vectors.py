@@ -547,7 +547,7 @@ def test_an_integer_too_long_for_python_is_refused_naming_the_file(tmp_path):
     """A 5000-digit integer literal raises VectorFormatError naming the file."""
     path = tmp_path / "long.json"
     path.write_text(GOOD.replace("0.25", "9" * 5000, 1), encoding="utf-8")
-    with pytest.raises(VectorFormatError, match="long.json"):
+    with pytest.raises(VectorFormatError, match=r"long\.json"):
         vectors.load(str(path))
 
 
@@ -588,7 +588,7 @@ def test_missing_file_is_refused(tmp_path):
 def test_empty_folder_is_refused(tmp_path):
     """A folder without .json files is refused, naming the folder."""
     (tmp_path / "notes.txt").write_text("no vectors here")
-    with pytest.raises(VectorFormatError, match="no .json files") as info:
+    with pytest.raises(VectorFormatError, match=r"no \.json files") as info:
         vectors.load(str(tmp_path))
     assert str(tmp_path) in str(info.value)
 

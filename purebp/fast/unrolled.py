@@ -199,7 +199,7 @@ def source(spec: Spec) -> str:
     lines.append(f"{body}# loss ({spec.loss}) and the output delta d{L - 1} = ∂loss/∂z{L - 1}")
     for k in range(sizes[L]):
         a, z, y, e = f"a{L}_{k}", f"z{L - 1}_{k}", f"y_{k}", f"e_{k}"
-        fill = dict(a=a, z=z, y=y, e=e, f_prime=f_prime.format(z=z, a=a))
+        fill = {"a": a, "z": z, "y": y, "e": e, "f_prime": f_prime.format(z=z, a=a)}
         lines.append(f"{body}{e} = {a} - {y}")
         # Each entry is added as a whole: total + (entry), as the reference sums.
         lines.append(f"{body}total = total + ({descended.entry.format(**fill)})")
@@ -258,7 +258,8 @@ def compiled(spec: Spec) -> Callable[..., Optional[List[float]]]:
     a traceback or a debugger stepping into it shows its lines.
     """
     text = source(spec)
-    filename = f"<purebp.fast.unrolled {list(spec.sizes)} {spec.activation}/{spec.output_activation}/{spec.loss}>"
+    formulas = f"{spec.activation}/{spec.output_activation}/{spec.loss}"
+    filename = f"<purebp.fast.unrolled {list(spec.sizes)} {formulas}>"
     # mtime None: linecache.checkcache keeps the entry (there is no file to recheck).
     linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: Dict[str, Any] = dict(_NAMESPACE)

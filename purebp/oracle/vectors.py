@@ -31,8 +31,9 @@ import json
 import os
 import random
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, TypeVar, cast
 
+from purebp._types import RealMatrix
 from purebp.activations import ACTIVATIONS
 from purebp.datasets import moons
 from purebp.errors import VectorFormatError as VectorFormatError  # still importable from here
@@ -64,17 +65,20 @@ QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 
 
-def _as_vector_error(function):
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _as_vector_error(function: _F) -> _F:
     """Make every FormatError that ``function`` raises a VectorFormatError."""
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return function(*args, **kwargs)
         except VectorFormatError:
             raise
         except FormatError as error:
             raise VectorFormatError(str(error)) from None
-    return wrapper
+    return cast(_F, wrapper)
 
 
 # -- validation ------------------------------------------------------------------------
@@ -265,7 +269,7 @@ def complete(case: Dict[str, Any]) -> Dict[str, Any]:
     return result
 
 
-def _case(case_id: str, description: str, net: Network, inputs, targets,
+def _case(case_id: str, description: str, net: Network, inputs: RealMatrix, targets: RealMatrix,
           learning_rate: float, steps: int = 3) -> Dict[str, Any]:
     return {
         "id": case_id,
@@ -296,7 +300,7 @@ XOR_Y = [[0], [1], [1], [0]]
 def _curated_skeletons() -> List[Dict[str, Any]]:
     """The named cases, without their expected values."""
     rng = random.Random(2024)
-    cases = []
+    cases: List[Dict[str, Any]] = []
     add = cases.append
 
     tutorial = NeuralNetwork(2, 4, 1, seed=0)
