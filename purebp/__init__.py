@@ -18,7 +18,8 @@ And one subpackage per audience:
                     checker, hypothesis helpers (imported on demand; purebp.exact,
                     purebp.vectors and purebp.testing are their old names)
     purebp.files    model files: save, load, resume (Network.save / Network.load)
-    purebp.study    explain (one step, every number), plots (SVG pictures)
+    purebp.study    explain (one step, every number), plots (SVG pictures), vanishing
+                    (per-layer gradient norms)
     purebp.cli      ``python3 -m purebp``: the tutorial's demo and the commands
 
 Everything runs on the standard library alone: no numpy, nothing to compile.

@@ -104,7 +104,6 @@ def half_sse_gradient(y: RealMatrix, y_hat: RealMatrix) -> Matrix:
 HALF_SSE_CODE = WrittenOut("{e} * {e}", "{e} * ({f_prime})", "0.5 * total")
 
 
-
 # -- mse: torch.nn.MSELoss(reduction="mean") -------------------------------
 
 
@@ -129,7 +128,6 @@ def mse_gradient(y: RealMatrix, y_hat: RealMatrix) -> Matrix:
 #: with norm = 2 / count formed once, as ``mse_gradient`` forms it.
 MSE_CODE = WrittenOut("{e} * {e}", "(norm * {e}) * ({f_prime})", "total / count",
                       setup="norm = 2.0 / count")
-
 
 
 # -- bce: torch.nn.BCEWithLogitsLoss(reduction="mean"), on z ---------------
@@ -175,7 +173,6 @@ def bce_gradient(y: RealMatrix, z: RealMatrix) -> Matrix:
 #: δ = (σ(z) − y) / count with σ(z) the output the forward pass kept.
 BCE_CODE = WrittenOut("((1.0 - {y}) * {z} if {z} >= 0.0 else -{y} * {z}) + log1p(exp(-abs({z})))",
                       "({a} - {y}) / count", "total / count")
-
 
 
 # -- cross_entropy: torch.nn.CrossEntropyLoss(reduction="mean"), on z ------

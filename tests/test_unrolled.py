@@ -129,6 +129,20 @@ def test_a_traceback_inside_written_out_code_shows_its_source_line():
     assert "y_0" in frame.line
 
 
+def test_each_written_out_function_has_its_own_file_name_and_survives_clearcache():
+    """Two specs that differ only in the logged loss get two names; clearcache loses no source."""
+    import linecache
+    first = unrolled.compiled(TUTORIAL)
+    other = unrolled.compiled(TUTORIAL._replace(logged="half_sse"))
+    names = {f.__code__.co_filename for f in (first, other)}
+    assert len(names) == 2
+    linecache.clearcache()
+    for spec in (TUTORIAL, TUTORIAL._replace(logged="half_sse")):
+        function = unrolled.compiled(spec)
+        text = linecache.getlines(function.__code__.co_filename)
+        assert "".join(text) == unrolled.source(spec)
+
+
 def test_docs_show_the_code_purebp_generates_for_the_tutorial():
     """docs/speed.md's code block is exactly source() for NeuralNetwork(2, 4, 1)."""
     import pathlib

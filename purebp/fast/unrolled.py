@@ -250,21 +250,30 @@ def source(spec: Spec) -> str:
     return "\n".join(lines) + "\n"
 
 
-@functools.lru_cache(maxsize=32)
 def compiled(spec: Spec) -> Callable[..., Optional[List[float]]]:
     """Return ``train_epochs`` for ``spec``, compiled once and cached.
 
     The source is registered with linecache under the code's file name, so
-    a traceback or a debugger stepping into it shows its lines.
+    a traceback printed by the traceback module, pdb or pytest shows its
+    lines. (CPython's built-in printer for an uncaught exception reads only
+    real files up to 3.12; from 3.13 it uses linecache too.)
     """
+    function, filename, lines = _compiled(spec)
+    # Registered on every call, as linecache.clearcache() may have dropped it;
+    # mtime None: linecache.checkcache keeps the entry (no file to recheck).
+    linecache.cache[filename] = (sum(map(len, lines)), None, lines, filename)
+    return function
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled(spec: Spec) -> Tuple[Callable[..., Optional[List[float]]], str, List[str]]:
+    """Return (train_epochs, its file name, its source lines) for ``spec``."""
     text = source(spec)
-    formulas = f"{spec.activation}/{spec.output_activation}/{spec.loss}"
+    formulas = f"{spec.activation}/{spec.output_activation}/{spec.loss}, logs {spec.logged}"
     filename = f"<purebp.fast.unrolled {list(spec.sizes)} {formulas}>"
-    # mtime None: linecache.checkcache keeps the entry (there is no file to recheck).
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     namespace: Dict[str, Any] = dict(_NAMESPACE)
     # The source is built from ints and the written-out forms of purebp.activations
     # and purebp.losses, never from user input.
     exec(compile(text, filename, "exec"), namespace)
     function: Callable[..., Optional[List[float]]] = namespace["train_epochs"]
-    return function
+    return function, filename, text.splitlines(True)
