@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypedDict
 
 from purebp import _checks, training
+from purebp._types import Matrix, RealMatrix
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.fast import loop as fast_loop
@@ -52,10 +53,6 @@ from purebp.matrix import (
     transpose,
 )
 
-Matrix = List[List[float]]
-#: What the public methods accept: rows of real numbers, as lists or tuples, ints too.
-RealMatrix = Sequence[Sequence[float]]
-
 #: The initialisations: the standard deviation of the normal each layer's
 #: weights are drawn from, given the layer's fan_in and fan_out.
 INITS: Dict[str, Callable[[int, int], float]] = {
@@ -68,6 +65,17 @@ INITS: Dict[str, Callable[[int, int], float]] = {
     # (torch.nn.init.kaiming_normal_ with mode="fan_in", nonlinearity="relu").
     "he": lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
 }
+
+
+class Trace(TypedDict):
+    """What ``Network.trace`` returns: every quantity of one gradient-descent step."""
+
+    zs: List[Matrix]  # zs[l] = activations[l]·weights[l] + biases[l]
+    activations: List[Matrix]  # activations[0] is X
+    loss: float
+    deltas: List[Matrix]  # deltas[l] = ∂loss/∂zs[l]
+    gradients: Dict[str, List[Matrix]]  # {"weights": [...], "biases": [...]}, as gradients returns
+    updated: Dict[str, List[Matrix]]  # the parameters after the step, in the same layout
 
 
 @model.model_file
@@ -265,8 +273,8 @@ class Network:
         """Return f′(z) element by element, given z and a = f(z)."""
         return apply(ACTIVATIONS[name].f_prime, z, a)
 
-    def trace(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> Dict[str, object]:
-        """Return every quantity of one gradient-descent step, changing nothing.
+    def trace(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> Trace:
+        """Return every quantity of one gradient-descent step (a Trace), changing nothing.
 
         Keys: ``zs``, ``activations`` (activations[0] is X), ``loss``,
         ``deltas`` (∂loss/∂zs[l] per layer), ``gradients`` (as ``gradients``

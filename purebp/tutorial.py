@@ -41,9 +41,10 @@ losses (that is the general network's work), mini-batches.
 from __future__ import annotations
 
 import random
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from purebp import _checks, training
+from purebp._types import Matrix, RealMatrix
 from purebp.activations import sigmoid, sigmoid_derivative
 from purebp.fast import loop as fast_loop
 from purebp.fast import unrolled
@@ -58,10 +59,6 @@ from purebp.matrix import (
     subtract,
     transpose,
 )
-
-Matrix = List[List[float]]
-#: What the public methods accept: rows of real numbers, as lists or tuples, ints too.
-RealMatrix = Sequence[Sequence[float]]
 
 #: The names of the parameters, in the order the constructor draws them.
 PARAMETERS = (
