@@ -98,7 +98,7 @@ def _rng_from_json(value: Any, where: str) -> random.Random:
     try:
         rng.setstate((3, tuple(key), None if gauss_next is None else float(gauss_next)))
     except (ValueError, TypeError, OverflowError) as error:
-        fail(f"{where} must be a state random.Random accepts; setstate refused it: {error}")
+        fail(f"{where} must be a state random.Random accepts, got one it refuses: {error}")
     return rng
 
 
