@@ -219,8 +219,8 @@ def load_csv(path: StrPath, targets: int = 1) -> Data:
                     width = len(row)
                     if width <= targets:
                         raise ValueError(
-                            f"{op}: {shown}, line {line_number}: {width} columns, but"
-                            f" targets={targets} leaves no input column"
+                            f"{op}: {shown}, line {line_number}: targets must be less than the"
+                            f" {width} columns found, to leave an input column, got {targets}"
                         )
                 elif len(row) != width:
                     raise ValueError(

@@ -15,28 +15,56 @@ DivergenceError``). This module imports nothing from the rest of purebp, so
 that every other module can import it.
 
 How a message reads. It is one line, bounded in length whatever the value
-(purebp._checks shortens long values and file names), and starts with the
-operation the caller called or the file being read. Then, for
+(purebp._checks shortens long values and file names), and starts with where
+the fault is: the operation the caller called and the argument (``OP: ARG``),
+or the place in a file (``PLACE``, below). Then, for
 
     a value of the wrong kind or out of range:   OP: ARG must be WANTED, got ACTUAL
         train: learning_rate must not be negative, got -0.1
-        forward: X[0][1] must be finite, got nan
+        Network: output_activation must be 'sigmoid' for loss='bce', got 'identity'
     a size that does not match:                  OP: ARG has ACTUAL THINGS, expected WANTED
         forward: X[1] has 3 entries, expected 2 (sizes[0])
-        matmul: (4, 2) @ (3, 4): inner sizes differ      (the matrix helper names shapes)
+        step: y has 2 rows, expected 4 like X
     an empty matrix:                             OP: ARG is empty; it must have at least one ROW
     a name outside a fixed list:                 OP: unknown ARG 'x'; expected one of 'a', 'b'
-    a file that cannot be used:                  OP: FILE[, PLACE]: what is wrong, in these forms
-        load_csv: data.csv, line 2: 2 fields, expected 3 like the first data line
+    a call the object's state does not allow:    OP: what is missing; what to do
+        backward: there is no forward pass to use; call feedforward(X) first
 
-ARG is the argument's name as the caller wrote it, indexed down to the entry
-at fault (``weights[1][0][2]``). TypeError is for the wrong kind of value,
+Advice, where there is some, follows the form after "; " (``backward: X has 4
+rows, expected 2 like the last feedforward; call feedforward(X) on this X
+first``). ARG is the argument's name as the caller wrote it, indexed down to
+the entry at fault (``weights[1][0][2]``). A command-line option is an ARG
+with no OP (``--precision must be at most 17, got 40``; argparse puts its own
+``argument --lr:`` before the messages of the option parsers). The matrix
+helper, which has no argument names, names the shapes: ``matmul: (4, 2) @
+(3, 4): inner sizes differ``. TypeError is for the wrong kind of value,
 ValueError for the right kind with a wrong value.
 
-The file readers (purebp.files.jsonfile, purebp.files.model and
-purebp.oracle.vectors) still write the older form ``FILE: PLACE: expected
-WANTED, got ACTUAL``; they are to move to ``FILE: PLACE must be WANTED, got
-ACTUAL`` together, with the tests that quote them.
+A file that cannot be used (purebp.files.jsonfile, purebp.files.model,
+purebp.oracle.vectors) is refused in the same forms, with PLACE where ``OP:
+ARG`` stands: the file's name (shown_path) and the path of the field in it,
+``m.json.training.epochs_trained`` in a model file and, since a vector file's
+cases are numbered, ``vectors/xor.json: cases[0].inputs`` in a vector file:
+
+    PLACE must be WANTED, got ACTUAL
+        m.json.training.epochs_trained must be an int ≥ 0, got 2.5
+        vectors/xor.json: cases[0].parameters.weights[1][2][0] must be a number, got "a"
+    PLACE has ACTUAL THINGS, expected WANTED
+        vectors/xor.json: cases[0].parameters.weights[1] has 2 rows, expected 3
+    PLACE is empty; it must have at least one row
+    PLACE: unknown THING "x"; expected one of "a", "b"
+        m.json.network.loss: unknown loss "hinge"; expected one of "half_sse", "mse", ...
+    PLACE: missing field 'x'
+    FILE: what is wrong with the file as a whole
+        m.json: not valid JSON: Expecting value at line 1, column 1
+
+Values read from a file are shown as JSON (``"tanh"``, ``true``, ``[2, 4, 1]``),
+values a caller passed as Python reprs (``'tanh'``, ``True``). A CSV file is
+an argument of load_csv, so its messages start with the operation and its
+places are lines: ``load_csv: data.csv, line 2: field 3 must be finite, got
+'nan'``. tests/test_errors.py reads every raise in purebp/ and fails on the
+forms these replaced (``PLACE: expected X``, ``..., but ...``, ``needs``,
+``works only with``, a ``must be`` that does not say what it got).
 """
 
 from __future__ import annotations

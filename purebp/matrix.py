@@ -190,7 +190,7 @@ def add_row(A: Sequence[Sequence[Number]], row: Sequence[Sequence[Number]]) -> L
     shape_a, shape_row = shape(A, "add_row"), shape(row, "add_row")
     if shape_row != (1, shape_a[1]):
         raise ValueError(
-            f"add_row: {shape_a} + {shape_row}: expected a (1, {shape_a[1]}) row"
+            f"add_row: {shape_a} + {shape_row}: the row must be (1, {shape_a[1]})"
         )
     (b,) = row
     return [[a + b_j for a, b_j in zip(row_a, b)] for row_a in A]

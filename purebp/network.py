@@ -32,9 +32,10 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypedDict
 
 from purebp import _checks, training
+from purebp._types import Matrix, RealMatrix
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.fast import loop as fast_loop
@@ -52,10 +53,6 @@ from purebp.matrix import (
     transpose,
 )
 
-Matrix = List[List[float]]
-#: What the public methods accept: rows of real numbers, as lists or tuples, ints too.
-RealMatrix = Sequence[Sequence[float]]
-
 #: The initialisations: the standard deviation of the normal each layer's
 #: weights are drawn from, given the layer's fan_in and fan_out.
 INITS: Dict[str, Callable[[int, int], float]] = {
@@ -68,6 +65,17 @@ INITS: Dict[str, Callable[[int, int], float]] = {
     # (torch.nn.init.kaiming_normal_ with mode="fan_in", nonlinearity="relu").
     "he": lambda fan_in, fan_out: math.sqrt(2.0 / fan_in),
 }
+
+
+class Trace(TypedDict):
+    """What ``Network.trace`` returns: every quantity of one gradient-descent step."""
+
+    zs: List[Matrix]  # zs[l] = activations[l]·weights[l] + biases[l]
+    activations: List[Matrix]  # activations[0] is X
+    loss: float
+    deltas: List[Matrix]  # deltas[l] = ∂loss/∂zs[l]
+    gradients: Dict[str, List[Matrix]]  # {"weights": [...], "biases": [...]}, as gradients returns
+    updated: Dict[str, List[Matrix]]  # the parameters after the step, in the same layout
 
 
 @model.model_file
@@ -115,7 +123,7 @@ class Network:
                             f" got {_checks._describe(sizes)}")
         if len(sizes) < 2:
             raise ValueError(
-                f"{op}: sizes needs at least an input and an output size,"
+                f"{op}: sizes must hold at least two sizes, an input and an output size,"
                 f" got {_checks._short_repr(list(sizes))}"
             )
         sizes = _checks.layer_sizes(op, sizes, [f"sizes[{i}]" for i in range(len(sizes))])
@@ -131,13 +139,13 @@ class Network:
         )
         if needed is not None and output_activation != needed:
             raise ValueError(
-                f"{op}: loss={loss!r} needs output_activation={needed!r},"
+                f"{op}: output_activation must be {needed!r} for loss={loss!r},"
                 f" got {output_activation!r}"
             )
         if output_activation == "softmax" and loss != "cross_entropy":
             raise ValueError(
-                f"{op}: output_activation='softmax' works only with loss='cross_entropy',"
-                f" got loss={loss!r}"
+                f"{op}: loss must be 'cross_entropy' for output_activation='softmax',"
+                f" got {loss!r}"
             )
         init = _checks.name(op, "init", init, tuple(INITS))
         self.rng = random.Random(_checks.seed(op, seed))
@@ -265,8 +273,8 @@ class Network:
         """Return f′(z) element by element, given z and a = f(z)."""
         return apply(ACTIVATIONS[name].f_prime, z, a)
 
-    def trace(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> Dict[str, object]:
-        """Return every quantity of one gradient-descent step, changing nothing.
+    def trace(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> Trace:
+        """Return every quantity of one gradient-descent step (a Trace), changing nothing.
 
         Keys: ``zs``, ``activations`` (activations[0] is X), ``loss``,
         ``deltas`` (∂loss/∂zs[l] per layer), ``gradients`` (as ``gradients``
@@ -479,27 +487,27 @@ class Network:
         X = self._check_inputs(op, X)
         y = _checks.float_matrix(op, "y", y, columns=self.sizes[-1], columns_meaning="sizes[-1]")
         if len(y) != len(X):
-            raise ValueError(f"{op}: y has {len(y)} rows but X has {len(X)}")
+            raise ValueError(f"{op}: y has {len(y)} rows, expected {len(X)} like X")
         if self.loss_name == "bce":
             for i, row in enumerate(y):
                 for j, t in enumerate(row):
                     if not 0.0 <= t <= 1.0:
                         raise ValueError(
-                            f"{op}: y[{i}][{j}] = {t!r}, but bce targets must lie in [0, 1]"
+                            f"{op}: y[{i}][{j}] must lie in [0, 1] for loss='bce', got {t!r}"
                         )
         if self.loss_name == "cross_entropy":
             for i, row in enumerate(y):
                 if min(row) < 0.0 or max(row) > 1.0 + 1e-6:
                     raise ValueError(
-                        f"{op}: y[{i}] = {_checks._short_repr(row)} has an entry outside [0, 1];"
-                        " cross_entropy targets are class probabilities"
+                        f"{op}: y[{i}] must hold class probabilities in [0, 1] for"
+                        f" loss='cross_entropy', got {_checks._short_repr(row)}"
                     )
                 total = math.fsum(row)
                 # Probabilities written to a few digits may miss 1 by rounding.
                 if abs(total - 1.0) > 1e-6:
                     raise ValueError(
-                        f"{op}: y[{i}] sums to {total!r}, but cross_entropy targets"
-                        " must be class probabilities that sum to 1 (one-hot, say)"
+                        f"{op}: y[{i}] must sum to 1 for loss='cross_entropy' (class"
+                        f" probabilities: one-hot, say), got a sum of {total!r}"
                     )
         return X, y
 
@@ -510,10 +518,12 @@ class Network:
             ("weights", self.weights, self.sizes[:-1]),
             ("biases", self.biases, [1] * self.depth),
         ):
-            if not _checks.is_sequence(params) or len(params) != self.depth:
-                raise ValueError(
-                    f"{op}: {name} must be a list of {self.depth} matrices (one per layer)"
-                )
+            if not _checks.is_sequence(params):
+                raise ValueError(f"{op}: {name} must be a list of {self.depth} matrices"
+                                 f" (one per layer), got {_checks._describe(params)}")
+            if len(params) != self.depth:
+                raise ValueError(f"{op}: {name} has {len(params)} matrices, expected"
+                                 f" {self.depth} (one per layer)")
             checked.append([_checks.float_matrix(op, f"{name}[{l}]", matrix, rows=rows,
                                                  columns=self.sizes[l + 1])
                             for l, (matrix, rows) in enumerate(zip(params, row_sizes))])

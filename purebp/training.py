@@ -60,9 +60,11 @@ def check_options(op: str, log_every: int, log: Log, on_epoch: OnEpoch, fast: bo
     """Check the options every ``train`` takes; return log_every as an int ≥ 1."""
     log_every = _checks.size(op, "log_every", log_every)
     if log is not None and not callable(log):
-        raise TypeError(f"{op}: log must be a callable taking a string, or None")
+        raise TypeError(f"{op}: log must be a callable taking a string, or None,"
+                        f" got {_checks._describe(log)}")
     if on_epoch is not None and not callable(on_epoch):
-        raise TypeError(f"{op}: on_epoch must be a callable, or None")
+        raise TypeError(f"{op}: on_epoch must be a callable, or None,"
+                        f" got {_checks._describe(on_epoch)}")
     if not isinstance(fast, bool):
         raise TypeError(f"{op}: fast must be True or False, got {_checks._describe(fast)}")
     return log_every

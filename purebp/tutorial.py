@@ -41,9 +41,10 @@ losses (that is the general network's work), mini-batches.
 from __future__ import annotations
 
 import random
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from purebp import _checks, training
+from purebp._types import Matrix, RealMatrix
 from purebp.activations import sigmoid, sigmoid_derivative
 from purebp.fast import loop as fast_loop
 from purebp.fast import unrolled
@@ -58,10 +59,6 @@ from purebp.matrix import (
     subtract,
     transpose,
 )
-
-Matrix = List[List[float]]
-#: What the public methods accept: rows of real numbers, as lists or tuples, ints too.
-RealMatrix = Sequence[Sequence[float]]
 
 #: The names of the parameters, in the order the constructor draws them.
 PARAMETERS = (
@@ -293,7 +290,11 @@ class NeuralNetwork:
         """Return a network of the architecture ``model_network`` describes (weights to be set)."""
         if len(network["sizes"]) != 3 or any(network[key] != value for key, value in (
                 ("activation", "sigmoid"), ("output_activation", "sigmoid"), ("loss", "half_sse"))):
-            raise ValueError("a NeuralNetwork is sizes [i, h, o], sigmoid, half_sse")
+            raise ValueError(
+                "NeuralNetwork: network must be three sizes [i, h, o] with activation and"
+                " output_activation 'sigmoid' and loss 'half_sse', got sizes"
+                f" {_checks._short_repr(network['sizes'])}, activation {network['activation']!r},"
+                f" output_activation {network['output_activation']!r}, loss {network['loss']!r}")
         input_size, hidden_size, output_size = network["sizes"]
         return cls(input_size, hidden_size, output_size, seed=0)
 
@@ -342,7 +343,7 @@ class NeuralNetwork:
             op, "y", y, columns=self.output_size, columns_meaning="output_size"
         )
         if len(targets) != rows:
-            raise ValueError(f"{op}: y has {len(targets)} rows but X has {rows}")
+            raise ValueError(f"{op}: y has {len(targets)} rows, expected {rows} like X")
         return targets
 
     def _check_step(self, op: str, X: RealMatrix, y: RealMatrix,
@@ -353,11 +354,11 @@ class NeuralNetwork:
         learning_rate = _checks.learning_rate(op, learning_rate)
         self.check_parameters(op)
         if self.predicted_output is None or self.hidden_output is None:
-            raise ValueError(f"{op}: call feedforward(X) first; there is no forward pass to use")
+            raise ValueError(f"{op}: there is no forward pass to use; call feedforward(X) first")
         if len(self.predicted_output) != len(X):
             raise ValueError(
-                f"{op}: X has {len(X)} rows but the last feedforward had"
-                f" {len(self.predicted_output)}; call feedforward(X) on this X first"
+                f"{op}: X has {len(X)} rows, expected {len(self.predicted_output)} like the last"
+                " feedforward; call feedforward(X) on this X first"
             )
         return X, y, learning_rate
 

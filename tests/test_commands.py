@@ -196,13 +196,16 @@ def test_cross_entropy_label_outside_the_classes_exits_2(tmp_path, capsys, label
     (["--data", "moons", "--bits", "3"], "--bits does not apply to --data moons"),
     (["--data", "parity", "--n", "8"], "--n does not apply to --data parity"),
     (["--noise", "0.1"], "--noise does not apply to --data xor"),
-    (["--layers", "3,4,1"], "--layers 3,4,1"),
-    (["--layers", "2,4,3"], "--layers 2,4,3"),
+    (["--layers", "3,4,1"], "--layers must start with 2 and end with 1 (the data has 2 inputs"
+     " and 1 targets), got 3,4,1"),
+    (["--layers", "2,4,3"], "--layers must start with 2 and end with 1 (the data has 2 inputs"
+     " and 1 targets), got 2,4,3"),
     (["--loss", "bce", "--output-activation", "identity"], "output_activation"),
     (["--loss", "half_sse", "--output-activation", "softmax"], "output_activation"),
     (["--data", "{tmp}/missing.csv"], "{tmp}/missing.csv"),
     (["--data", "{csv}", "--n", "10"], "--n applies to generated data sets only"),
-    (["--data", "{csv}", "--targets", "3"], "targets=3 leaves no input column"),
+    (["--data", "{csv}", "--targets", "3"],
+     "targets must be less than the 3 columns found, to leave an input column, got 3"),
 ])
 def test_train_mistakes_exit_2_with_one_error_line(tmp_path, capsys, argv, words):
     """A mistake found after parsing exits 2 with one 'purebp: error:' line naming it."""

@@ -254,7 +254,7 @@ def test_load_csv_reads_back_any_finite_numbers_exactly(tmp_path, data):
     ("1,2,3\nnan,5,6\n", 2, "field 1 must be finite, got 'nan'"),
     ("1,2,inf\n", 1, "field 3 must be finite, got 'inf'"),
     ("1,2,3\n4,5,1e999\n", 2, "field 3 must be finite, got '1e999'"),
-    ("a,b\n7\n", 2, "targets=1 leaves no input column"),
+    ("a,b\n7\n", 2, "targets must be less than the 1 columns found, to leave an input column, got 1"),
 ])
 def test_load_csv_bad_lines_raise_naming_the_file_and_the_line(tmp_path, text, line, words):
     """A ragged, non-numeric, NaN/inf or too-narrow line raises naming the file and line."""

@@ -178,7 +178,8 @@ def test_a_case_file_is_replayed(capsys, tmp_path):
     (["--network", "3,4,1"], "--network"),
     (["--precision", "40"], "--precision"),
     (["--format", "html"], "--format"),
-    (["--loss", "bce", "--output-activation", "tanh"], "needs output_activation"),
+    (["--loss", "bce", "--output-activation", "tanh"],
+     "output_activation must be 'sigmoid' for loss='bce', got 'tanh'"),
 ])
 def test_mistakes_are_one_line_and_exit_2(capsys, argv, words):
     """Bad explain options exit 2 with one line naming the problem."""

@@ -554,7 +554,7 @@ NAN, INF = float("nan"), float("inf")
 @pytest.mark.parametrize("args, kwargs, words", [
     (([2, 0, 1],), {}, "sizes[1]"),
     (([2, -3, 1],), {}, "sizes[1]"),
-    (([2],), {}, "sizes needs at least"),
+    (([2],), {}, "sizes must hold at least two sizes, an input and an output size, got [2]"),
     (("2,4,1",), {}, "sizes must be a list"),
     (([2, 4.0, 1],), {}, "sizes[1]"),
     (([2, True, 1],), {}, "sizes[1]"),
@@ -564,10 +564,12 @@ NAN, INF = float("nan"), float("inf")
     (([2, 4, 1],), {"loss": "hinge"}, "unknown loss 'hinge'"),
     (([2, 4, 1],), {"loss": None}, "loss"),
     (([2, 4, 1],), {"init": "orthogonal"}, "init"),
-    (([2, 4, 1],), {"loss": "bce", "output_activation": "identity"}, "needs output_activation='sigmoid'"),
+    (([2, 4, 1],), {"loss": "bce", "output_activation": "identity"},
+     "output_activation must be 'sigmoid' for loss='bce', got 'identity'"),
     (([2, 4, 2],), {"loss": "cross_entropy", "output_activation": "sigmoid"},
-     "needs output_activation='softmax'"),
-    (([2, 4, 2],), {"output_activation": "softmax"}, "softmax' works only with loss='cross_entropy'"),
+     "output_activation must be 'softmax' for loss='cross_entropy', got 'sigmoid'"),
+    (([2, 4, 2],), {"output_activation": "softmax"},
+     "loss must be 'cross_entropy' for output_activation='softmax', got 'half_sse'"),
     (([2, 4, 1],), {"seed": 1.5}, "seed"),
 ])
 def test_constructor_refuses_bad_arguments_naming_them(args, kwargs, words):
@@ -591,12 +593,15 @@ BAD_CALLS = [
     ("empty X", _bce_net, lambda n: n.loss([], []), "X is empty"),
     ("NaN in X", _bce_net, lambda n: n.gradients([[NAN, 0]], [[0]]), "X[0][0]"),
     ("string in y", _bce_net, lambda n: n.gradients([[0, 0]], [["1"]]), "y[0][0]"),
-    ("y rows differ", _bce_net, lambda n: n.step(XOR_X, XOR_Y[:2], 0.1), "y has 2 rows but X has 4"),
+    ("y rows differ", _bce_net, lambda n: n.step(XOR_X, XOR_Y[:2], 0.1), "y has 2 rows, expected 4 like X"),
     ("y too wide", _bce_net, lambda n: n.loss([[0, 0]], [[0, 1]]), "sizes[-1]"),
-    ("bce target 2", _bce_net, lambda n: n.gradients([[0, 0]], [[2]]), "bce targets must lie in [0, 1]"),
+    ("bce target 2", _bce_net, lambda n: n.gradients([[0, 0]], [[2]]),
+     "y[0][0] must lie in [0, 1] for loss='bce', got 2.0"),
     ("bce target -0.5", _bce_net, lambda n: n.train([[0, 0]], [[-0.5]], 1, 0.1), "y[0][0]"),
-    ("ce row sums to 2", _ce_net, lambda n: n.gradients([[0, 0]], [[1, 1, 0]]), "sum to 1"),
-    ("ce negative", _ce_net, lambda n: n.loss([[0, 0]], [[1.5, -0.5, 0]]), "outside [0, 1]"),
+    ("ce row sums to 2", _ce_net, lambda n: n.gradients([[0, 0]], [[1, 1, 0]]),
+     "y[0] must sum to 1 for loss='cross_entropy' (class probabilities: one-hot, say), got a sum of 2.0"),
+    ("ce negative", _ce_net, lambda n: n.loss([[0, 0]], [[1.5, -0.5, 0]]),
+     "y[0] must hold class probabilities in [0, 1] for loss='cross_entropy', got [1.5, -0.5, 0.0]"),
     ("lr inf", _bce_net, lambda n: n.train(XOR_X, XOR_Y, 1, INF), "learning_rate"),
     ("lr negative", _bce_net, lambda n: n.step(XOR_X, XOR_Y, -1), "learning_rate"),
     ("epochs negative", _bce_net, lambda n: n.train(XOR_X, XOR_Y, -2, 0.1), "epochs"),
@@ -622,7 +627,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(what, make, call, word
 
 
 @pytest.mark.parametrize("mutate, words", [
-    (lambda n: n.weights.pop(), "weights must be a list of 2 matrices"),
+    (lambda n: n.weights.pop(), "weights has 1 matrices, expected 2 (one per layer)"),
     (lambda n: n.weights.__setitem__(0, [[0.0] * 3]), "weights[0] has 1 rows, expected 2"),
     (lambda n: n.biases.__setitem__(1, [[0.0, 0.0]]), "biases[1][0] has 2 entries, expected 1"),
     (lambda n: n.biases.__setitem__(0, [[0.0, NAN, 0.0]]), "biases[0][0][1] must be finite"),

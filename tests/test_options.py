@@ -90,10 +90,12 @@ def test_check_json_prints_exactly_like_format_json(capsys, tmp_path):
     (["train", "--samples", "0"], "argument --samples: must be at least 1"),
     (["train", "--samples", "4", "--n", "3", "--data", "xor"], "--n does not apply"),
     (["train", "--n", "3", "--samples", "4", "--data", "xor"], "--samples does not apply"),
-    (["explain", "--network", "3,4,1"], "--network 3,4,1: xor has 2 inputs"),
-    (["explain", "--layers", "3,4,1"], "--layers 3,4,1: xor has 2 inputs"),
-    (["explain", "--network", "2"], "argument --network: expected at least two sizes"),
-    (["explain", "--layers", "2"], "argument --layers: expected at least two sizes"),
+    (["explain", "--network", "3,4,1"],
+     "--network must start with 2 and end with 1 (xor has 2 inputs and 1 targets), got 3,4,1"),
+    (["explain", "--layers", "3,4,1"],
+     "--layers must start with 2 and end with 1 (xor has 2 inputs and 1 targets), got 3,4,1"),
+    (["explain", "--network", "2"], "argument --network: must be at least two sizes"),
+    (["explain", "--layers", "2"], "argument --layers: must be at least two sizes"),
     (["check", "a", "b", "--json=yes"], "argument --json: ignored explicit argument"),
 ])
 def test_an_error_names_the_option_as_it_was_typed(capsys, argv, typed):

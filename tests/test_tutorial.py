@@ -424,7 +424,7 @@ BAD_CALLS = [
     ("huge int in X", lambda n: n.gradients([[10 ** 400, 0]], [[0]]), "X[0][0]"),
     ("-inf in y", lambda n: n.gradients([[0, 0]], [[-INF]]), "y[0][0]"),
     ("None in y", lambda n: n.gradients([[0, 0]], [[None]]), "y[0][0]"),
-    ("y rows differ", lambda n: n.gradients(XOR_X, XOR_Y[:3]), "y has 3 rows but X has 4"),
+    ("y rows differ", lambda n: n.gradients(XOR_X, XOR_Y[:3]), "y has 3 rows, expected 4 like X"),
     ("y too wide", lambda n: n.gradients([[0, 0]], [[0, 1]]), "output_size"),
     ("y flat", lambda n: n.gradients(XOR_X, [0, 1, 1, 0]), "y[0]"),
     ("lr NaN", lambda n: n.train(XOR_X, XOR_Y, 1, NAN), "learning_rate"),

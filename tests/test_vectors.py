@@ -430,7 +430,7 @@ GOOD = text_of(document([small_case()]))
 BAD_TEXTS = [
     ("truncated", GOOD[: len(GOOD) // 2], "not valid JSON"),
     ("empty", "", "not valid JSON"),
-    ("not-an-object", "[1, 2]", "expected an object"),
+    ("not-an-object", "[1, 2]", "must be an object, got [1, 2]"),
     ("wrong-format", mutated(_set(("format",), "other-vectors")), ".format"),
     ("wrong-version", mutated(_set(("version",), 2)), ".version"),
     ("version-as-string", mutated(_set(("version",), "1")), ".version"),
@@ -460,15 +460,15 @@ BAD_TEXTS = [
                                     [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]])),
      "cases[0].parameters.weights"),
     ("too-few-rows", mutated(lambda d: d["cases"][0]["parameters"]["weights"][1].pop()),
-     "cases[0].parameters.weights[1]: expected 3 rows"),
+     "cases[0].parameters.weights[1] has 2 rows, expected 3"),
     ("short-row", mutated(lambda d: d["cases"][0]["parameters"]["weights"][0][1].pop()),
-     "cases[0].parameters.weights[0][1]: expected 3 entries"),
+     "cases[0].parameters.weights[0][1] has 2 entries, expected 3"),
     ("bias-not-a-row-matrix", mutated(_set(C0 + ("parameters", "biases", 0), [0.0, 0.1, 0.2])),
-     "cases[0].parameters.biases[0]: expected 1 rows"),
+     "cases[0].parameters.biases[0] has 3 rows, expected 1"),
     ("string-for-a-number", mutated(_set(C0 + ("parameters", "weights", 1, 0, 2), "a")),
-     "cases[0].parameters.weights[1][0][2]: expected a number"),
+     "cases[0].parameters.weights[1][0][2] must be a number, got \"a\""),
     ("bool-for-a-number", mutated(_set(C0 + ("inputs", 1, 0), True)),
-     "cases[0].inputs[1][0]: expected a number"),
+     "cases[0].inputs[1][0] must be a number, got true"),
     ("null-for-a-number", mutated(_set(C0 + ("targets", 0, 3), None)), "cases[0].targets[0][3]"),
     ("inputs-wrong-width", mutated(_set(C0 + ("inputs",), [[1.0, 2.0, 3.0]])),
      "cases[0].inputs[0]"),
@@ -492,14 +492,14 @@ BAD_TEXTS = [
     ("nan-literal", GOOD.replace("0.25", "NaN", 1), "nan"),
     ("infinity-literal", GOOD.replace("0.25", "Infinity", 1), "inf"),
     ("minus-infinity-literal", GOOD.replace("0.25", "-Infinity", 1), "inf"),
-    ("1e400", GOOD.replace("0.25", "1e400", 1), "cases[0].inputs[1][1]: expected a finite"),
+    ("1e400", GOOD.replace("0.25", "1e400", 1), "cases[0].inputs[1][1] must be a finite number, got inf"),
     ("-1e400", GOOD.replace("0.25", "-1e400", 1), "cases[0].inputs[1][1]"),
     ("10**400", GOOD.replace("0.25", str(10 ** 400), 1),
-     "cases[0].inputs[1][1]: number too large for a float"),
+     "cases[0].inputs[1][1] must fit in a float, got an int of about 401 digits"),
     ("nested-100000-deep", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
     ("deep-object", '{"a":' * 100_000 + "1" + "}" * 100_000, "nested too deeply"),
     ("duplicate-ids", text_of(document([small_case(), small_case()])),
-     "cases[1].id: duplicate id 'small'"),
+     "cases[1].id must be unique, got 'small', the id of cases[0] too"),
 ]
 
 
@@ -650,7 +650,7 @@ def test_partial_checks_pre_activation_rows_against_inputs():
     """With inputs given, a results file's pre-activations must have one row per input."""
     case = dict(results_case(pre_activations=[[[0.0] * 3], [[0.0] * 4]]),
                 network=small_case()["network"], inputs=[[1.0, 2.0], [3.0, 4.0]])
-    with pytest.raises(VectorFormatError, match=r"expected\.pre_activations\[0\]: expected 2 rows"):
+    with pytest.raises(VectorFormatError, match=r"expected\.pre_activations\[0\] has 1 rows, expected 2"):
         vectors.parse(text_of(document([case])), partial=True)
 
 

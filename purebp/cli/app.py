@@ -59,7 +59,7 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     if command is not None:
         found = find(command)
         if found is None:
-            raise ValueError(f"build_parser: no command {command!r}; expected one of"
+            raise ValueError(f"build_parser: unknown command {command!r}; expected one of"
                              f" {', '.join(c.name for c in COMMANDS)}")
         return found.parser()
     # Raw, to keep the epilog's list of commands one per line; so the

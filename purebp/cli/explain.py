@@ -11,6 +11,8 @@ import argparse
 import sys
 from typing import Optional, TextIO
 
+from purebp import _checks
+from purebp._checks import shown_path
 from purebp.cli.options import (
     LR,
     SAMPLES,
@@ -54,15 +56,19 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Print the explained step; return 0."""
     stream = sys.stdout if out is None else out
     if args.precision > 17:
-        raise ValueError(f"--precision: at most 17 digits, got {args.precision}")
+        raise ValueError(f"--precision must be at most 17, got {args.precision}")
     if args.case is not None:
         cases = vectors.load(args.case)
         if args.id is not None:
+            ids = [c["id"] for c in cases]
             cases = [c for c in cases if c["id"] == args.id]
             if not cases:
-                raise ValueError(f"--id {args.id}: no such case in {args.case}")
+                listed = ", ".join(repr(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+                raise ValueError(f"--id: unknown case id {_checks._short_repr(args.id)} in"
+                                 f" {shown_path(args.case)}; expected one of {listed}")
         elif len(cases) > 1:
-            raise ValueError(f"--case {args.case} holds {len(cases)} cases; pick one with --id")
+            raise ValueError(f"--case {shown_path(args.case)} holds {len(cases)} cases;"
+                             " pick one with --id")
         case = cases[0]
         spec = case["network"]
         net = Network(spec["sizes"], spec["activation"], spec["output_activation"],
@@ -80,9 +86,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         if args.loss == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         if len(X[0]) != net.sizes[0] or len(y[0]) != net.sizes[-1]:
-            raise ValueError(f"{spelling(args, 'layers', '--layers')}"
-                             f" {','.join(map(str, args.layers))}: {args.data} has"
-                             f" {len(X[0])} inputs and {len(y[0])} targets")
+            raise ValueError(f"{spelling(args, 'layers', '--layers')} must start with"
+                             f" {len(X[0])} and end with {len(y[0])} ({args.data} has"
+                             f" {len(X[0])} inputs and {len(y[0])} targets),"
+                             f" got {','.join(map(str, args.layers))}")
         lr = args.lr
         source = f"the first {len(X)} rows of {args.data}, seed {args.seed}"
     print(explain.run(net, X, y, lr, source, args.format, args.precision)["text"], end="",

@@ -79,7 +79,7 @@ def int_at_least(minimum: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
         return value
@@ -96,7 +96,7 @@ def parse_non_negative(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text!r}")
     return value
@@ -107,7 +107,7 @@ def parse_seed(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
 
 
 def layer_sizes(text: str) -> List[int]:
@@ -120,10 +120,10 @@ def layer_sizes(text: str) -> List[int]:
         sizes = [int(part) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected sizes separated by commas like 2,16,1, got {text!r}") from None
+            f"must be sizes separated by commas like 2,16,1, got {text!r}") from None
     if len(sizes) < 2 or min(sizes) < 1:
         raise argparse.ArgumentTypeError(
-            f"expected at least two sizes, each at least 1, got {text!r}")
+            f"must be at least two sizes, each at least 1, got {text!r}")
     return sizes
 
 
@@ -140,8 +140,8 @@ def one_hot(y: List[List[float]], classes: int) -> List[List[float]]:
     for i, (label,) in enumerate(y):
         if label != int(label) or not 0 <= label < classes:
             raise ValueError(
-                f"targets: row {i} holds {label!r}; with one target column and"
-                f" {classes} outputs, cross_entropy needs class indices 0 to {classes - 1}")
+                f"targets: row {i} must be a class index from 0 to {classes - 1} for"
+                f" cross_entropy with one target column and {classes} outputs, got {label!r}")
         rows.append([1.0 if k == int(label) else 0.0 for k in range(classes)])
     return rows
 

@@ -20,6 +20,8 @@ import time
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Union
 
+from purebp import _checks
+from purebp._checks import shown_path
 from purebp.cli.options import (
     EPOCHS,
     LOG_EVERY,
@@ -118,7 +120,7 @@ def load_data(settings: Dict[str, Any], option: Callable[[str], str]) -> Tuple[M
     """
     data = settings["data"]
     if not isinstance(data, str):
-        raise ValueError(f"--data must name a data set or a file, got {data!r}")
+        raise ValueError(f"--data must name a data set or a file, got {_checks._describe(data)}")
     given = {key: settings[key] for key in ("n", "noise", "bits", "targets")
              if settings[key] is not None}
     if data in DATASETS:
@@ -131,9 +133,9 @@ def load_data(settings: Dict[str, Any], option: Callable[[str], str]) -> Tuple[M
     given.pop("targets", None)
     if given:
         raise ValueError(f"{option(next(iter(given)))} applies to generated data sets only,"
-                         f" not to the file {data!r}")
+                         f" not to the file {shown_path(data)}")
     if not data.lower().endswith(".csv"):
-        raise ValueError(f"--data: unknown data set {data!r}; expected one of"
+        raise ValueError(f"--data: unknown data set {_checks._short_repr(data)}; expected one of"
                          f" {', '.join(DATASETS)}, or a .csv file")
     return load_csv(data, targets=settings["targets"] or 1)
 
@@ -234,7 +236,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     if args.resume is not None:
         net, saved = persistence.read(args.resume, Network)
         if not saved or not isinstance(saved.get("settings"), dict):
-            raise ValueError(f"--resume {args.resume}: the file has no run settings;"
+            raise ValueError(f"--resume {shown_path(args.resume)}: the file has no run settings;"
                              " only files written by purebp train can be resumed")
         settings = dict(RUN_DEFAULTS, **saved["settings"])
         X, y = load_data(settings, lambda key: _option(None, key))
@@ -242,8 +244,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
         if digest != saved.get("data_sha256"):
-            raise ValueError(f"--resume {args.resume}: the data is not what the run started"
-                             f" with (has {settings['data']!r} changed?)")
+            raise ValueError(f"--resume {shown_path(args.resume)}: the data is not what the run"
+                             f" started with (has {shown_path(str(settings['data']))} changed?)")
     else:
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
@@ -251,9 +253,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             y = one_hot(y, layers[-1])
         if layers[0] != len(X[0]) or layers[-1] != len(y[0]):
             raise ValueError(
-                f"--layers {','.join(map(str, layers))}: the data has {len(X[0])} inputs and"
-                f" {len(y[0])} targets, so the sizes must start with {len(X[0])}"
-                f" and end with {len(y[0])}")
+                f"--layers must start with {len(X[0])} and end with {len(y[0])} (the data has"
+                f" {len(X[0])} inputs and {len(y[0])} targets), got {','.join(map(str, layers))}")
         # An output activation of None is what the loss needs (Network decides).
         net = Network(layers, settings["activation"], settings["output_activation"],
                       settings["loss"], settings["init"], settings["seed"])
@@ -326,7 +327,8 @@ def _plot(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float],
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
-        raise ValueError(f"--plot {folder}: cannot create it: {error.strerror or error}") from None
+        raise ValueError(f"--plot {shown_path(folder)}: cannot create it:"
+                         f" {error.strerror or error}") from None
     first = net.epochs_trained - len(losses)
     plots.write(os.path.join(folder, "loss.svg"), plots.line_chart(
         {net.loss_name: losses}, f"Training loss on {data} ({net.loss_name})", "epoch",

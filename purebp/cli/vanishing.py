@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
+from purebp._checks import shown_path
 from purebp.activations import ACTIVATIONS
 from purebp.cli.options import PLOT, SAMPLES, SEED, Parser, int_at_least
 from purebp.network import INITS
@@ -33,7 +34,7 @@ def configurations(text: str) -> List[Tuple[str, str]]:
         activation, _, init = part.partition(":")
         if activation not in ACTIVATIONS or init not in INITS:
             raise argparse.ArgumentTypeError(
-                f"expected activation:init pairs like tanh:xavier (activations:"
+                f"must be activation:init pairs like tanh:xavier (activations:"
                 f" {', '.join(ACTIVATIONS)}; inits: {', '.join(INITS)}), got {part!r}")
         pairs.append((activation, init))
     return pairs
@@ -87,7 +88,8 @@ def _plot(folder: str, norms: List[Tuple[str, List[float]]], depth: int, width: 
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
-        raise ValueError(f"--plot {folder}: cannot create it: {error.strerror or error}") from None
+        raise ValueError(f"--plot {shown_path(folder)}: cannot create it:"
+                         f" {error.strerror or error}") from None
     # A log scale cannot show 0: a dead layer is drawn at the bottom instead.
     safe: Dict[str, Sequence[float]] = {name: [max(v, 1e-300) for v in column]
                                         for name, column in norms}

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Optional, TextIO
 
+from purebp._checks import shown_path
 from purebp.cli.options import SEED, Parser, int_at_least
 from purebp.oracle import vectors
 
@@ -28,11 +29,12 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Write the suite and say how many files went where; return 0."""
     stream = sys.stdout if out is None else out
     if os.path.exists(args.out) and not os.path.isdir(args.out):
-        raise ValueError(f"--out {args.out}: exists and is not a folder")
+        raise ValueError(f"--out {shown_path(args.out)}: exists and is not a folder")
     try:
         paths = vectors.write_suite(args.out, args.random, args.seed)
     except OSError as error:
-        raise ValueError(f"--out {args.out}: cannot write: {error.strerror or error}") from None
+        raise ValueError(f"--out {shown_path(args.out)}: cannot write:"
+                         f" {error.strerror or error}") from None
     print(f"wrote {len(paths)} cases ({len(paths) - args.random} curated,"
           f" {args.random} random) to {args.out}", file=stream)
     return 0

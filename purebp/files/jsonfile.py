@@ -5,9 +5,10 @@
     read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
     parse_json(text, source)    the same for a text
     write_atomic(path, text)    write through a temporary file and os.replace
-    fail, describe, number, matrix, layers, obj, field, network_spec
+    fail, describe, names, number, matrix, layers, obj, field, version, network_spec
                                 validators: each returns a clean value or raises
-                                FormatError naming the place (``where``)
+                                FormatError naming the place (``where``), in the
+                                style purebp.errors gives: ``m.json.loss must be ...``
 
 Nothing read is ever executed: the standard library's JSON parser, then these
 checks. NaN and Infinity literals parse as floats and are refused by
@@ -21,7 +22,7 @@ import json
 import math
 import os
 import tempfile
-from typing import Any, Dict, List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
 from purebp._checks import shown_path
 from purebp._types import Matrix
@@ -34,48 +35,74 @@ from purebp.losses import LOSSES
 Shape = Tuple[Optional[int], Optional[int]]
 
 
-def fail(where: str, message: str) -> NoReturn:
-    """Raise FormatError(where: message)."""
-    raise FormatError(f"{where}: {message}")
+def fail(message: str) -> NoReturn:
+    """Raise FormatError(message); the message starts with the place (purebp.errors)."""
+    raise FormatError(message)
 
 
 def describe(value: Any) -> str:
-    """A short rendering of a value for an error message."""
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+    """A short rendering of a JSON value for an error message: at most 40 characters.
+
+    A short list of numbers is shown as it is written; another list by its
+    length, an object as such (never the whole file).
+
+    >>> print(describe("tanh"), describe([2, 4, 1]), describe([[0.5]] * 3), describe({}), sep="; ")
+    "tanh"; [2, 4, 1]; a list of length 3; an object
+    """
+    if _huge(value):
         return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
-    text = json.dumps(value) if isinstance(value, (str, int, float, bool, type(None))) \
-        else type(value).__name__
+    if isinstance(value, list):
+        if len(value) > 8 or not all(isinstance(v, (int, float)) and not _huge(v) for v in value):
+            return f"a list of length {len(value)}"
+        text = json.dumps(value)
+    elif isinstance(value, dict):
+        return "an object"
+    elif isinstance(value, (str, int, float, bool, type(None))):
+        text = json.dumps(value)
+    else:
+        text = type(value).__name__
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _huge(value: Any) -> bool:
+    """True for an int whose digits would make a message long (or json.dumps refuse it)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128
+
+
+def names(known: Iterable[str]) -> str:
+    """The names a field may hold, as a message lists them: "a", "b", "c"."""
+    return ", ".join(json.dumps(name) for name in known)
 
 
 def number(value: Any, where: str) -> float:
     """A finite float (ints accepted, bools refused)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        fail(where, f"expected a number, got {describe(value)}")
+        fail(f"{where} must be a number, got {describe(value)}")
     try:
         number = float(value)
     except OverflowError:
-        fail(where, "number too large for a float")
+        fail(f"{where} must fit in a float, got {describe(value)}")
     if not math.isfinite(number):
-        fail(where, f"expected a finite number, got {number!r}")
+        fail(f"{where} must be a finite number, got {number!r}")
     return number
 
 
 def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) -> Matrix:
     """A non-empty list of equal rows of finite floats, of the given sizes when not None."""
     if not isinstance(value, list):
-        fail(where, f"expected a matrix (a list of rows), got {describe(value)}")
+        fail(f"{where} must be a matrix (a list of rows), got {describe(value)}")
     if rows is not None and len(value) != rows:
-        fail(where, f"expected {rows} rows, got {len(value)}")
+        fail(f"{where} has {len(value)} rows, expected {rows}")
     if not value:
-        fail(where, "expected at least one row")
+        fail(f"{where} is empty; it must have at least one row")
     result = []
     for i, row in enumerate(value):
         if not isinstance(row, list):
-            fail(f"{where}[{i}]", f"expected a row (a list of numbers), got {describe(row)}")
+            fail(f"{where}[{i}] must be a row (a list of numbers), got {describe(row)}")
         width = columns if columns is not None else len(value[0])
         if len(row) != width:
-            fail(f"{where}[{i}]", f"expected {width} entries, got {len(row)}")
+            like = "" if columns is not None else f" like {where}[0]"
+            fail(f"{where}[{i}] has {len(row)} entries, expected {width}{like}")
         result.append([number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row)])
     return result
 
@@ -84,7 +111,7 @@ def layers(value: Any, where: str, shapes: Optional[Sequence[Shape]]) -> List[Ma
     """A list of matrices, one per layer; shapes None: any number, any sizes."""
     if not isinstance(value, list) or (shapes is not None and len(value) != len(shapes)):
         count = "" if shapes is None else f"{len(shapes)} "
-        fail(where, f"expected a list of {count}matrices (one per layer), got {describe(value)}")
+        fail(f"{where} must be a list of {count}matrices (one per layer), got {describe(value)}")
     if shapes is None:
         shapes = [(None, None)] * len(value)
     return [matrix(m, f"{where}[{l}]", r, c) for l, (m, (r, c)) in enumerate(zip(value, shapes))]
@@ -93,21 +120,21 @@ def layers(value: Any, where: str, shapes: Optional[Sequence[Shape]]) -> List[Ma
 def obj(value: Any, where: str) -> Dict[str, Any]:
     """A JSON object."""
     if not isinstance(value, dict):
-        fail(where, f"expected an object, got {describe(value)}")
+        fail(f"{where} must be an object, got {describe(value)}")
     return value
 
 
 def field(mapping: Dict[str, Any], key: str, where: str) -> Any:
     """mapping[key], or a FormatError saying it is missing."""
     if key not in mapping:
-        fail(where, f"missing field {key!r}")
+        fail(f"{where}: missing field {key!r}")
     return mapping[key]
 
 
 def version(value: Any, where: str, expected: int) -> None:
     """Refuse any version but ``expected`` (an int: true is not 1 here)."""
     if type(value) is not int or value != expected:
-        fail(where, f"this purebp reads version {expected}, got {describe(value)}")
+        fail(f"{where} must be {expected}, the version this purebp reads, got {describe(value)}")
 
 
 def network_spec(value: Any, where: str) -> Dict[str, Any]:
@@ -117,19 +144,26 @@ def network_spec(value: Any, where: str) -> Dict[str, Any]:
     if (not isinstance(sizes, list) or len(sizes) < 2
             or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 100_000
                        for s in sizes)):
-        fail(f"{where}.sizes", f"expected a list of at least two sizes ≥ 1, got {describe(sizes)}")
+        fail(f"{where}.sizes must be a list of at least two sizes from 1 to 100000,"
+             f" got {describe(sizes)}")
     activation = field(net, "activation", where)
     if not isinstance(activation, str) or activation not in ACTIVATIONS:
-        fail(f"{where}.activation", f"unknown activation {describe(activation)}")
+        fail(f"{where}.activation: unknown activation {describe(activation)};"
+             f" expected one of {names(ACTIVATIONS)}")
     output = field(net, "output_activation", where)
     if not isinstance(output, str) or output not in ACTIVATION_NAMES:
-        fail(f"{where}.output_activation", f"unknown activation {describe(output)}")
+        fail(f"{where}.output_activation: unknown activation {describe(output)};"
+             f" expected one of {names(ACTIVATION_NAMES)}")
     loss = field(net, "loss", where)
     if not isinstance(loss, str) or loss not in LOSSES:
-        fail(f"{where}.loss", f"unknown loss {describe(loss)}")
+        fail(f"{where}.loss: unknown loss {describe(loss)}; expected one of {names(LOSSES)}")
     needed = LOSSES[loss].output_activation
-    if (needed is not None and output != needed) or (output == "softmax" and loss != "cross_entropy"):
-        fail(where, f"loss {loss!r} cannot follow output_activation {output!r}")
+    if needed is not None and output != needed:
+        fail(f"{where}.output_activation must be {describe(needed)} for loss {describe(loss)},"
+             f" got {describe(output)}")
+    if output == "softmax" and loss != "cross_entropy":
+        fail(f"{where}.loss must be \"cross_entropy\" for output_activation \"softmax\","
+             f" got {describe(loss)}")
     return {"sizes": list(sizes), "activation": activation,
             "output_activation": output, "loss": loss}
 
@@ -164,12 +198,12 @@ def parse_json(text: str, source: str) -> Any:
 def read_text(path: str, max_bytes: int, what: str) -> str:
     """Return the UTF-8 text of a file of at most max_bytes; errors name the file."""
     if "\0" in path:
-        raise FormatError(f"{shown_path(path)}: not a usable file name (it holds a NUL byte)")
+        raise FormatError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     try:
         size = os.path.getsize(path)
         if size > max_bytes:
             raise FormatError(
-                f"{shown_path(path)}: {size} bytes is more than the {max_bytes} a {what} may have")
+                f"{shown_path(path)} has {size} bytes, more than the {max_bytes} a {what} may have")
         chunks, total = [], 0
         with open(path, "rb") as handle:
             # Counted chunk by chunk, since a device or pipe reports size 0; not
@@ -179,7 +213,7 @@ def read_text(path: str, max_bytes: int, what: str) -> str:
                 total += len(chunk)
                 if total > max_bytes:
                     raise FormatError(
-                        f"{shown_path(path)}: more than the {max_bytes} bytes a {what} may have")
+                        f"{shown_path(path)} has more than the {max_bytes} bytes a {what} may have")
                 chunks.append(chunk)
         return b"".join(chunks).decode("utf-8")
     except OSError as error:
@@ -195,7 +229,7 @@ def write_atomic(path: str, text: str) -> None:
     never a half-written one.
     """
     if "\0" in path:
-        raise ValueError(f"{shown_path(path)}: not a usable file name (it holds a NUL byte)")
+        raise ValueError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     folder = os.path.dirname(os.path.abspath(path))
     # Not *.json: a temporary left by a killed writer is never read as a file of ours.
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")

@@ -54,6 +54,7 @@ from purebp.files.jsonfile import (
     fail,
     field,
     layers,
+    names,
     network_spec,
     number,
     obj,
@@ -78,13 +79,18 @@ def _rng_to_json(rng: random.Random) -> Dict[str, Any]:
 def _rng_from_json(value: Any, where: str) -> random.Random:
     state = obj(value, where)
     if field(state, "version", where) != 3:
-        fail(f"{where}.version", f"expected 3 (random.Random's state), got {describe(state['version'])}")
+        fail(f"{where}.version must be 3 (random.Random's state), got {describe(state['version'])}")
     key = field(state, "key", where)
-    if (not isinstance(key, list) or len(key) != _MT_WORDS
-            or not all(isinstance(k, int) and not isinstance(k, bool) for k in key)
-            or not all(0 <= k < 2 ** 32 for k in key[:-1]) or not 0 <= key[-1] <= 624):
-        fail(f"{where}.key", f"expected {_MT_WORDS} ints: 624 words below 2**32 and an index"
-                             " from 0 to 624")
+    if not isinstance(key, list):
+        fail(f"{where}.key must be a list of {_MT_WORDS} ints, got {describe(key)}")
+    if len(key) != _MT_WORDS:
+        fail(f"{where}.key has {len(key)} entries, expected {_MT_WORDS}"
+             " (624 words and an index)")
+    for i, k in enumerate(key):
+        top = 2 ** 32 - 1 if i < _MT_WORDS - 1 else 624
+        if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= top:
+            what = "a word of the state" if i < _MT_WORDS - 1 else "the index"
+            fail(f"{where}.key[{i}] must be an int from 0 to {top} ({what}), got {describe(k)}")
     gauss_next = state.get("gauss_next")
     if gauss_next is not None:
         gauss_next = number(gauss_next, f"{where}.gauss_next")
@@ -92,7 +98,7 @@ def _rng_from_json(value: Any, where: str) -> random.Random:
     try:
         rng.setstate((3, tuple(key), None if gauss_next is None else float(gauss_next)))
     except (ValueError, TypeError, OverflowError) as error:
-        fail(where, f"not a valid generator state: {error}")
+        fail(f"{where} must be a state random.Random accepts, got one it refuses: {error}")
     return rng
 
 
@@ -112,7 +118,7 @@ def _class_name(net: Any) -> str:
     """Return the MODEL_CLASS of a registered network, or raise TypeError for anything else."""
     name = getattr(type(net), "MODEL_CLASS", None)
     if not isinstance(name, str) or _CLASSES.get(name) is not type(net):
-        raise TypeError(f"save: expected a {' or a '.join(_CLASSES)}, got {type(net).__name__}")
+        raise TypeError(f"save: net must be a {' or a '.join(_CLASSES)}, got {type(net).__name__}")
     return name
 
 
@@ -148,23 +154,26 @@ def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
         # allow_nan=False: a NaN or infinity must never reach a file.
         text = json.dumps(data, indent=1, allow_nan=False) + "\n"
     except (TypeError, ValueError) as error:
-        raise ValueError(f"save: run settings are not JSON-safe: {error}") from None
+        raise ValueError(f"save: run must hold only JSON-safe settings, got one that JSON"
+                         f" cannot hold: {error}") from None
     try:
         write_atomic(path, text)
     except OSError as error:
-        raise ValueError(f"save: cannot write {path}: {error.strerror or error}") from None
+        raise ValueError(f"save: cannot write {_checks.shown_path(path)}:"
+                         f" {error.strerror or error}") from None
 
 
 def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[Dict[str, Any]]]:
     top = obj(data, source)
     if top.get("format") != FORMAT:
-        fail(f"{source}.format", f"expected {FORMAT!r}, got {describe(top.get('format'))}")
+        fail(f"{source}.format must be {describe(FORMAT)}, got {describe(top.get('format'))}")
     version(top.get("version"), f"{source}.version", VERSION)
     name = field(top, "class", source)
     if not isinstance(name, str) or name not in _CLASSES:
-        fail(f"{source}.class", f"expected one of {', '.join(_CLASSES)}, got {describe(name)}")
+        fail(f"{source}.class: unknown class {describe(name)}; expected one of {names(_CLASSES)}")
     if cls is not None and _CLASSES[name] is not cls:
-        fail(f"{source}.class", f"the file holds a {name}; load it with {name}.load")
+        fail(f"{source}.class must name {cls.__name__}, the class loading it,"
+             f" got {describe(name)}; load the file with {name}.load")
     spec = network_spec(field(top, "network", source), f"{source}.network")
     spec["init"] = obj(top["network"], f"{source}.network").get("init", "normal")
     sizes = spec["sizes"]
@@ -176,7 +185,7 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
     training = obj(top.get("training", {}), f"{source}.training")
     epochs = training.get("epochs_trained", 0)
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        fail(f"{source}.training.epochs_trained", f"expected an int ≥ 0, got {describe(epochs)}")
+        fail(f"{source}.training.epochs_trained must be an int ≥ 0, got {describe(epochs)}")
     run = top.get("run")
     if run is not None:
         obj(run, f"{source}.run")
@@ -184,7 +193,7 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
     try:
         net = _CLASSES[name].from_model(spec)  # type: ignore[attr-defined]
     except (TypeError, ValueError) as error:
-        fail(f"{source}.network", str(error))
+        fail(f"{source}.network: {error}")
     if getattr(net, "rng", None) is not None:
         net.rng = _rng_from_json(field(training, "rng_state", f"{source}.training"),
                                  f"{source}.training.rng_state")
@@ -197,8 +206,9 @@ def read(path: str, cls: Optional[type] = None) -> Tuple[Any, Optional[Dict[str,
     """Return (network, run settings or None) from a model file; see the module docstring."""
     path = _checks.path("load", path)
     try:
-        data = parse_json(read_text(path, MAX_BYTES, "model file"), path)
-        return _build(data, path, cls)
+        source = _checks.shown_path(path)
+        data = parse_json(read_text(path, MAX_BYTES, "model file"), source)
+        return _build(data, source, cls)
     except ModelFormatError:
         raise
     except FormatError as error:

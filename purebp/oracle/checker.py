@@ -31,9 +31,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import struct
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
+from purebp._checks import shown_path
 from purebp.network import Network
 from purebp.oracle import vectors
 from purebp.oracle.tolerance_policy import POLICIES, Policy, policy, tolerances
@@ -301,7 +303,9 @@ def check_files(expected_path: str, actual_path: str, pol: Optional[Policy] = No
     expected = vectors.load(expected_path)
     for case in expected:
         if "expected" not in case:
-            raise vectors.VectorFormatError(f"{expected_path}: case {case['id']!r} has no expected values")
+            raise vectors.VectorFormatError(
+                f"check_files: expected_path must hold expected values for every case, got"
+                f" case {case['id']!r} without them in {shown_path(os.fspath(expected_path))}")
     actual = vectors.load(actual_path, partial=True)
     return check(expected, actual, pol, require)
 

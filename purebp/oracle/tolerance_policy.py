@@ -103,14 +103,14 @@ POLICIES: Dict[str, Policy] = {
 def _checked_bound(name: str, value: Optional[float]) -> Optional[float]:
     """Return value (None: not given), after checking it is a finite number ≥ 0."""
     if value is not None and not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+        raise ValueError(f"policy: {name} must be a finite number ≥ 0, got {value!r}")
     return value
 
 
 def _checked_ulps(ulps: Optional[int]) -> Optional[int]:
     """Return ulps (None: not given), after checking it is an int ≥ 0."""
     if ulps is not None and (isinstance(ulps, bool) or not isinstance(ulps, int) or ulps < 0):
-        raise ValueError(f"ulps must be an int ≥ 0, got {ulps!r}")
+        raise ValueError(f"policy: ulps must be an int ≥ 0, got {ulps!r}")
     return ulps
 
 
@@ -122,7 +122,8 @@ def policy(preset: str = "float64", rtol: Optional[float] = None, atol: Optional
     0.001
     """
     if preset not in POLICIES:
-        raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(POLICIES)}")
+        raise ValueError(f"policy: unknown preset {preset!r}; expected one of"
+                         f" {', '.join(repr(name) for name in POLICIES)}")
     base = POLICIES[preset]
     rtol, atol, ulps = _checked_bound("rtol", rtol), _checked_bound("atol", atol), _checked_ulps(ulps)
     return base._replace(rtol=base.rtol if rtol is None else rtol,

@@ -17,7 +17,7 @@ library (nothing in it is executed), at most ``MAX_BYTES`` long; NaN,
 Infinity, numbers too large for a float, strings where numbers belong, wrong
 shapes and unknown names are refused with a ``VectorFormatError`` (a
 ``ValueError``) naming the file and the place in it, like
-``vectors/xor.json: cases[0].parameters.weights[1][2][0]: expected a number, got "a"``.
+``vectors/xor.json: cases[0].parameters.weights[1][2][0] must be a number, got "a"``.
 Results files from other implementations use the same format; there only
 ``id`` and whichever ``expected`` fields they computed are needed
 (``load(path, partial=True)``).
@@ -33,6 +33,7 @@ import random
 import re
 from typing import Any, Callable, Dict, List, Optional, TypeVar, cast
 
+from purebp import _checks
 from purebp._types import RealMatrix
 from purebp.activations import ACTIVATIONS
 from purebp.datasets import moons
@@ -44,6 +45,7 @@ from purebp.files.jsonfile import (
     field,
     layers,
     matrix,
+    names,
     network_spec,
     number,
     obj,
@@ -94,7 +96,8 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     exp = obj(value, where)
     unknown = set(exp) - set(QUANTITIES) - {"outputs"}
     if unknown:
-        fail(where, f"unknown field {sorted(unknown)[0]!r}; expected some of {', '.join(QUANTITIES)}")
+        fail(f"{where}: unknown field {describe(sorted(unknown)[0])};"
+             f" expected some of {names(QUANTITIES + ('outputs',))}")
     w_shapes = b_shapes = layer_shapes = None
     if sizes is not None:
         w_shapes = list(zip(sizes[:-1], sizes[1:]))
@@ -120,7 +123,8 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     if "trajectory" in exp:
         traj = exp["trajectory"]
         if not isinstance(traj, list) or (steps is not None and len(traj) != steps):
-            fail(f"{where}.trajectory", f"expected a list of {steps} losses, got {describe(traj)}")
+            count = "" if steps is None else f"{steps} "
+            fail(f"{where}.trajectory must be a list of {count}losses, got {describe(traj)}")
         result["trajectory"] = [number(v, f"{where}.trajectory[{k}]") for k, v in enumerate(traj)]
     return result
 
@@ -135,7 +139,7 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
     case = obj(value, where)
     case_id = field(case, "id", where)
     if not isinstance(case_id, str) or not _ID.fullmatch(case_id):
-        fail(f"{where}.id", f"expected an id of letters, digits, '-', '_', '.', got {describe(case_id)}")
+        fail(f"{where}.id must be an id of letters, digits, '-', '_', '.', got {describe(case_id)}")
     if partial:
         result: Dict[str, Any] = {"id": case_id}
         sizes = n = steps = None
@@ -151,7 +155,7 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
 
     description = case.get("description", "")
     if not isinstance(description, str):
-        fail(f"{where}.description", f"expected a string, got {describe(description)}")
+        fail(f"{where}.description must be a string, got {describe(description)}")
     network = network_spec(field(case, "network", where), f"{where}.network")
     sizes = network["sizes"]
     params = obj(field(case, "parameters", where), f"{where}.parameters")
@@ -163,10 +167,10 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
     targets = matrix(field(case, "targets", where), f"{where}.targets", len(inputs), sizes[-1])
     learning_rate = number(field(case, "learning_rate", where), f"{where}.learning_rate")
     if learning_rate < 0:
-        fail(f"{where}.learning_rate", f"expected a number ≥ 0, got {learning_rate!r}")
+        fail(f"{where}.learning_rate must be a number ≥ 0, got {learning_rate!r}")
     steps = case.get("steps", 0)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 10_000:
-        fail(f"{where}.steps", f"expected an int from 0 to 10000, got {describe(steps)}")
+        fail(f"{where}.steps must be an int from 0 to 10000, got {describe(steps)}")
     result = {
         "id": case_id, "description": description, "network": network,
         "parameters": {"weights": weights, "biases": biases},
@@ -182,13 +186,17 @@ def _sizes_from(expected: Any, where: str) -> Optional[List[int]]:
     """Layer sizes read off a results file's gradients, when it has no network."""
     if not isinstance(expected, dict):
         return None
-    grads = expected.get("gradients") or expected.get("updated")
+    key = "gradients" if expected.get("gradients") else "updated"
+    grads = expected.get(key)
     if isinstance(grads, dict) and isinstance(grads.get("weights"), list) and grads["weights"]:
         try:
             sizes = [len(grads["weights"][0])] + [len(w[0]) for w in grads["weights"]]
             return sizes
         except (TypeError, IndexError, KeyError):
-            fail(f"{where}.gradients.weights", "expected a list of matrices")
+            # Some layer is no matrix: the kinds-only check says which, and how.
+            layers(grads["weights"], f"{where}.{key}.weights", None)
+            fail(f"{where}.{key}.weights must be a list of matrices, got"
+                 f" {describe(grads['weights'])}")
     return None
 
 
@@ -201,42 +209,48 @@ def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict
     data = parse_json(text, source)
     top = obj(data, source)
     if top.get("format") != FORMAT:
-        fail(f"{source}.format", f"expected {FORMAT!r}, got {describe(top.get('format'))}")
+        fail(f"{source}.format must be {describe(FORMAT)}, got {describe(top.get('format'))}")
     version(top.get("version"), f"{source}.version", VERSION)
     cases = field(top, "cases", source)
     if not isinstance(cases, list):
-        fail(f"{source}.cases", f"expected a list of cases, got {describe(cases)}")
+        fail(f"{source}.cases must be a list of cases, got {describe(cases)}")
     checked = [validate_case(c, f"{source}: cases[{i}]", partial) for i, c in enumerate(cases)]
-    seen = set()
+    seen: Dict[str, int] = {}
     for i, c in enumerate(checked):
         if c["id"] in seen:
-            fail(f"{source}: cases[{i}].id", f"duplicate id {c['id']!r}")
-        seen.add(c["id"])
+            fail(f"{source}: cases[{i}].id must be unique, got {c['id']!r},"
+                 f" the id of cases[{seen[c['id']]}] too")
+        seen[c["id"]] = i
     return checked
 
 
 @_as_vector_error
 def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
     """Return the cases of a file, or of every ``*.json`` file in a folder (sorted by name)."""
-    if not isinstance(path, (str, os.PathLike)) or "\0" in os.fspath(path):
-        raise VectorFormatError(f"{path!r}: not a usable file or folder name")
+    if not isinstance(path, (str, os.PathLike)):
+        raise VectorFormatError(f"load: path must be a str or os.PathLike naming a file or"
+                                f" folder, got {_checks._describe(path)}")
+    shown = _checks.shown_path(os.fspath(path))
+    if "\0" in os.fspath(path):
+        raise VectorFormatError(f"load: path must not hold a NUL byte, got {shown}")
     if os.path.isdir(path):
-        names = sorted(n for n in os.listdir(path) if n.endswith(".json"))
-        if not names:
-            raise VectorFormatError(f"{path}: the folder holds no .json files")
+        files = sorted(n for n in os.listdir(path) if n.endswith(".json"))
+        if not files:
+            raise VectorFormatError(f"{shown}: the folder holds no .json files")
         cases: List[Dict[str, Any]] = []
         seen: Dict[str, str] = {}
-        for name in names:
+        for name in files:
             file = os.path.join(path, name)
             for case in load(file, partial):
                 if case["id"] in seen:
                     raise VectorFormatError(
-                        f"{file}: case id {case['id']!r} is also in {seen[case['id']]}")
+                        f"{_checks.shown_path(file)}: case id {case['id']!r} must be unique"
+                        f" in the folder, got it in {_checks.shown_path(seen[case['id']])} too")
                 seen[case["id"]] = file
                 cases.append(case)
         return cases
     text = read_text(path, MAX_BYTES, "vector file")
-    return parse(text, path, partial)
+    return parse(text, shown, partial)
 
 
 def dump(cases: List[Dict[str, Any]]) -> str:

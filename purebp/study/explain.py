@@ -18,10 +18,10 @@ What it does not do: explain more than one step (train for that), or draw
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, NamedTuple, Sequence, Tuple, cast
+from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
 
 from purebp import _checks
-from purebp._types import Matrix, RealMatrix
+from purebp._types import RealMatrix
 from purebp.network import Network
 
 SECTIONS = ("Forward pass", "Loss", "Backward pass", "Update")
@@ -84,15 +84,9 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"explain: precision must be an int from 1 to 17,"
                          f" got {_checks._short_repr(precision)}")
-    # trace checks X and y as any sequence of rows, and returns a dict of the kinds
-    # its docstring lists; its annotations say less (Matrix in, object out), hence the casts.
-    t = net.trace(cast(Matrix, X), cast(Matrix, y), learning_rate)
-    zs = cast(List[Matrix], t["zs"])
-    acts = cast(List[Matrix], t["activations"])
-    deltas = cast(List[Matrix], t["deltas"])
-    grads = cast(Dict[str, List[Matrix]], t["gradients"])
-    updated = cast(Dict[str, List[Matrix]], t["updated"])
-    loss = cast(float, t["loss"])
+    t = net.trace(X, y, learning_rate)
+    zs, acts, deltas = t["zs"], t["activations"], t["deltas"]
+    grads, updated, loss = t["gradients"], t["updated"], t["loss"]
     targets = [[float(v) for v in row] for row in y]
     L, n = net.depth, len(acts[0])
     K = net.sizes[-1]

@@ -230,4 +230,5 @@ def write(path: str, svg: str) -> None:
     try:
         write_atomic(path, svg)
     except OSError as error:
-        raise ValueError(f"plot: cannot write {path}: {error.strerror or error}") from None
+        raise ValueError(f"plot: cannot write {_checks.shown_path(path)}:"
+                         f" {error.strerror or error}") from None
