@@ -373,9 +373,12 @@ class Network:
         losses: List[float] = []
         for epoch in range(self.epochs_trained, self.epochs_trained + epochs):
             before = self._state()  # to go back to if this epoch diverges
-            losses.append(self._epoch(X, y, learning_rate, batch_size))
-            if not training.end_epoch(self, before, op, epoch, losses[-1], learning_rate,
-                                      log_every, log, on_epoch):
+            loss = self._epoch(X, y, learning_rate, batch_size)
+            training.count_epoch(self, before, op, epoch, loss, learning_rate)
+            losses.append(loss)
+            if log is not None and epoch % log_every == 0:
+                log(training.log_line(epoch, loss))
+            if on_epoch is not None and on_epoch(self, epoch, loss) is False:
                 break
         return losses
 

@@ -1,16 +1,17 @@
-"""What every training loop does at the end of an epoch: stop if it diverged, count, log.
+"""What every training loop shares: the divergence check, the log line, the options.
 
 ``NeuralNetwork.train`` and ``Network.train`` write their epoch loops out in
 plain sight; the written-out fast code (purebp.fast) runs the same epochs in
-chunks. All of them end an epoch the same way, so that way lives here:
+chunks. All of them end an epoch the same way, with these:
 
-    end_epoch(net, before, op, epoch, loss, learning_rate, log_every, log, on_epoch)
-        raise DivergenceError (with the network put back to ``before``) if the
-        loss or a parameter is no longer finite; else count the epoch and report it
+    count_epoch(net, before, op, epoch, loss, learning_rate)
+        count the epoch in ``net.epochs_trained``, or, if the loss or a
+        parameter is no longer finite, put the network back to ``before`` and
+        raise DivergenceError
+    log_line(epoch, loss)       the tutorial's ``Epoch N, Loss: 0.1234``
     report(net, epoch, loss, log_every, log, on_epoch)
-        the log line ``Epoch N, Loss: 0.1234`` every ``log_every`` epochs, and the
-        ``on_epoch(net, epoch, loss)`` call; False when on_epoch asks to stop
-
+        the log line every ``log_every`` epochs and the ``on_epoch(net, epoch,
+        loss)`` call, as the loops write them out; False when on_epoch asks to stop
     check_options(op, log_every, log, on_epoch, fast)
         the checks of the options every ``train`` takes
 
@@ -32,27 +33,34 @@ Log = Optional[Callable[[str], object]]
 OnEpoch = Optional[Callable[[Any, int, float], object]]
 
 
-def end_epoch(net: Any, before: Any, op: str, epoch: int, loss: float, learning_rate: float,
-              log_every: int, log: Log, on_epoch: OnEpoch) -> bool:
-    """End one epoch; return False if on_epoch asked training to stop.
+def count_epoch(net: Any, before: Any, op: str, epoch: int, loss: float,
+                learning_rate: float) -> None:
+    """Count a finished epoch, or undo it and raise DivergenceError if it stopped being finite.
 
-    If the loss or a parameter stopped being finite, put the network back
-    to ``before`` (its ``_state()`` from the start of the epoch) and raise
-    DivergenceError; otherwise count the epoch in ``net.epochs_trained`` and
-    report it.
+    ``before`` is the network's ``_state()`` from the start of the epoch; a
+    diverged network is put back to it, so it is left as it was after the
+    last finite epoch.
     """
     if not (math.isfinite(loss) and net._finite()):
         net._restore(before)
         raise DivergenceError(op, epoch, loss, learning_rate)
     net.epochs_trained += 1
-    return report(net, epoch, loss, log_every, log, on_epoch)
+
+
+def log_line(epoch: int, loss: float) -> str:
+    """Return the tutorial's log line.
+
+    >>> log_line(9000, 0.00218)
+    'Epoch 9000, Loss: 0.0022'
+    """
+    return f"Epoch {epoch}, Loss: {loss:.4f}"
 
 
 def report(net: Any, epoch: int, loss: float, log_every: int, log: Log,
            on_epoch: OnEpoch) -> bool:
     """Log epoch ``epoch`` if it is a multiple of log_every, call on_epoch; False means stop."""
     if log is not None and epoch % log_every == 0:
-        log(f"Epoch {epoch}, Loss: {loss:.4f}")
+        log(log_line(epoch, loss))
     return on_epoch is None or on_epoch(net, epoch, loss) is not False
 
 

@@ -520,3 +520,25 @@ def test_train_keeps_the_last_forward_pass_like_feedforward():
     assert net.predicted_output is not None and len(net.predicted_output) == 4
     assert net.predicted_output != yhat_after_update
     net.backward(XOR_X, XOR_Y, 0.1)
+
+
+def test_the_readable_loop_checks_again_once_train_is_over_or_interrupted():
+    """train(fast=False) lets its own loop skip re-checks; afterwards, and on_epoch's calls, are checked."""
+    net = NeuralNetwork(2, 3, 1, seed=0)
+    X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]]
+    seen = []
+
+    def on_epoch(n, epoch, loss):
+        with pytest.raises(TypeError, match=r"feedforward: X\[0\]\[1\]"):
+            n.feedforward([[0.0, "one"]])  # not train's own X: checked
+        n.weights_input_hidden = [[1.0, 2.0, 3.0]]  # a spoiled parameter ...
+        seen.append(epoch)
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError):
+        net.train(X, y, 5, 0.1, log=None, on_epoch=on_epoch, fast=False)
+    assert seen == [0]
+    with pytest.raises(ValueError, match="feedforward: weights_input_hidden"):
+        net.feedforward(X)  # ... is refused once train has stopped
+    with pytest.raises(ValueError, match="backward: weights_input_hidden"):
+        net.backward(X, y, 0.1)
