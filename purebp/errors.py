@@ -6,10 +6,10 @@
         ModelFormatError   ... a model file (purebp.files.model)
         VectorFormatError  ... a test-vector or results file (purebp.oracle.vectors)
 
-Every class is a ValueError, so ``except ValueError`` catches every refusal
-purebp makes; ``except PurebpError`` catches these and not the plain
-TypeError and ValueError with which the public functions refuse a bad
-argument. The old homes still import the same classes
+Every class is a ValueError. A bad argument is refused with a plain
+ValueError (the right kind of thing, a wrong value) or TypeError (the wrong
+kind of thing), so ``except (ValueError, TypeError)`` catches every refusal
+purebp makes, and ``except PurebpError`` the ones listed here. The old homes still import the same classes
 (``from purebp.files.model import ModelFormatError``, ``from purebp import
 DivergenceError``). This module imports nothing from the rest of purebp, so
 that every other module can import it.

@@ -20,9 +20,11 @@ The numbering differs from some texts by one: here ``weights[l]`` takes layer
 l's activations to layer l+1's pre-activations, so ``zs[l]`` belongs to layer
 l+1 and the input X is ``activations[0]``.
 
-``train`` computes the same bits through written-out code where it can
-(purebp.unrolled, via purebp.training); the matrix code here is the
-reference, which ``forward``, ``gradients``, ``step`` and ``trace`` use.
+``train`` is the loop of ``_epoch`` in plain sight; by default one visible
+line before it hands the same work to purebp.fast, which gets the same bits
+from code written out for the network's shape where it can. The matrix code
+here is the reference, which ``forward``, ``gradients``, ``step``, ``trace``
+and ``train(..., fast=False)`` use.
 
 What this module does not do: convolution, recurrence, regularisation,
 optimisers other than plain gradient descent.
@@ -32,10 +34,10 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypedDict
+from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, TypedDict
 
 from purebp import _checks, training
-from purebp._types import Matrix, RealMatrix
+from purebp._types import Matrix, RealMatrix, StrPath
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.fast import loop as fast_loop
@@ -407,7 +409,7 @@ class Network:
 
     # -- saving and loading --------------------------------------------------
 
-    def save(self, path: str) -> None:
+    def save(self, path: StrPath) -> None:
         """Write the network, its training state included, to a model file (atomically).
 
         The format is documented in docs/model-format.md; ``Network.load``
@@ -416,13 +418,13 @@ class Network:
         model.save(self, path)
 
     @classmethod
-    def load(cls, path: str) -> Network:
+    def load(cls, path: StrPath) -> Network:
         """Return the Network saved in ``path``; ModelFormatError (a ValueError) if it is unusable."""
         network: Network = model.load(path, cls)
         return network
 
     # What a model file needs of this class (the protocol of purebp.files.model).
-    MODEL_CLASS = "Network"
+    MODEL_CLASS: ClassVar[str] = "Network"
 
     def model_network(self) -> Dict[str, Any]:
         """Return the model file's "network" field: the constructor's arguments but the seed."""

@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import contextlib
 import random
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from typing import Any, ClassVar, Dict, Iterator, List, Optional, Tuple
 
 from purebp import _checks, training
-from purebp._types import Matrix, RealMatrix
+from purebp._types import Matrix, RealMatrix, StrPath
 from purebp.activations import sigmoid, sigmoid_derivative
 from purebp.fast import loop as fast_loop
 from purebp.fast import unrolled
@@ -272,18 +272,18 @@ class NeuralNetwork:
 
     # -- saving and loading --------------------------------------------------
 
-    def save(self, path: str) -> None:
+    def save(self, path: StrPath) -> None:
         """Write the network to a model file atomically (docs/model-format.md)."""
         model.save(self, path)
 
     @classmethod
-    def load(cls, path: str) -> NeuralNetwork:
+    def load(cls, path: StrPath) -> NeuralNetwork:
         """Return the NeuralNetwork saved in ``path``; ModelFormatError if it is unusable."""
         network: NeuralNetwork = model.load(path, cls)
         return network
 
     # What a model file needs of this class (the protocol of purebp.files.model).
-    MODEL_CLASS = "NeuralNetwork"
+    MODEL_CLASS: ClassVar[str] = "NeuralNetwork"
 
     def model_network(self) -> Dict[str, Any]:
         """Return the model file's "network" field: the sizes, and the tutorial's choices."""

@@ -100,6 +100,19 @@ net = Network([2, 3, 1])
 h = explain.explain(net, TUPLES, ((0,), (1,)), 0.1)
 i: str = plots.decision_boundary(net, XOR, [[0], [1], [1], [0]], "xor")
 j = datasets.load_csv("data.csv")
+# The networks, on the tutorial's integer data, tuples and Fractions; paths as Path.
+from pathlib import Path
+from purebp import NeuralNetwork
+import purebp.exact
+from purebp.testing import cases
+from purebp.vectors import curated
+tutorial = NeuralNetwork(2, 4, 1, seed=0)
+k: List[float] = tutorial.train(XOR, [[0], [1], [1], [0]], 10, 0.1, log=None)
+l: Matrix = tutorial.feedforward(((Fraction(1, 2), 0),))
+net.train(TUPLES, ((0,), (1,)), 2, 0.5, batch_size=1, log=None, fast=False)
+tutorial.save(Path("m.json"))
+m: NeuralNetwork = NeuralNetwork.load(Path("m.json"))
+n = (purebp.exact.run, cases, curated)
 '''
 SIGNATURES_REFUSE = '''
 from purebp import _checks, datasets

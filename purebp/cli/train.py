@@ -39,7 +39,7 @@ from purebp.cli.options import (
 )
 from purebp.datasets import DATASETS, load_csv
 from purebp.errors import DivergenceError
-from purebp.files import model as persistence
+from purebp.files import model
 from purebp.network import Network
 from purebp.study import plots
 
@@ -234,7 +234,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     stderr = sys.stderr if err is None else err
     settings = _settings(args)
     if args.resume is not None:
-        net, saved = persistence.read(args.resume, Network)
+        net, saved = model.read(args.resume, Network)
         if not saved or not isinstance(saved.get("settings"), dict):
             raise ValueError(f"--resume {shown_path(args.resume)}: the file has no run settings;"
                              " only files written by purebp train can be resumed")
@@ -270,7 +270,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         print(line, file=stdout)
 
     def save(path: str) -> None:
-        persistence.save(net, path, record)
+        model.save(net, path, record)
 
     if not args.quiet:
         start = f"resuming {args.resume} at epoch {net.epochs_trained}: " if args.resume else ""

@@ -20,8 +20,9 @@ command line records so that ``purebp train --resume`` needs nothing else.
     read(path)                  (network, run) for the command line
     model_file(cls)             the class decorator that lets a network class take part
 
-A class takes part by a small protocol, so this module knows no network
-class by name (and imports none):
+A class takes part by a small protocol (``Saveable``; and ``WithGenerator``
+for a network whose generator is training state), so this module knows no
+network class by name and imports none:
 
     MODEL_CLASS                 the class's name in the file's "class" field
     model_network()             the "network" field: sizes, activation,
@@ -44,9 +45,22 @@ from __future__ import annotations
 
 import json
 import random
-from typing import Any, Dict, Optional, Tuple, TypeVar
+from typing import (
+    Any,
+    ClassVar,
+    Dict,
+    List,
+    Optional,
+    Protocol,
+    Tuple,
+    Type,
+    TypeVar,
+    overload,
+    runtime_checkable,
+)
 
 from purebp import _checks
+from purebp._types import Matrix, StrPath
 from purebp.errors import ModelFormatError as ModelFormatError  # still importable from here
 from purebp.files.jsonfile import (
     FormatError,
@@ -102,15 +116,38 @@ def _rng_from_json(value: Any, where: str) -> random.Random:
     return rng
 
 
+class Saveable(Protocol):
+    """What a network class provides to be saved and loaded (see the module docstring)."""
+
+    MODEL_CLASS: ClassVar[str]
+    epochs_trained: int
+
+    def model_network(self) -> Dict[str, Any]: ...
+
+    def check_parameters(self, op: str) -> Tuple[List[Matrix], List[Matrix]]: ...
+
+    def _set_layers(self, weights: List[Matrix], biases: List[Matrix]) -> None: ...
+
+    @classmethod
+    def from_model(cls, network: Dict[str, Any]) -> Saveable: ...
+
+
+@runtime_checkable
+class WithGenerator(Protocol):
+    """A network whose random generator (mini-batch shuffles) is part of its training state."""
+
+    rng: random.Random
+
+
 #: The classes that take part, by their MODEL_CLASS (filled by ``model_file``).
-_CLASSES: Dict[str, type] = {}
+_CLASSES: Dict[str, Type[Saveable]] = {}
 
-_T = TypeVar("_T", bound=type)
+_S = TypeVar("_S", bound=Saveable)
 
 
-def model_file(cls: _T) -> _T:
+def model_file(cls: Type[_S]) -> Type[_S]:
     """Register a network class as one that model files can hold (a class decorator)."""
-    _CLASSES[cls.MODEL_CLASS] = cls  # type: ignore[attr-defined]
+    _CLASSES[cls.MODEL_CLASS] = cls
     return cls
 
 
@@ -122,7 +159,7 @@ def _class_name(net: Any) -> str:
     return name
 
 
-def to_dict(net: Any, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+def to_dict(net: Saveable, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     """Return the JSON-ready dict of a Network or NeuralNetwork (and ``run``, if given).
 
     Every parameter is checked and written as a float (an int or Fraction a
@@ -133,7 +170,7 @@ def to_dict(net: Any, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     weights, biases = net.check_parameters("save")
     training: Dict[str, Any] = {
         "epochs_trained": _checks.count("save", "epochs_trained", net.epochs_trained)}
-    if getattr(net, "rng", None) is not None:
+    if isinstance(net, WithGenerator):  # a network with a generator saves its state
         training["rng_state"] = _rng_to_json(net.rng)
     data = {"format": FORMAT, "version": VERSION, "class": name, "network": net.model_network(),
             "parameters": {"weights": weights, "biases": biases}, "training": training}
@@ -142,7 +179,7 @@ def to_dict(net: Any, run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
     return data
 
 
-def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
+def save(net: Saveable, path: StrPath, run: Optional[Dict[str, Any]] = None) -> None:
     """Write ``net`` to ``path`` atomically; ValueError if it cannot be written.
 
     The parameters are checked first (a NaN or a wrong shape is refused, and
@@ -163,7 +200,8 @@ def save(net: Any, path: str, run: Optional[Dict[str, Any]] = None) -> None:
                          f" {error.strerror or error}") from None
 
 
-def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[Dict[str, Any]]]:
+def _build(data: Any, source: str,
+           cls: Optional[Type[Saveable]]) -> Tuple[Saveable, Optional[Dict[str, Any]]]:
     top = obj(data, source)
     if top.get("format") != FORMAT:
         fail(f"{source}.format must be {describe(FORMAT)}, got {describe(top.get('format'))}")
@@ -191,10 +229,10 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
         obj(run, f"{source}.run")
 
     try:
-        net = _CLASSES[name].from_model(spec)  # type: ignore[attr-defined]
+        net = _CLASSES[name].from_model(spec)
     except (TypeError, ValueError) as error:
         fail(f"{source}.network: {error}")
-    if getattr(net, "rng", None) is not None:
+    if isinstance(net, WithGenerator):  # and gets it back
         net.rng = _rng_from_json(field(training, "rng_state", f"{source}.training"),
                                  f"{source}.training.rng_state")
     net._set_layers(weights, biases)
@@ -202,7 +240,16 @@ def _build(data: Any, source: str, cls: Optional[type]) -> Tuple[Any, Optional[D
     return net, run
 
 
-def read(path: str, cls: Optional[type] = None) -> Tuple[Any, Optional[Dict[str, Any]]]:
+@overload
+def read(path: StrPath, cls: Type[_S]) -> Tuple[_S, Optional[Dict[str, Any]]]: ...
+
+
+@overload
+def read(path: StrPath, cls: None = None) -> Tuple[Saveable, Optional[Dict[str, Any]]]: ...
+
+
+def read(path: StrPath,
+         cls: Optional[Type[Saveable]] = None) -> Tuple[Saveable, Optional[Dict[str, Any]]]:
     """Return (network, run settings or None) from a model file; see the module docstring."""
     path = _checks.path("load", path)
     try:
@@ -215,6 +262,14 @@ def read(path: str, cls: Optional[type] = None) -> Tuple[Any, Optional[Dict[str,
         raise ModelFormatError(str(error)) from None
 
 
-def load(path: str, cls: Optional[type] = None) -> Any:
+@overload
+def load(path: StrPath, cls: Type[_S]) -> _S: ...
+
+
+@overload
+def load(path: StrPath, cls: None = None) -> Saveable: ...
+
+
+def load(path: StrPath, cls: Optional[Type[Saveable]] = None) -> Saveable:
     """Return the network saved in ``path``; with ``cls``, refuse a file of another class."""
     return read(path, cls)[0]

@@ -1,6 +1,6 @@
 """The oracle: compare another implementation's numbers with the test vectors.
 
-    load(path)                  the cases of a vector file or folder (purebp.vectors.load)
+    load(path)                  the cases of a vector file or folder (purebp.oracle.vectors.load)
     curated()                   the curated suite, expected values included
     POLICIES                    the tolerance presets, "float64" and "float32"
     policy(preset, rtol=, atol=, ulps=)   a preset with some values replaced
@@ -24,7 +24,7 @@ tolerances are importable from here as well.
 What this module does not do: decide what an implementation computes (a
 results file or ``impl`` fills in any subset of the quantities; the rest are
 "not checked" unless ``require`` names them), or read anything but the
-test-vector format (purebp.vectors).
+test-vector format (purebp.oracle.vectors).
 """
 
 from __future__ import annotations

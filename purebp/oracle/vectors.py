@@ -9,7 +9,7 @@ docs/vectors.md describes every field. The functions here:
     case_input(case)           what an implementation is given: the case without "expected"
     curated()                  the named cases of the suite, expected values included
     random_cases(n, seed)      n seeded random cases, expected values included
-    complete(case)             a case with its "expected" computed (purebp.exact)
+    complete(case)             a case with its "expected" computed (purebp.oracle.exact)
     write_suite(out, n, seed)  the suite as one file per case in folder ``out``
 
 Loading is strict and safe: the file is plain JSON read with the standard

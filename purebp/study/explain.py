@@ -12,7 +12,7 @@ into it. Tags are the equation numbers of docs/backprop.md: (F1) (F2) (L)
 ``weights[0]``, z1 is ``zs[0]``, a0 is the input.
 
 What it does not do: explain more than one step (train for that), or draw
-(see purebp.plots).
+(see purebp.study.plots).
 """
 
 from __future__ import annotations
