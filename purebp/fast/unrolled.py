@@ -26,7 +26,7 @@ The code is bit-for-bit the reference's arithmetic: every sum is added in
 the reference's order (a dot product from 0.0 up the index, a column sum
 from the first row down, which starting from −0.0 reproduces exactly), and
 every activation, derivative and loss is the expression the reference
-evaluates. Tests (tests/test_training.py) hold ``train`` with and without
+evaluates. Tests (tests/test_fast_loop.py) hold ``train`` with and without
 this module to identical bits over random shapes, data and settings.
 
 The speed choices, each measured on the tutorial's workload (10,000 epochs,

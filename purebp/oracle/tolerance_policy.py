@@ -151,7 +151,7 @@ _CURVATURE = {"sigmoid": 0.0963, "tanh": 0.770}
 #: s·(1 − s) or 1 − t² from an output off by up to 3 roundings (3·eps/2 relative):
 #: 1 − t² moves by 2t²·3·eps/2 ≤ 3·eps, its two roundings add ≤ eps, so ≤ 4·eps (and
 #: s·(1 − s) less). purebp's own sigmoid and tanh: 0.75·eps and 1.47·eps at most
-#: (200,000 random z; tests/test_tolerances.py moves their outputs by eps too).
+#: (200,000 random z; tests/test_oracle_tolerance_policy.py moves their outputs by eps too).
 _ROUNDED_OUTPUT_SLACK = 4.0
 #: The jump of the derivative at the kink: relu′ is 0 or 1, leaky_relu′ 0.01 or 1.
 _KINK_JUMP = {"relu": 1.0, "leaky_relu": 0.99}

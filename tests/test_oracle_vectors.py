@@ -1,4 +1,4 @@
-"""Tests for purebp.vectors: the JSON format's round trip, the suites, atomic writes, the loader.
+"""Tests for purebp.oracle.vectors: the JSON format's round trip, the suites, atomic writes, the loader.
 
 The round trip is checked bit for bit (float.hex), not just with ==. The
 curated suite is checked by what its expected values show (saturated

@@ -1,4 +1,4 @@
-"""Tests for purebp.explain and ``purebp explain``: every printed number is the library's.
+"""Tests for purebp.study.explain and ``purebp explain``: every printed number is the library's.
 
 Each line ends with "= value"; the value must be the one Network.trace (and
 so Network.gradients) computes, rounded as printed. The numbers substituted

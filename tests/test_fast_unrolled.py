@@ -1,6 +1,6 @@
 """Tests for purebp.fast.unrolled: the written-out code compiles, reads, and computes one epoch right.
 
-Whole training runs are compared with the reference in test_training.py.
+Whole training runs are compared with the reference in test_fast_loop.py.
 Here the generated function is called directly and checked against the
 network's own reference epoch, and the code itself against what it promises
 to a reader (one statement per equation, names from the docs).

@@ -1,4 +1,4 @@
-"""Tests for purebp.persistence: model files saved and loaded exactly, written atomically, read warily.
+"""Tests for purebp.files.model: model files saved and loaded exactly, written atomically, read warily.
 
 The round trip is checked bit for bit (struct-packed float64, so −0.0 and
 the subnormals count), generator state included, and then by its use: a

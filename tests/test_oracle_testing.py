@@ -1,4 +1,4 @@
-"""Tests for purebp.testing: the strategies and assertion other projects test with."""
+"""Tests for purebp.oracle.testing: the strategies and assertion other projects test with."""
 
 import copy
 import os

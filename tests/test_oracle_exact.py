@@ -1,4 +1,4 @@
-"""Tests for purebp.exact: the 50-digit Decimal pass that the test vectors take as the truth.
+"""Tests for purebp.oracle.exact: the 50-digit Decimal pass that the test vectors take as the truth.
 
 Nothing here trusts purebp.exact's own formulas. The helpers are checked
 against their textbook forms at 200 digits (more where even 200 would

@@ -1,4 +1,4 @@
-"""Tests for purebp.oracle and the ``purebp vectors`` / ``purebp check`` commands.
+"""Tests for purebp.oracle.checker and the ``purebp vectors`` / ``purebp check`` commands.
 
 The oracle must be tight enough to catch a wrong implementation and loose
 enough to pass every correct one. Both sides are shown with implementations

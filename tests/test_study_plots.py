@@ -1,4 +1,4 @@
-"""Tests for purebp.plots and the --plot options: valid SVG with a title, axes and labels."""
+"""Tests for purebp.study.plots and the --plot options: valid SVG with a title, axes and labels."""
 
 import math
 import os
