@@ -29,7 +29,7 @@ COMMANDS: Tuple[Command, ...] = (
             train.DESCRIPTION, train.add_options, train.run),
     Command("explain", "one training step, every equation with its numbers",
             explain.DESCRIPTION, explain.add_options, explain.run),
-    Command("vanishing", "gradient norms per layer of a deep network: vanishing and exploding",
+    Command("vanishing", "per-layer gradient norms of a deep net: vanishing, exploding",
             vanishing.DESCRIPTION, vanishing.add_options, vanishing.run),
     Command("vectors", "write the test-vector suite",
             vectors.DESCRIPTION, vectors.add_options, vectors.run),

@@ -87,7 +87,7 @@ def add_options(parser: Parser) -> None:
     EPOCHS.add(training, 1000, help="train until this many epochs in all (default {default})")
     LR.add(training, shown="0.1")
     training.add_argument("--batch-size", type=int_at_least(1), default=None,
-                     help="mini-batch size, with a seeded shuffle (default: full batch)")
+                          help="mini-batch size, with a seeded shuffle (default: full batch)")
     SEED.add(training, shown="0", help="seed for the weights and the shuffles (default {default})")
     LOG_EVERY.add(training, shown="a tenth of --epochs")
     add_quiet(training, "print only the final loss and accuracy (no log, no progress line)")
