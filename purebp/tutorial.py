@@ -374,6 +374,8 @@ class NeuralNetwork:
     def _check_step(self, op: str, X: RealMatrix, y: RealMatrix,
                     learning_rate: float) -> Tuple[Matrix, Matrix, float]:
         """Check backward's arguments against the last feedforward; return them as floats."""
+        if self._checked is not None and X is self._checked[0] and y is self._checked[1]:
+            return self._checked[0], self._checked[1], learning_rate  # train checked all three
         X = self._check_inputs(op, X)
         y = self._check_targets(op, y, len(X))
         learning_rate = _checks.learning_rate(op, learning_rate)
