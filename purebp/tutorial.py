@@ -401,9 +401,11 @@ class NeuralNetwork:
             "bias_hidden": (1, self.hidden_size),
             "bias_output": (1, self.output_size),
         }
-        W1, W2, b1, b2 = (_checks.float_matrix(op, name, getattr(self, name), rows=rows,
+        # A list, not a generator: PyPy 3.9 replaces an error raised inside a
+        # generator being unpacked with "cannot unpack non-iterable generator".
+        W1, W2, b1, b2 = [_checks.float_matrix(op, name, getattr(self, name), rows=rows,
                                                columns=columns)
-                          for name, (rows, columns) in expected.items())
+                          for name, (rows, columns) in expected.items()]
         return [W1, W2], [b1, b2]
 
 def mean_squared_error(y: RealMatrix, predicted_output: RealMatrix) -> float:
