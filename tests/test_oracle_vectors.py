@@ -631,6 +631,13 @@ def test_partial_reads_a_results_file_with_only_id_and_gradients():
         vectors.parse(text_of(document([results_case(gradients=grads)])))
 
 
+def test_partial_refuses_a_matrix_of_empty_rows():
+    """Without shapes to hold it to, [[]] is still no matrix: the empty row is named."""
+    grads = {"weights": [[[]], [[1.0]]]}
+    with pytest.raises(VectorFormatError, match=r"weights\[0\]\[0\] is empty"):
+        vectors.parse(text_of(document([results_case(gradients=grads)])), partial=True)
+
+
 def test_partial_checks_shapes_against_the_network_when_given():
     """With "network" given, a results file's gradients must have the network's shapes."""
     net = small_case()["network"]

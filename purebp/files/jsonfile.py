@@ -100,6 +100,8 @@ def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) 
         if not isinstance(row, list):
             fail(f"{where}[{i}] must be a row (a list of numbers), got {describe(row)}")
         width = columns if columns is not None else len(value[0])
+        if width == 0:  # a row of no entries is never a network's: [[]] is no 1 × 0 matrix
+            fail(f"{where}[0] is empty; it must have at least one entry")
         if len(row) != width:
             like = "" if columns is not None else f" like {where}[0]"
             fail(f"{where}[{i}] has {len(row)} entries, expected {width}{like}")
