@@ -228,11 +228,33 @@ def test_a_command_added_to_the_list_is_dispatched_and_listed(capsys, monkeypatc
     assert code == 2 and err.startswith("purebp hello: error: unrecognized arguments: --bogus")
 
 
-def test_a_mistyped_command_is_a_one_line_demo_error(capsys):
-    """``purebp trian`` is no command: the demo's parser refuses the word, exit 2, one line."""
+def test_a_mistyped_command_suggests_the_nearest_one(capsys):
+    """``purebp trian`` is no command: exit 2, one line, naming the command it is nearest to."""
     code, out, err = run_main(capsys, "trian", "--epochs", "3")
     assert (code, out) == (2, "")
-    assert err == "purebp: error: unrecognized arguments: trian (see 'purebp --help')\n"
+    assert err == "purebp: error: unknown command 'trian'; did you mean 'train'? (see 'purebp --help')\n"
+    code, out, err = run_main(capsys, "vanishng")
+    assert code == 2 and "did you mean 'vanishing'?" in err
+
+
+def test_a_word_near_no_command_lists_them_all(capsys):
+    """A first word like no command at all gets the list of commands, still one line and exit 2."""
+    code, out, err = run_main(capsys, "zzz\nq")
+    assert (code, out) == (2, "")
+    assert err.count("\n") == 1 and "unknown command 'zzz\\nq'" in err
+    assert "expected one of train, explain, vanishing, vectors, check" in err
+
+
+def test_version_prints_the_packages_version(capsys):
+    """``purebp --version`` prints purebp's version, the one pyproject.toml gives, and exits 0."""
+    import pathlib
+    import re
+
+    import purebp
+    pyproject = (pathlib.Path(__file__).parent.parent / "pyproject.toml").read_text("utf-8")
+    declared = re.search(r'^version = "([^"]+)"', pyproject, re.M).group(1)
+    code, out, _ = run_main(capsys, "--version")
+    assert (code, out) == (0, f"purebp {declared}\n") and purebp.__version__ == declared
 
 
 def test_build_parser_refuses_an_unknown_command():

@@ -15,11 +15,14 @@ with Ctrl-C, 141 when the reader of its output went away.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 import textwrap
 from typing import Optional, Sequence, Tuple
 
+from purebp import __version__
+from purebp._checks import _short_repr
 from purebp.cli import check, demo, explain, train, vanishing, vectors
 from purebp.cli.options import Command, Parser, one_line
 
@@ -54,6 +57,19 @@ def epilog() -> str:
     return "\n".join(["other commands (each with --help):", *lines])
 
 
+def unknown_command(word: str) -> str:
+    """The message for a first word that is no command: the nearest one, if one is near.
+
+    >>> unknown_command("trian")
+    "unknown command 'trian'; did you mean 'train'?"
+    """
+    names = [command.name for command in COMMANDS]
+    near = difflib.get_close_matches(word, names, n=1)
+    if near:
+        return f"unknown command {_short_repr(word)}; did you mean {near[0]!r}?"
+    return f"unknown command {_short_repr(word)}; expected one of {', '.join(names)}, or options"
+
+
 def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     """Return the argument parser of ``purebp COMMAND``, or of the demo (no command)."""
     if command is not None:
@@ -67,6 +83,8 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     parser = Parser(prog="purebp", description=textwrap.fill(demo.DESCRIPTION, 79),
                     epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
     demo.add_options(parser)
+    parser.add_argument("--version", action="version", version=f"purebp {__version__}",
+                        help="print purebp's version and exit")
     return parser
 
 
@@ -77,7 +95,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     command = find(words[0]) if words else None
     if command is not None:
         parser, run, words = command.parser(), command.run, words[1:]
-    else:  # the demo, whose parser also reports a mistyped command
+    elif words and not words[0].startswith("-"):  # the demo takes no words, only options
+        print(f"purebp: error: {one_line(unknown_command(words[0]))} (see 'purebp --help')",
+              file=sys.stderr)
+        return 2
+    else:
         parser, run = build_parser(), demo.run
     try:
         args = parser.parse_args(words)
