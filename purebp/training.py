@@ -21,8 +21,9 @@ A network taking part has ``epochs_trained`` and three small methods:
 
 from __future__ import annotations
 
+import inspect
 import math
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 from purebp import _checks
 from purebp.errors import DivergenceError
@@ -67,12 +68,32 @@ def report(net: Any, epoch: int, loss: float, log_every: int, log: Log,
 def check_options(op: str, log_every: int, log: Log, on_epoch: OnEpoch, fast: bool) -> int:
     """Check the options every ``train`` takes; return log_every as an int ≥ 1."""
     log_every = _checks.size(op, "log_every", log_every)
-    if log is not None and not callable(log):
-        raise TypeError(f"{op}: log must be a callable taking a string, or None,"
-                        f" got {_checks._describe(log)}")
-    if on_epoch is not None and not callable(on_epoch):
-        raise TypeError(f"{op}: on_epoch must be a callable, or None,"
-                        f" got {_checks._describe(on_epoch)}")
+    _check_callback(op, "log", log, "a callable taking a string, or None", ("Epoch 0",))
+    _check_callback(op, "on_epoch", on_epoch, "a callable taking (net, epoch, loss), or None",
+                    (None, 0, 0.0))
     if not isinstance(fast, bool):
         raise TypeError(f"{op}: fast must be True or False, got {_checks._describe(fast)}")
     return log_every
+
+
+def _check_callback(op: str, name: str, value: object, wanted: str,
+                    example: Tuple[object, ...]) -> None:
+    """Refuse a callback that is no callable, or that could not take the arguments it will get.
+
+    Checked before the first epoch, so a wrong callback changes nothing. A
+    callable whose signature Python cannot tell (some built-ins) is taken
+    on trust.
+    """
+    if value is None:
+        return
+    if not callable(value):
+        raise TypeError(f"{op}: {name} must be {wanted}, got {_checks._describe(value)}")
+    try:
+        signature = inspect.signature(value)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*example)
+    except TypeError as error:
+        raise TypeError(f"{op}: {name} must be {wanted}, got one that cannot be called"
+                        f" with {len(example)} argument{'s' * (len(example) > 1)}: {error}") from None

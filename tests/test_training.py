@@ -6,6 +6,7 @@ on its own.
 """
 
 import math
+import re
 
 import pytest
 
@@ -72,3 +73,40 @@ def test_check_options_refuses_bad_options_by_name(options, words):
     with pytest.raises((TypeError, ValueError), match=words):
         training.check_options("train", settings["log_every"], settings["log"],
                                settings["on_epoch"], settings["fast"])
+
+
+@pytest.mark.parametrize("make", [lambda: NeuralNetwork(2, 3, 1, seed=0),
+                                  lambda: Network([2, 3, 1], "tanh", seed=0)])
+@pytest.mark.parametrize(("options", "words"), [
+    ({"on_epoch": lambda net, epoch: None}, "on_epoch must be a callable taking (net, epoch, loss)"),
+    ({"on_epoch": lambda: None}, "cannot be called with 3 arguments"),
+    ({"log": lambda: None}, "log must be a callable taking a string"),
+    ({"log": lambda a, b: None}, "cannot be called with 1 argument"),
+])
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_callback_that_cannot_take_its_arguments_is_refused_before_any_epoch(make, options,
+                                                                                 words, fast):
+    """A log or on_epoch of the wrong arity is refused by name up front; the network is untouched."""
+    net = make()
+    before = repr(vars(net))
+    with pytest.raises(TypeError, match=re.escape(words)):
+        net.train([[0, 0], [1, 1]], [[0], [1]], 5, 0.1, fast=fast, **options)
+    assert repr(vars(net)) == before and net.epochs_trained == 0
+
+
+def test_callbacks_that_take_their_arguments_in_any_form_are_accepted():
+    """Defaults, *args, bound methods and built-ins Python cannot inspect all pass the check."""
+    class Recorder:
+        def __init__(self):
+            self.seen = []
+
+        def on_epoch(self, net, epoch, loss, extra=None):
+            self.seen.append(epoch)
+
+    recorder = Recorder()
+    lines = []
+    net = NeuralNetwork(2, 3, 1, seed=0)
+    net.train([[0, 0]], [[0]], 3, 0.1, log_every=1, log=lambda *parts: lines.append(parts),
+              on_epoch=recorder.on_epoch)
+    assert recorder.seen == [0, 1, 2] and len(lines) == 3
+    net.train([[0, 0]], [[0]], 1, 0.1, log=print, on_epoch=None)
