@@ -550,3 +550,23 @@ def test_ctrl_c_stops_at_an_epoch_writes_the_checkpoint_and_exits_130(tmp_path):
          str(net.epochs_trained + 2), "--quiet"], cwd=ROOT, capture_output=True, text=True,
         timeout=120)
     assert resumed.returncode == 0 and "Final loss (bce)" in resumed.stdout
+
+
+def test_the_readmes_divergence_example_diverges():
+    """The command README.md gives as its divergence example does diverge: exit 1, the epoch named."""
+    import pathlib
+    import re
+    import shlex
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text("utf-8")
+    bullet = readme[readme.index("- **Divergence.**"):]
+    command = re.search(r"`purebp (train [^`]+)`", " ".join(bullet.split()))
+    assert command, "the Divergence bullet should show a purebp train command"
+    argv = shlex.split(command.group(1))
+    import contextlib
+    import io
+
+    from purebp import cli
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = cli.main(argv)
+    assert code == 1 and "diverged at epoch" in err.getvalue()

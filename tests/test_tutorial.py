@@ -542,3 +542,22 @@ def test_the_readable_loop_checks_again_once_train_is_over_or_interrupted():
         net.feedforward(X)  # ... is refused once train has stopped
     with pytest.raises(ValueError, match="backward: weights_input_hidden"):
         net.backward(X, y, 0.1)
+
+
+def test_the_docs_numbers_for_the_one_sample_bias_mistake_are_the_tutorials():
+    """docs/backprop.md's row on the bias gradient from one sample quotes δ2[0] and Σ_n δ2 truly."""
+    import pathlib
+    docs = (pathlib.Path(__file__).parent.parent / "docs" / "backprop.md").read_text("utf-8")
+    row = next(line for line in docs.splitlines() if line.startswith("| bias gradient from one sample"))
+    net = NeuralNetwork(2, 4, 1, seed=0)
+    X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]]
+    net.feedforward(X)
+    # Independently of the library's backward pass: δ2 = (ŷ − y)·ŷ·(1 − ŷ), row by row.
+    deltas = [(p - t) * p * (1 - p) for (p,), (t,) in zip(net.predicted_output, y)]
+    total = 0.0
+    for d in deltas:
+        total += d
+    (library,), = net.gradients(X, y)["bias_output"]
+    assert math.isclose(library, total, rel_tol=1e-12)
+    assert f"δ2[0] = {deltas[0]:.4f}" in row and f"Σ_n δ2 = {total:.4f}".replace("-", "−") in row
+    assert (deltas[0] > 0) != (total > 0) and "wrong sign" in row
