@@ -53,3 +53,59 @@ def test_the_benchmarks_numpy_code_is_the_tutorials_algorithm():
         for got_row, want_row in zip(got, want):
             for g, w in zip(got_row, want_row):
                 assert abs(g - w) <= 1e-12
+
+
+# -- scripts/zipapp.py: purebp as one file for a bare Python ----------------------------
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """dist/purebp.pyz, built by scripts/zipapp.py into a temporary folder."""
+    out = tmp_path_factory.mktemp("zipapp") / "purebp.pyz"
+    result = subprocess.run([sys.executable, os.path.join(SCRIPTS, "zipapp.py"), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def bare(*argv, cwd=None):
+    """Run a command with no site-packages (-S) and no PYTHONPATH; return (code, stdout, stderr)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-S", *argv], capture_output=True, text=True,
+                            timeout=300, env=env, cwd=cwd)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_the_archive_holds_the_package_and_nothing_else(archive):
+    """Every module of purebp/ is in the archive, with a __main__.py, and no tests or caches."""
+    import zipfile
+    names = set(zipfile.ZipFile(archive).namelist())
+    package = os.path.join(os.path.dirname(SCRIPTS), "purebp")
+    for folder, _, files in os.walk(package):
+        for name in files:
+            if name.endswith(".py"):
+                relative = os.path.relpath(os.path.join(folder, name), os.path.dirname(package))
+                assert relative.replace(os.sep, "/") in names
+    assert "__main__.py" in names
+    assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
+
+
+def test_the_archive_runs_the_demo_on_a_bare_python_as_the_checkout_does(archive, tmp_path):
+    """python3 -S purebp.pyz prints what python3 -S -m purebp prints, and exits the same way."""
+    root = os.path.dirname(SCRIPTS)
+    from_archive = bare(str(archive), "--epochs", "300", "--log-every", "100", cwd=tmp_path)
+    from_checkout = bare("-m", "purebp", "--epochs", "300", "--log-every", "100", cwd=root)
+    assert from_archive == from_checkout and from_archive[0] == 0
+    code, out, err = bare(str(archive), "trian", cwd=tmp_path)
+    assert code == 2 and out == "" and "did you mean 'train'?" in err
+
+
+def test_every_command_runs_from_the_archive(archive, tmp_path):
+    """train, explain, vanishing, vectors and check all run from the one file, with -S."""
+    run = [("train", "--data", "xor", "--epochs", "5", "--save", "m.json"),
+           ("explain",), ("vanishing", "--depth", "2", "--width", "4"),
+           ("vectors", "--out", "v", "--random", "1"), ("check", "v", "v")]
+    for argv in run:
+        code, out, err = bare(str(archive), *argv, cwd=tmp_path)
+        assert code == 0 and out and "Traceback" not in err, (argv, err)
+    assert (tmp_path / "m.json").is_file()
