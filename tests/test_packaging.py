@@ -32,3 +32,12 @@ def test_the_metadata_names_the_license_and_describes_the_project():
     assert "Typing :: Typed" in project["classifiers"]
     # PEP 639: a license expression excludes the old license classifiers.
     assert not [c for c in project["classifiers"] if c.startswith("License ::")]
+
+
+def test_the_sdist_takes_everything_the_test_suite_needs():
+    """MANIFEST.in grafts every folder the tests read (CI builds the sdist and runs them from it)."""
+    manifest = (ROOT / "MANIFEST.in").read_text("utf-8").splitlines()
+    grafted = {line.split()[1] for line in manifest if line.startswith("graft ")}
+    assert {"tests", "docs", "examples", "scripts"} <= grafted
+    included = {word for line in manifest if line.startswith("include ") for word in line.split()[1:]}
+    assert {"LICENSE", "README.md"} <= included
