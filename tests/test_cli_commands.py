@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os
+import pathlib
 import re
 import signal
 import subprocess
@@ -570,3 +571,32 @@ def test_the_readmes_divergence_example_diverges():
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         code = cli.main(argv)
     assert code == 1 and "diverged at epoch" in err.getvalue()
+
+
+@pytest.mark.parametrize(("make_argv", "words"), [
+    (lambda d: ["--save", str(d / "missing" / "m.json")], "--save"),
+    (lambda d: ["--save", str(d)], "--save must be a file to write, got the folder"),
+    (lambda d: ["--checkpoint", str(d / "no" / "ck.json")], "--checkpoint"),
+    (lambda d: ["--checkpoint", str(d)], "--checkpoint must be a file to write"),
+    (lambda d: ["--checkpoint-every", "3"], "--checkpoint-every must come with --checkpoint"),
+    (lambda d: ["--plot", str(d / "data.csv")], "--plot must be a folder, got the file"),
+    (lambda d: ["--save", str(d / "data.csv")], "--save must not be the --data file"),
+    (lambda d: ["--checkpoint", str(d / "data.csv")], "--checkpoint must not be the --data file"),
+])
+def test_an_output_that_cannot_be_written_is_refused_before_training(capsys, tmp_path, make_argv,
+                                                                     words):
+    """Unwritable --save, --checkpoint or --plot, or one that is the data file: exit 2 at once."""
+    data = pathlib.Path(write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]], "a,b,t\n"))
+    before = data.read_bytes()
+    code, out, err = run_main(capsys, "train", "--data", str(data), "--epochs", "3",
+                              *make_argv(tmp_path))
+    assert code == 2 and out == "" and words in err and err.count("\n") == 1
+    assert data.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def test_a_missing_plot_folder_is_made_with_its_parents(capsys, tmp_path):
+    """--plot a/b/c, none of which exists yet, is fine: the folders are made at the end."""
+    code, _, _ = run_main(capsys, "train", "--data", "xor", "--epochs", "3",
+                          "--plot", str(tmp_path / "a" / "b" / "c"))
+    assert code == 0 and (tmp_path / "a" / "b" / "c" / "loss.svg").is_file()

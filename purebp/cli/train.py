@@ -239,6 +239,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(f"--resume {shown_path(args.resume)}: the file has no run settings;"
                              " only files written by purebp train can be resumed")
         settings = dict(RUN_DEFAULTS, **saved["settings"])
+        _check_outputs(args, str(settings["data"]))
         X, y = load_data(settings, lambda key: _option(None, key))
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
@@ -247,6 +248,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(f"--resume {shown_path(args.resume)}: the data is not what the run"
                              f" started with (has {shown_path(str(settings['data']))} changed?)")
     else:
+        _check_outputs(args, str(settings["data"]))
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
         if settings["loss"] == "cross_entropy" and len(y[0]) == 1 and layers[-1] > 1:
@@ -319,6 +321,40 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     if args.save and not args.quiet:
         say(f"Saved to {args.save}")
     return 0
+
+
+def _check_outputs(args: argparse.Namespace, data: str) -> None:
+    """Refuse, before any work, an output path that could not be written at the end.
+
+    A model file is written through a temporary file in its folder and
+    os.replace, so its folder must exist and take new files; the --plot
+    folder is created if missing, so its nearest existing ancestor must.
+    """
+    if args.checkpoint_every is not None and not args.checkpoint:
+        raise ValueError("--checkpoint-every must come with --checkpoint PATH, got no --checkpoint")
+    for option, path in (("--save", args.save), ("--checkpoint", args.checkpoint)):
+        if not path:
+            continue
+        if os.path.isdir(path):
+            raise ValueError(f"{option} must be a file to write, got the folder {shown_path(path)}")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ValueError(f"{option} {shown_path(path)}: its folder {shown_path(folder)}"
+                             " does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ValueError(f"{option} {shown_path(path)}: its folder {shown_path(folder)}"
+                             " is not writable")
+        if os.path.exists(data) and os.path.exists(path) and os.path.samefile(data, path):
+            raise ValueError(f"{option} must not be the --data file, got {shown_path(path)}")
+    if args.plot:
+        if os.path.exists(args.plot) and not os.path.isdir(args.plot):
+            raise ValueError(f"--plot must be a folder, got the file {shown_path(args.plot)}")
+        existing = os.path.abspath(args.plot)
+        while not os.path.exists(existing):
+            existing = os.path.dirname(existing)
+        if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+            raise ValueError(f"--plot {shown_path(args.plot)}: {shown_path(existing)} cannot"
+                             " take new files")
 
 
 def _plot(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float],
