@@ -41,12 +41,14 @@ which one a loss on z needs, and the network enforces it).
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, Iterable, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
 
+from purebp._types import Matrix
 from purebp.activations import sigmoid, softmax
 
-Matrix = List[List[float]]
-#: What the losses accept: rows of real numbers, as lists or tuples, ints too.
+#: What the losses take: rows of floats (ints pass too), as lists or tuples.
+#: Narrower than purebp._types.RealMatrix on purpose: the losses check
+#: nothing and compute in floats, so the network hands them checked floats.
 RealMatrix = Sequence[Sequence[float]]
 
 

@@ -22,6 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Union
 
 from purebp import _checks
 from purebp._checks import shown_path
+from purebp._types import Matrix
 from purebp.cli.options import (
     EPOCHS,
     LOG_EVERY,
@@ -42,8 +43,6 @@ from purebp.errors import DivergenceError
 from purebp.files import model
 from purebp.network import Network
 from purebp.study import plots
-
-Matrix = List[List[float]]
 
 DESCRIPTION = ("Train a fully-connected network by gradient descent and report"
                " its loss and accuracy. Ctrl-C stops at the end of the current"

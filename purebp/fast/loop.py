@@ -35,9 +35,9 @@ import math
 from typing import Any, List, Optional, Sequence, Tuple
 
 from purebp import training
+from purebp._types import Matrix
 from purebp.fast import unrolled
 
-Matrix = List[List[float]]
 #: One sample's row for the written-out code: its inputs, then its targets.
 Row = Tuple[float, ...]
 

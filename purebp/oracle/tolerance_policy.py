@@ -46,6 +46,7 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
+from purebp._types import Matrix
 from purebp.network import Network
 
 __all__ = [
@@ -70,7 +71,6 @@ __all__ = [
     "updated_tolerances",
 ]
 
-Matrix = List[List[float]]
 Rows = Sequence[Sequence[float]]
 
 

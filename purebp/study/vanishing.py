@@ -17,10 +17,9 @@ from __future__ import annotations
 import math
 from typing import List, Optional, Sequence, Tuple
 
+from purebp._types import Matrix
 from purebp.datasets import moons
 from purebp.network import Network
-
-Matrix = List[List[float]]
 
 #: (hidden activation, init) pairs shown by default: the tutorial's sigmoid with
 #: its standard normal, then the usual remedies, then relu's explosion.
