@@ -60,8 +60,114 @@ def test_decision_boundary_shades_the_plane_and_draws_every_point():
     net = Network([2, 4, 1], "tanh", "sigmoid", "bce", seed=0)
     root = parse(plots.decision_boundary(net, X, y, "boundary", resolution=10))
     has_title_axes_and_labels(root, "boundary")
-    assert len(list(root.iter(f"{SVG}circle"))) == 30
-    assert len(list(root.iter(f"{SVG}rect"))) == 1 + 10 * 10
+    assert len(list(group(root, "points").iter(f"{SVG}circle"))) == 30
+    assert len(list(group(root, "regions").iter(f"{SVG}rect"))) >= 1
+
+
+def group(root, name):
+    """The <g class=name> of an SVG."""
+    (found,) = [g for g in root.iter(f"{SVG}g") if g.get("class") == name]
+    return found
+
+
+def plot_box(root):
+    """(left, top, right, bottom) of the plot: where the two axis lines run."""
+    lines = {line.get("class"): line for line in root.iter(f"{SVG}line")}
+    x_axis, y_axis = lines["x-axis"], lines["y-axis"]
+    return (float(y_axis.get("x1")), float(y_axis.get("y1")),
+            float(x_axis.get("x2")), float(x_axis.get("y1")))
+
+
+def legend_rows(root):
+    """[(x, y, name, key elements)] for each row of the legend."""
+    rows = []
+    for row in group(root, "legend"):
+        x, y = map(float, row.get("transform")[len("translate("):-1].split())
+        (text,) = row.iter(f"{SVG}text")
+        rows.append((x + float(text.get("x")), y, text.text, [e for e in row if e is not text]))
+    return rows
+
+
+def test_a_legend_sits_right_of_the_plot_and_never_over_the_data():
+    """With several series the names are in a column right of the plot, inside the picture."""
+    names = ["sigmoid:normal", "a much longer configuration name", "relu:he"]
+    svg = plots.line_chart({n: [10.0 ** -k for k in range(i, i + 5)] for i, n in enumerate(names)},
+                           "t", "layer", "norm")
+    root = parse(svg)
+    left, top, right, bottom = plot_box(root)
+    for line in root.iter(f"{SVG}polyline"):
+        points = [tuple(map(float, p.split(","))) for p in line.get("points").split()]
+        assert all(left - 0.1 <= x <= right + 0.1 and top - 0.1 <= y <= bottom + 0.1
+                   for x, y in points)
+    rows = legend_rows(root)
+    assert [name for _, _, name, _ in rows] == names
+    # 6 px a character is more than the average width of 12 px sans-serif
+    assert all(x > right and x + 6 * len(name) <= float(root.get("width"))
+               for x, _, name, _ in rows)
+    strokes = [keys[0].get("stroke") for _, _, _, keys in rows]
+    assert strokes == [line.get("stroke") for line in root.iter(f"{SVG}polyline")]
+
+
+def test_one_series_has_no_legend():
+    """A single series is named by the title and the y label: no legend, the usual width."""
+    root = parse(plots.line_chart({"loss": [1.0, 0.5]}, "t", "epoch", "loss"))
+    assert not [g for g in root.iter(f"{SVG}g") if g.get("class") == "legend"]
+    assert float(root.get("width")) == plots.WIDTH
+
+
+def covered(rects, x, y):
+    """Whether the point (x, y) lies inside one of the (x, y, width, height) rectangles."""
+    return any(rx <= x <= rx + w and ry <= y <= ry + h for rx, ry, w, h in rects)
+
+
+@pytest.mark.parametrize("resolution", [7, 10, 50])
+def test_decision_regions_are_opaque_cells_made_translucent_once(resolution):
+    """No seams: the cells cover every point of the plot, cell borders too, and only their group is
+    translucent, so where two cells overlap the shade does not double."""
+    X, y = moons(n=40, seed=2)
+    net = Network([2, 6, 1], "tanh", "sigmoid", "bce", seed=3)
+    net.train(X, y, epochs=200, learning_rate=0.5)
+    root = parse(plots.decision_boundary(net, X, y, "boundary", resolution=resolution))
+    regions = group(root, "regions")
+    assert 0 < float(regions.get("opacity")) < 1
+    rects = []
+    for rect in regions.iter(f"{SVG}rect"):
+        assert rect.get("opacity") is None and rect.get("fill-opacity") is None
+        rects.append(tuple(float(rect.get(k)) for k in ("x", "y", "width", "height")))
+    assert len({rect.get("fill") for rect in regions.iter(f"{SVG}rect")}) == 2
+    left, top, right, bottom = plot_box(root)
+    cell_w, cell_h = (right - left) / resolution, (bottom - top) / resolution
+    # the cells' borders, where a seam would show, and the points between them
+    xs = [left + k * cell_w / 2 for k in range(2 * resolution + 1)]
+    ys = [top + k * cell_h / 2 for k in range(2 * resolution + 1)]
+    missed = [(x, y) for x in xs for y in ys if not covered(rects, x, y)]
+    assert missed == []
+    assert all(left - 0.01 <= x and x + w <= right + 0.01 and top - 0.01 <= y and y + h <= bottom + 0.01
+               for x, y, w, h in rects)
+
+
+def test_the_decision_boundary_legend_names_each_class_in_its_colour():
+    """One legend row per class, in the colour of that class's points; outside the plot."""
+    X, y = moons(n=30, seed=1)
+    net = Network([2, 4, 1], "tanh", "sigmoid", "bce", seed=0)
+    root = parse(plots.decision_boundary(net, X, y, "boundary", resolution=10))
+    rows = legend_rows(root)
+    assert [name for _, _, name, _ in rows] == ["class 0 (output ≤ 0.5)", "class 1 (output > 0.5)"]
+    point_colour = {}
+    for circle, target in zip(group(root, "points").iter(f"{SVG}circle"), y):
+        point_colour.setdefault(int(target[0]), set()).add(circle.get("fill"))
+    assert [{keys[0].get("fill")} for _, _, _, keys in rows] == [point_colour[0], point_colour[1]]
+    right = plot_box(root)[2]
+    assert all(x > right for x, _, _, _ in rows)
+
+
+def test_with_several_outputs_the_legend_lists_every_class_by_argmax():
+    """Three one-hot classes give three legend rows, class 0 to class 2."""
+    X = [[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+    y = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 1.0]]
+    net = Network([2, 3, 3], "tanh", "sigmoid", "mse", seed=0)
+    rows = legend_rows(parse(plots.decision_boundary(net, X, y, "three", resolution=8)))
+    assert [name for _, _, name, _ in rows] == ["class 0", "class 1", "class 2"]
 
 
 def test_decision_boundary_refuses_other_than_two_inputs():

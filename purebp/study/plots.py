@@ -9,14 +9,16 @@
     Classifier                      what decision_boundary takes: anything with forward(X)
 
 Every SVG is a complete XML document with a <title>, two axes, tick labels
-and axis labels, and opens in any browser. What this module does not do:
+and axis labels, and opens in any browser. A legend, when there is one, has
+a column of its own right of the plot, so it never covers the data. What
+this module does not do:
 interactive plots, or anything needing a plotting library.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List, Optional, Protocol, Sequence
+from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 from xml.sax.saxutils import escape
 
 from purebp import _checks
@@ -26,6 +28,14 @@ from purebp.files.jsonfile import write_atomic
 WIDTH, HEIGHT = 640, 420
 LEFT, RIGHT, TOP, BOTTOM = 72, 24, 44, 56
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
+#: A legend sits in a column of its own right of the plot, which widens the
+#: picture: it never covers data. Its width is estimated from the longest
+#: name, at CHAR_WIDTH pixels a character of the 12 px sans-serif font
+#: (a generous average, so long names do not run off the edge).
+CHAR_WIDTH = 6.5
+LEGEND_GAP, LEGEND_KEY = 16, 22
+#: How strongly the decision regions are shaded: light enough for the points.
+REGION_OPACITY = 0.18
 
 
 class Classifier(Protocol):
@@ -52,19 +62,51 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> List[float]:
     return ticks
 
 
+def _cycle(count: int) -> List[str]:
+    """The first count colours, cycling through COLOURS."""
+    return [COLOURS[i % len(COLOURS)] for i in range(count)]
+
+
 def _label(v: float) -> str:
     return f"{v:g}"
 
 
-def _frame(title: str, x_label: str, y_label: str) -> List[str]:
-    """The opening of an SVG: header, title, background, axis labels."""
+def _legend_width(names: Sequence[str]) -> int:
+    """The width of the legend column for these names: 0 for no legend."""
+    if not names:
+        return 0
+    return LEGEND_GAP + LEGEND_KEY + math.ceil(CHAR_WIDTH * max(len(n) for n in names))
+
+
+def _legend(rows: Sequence[Tuple[str, str]]) -> List[str]:
+    """A legend in its own column right of the plot: one row per (key, name).
+
+    key is SVG drawn around (0, 0), the middle of the row's left end; each
+    row is moved into place by a translate.
+    """
+    x = WIDTH - RIGHT + LEGEND_GAP
+    out = ['<g class="legend">']
+    for i, (key, name) in enumerate(rows):
+        out.append(f'<g transform="translate({x} {TOP + 8 + 18 * i})">{key}'
+                   f'<text x="{LEGEND_KEY}" y="4">{escape(name)}</text></g>')
+    out.append("</g>")
+    return out
+
+
+def _frame(title: str, x_label: str, y_label: str, extra_width: int = 0) -> List[str]:
+    """The opening of an SVG: header, title, background, axis labels.
+
+    extra_width widens the picture right of the plot (for a legend); the
+    plot itself keeps its place and size.
+    """
+    width = WIDTH + extra_width
     return [
         '<?xml version="1.0" encoding="UTF-8"?>',
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}"'
-        f' viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="12">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}"'
+        f' viewBox="0 0 {width} {HEIGHT}" font-family="sans-serif" font-size="12">',
         f"<title>{escape(title)}</title>",
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="white"/>',
-        f'<text x="{WIDTH / 2}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
+        f'<rect width="{width}" height="{HEIGHT}" fill="white"/>',
+        f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
         f'<text class="x-label" x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 14}"'
         f' text-anchor="middle">{escape(x_label)}</text>',
         f'<text class="y-label" x="18" y="{(TOP + HEIGHT - BOTTOM) / 2}" text-anchor="middle"'
@@ -138,7 +180,9 @@ def line_chart(series: Dict[str, Sequence[float]], title: str, x_label: str, y_l
     def y_pos(t: float) -> float:
         return HEIGHT - BOTTOM - (t - low) / (high - low) * (HEIGHT - TOP - BOTTOM)
 
-    out = _frame(title, x_label, y_label)
+    # One series needs no legend: its name is in the title and the y label.
+    names = list(series) if len(series) > 1 else []
+    out = _frame(title, x_label, y_label, _legend_width(names))
     out += _axes(_nice_ticks(x_low, x_high), x_pos, y_ticks, y_pos, y_text)
     for i, (name, values) in enumerate(series.items()):
         colour = COLOURS[i % len(COLOURS)]
@@ -146,10 +190,10 @@ def line_chart(series: Dict[str, Sequence[float]], title: str, x_label: str, y_l
                           for x, v in zip(xs, values) if math.isfinite(v))
         out.append(f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="1.5"'
                    f' points="{points}"><title>{escape(name)}</title></polyline>')
-        if len(series) > 1:
-            y = TOP + 14 * i
-            out.append(f'<text x="{WIDTH - RIGHT - 4}" y="{y + 4}" text-anchor="end"'
-                       f' fill="{colour}">{escape(name)}</text>')
+    if names:
+        out += _legend([(f'<line x1="0" y1="0" x2="{LEGEND_KEY - 6}" y2="0" stroke="{colour}"'
+                         ' stroke-width="2"/>', name)
+                        for name, colour in zip(names, _cycle(len(names)))])
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -158,9 +202,10 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
                       title: str, resolution: int = 50) -> str:
     """Return an SVG of a two-input network's class over the plane, points on top.
 
-    The background shades each cell by the network's output there (the
-    first output, or the argmax class for several); the training points are
-    drawn in the colour of their target class.
+    The background shades each cell by the network's class there (output
+    above 0.5 for one output, the argmax for several); the training points
+    are drawn in the colour of their target class, and a legend right of
+    the plot names each class.
     """
     if len(X[0]) != 2:
         raise ValueError(f"decision_boundary: X[0] has {len(X[0])} entries, expected 2"
@@ -181,24 +226,46 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
 
     grid = [[lo0 + (i + 0.5) * (hi0 - lo0) / resolution, lo1 + (j + 0.5) * (hi1 - lo1) / resolution]
             for j in range(resolution) for i in range(resolution)]
-    outputs = net.forward(grid)
+    labels = [label_of(output) for output in net.forward(grid)]
+    targets = [label_of(target) for target in y]
+    classes = sorted(set(labels) | set(targets))
+    names = [f"class {k}" + (f" (output {'>' if k else '≤'} 0.5)" if len(y[0]) == 1 else "")
+             for k in classes]
+    out = _frame(title, "x0", "x1", _legend_width(names))
+    # Seams: translucent cells that overlap (or leave a hairline between
+    # them) show as a grid. So the cells are opaque, a run of equal cells
+    # in a row is one rectangle, neighbours overlap by half a pixel, and the
+    # whole layer is made translucent at once, by the group's opacity.
+    out.append(f'<g class="regions" stroke="none" opacity="{REGION_OPACITY}">')
     cell_w = (WIDTH - LEFT - RIGHT) / resolution
     cell_h = (HEIGHT - TOP - BOTTOM) / resolution
-    out = _frame(title, "x0", "x1")
-    out.append('<g class="regions" stroke="none" shape-rendering="crispEdges">')
-    for point, output in zip(grid, outputs):
-        colour = COLOURS[label_of(output) % len(COLOURS)]
-        out.append(f'<rect x="{x_pos(point[0]) - cell_w / 2:.1f}" y="{y_pos(point[1]) - cell_h / 2:.1f}"'
-                   f' width="{cell_w + 0.5:.1f}" height="{cell_h + 0.5:.1f}" fill="{colour}"'
-                   ' fill-opacity="0.18"/>')
+    for j in range(resolution):
+        row = labels[j * resolution:(j + 1) * resolution]
+        top = HEIGHT - BOTTOM - (j + 1) * cell_h
+        start = 0
+        for i in range(1, resolution + 1):
+            if i < resolution and row[i] == row[start]:
+                continue
+            colour = COLOURS[row[start] % len(COLOURS)]
+            # the overlap goes right and down, into the neighbour, never out of the plot
+            overlap_w = 0.5 if i < resolution else 0.0
+            overlap_h = 0.5 if j > 0 else 0.0
+            out.append(f'<rect x="{LEFT + start * cell_w:.2f}" y="{top:.2f}"'
+                       f' width="{(i - start) * cell_w + overlap_w:.2f}"'
+                       f' height="{cell_h + overlap_h:.2f}" fill="{colour}"/>')
+            start = i
     out.append("</g>")
     out += _axes(_nice_ticks(lo0, hi0), x_pos, _nice_ticks(lo1, hi1), y_pos, _label)
     out.append('<g class="points" stroke="black" stroke-width="0.5">')
-    for row, target in zip(X, y):
-        colour = COLOURS[label_of(target) % len(COLOURS)]
-        out.append(f'<circle cx="{x_pos(row[0]):.1f}" cy="{y_pos(row[1]):.1f}" r="3.5"'
+    for row_x, target in zip(X, targets):
+        colour = COLOURS[target % len(COLOURS)]
+        out.append(f'<circle cx="{x_pos(row_x[0]):.1f}" cy="{y_pos(row_x[1]):.1f}" r="3.5"'
                    f' fill="{colour}"/>')
     out.append("</g>")
+    out += _legend([(f'<rect x="0" y="-7" width="{LEGEND_KEY - 6}" height="14" fill="{colour}"'
+                     f' opacity="{REGION_OPACITY}"/><circle cx="{(LEGEND_KEY - 6) / 2}" cy="0"'
+                     f' r="3.5" fill="{colour}" stroke="black" stroke-width="0.5"/>', name)
+                    for name, colour in zip(names, (COLOURS[k % len(COLOURS)] for k in classes))])
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
