@@ -30,14 +30,14 @@ from purebp.oracle import vectors
 from purebp.study import explain
 
 DESCRIPTION = ("Print one full training step of a small network, every equation of"
-               " docs/backprop.md with the numbers put into it. Default: the tutorial's"
+               " 'purebp docs backprop' with the numbers put into it. Default: the tutorial's"
                " XOR network (2-4-1 sigmoid, half_sse, seed 0, learning rate 0.1).")
 
 
 def add_options(parser: Parser) -> None:
     """Add --case, --id, the network options, --seed, --lr, --data, --samples, --precision, --format."""
     parser.add_argument("--case", metavar="FILE", default=None,
-                        help="explain a case from a test-vector file (docs/vectors.md)")
+                        help="explain a case from a test-vector file (format: purebp docs vectors)")
     parser.add_argument("--id", default=None,
                         help="with --case: which case, when the file holds several")
     add_network_options(parser, layers_shown="2,4,1", layers_old_names=("--network",))

@@ -7,7 +7,7 @@
 
 Every value is taken from ``Network.trace``, that is from the library's own
 computation; the formula beside it is filled in with the numbers that went
-into it. Tags are the equation numbers of docs/backprop.md: (F1) (F2) (L)
+into it. Tags are the equation numbers of purebp/docs/backprop.md: (F1) (F2) (L)
 (BP1) (BP2) (BP3) (BP4) (GD). Layers count from 1 as in the docs: W1 is
 ``weights[0]``, z1 is ``zs[0]``, a0 is the input.
 
@@ -232,7 +232,7 @@ def header(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float,
         f"One step of gradient descent on {source}, every number as purebp computes it.",
         f"Network {net.sizes}: {hidden}output {net.output_activation}, loss {net.loss_name},"
         f" learning rate η = {learning_rate!r}, {len(X)} samples.",
-        "Equation numbers refer to docs/backprop.md; layers count from 1 (W1 is weights[0]).",
+        "Equation numbers refer to 'purebp docs backprop'; layers count from 1 (W1 is weights[0]).",
         f"Inputs a0 = X = {X!r}",
         f"Targets y = {y!r}",
     ]
