@@ -357,7 +357,7 @@ class Network:
         left as it was after the last finite epoch.
 
         ``fast=True`` computes the very same bits from the equations written
-        out for this network's shape (purebp.fast, docs/speed.md), many times
+        out for this network's shape (purebp.fast, purebp/docs/speed.md), many times
         faster where it can; ``fast=False`` runs the loop below, to step through it.
         """
         op = "train"
@@ -412,7 +412,7 @@ class Network:
     def save(self, path: StrPath) -> None:
         """Write the network, its training state included, to a model file (atomically).
 
-        The format is documented in docs/model-format.md; ``Network.load``
+        The format is documented in purebp/docs/model-format.md; ``Network.load``
         reads it back bit for bit.
         """
         model.save(self, path)

@@ -242,7 +242,7 @@ class NeuralNetwork:
         is left as it was before that epoch.
 
         ``fast=True`` computes the very same bits from the equations written
-        out for this network's sizes (purebp.fast, docs/speed.md), many times
+        out for this network's sizes (purebp.fast, purebp/docs/speed.md), many times
         faster; ``fast=False`` runs the loop below, to step through it.
         """
         op = "train"
@@ -273,7 +273,7 @@ class NeuralNetwork:
     # -- saving and loading --------------------------------------------------
 
     def save(self, path: StrPath) -> None:
-        """Write the network to a model file atomically (docs/model-format.md)."""
+        """Write the network to a model file atomically (purebp/docs/model-format.md)."""
         model.save(self, path)
 
     @classmethod

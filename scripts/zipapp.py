@@ -3,7 +3,8 @@
     python3 scripts/zipapp.py [--out dist/purebp.pyz]
     python3 -S dist/purebp.pyz [command] [options]    # the demo, or any command
 
-The archive holds the package's Python files (and py.typed, the stubs) and
+The archive holds the package's Python files (and py.typed, the stubs, the
+documents in purebp/docs/ that ``purebp docs`` prints) and
 a ``__main__.py`` that runs ``purebp.cli.main`` and exits with its code,
 made with the standard library's zipapp; Python runs it as it runs
 ``python3 -m purebp``, with nothing installed and no site-packages.
@@ -39,7 +40,7 @@ sys.exit(main())
 
 def package_files() -> List[pathlib.Path]:
     """Return the package's files to ship, relative to the repository, sorted."""
-    wanted = {".py", ".pyi", ".typed"}
+    wanted = {".py", ".pyi", ".typed", ".md"}
     return sorted(path.relative_to(ROOT) for path in PACKAGE.rglob("*")
                   if path.is_file() and path.suffix in wanted and "__pycache__" not in path.parts)
 

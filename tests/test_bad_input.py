@@ -563,7 +563,7 @@ OPTIONS = {
         "--activation": ["tanh"], "--output-activation": ["softmax", "identity"],
         "--loss": ["bce", "cross_entropy"], "--init": ["he"], "--seed": ["5"], "--lr": ["0.5"],
         "--data": ["moons", "parity"], "--samples": ["2"], "--precision": ["2", "18"],
-        "--format": ["md"],
+        "--max-entries": ["1", "40"], "--format": ["md"],
     },
 }
 #: Words that are no option of the command (and -h, which is one everywhere).

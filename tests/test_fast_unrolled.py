@@ -144,8 +144,8 @@ def test_each_written_out_function_has_its_own_file_name_and_survives_clearcache
 
 
 def test_docs_show_the_code_purebp_generates_for_the_tutorial():
-    """docs/speed.md's code block is exactly source() for NeuralNetwork(2, 4, 1)."""
+    """purebp/docs/speed.md's code block is exactly source() for NeuralNetwork(2, 4, 1)."""
     import pathlib
-    text = (pathlib.Path(__file__).parent.parent / "docs" / "speed.md").read_text("utf-8")
+    text = (pathlib.Path(__file__).parent.parent / "purebp" / "docs" / "speed.md").read_text("utf-8")
     block = text.split("```python\n", 1)[1].split("```", 1)[0]
-    assert block == unrolled.source(TUTORIAL), "regenerate the block in docs/speed.md"
+    assert block == unrolled.source(TUTORIAL), "regenerate the block in purebp/docs/speed.md"

@@ -35,7 +35,7 @@ from purebp.oracle import checker as oracle_check
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 #: Every quantity a complete case holds, in the oracle's report order, written
-#: out here from the format's description (docs/vectors.md), not read from the code.
+#: out here from the format's description (purebp/docs/vectors.md), not read from the code.
 ALL_QUANTITIES = ("pre_activations", "activations", "outputs", "loss", "gradients.weights",
                   "gradients.biases", "updated.weights", "updated.biases", "trajectory")
 

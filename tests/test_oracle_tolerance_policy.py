@@ -2,7 +2,7 @@
 
 Nothing here is read back from the code under test. Each per-quantity
 function is checked on a tiny case against numbers worked out by hand from
-docs/vectors.md ("Quantity by quantity"); every constant against the fact
+purebp/docs/vectors.md ("Quantity by quantity"); every constant against the fact
 its comment gives as its reason (a maximum found on a grid, a bound checked
 on perturbed inputs, a measurement against 60-digit decimals); and a whole
 case, a 1-1-1 network with a relu unit exactly at its kink, against the
@@ -161,7 +161,7 @@ def test_activation_scales_carry_z_through_max_slope_plus_own_rounding():
 
 
 def test_loss_scale_of_each_loss():
-    """The loss scale: its terms' sizes with the outputs' errors, as docs/vectors.md gives them."""
+    """The loss scale: its terms' sizes with the outputs' errors, as purebp/docs/vectors.md gives them."""
     y, a, a_s = [[0.0, 1.0]], [[0.5, 0.5]], [[1.0, 2.0]]
     # Σ |a − y|·(|a| + |y| + 2·S_a) = 0.5·(0.5 + 0 + 2) + 0.5·(0.5 + 1 + 4) = 4
     assert tol.loss_scale("half_sse", y, a, a, a_s, a_s) == 2.0  # ½·4
@@ -282,7 +282,7 @@ def kink_case():
 
 
 def hand_tolerances(pol):
-    """The tolerances of kink_case(), derived by hand (docs/vectors.md, "Quantity by quantity")."""
+    """The tolerances of kink_case(), derived by hand (purebp/docs/vectors.md, "Quantity by quantity")."""
     e, k, r, at, lr = pol.eps, pol.kappa, pol.rtol, pol.atol, 0.5
     # forward: S_z0 = 2·0.5 + 1 = 2; S_a1 = 1·2 + 0 = 2; S_z1 = (0 + 2)·3 + 0.25 = 6.25;
     # S_a2 = 6.25 + 0.25 = 6.5. a1 = relu(0) = 0, ŷ = 0.25

@@ -109,3 +109,22 @@ def test_every_command_runs_from_the_archive(archive, tmp_path):
         code, out, err = bare(str(archive), *argv, cwd=tmp_path)
         assert code == 0 and out and "Traceback" not in err, (argv, err)
     assert (tmp_path / "m.json").is_file()
+
+
+def test_the_archive_carries_the_documents_and_prints_them(archive, tmp_path):
+    """Every purebp/docs/*.md is in the archive; ``docs NAME`` from it prints the file byte for byte."""
+    import pathlib
+    import zipfile
+    folder = pathlib.Path(SCRIPTS).parent / "purebp" / "docs"
+    documents = sorted(path.name for path in folder.glob("*.md"))
+    inside = sorted(n[len("purebp/docs/"):] for n in zipfile.ZipFile(archive).namelist()
+                    if n.startswith("purebp/docs/") and n.endswith(".md"))
+    assert inside == documents and "model-format.md" in documents
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-S", str(archive), "docs", "model-format"],
+                            capture_output=True, timeout=120, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (folder / "model-format.md").read_bytes()
+    code, out, _ = bare(str(archive), "docs", cwd=tmp_path)
+    assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == \
+        [name[:-len(".md")] for name in documents]

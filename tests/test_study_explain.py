@@ -34,6 +34,13 @@ def tutorial_network():
     return net
 
 
+def biased_network():
+    """A 2-3-1 tanh net with negative biases, so that (F1) adds a negative bias."""
+    net = Network([2, 3, 1], "tanh", "sigmoid", "half_sse", seed=5)
+    net.biases = [[[-0.5, 0.25, -1.5]], [[-0.75]]]
+    return net
+
+
 def printed_value(line):
     return float(line.text.rsplit("= ", 1)[1])
 
@@ -69,6 +76,7 @@ CASES = [
                               XOR_X, [[1, 0], [0, 1], [0, 1], [1, 0]], 0.2)),
     ("deep-leaky-mse", lambda: (Network([2, 3, 3, 2], "leaky_relu", "identity", "mse", seed=4),
                                 XOR_X, [[0.5, -1], [1, 2], [0, 0], [-1, 1]], 0.05)),
+    ("negative-biases", lambda: (biased_network(), XOR_X, XOR_Y, 0.1)),
 ]
 
 
@@ -125,18 +133,54 @@ def evaluate(expression):
 def test_the_substituted_numbers_give_the_printed_result(name, make):
     """Evaluating each line's arithmetic with its printed operands gives its printed result."""
     net, X, y, lr = make()
-    checked = 0
+    checked, sums = 0, 0
     for line in explain.explain(net, X, y, lr, precision=10):
-        if line.tag not in ("F1", "BP1", "BP3", "BP4", "GD") or "…" in line.text:
+        if line.tag not in ("F1", "F2", "BP1", "BP2", "BP3", "BP4", "GD") or "…" in line.text:
             continue
+        sums += line.tag == "BP3"  # a − b: the sums with a negative term, parsed below
         middle = line.text.rsplit(" = ", 2)[1]
-        if any(ch.isalpha() and ch not in "eσ" for ch in middle):
-            continue  # symbolic parts (e.g. [z > 0], if/else) are not plain arithmetic
+        if any(ch.isalpha() and ch not in "eσ" for ch in middle) or ">" in middle:
+            continue  # symbolic parts ([z > 0], if/else, tanh) are not plain arithmetic
         # operands are rounded to 10 decimals; the result of a few of them
         # products and sums is good to about 1e-9 relative to its operands' size
         assert evaluate(middle) == pytest.approx(line.value, rel=1e-8, abs=1e-8), line.text
         checked += 1
-    assert checked >= 30
+    assert checked >= 30 and sums == sum(net.sizes[1:])  # every bias gradient's sum re-added
+
+
+def signed_sum(values, precision):
+    """The printed sum of numbers, written out here: a + b, a − |b| for a negative b (-0.0 too)."""
+    text = explain.number(values[0], precision)
+    for v in values[1:]:
+        negative = math.copysign(1.0, v) < 0
+        text += f" {'−' if negative else '+'} {explain.number(abs(v), precision)}"
+    return text
+
+
+@pytest.mark.parametrize("name, make", CASES, ids=[c[0] for c in CASES])
+def test_a_negative_term_is_subtracted_never_added(name, make):
+    """No line prints "a + -b" (or "a − -b"): a negative term after the first is "− |b|"."""
+    net, X, y, lr = make()
+    lines = explain.explain(net, X, y, lr, precision=6)
+    for line in lines:
+        assert "+ -" not in line.text and "− -" not in line.text, line.text
+    deltas = net.trace(X, y, lr)["deltas"]
+    for line in lines:
+        if line.tag == "BP3":  # ∂E/∂bk[c] = Σ_n δk[n][c] = the deltas, signed
+            k, c = map(int, re.match(r"\(BP3\) ∂E/∂b(\d+)\[(\d+)\]", line.text).groups())
+            column = [row[c] for row in deltas[k - 1]]
+            assert f" = {signed_sum(column, 6)} = " in line.text, line.text
+
+
+def test_a_negative_bias_is_subtracted_in_the_forward_pass():
+    """(F1) ends with "− 0.5000" for b1[0] = -0.5, and the first term keeps its own sign."""
+    lines = explain.explain(biased_network(), XOR_X, XOR_Y, 0.1)
+    first = next(l.text for l in lines if l.text.startswith("(F1) z1[0][0] "))
+    assert first.endswith(" − 0.5000 = -0.5000"), first  # row 0 of X is zeros: z = b
+    assert next(l.text for l in lines if l.text.startswith("(F1) z1[0][1] ")).endswith(" + 0.2500 = 0.2500")
+    tutorial = explain.explain(tutorial_network(), XOR_X, XOR_Y, 0.1)
+    b1 = next(l.text for l in tutorial if l.text.startswith("(BP3) ∂E/∂b1[0] "))
+    assert "= -0.0319 + 0.0304 + 0.0383 − 0.0298 = 0.0070" in b1  # a first term's sign is its own
 
 
 def test_markdown_of_the_default_case_matches_the_stored_file(capsys):
@@ -215,3 +259,51 @@ def test_large_layers_are_summarised():
     lines = explain.explain(net, XOR_X, XOR_Y, 0.1, max_entries=8)
     notes = [l.text for l in lines if not l.tag]
     assert any("and 32 more entries of z1" in n for n in notes)
+
+
+def z_lines(out, k):
+    return [line for line in out.splitlines() if line.startswith(f"(F1) z{k}[")]
+
+
+def test_max_entries_lifts_the_32_entry_cap(capsys):
+    """--max-entries N shows up to N entries of each matrix; the default stays 32 with a note."""
+    argv = ["explain", "--layers", "2,10,1"]  # z1 is 4 samples × 10 units: 40 entries
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert len(z_lines(out, 1)) == 32 and "… and 8 more entries of z1" in out
+    assert cli.main([*argv, "--max-entries", "40"]) == 0
+    out = capsys.readouterr().out
+    assert len(z_lines(out, 1)) == 40 and "more entries" not in out
+    assert z_lines(out, 1)[-1].startswith("(F1) z1[3][9] = ")
+    assert cli.main([*argv, "--max-entries", "10000"]) == 0  # more than there are: all of them
+    assert capsys.readouterr().out == out
+    assert cli.main([*argv, "--max-entries", "3"]) == 0
+    out = capsys.readouterr().out
+    assert len(z_lines(out, 1)) == 3 and "… and 37 more entries of z1" in out
+
+
+@pytest.mark.parametrize("value, words", [
+    ("0", "argument --max-entries: must be at least 1, got 0"),
+    ("-2", "argument --max-entries: must be at least 1, got -2"),
+    ("2.5", "argument --max-entries: must be an integer, got '2.5'"),
+    ("ten", "argument --max-entries: must be an integer, got 'ten'"),
+    ("10001", "--max-entries must be at most 10000, got 10001"),
+    ("9" * 200, "--max-entries must be at most 10000, got an int of about "),
+])
+def test_a_bad_max_entries_exits_2_naming_it(capsys, value, words):
+    """--max-entries takes a whole number from 1 to 10000: anything else is one line and exit 2."""
+    code = cli.main(["explain", "--max-entries", value])
+    captured = capsys.readouterr()
+    assert (code, captured.out) == (2, "")
+    assert words in captured.err and captured.err.count("\n") == 1
+
+
+@pytest.mark.parametrize("value, shown", [
+    (0, "0"), (10_001, "10001"), (True, "True"), (2.0, "2.0"), ("8", "'8'"), (None, "None"),
+])
+def test_explain_refuses_a_bad_max_entries_naming_it(value, shown):
+    """explain(max_entries=...) takes an int from 1 to MAX_ENTRIES, and says so."""
+    with pytest.raises(ValueError) as info:
+        explain.explain(tutorial_network(), XOR_X, XOR_Y, 0.1, max_entries=value)
+    assert str(info.value) == f"explain: max_entries must be an int from 1 to 10000, got {shown}"
+    assert explain.MAX_ENTRIES == 10_000

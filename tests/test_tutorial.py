@@ -545,9 +545,9 @@ def test_the_readable_loop_checks_again_once_train_is_over_or_interrupted():
 
 
 def test_the_docs_numbers_for_the_one_sample_bias_mistake_are_the_tutorials():
-    """docs/backprop.md's row on the bias gradient from one sample quotes δ2[0] and Σ_n δ2 truly."""
+    """purebp/docs/backprop.md's row on the bias gradient from one sample quotes δ2[0] and Σ_n δ2 truly."""
     import pathlib
-    docs = (pathlib.Path(__file__).parent.parent / "docs" / "backprop.md").read_text("utf-8")
+    docs = (pathlib.Path(__file__).parent.parent / "purebp" / "docs" / "backprop.md").read_text("utf-8")
     row = next(line for line in docs.splitlines() if line.startswith("| bias gradient from one sample"))
     net = NeuralNetwork(2, 4, 1, seed=0)
     X, y = [[0, 0], [0, 1], [1, 0], [1, 1]], [[0], [1], [1], [0]]

@@ -8,6 +8,7 @@
     purebp.cli.vanishing  ``purebp vanishing`` (its numbers: purebp.study.vanishing)
     purebp.cli.vectors    ``purebp vectors``
     purebp.cli.check      ``purebp check``
+    purebp.cli.docs       ``purebp docs``: the documents in purebp/docs/
 """
 
 from purebp.cli.app import build_parser, main

@@ -23,7 +23,7 @@ from typing import Optional, Sequence, Tuple
 
 from purebp import __version__
 from purebp._checks import _short_repr
-from purebp.cli import check, demo, explain, train, vanishing, vectors
+from purebp.cli import check, demo, docs, explain, train, vanishing, vectors
 from purebp.cli.options import Command, Parser, one_line
 
 #: Every command but the demo, in the order --help lists them: the one list.
@@ -38,6 +38,8 @@ COMMANDS: Tuple[Command, ...] = (
             vectors.DESCRIPTION, vectors.add_options, vectors.run),
     Command("check", "check another implementation's results against test vectors",
             check.DESCRIPTION, check.add_options, check.run),
+    Command("docs", "print one of purebp's documents (backprop, ...), or list them",
+            docs.DESCRIPTION, docs.add_options, docs.run),
 )
 
 

@@ -30,14 +30,15 @@ from purebp.oracle import vectors
 from purebp.study import explain
 
 DESCRIPTION = ("Print one full training step of a small network, every equation of"
-               " docs/backprop.md with the numbers put into it. Default: the tutorial's"
+               " 'purebp docs backprop' with the numbers put into it. Default: the tutorial's"
                " XOR network (2-4-1 sigmoid, half_sse, seed 0, learning rate 0.1).")
 
 
 def add_options(parser: Parser) -> None:
-    """Add --case, --id, the network options, --seed, --lr, --data, --samples, --precision, --format."""
+    """Add --case, --id, the network options, --seed, --lr, --data, --samples, --precision,
+    --max-entries, --format."""
     parser.add_argument("--case", metavar="FILE", default=None,
-                        help="explain a case from a test-vector file (docs/vectors.md)")
+                        help="explain a case from a test-vector file (format: purebp docs vectors)")
     parser.add_argument("--id", default=None,
                         help="with --case: which case, when the file holds several")
     add_network_options(parser, layers_shown="2,4,1", layers_old_names=("--network",))
@@ -49,6 +50,9 @@ def add_options(parser: Parser) -> None:
     SAMPLES.add(parser, 4, help="how many rows of the data set (default {default})")
     parser.add_argument("--precision", type=int_at_least(1), default=4,
                         help="decimals shown (default 4)")
+    parser.add_argument("--max-entries", type=int_at_least(1), default=32, metavar="N",
+                        help="show at most N entries of each matrix, from 1 to"
+                             f" {explain.MAX_ENTRIES} (default 32; a note counts the rest)")
     add_format(parser, {"text": "terminal text", "md": "Markdown"})
 
 
@@ -57,6 +61,9 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     stream = sys.stdout if out is None else out
     if args.precision > 17:
         raise ValueError(f"--precision must be at most 17, got {args.precision}")
+    if args.max_entries > explain.MAX_ENTRIES:
+        raise ValueError(f"--max-entries must be at most {explain.MAX_ENTRIES},"
+                         f" got {_checks._short_repr(args.max_entries)}")
     if args.case is not None:
         cases = vectors.load(args.case)
         if args.id is not None:
@@ -92,6 +99,6 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
                              f" got {','.join(map(str, args.layers))}")
         lr = args.lr
         source = f"the first {len(X)} rows of {args.data}, seed {args.seed}"
-    print(explain.run(net, X, y, lr, source, args.format, args.precision)["text"], end="",
-          file=stream)
+    print(explain.run(net, X, y, lr, source, args.format, args.precision,
+                      args.max_entries)["text"], end="", file=stream)
     return 0

@@ -92,7 +92,7 @@ def add_options(parser: Parser) -> None:
     add_quiet(training, "print only the final loss and accuracy (no log, no progress line)")
     files = parser.add_argument_group("saving and resuming")
     files.add_argument("--save", metavar="PATH", default=None,
-                       help="write the trained model to PATH at the end (docs/model-format.md)")
+                       help="write the trained model to PATH at the end (format: purebp docs model-format)")
     files.add_argument("--checkpoint", metavar="PATH", default=None,
                        help="write a checkpoint to PATH during training, on Ctrl-C and at the end")
     files.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="K",

@@ -12,7 +12,7 @@ from purebp.cli.options import SEED, Parser, int_at_least
 from purebp.oracle import vectors
 
 DESCRIPTION = ("Write the test-vector suite: the curated cases and N seeded random"
-               " ones, one JSON file per case (format: docs/vectors.md). Expected"
+               " ones, one JSON file per case (format: purebp docs vectors). Expected"
                " values are computed with 50-digit decimals and rounded to float64.")
 
 

@@ -7,5 +7,5 @@
 
 Nothing here is a second formula: the written-out code is built from each
 activation's and loss's own code form (purebp.activations, purebp.losses),
-and the tests hold it to the readable code's bits. docs/speed.md explains it.
+and the tests hold it to the readable code's bits. purebp/docs/speed.md explains it.
 """

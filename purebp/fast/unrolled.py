@@ -11,7 +11,7 @@ local variables, for the network's exact sizes, and compiled with
 reference and 4× faster than numpy (``scripts/bench.py``).
 
 ``source(spec)`` returns the code, which is meant to be read; for the
-tutorial's network it is printed in docs/speed.md, and
+tutorial's network it is printed in purebp/docs/speed.md, and
 ``print(source(spec_for(net)))`` shows it for any network. Its names follow the
 general network's equations (purebp.network), one scalar per entry:
 

@@ -1,6 +1,6 @@
 """Model files: save a network, load it back exactly, and resume its training.
 
-A model file is UTF-8 JSON (docs/model-format.md describes every field):
+A model file is UTF-8 JSON (purebp/docs/model-format.md describes every field):
 
     {"format": "purebp-model", "version": 1, "class": "Network",
      "network": {"sizes": [...], "activation": ..., "output_activation": ...,

@@ -11,7 +11,7 @@ For implementers of other libraries, who test their numbers against purebp's.
 The checker's names are importable from here (``purebp.oracle.compare``,
 ``purebp.oracle.check_implementation``, ...), and the old module names
 ``purebp.exact``, ``purebp.vectors`` and ``purebp.testing`` still import.
-docs/vectors.md documents the format and the tolerance policy.
+purebp/docs/vectors.md documents the format and the tolerance policy.
 """
 
 # The checker's public names are the oracle's (purebp.oracle.compare, ...).

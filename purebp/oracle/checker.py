@@ -18,7 +18,7 @@ scale, the sum of the absolute values of the terms that make it, and U its
 uncertainty, what a correct implementation may legitimately compute
 differently (a saturated unit's derivative from its rounded output, either
 slope at a kink). purebp.oracle.tolerance_policy computes both, one function per
-quantity; docs/vectors.md gives the derivation. POLICIES, Policy, policy and
+quantity; purebp/docs/vectors.md gives the derivation. POLICIES, Policy, policy and
 tolerances are importable from here as well.
 
 What this module does not do: decide what an implementation computes (a
@@ -344,7 +344,7 @@ def check_implementation(impl: Callable[[Dict[str, Any]], Dict[str, Any]],
 
     ``impl(case)`` gets a case without its expected values (a dict with
     ``network``, ``parameters``, ``inputs``, ``targets``, ``learning_rate``
-    and ``steps``; see docs/vectors.md) and returns a dict with any of
+    and ``steps``; see purebp/docs/vectors.md) and returns a dict with any of
     ``pre_activations``, ``activations``, ``outputs``, ``loss``,
     ``gradients`` ({"weights", "biases"}), ``updated`` ({"weights",
     "biases"}) and ``trajectory``. ``cases`` defaults to the curated suite.

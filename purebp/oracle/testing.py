@@ -14,7 +14,7 @@ Contents:
 
     networks(...)         strategy: network specs {"sizes", "activation", "output_activation", "loss"}
     cases(...)            strategy: test-vector cases without expected values (what an
-                          implementation is given; see docs/vectors.md)
+                          implementation is given; see purebp/docs/vectors.md)
     expected(case, exact=False)   purebp's values for a case: its float64 Network,
                           or with exact=True the 50-digit truth rounded to float64
     assert_matches(case, actual, ...)   raise AssertionError listing what differs
@@ -36,7 +36,7 @@ from purebp.oracle import vectors
 if TYPE_CHECKING:  # hypothesis is imported only when a strategy is asked for
     from hypothesis.strategies import DrawFn, SearchStrategy
 
-#: A network spec, a case: the JSON-shaped dicts of docs/vectors.md.
+#: A network spec, a case: the JSON-shaped dicts of purebp/docs/vectors.md.
 Spec = Dict[str, Any]
 Case = Dict[str, Any]
 

@@ -1,6 +1,6 @@
 """How far from the truth a correct implementation may land: every entry's tolerance.
 
-docs/vectors.md ("The tolerance policy") derives what is computed here, with
+purebp/docs/vectors.md ("The tolerance policy") derives what is computed here, with
 the same names. An entry passes when
 
     |actual − expected| ≤ atol + rtol·S + κ·U

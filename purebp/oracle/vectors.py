@@ -1,7 +1,7 @@
 """Test vectors: the versioned JSON format, its loader, and the suite purebp writes.
 
 A file holds ``{"format": "purebp-vectors", "version": 1, "cases": [...]}``;
-docs/vectors.md describes every field. The functions here:
+purebp/docs/vectors.md describes every field. The functions here:
 
     load(path)                 every case in a file, or in every *.json file of a folder
     parse(text, source)        the cases of a JSON text (source names it in errors)

@@ -4,5 +4,5 @@
     purebp.study.plots     standalone SVG loss curves, decision boundaries, gradient norms
     purebp.study.vanishing the norm of every layer's gradient at initialisation
 
-docs/backprop.md derives the equations these print.
+purebp/docs/backprop.md derives the equations these print.
 """

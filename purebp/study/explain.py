@@ -1,13 +1,14 @@
 """``purebp explain``: one training step, every equation with its numbers.
 
     explain(net, X, y, learning_rate, precision=4, max_terms=6, max_entries=32)
+        (max_entries: up to MAX_ENTRIES; ``purebp explain --max-entries N``)
         → a list of Line(section, tag, text, value): the forward pass layer by
           layer, the loss, each delta, each gradient, each updated parameter
     render(lines, header, fmt="text"|"md")  → the printable text
 
 Every value is taken from ``Network.trace``, that is from the library's own
 computation; the formula beside it is filled in with the numbers that went
-into it. Tags are the equation numbers of docs/backprop.md: (F1) (F2) (L)
+into it. Tags are the equation numbers of purebp/docs/backprop.md: (F1) (F2) (L)
 (BP1) (BP2) (BP3) (BP4) (GD). Layers count from 1 as in the docs: W1 is
 ``weights[0]``, z1 is ``zs[0]``, a0 is the input.
 
@@ -25,6 +26,11 @@ from purebp._types import RealMatrix
 from purebp.network import Network
 
 SECTIONS = ("Forward pass", "Loss", "Backward pass", "Update")
+#: The most entries of one quantity ``max_entries`` may ask for (``--max-entries``):
+#: 10,000 lines of one matrix is more than anyone reads, and it keeps a typo
+#: (--max-entries 10000000 on a wide layer) from printing millions of lines.
+#: A quantity with fewer entries is shown whole; the network's size bounds the rest.
+MAX_ENTRIES = 10_000
 
 
 class Line(NamedTuple):
@@ -43,25 +49,50 @@ def number(v: float, precision: int) -> str:
     return f"{v:.{precision}e}"
 
 
+def _plus(left: str, term: str) -> str:
+    """Return ``left + term`` as printed: a negative number is subtracted, a − b, not a + -b.
+
+    The operator is the − (U+2212) of every formula here; a number's own sign
+    stays the ASCII - it is formatted with, as in "= -0.0754" or a first term.
+
+    >>> _plus("0.0976", "-0.1191"), _plus("-0.0319", "0.0304"), _plus("a", "0.5·(-2.0)")
+    ('0.0976 − 0.1191', '-0.0319 + 0.0304', 'a + 0.5·(-2.0)')
+    """
+    if term.startswith("-"):
+        return f"{left} − {term[1:]}"
+    return f"{left} + {term}"
+
+
 def _sum(terms: Sequence[str], max_terms: int) -> str:
-    """Join terms with +, eliding the middle when there are more than max_terms."""
-    if len(terms) <= max_terms:
-        return " + ".join(terms)
-    return " + ".join(list(terms[: max_terms - 1]) + [f"… ({len(terms)} terms) …", terms[-1]])
+    """Join terms with + (− before a negative number), eliding the middle beyond max_terms.
+
+    >>> _sum(["0.1", "-0.2", "0.3", "-0.4"], 3)
+    '0.1 − 0.2 + … (4 terms) … − 0.4'
+    """
+    if len(terms) > max_terms:
+        terms = list(terms[: max_terms - 1]) + [f"… ({len(terms)} terms) …", terms[-1]]
+    if not terms:
+        return ""
+    joined = terms[0]
+    for term in terms[1:]:
+        joined = _plus(joined, term)
+    return joined
 
 
-# How each activation and its derivative read, given the numbers (as strings).
+# How each activation and its derivative read, given the numbers (as strings);
+# {pz} and {pa} are z and a as factors, a negative one in parentheses:
+# (1 − (-0.5)²), never 1 − -0.5², which reads as 1 + 0.25.
 _F = {
     "identity": "{z}",
     "sigmoid": "σ({z})",
     "tanh": "tanh({z})",
     "relu": "max(0, {z})",
-    "leaky_relu": "{z} if {z} > 0 else 0.01·{z}",
+    "leaky_relu": "{z} if {z} > 0 else 0.01·{pz}",
 }
 _F_PRIME = {
     "identity": ("1", "1"),
-    "sigmoid": ("a·(1 − a)", "{a}·(1 − {a})"),
-    "tanh": ("(1 − a²)", "(1 − {a}²)"),
+    "sigmoid": ("a·(1 − a)", "{a}·(1 − {pa})"),
+    "tanh": ("(1 − a²)", "(1 − {pa}²)"),
     "relu": ("[z > 0]", "[{z} > 0]"),
     "leaky_relu": ("(1 if z > 0 else 0.01)", "(1 if {z} > 0 else 0.01)"),
 }
@@ -77,13 +108,18 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
             max_terms: int = 6, max_entries: int = 32) -> List[Line]:
     """Return the lines of one explained training step of ``net`` on (X, y).
 
-    Quantities with more than ``max_entries`` entries are shown by their
-    first ``max_entries`` entries (and a note of how many there are); sums of
-    more than ``max_terms`` terms elide their middle. The network is not changed.
+    Quantities with more than ``max_entries`` entries (1 to MAX_ENTRIES;
+    default 32) are shown by their first ``max_entries`` entries (and a note of
+    how many more there are); sums of more than ``max_terms`` terms elide their
+    middle. The network is not changed.
     """
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"explain: precision must be an int from 1 to 17,"
                          f" got {_checks._short_repr(precision)}")
+    if isinstance(max_entries, bool) or not isinstance(max_entries, int) \
+            or not 1 <= max_entries <= MAX_ENTRIES:
+        raise ValueError(f"explain: max_entries must be an int from 1 to {MAX_ENTRIES},"
+                         f" got {_checks._short_repr(max_entries)}")
     t = net.trace(X, y, learning_rate)
     zs, acts, deltas = t["zs"], t["activations"], t["deltas"]
     grads, updated, loss = t["gradients"], t["updated"], t["loss"]
@@ -110,8 +146,8 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
 
     def note(section: str, shown: int, total: int, what: str) -> None:
         if total > shown:
-            lines.append(Line(section, "", f"      … and {total - shown} more entries of {what}",
-                              math.nan))
+            lines.append(Line(section, "", f"      … and {total - shown} more entries of {what}"
+                                           " (--max-entries shows more)", math.nan))
 
     # forward pass: (F1) z = a·W + b, (F2) a = f(z)
     for l in range(L):
@@ -124,7 +160,7 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
             symbols = [f"a{k - 1}[{r}][{i}]·W{k}[{i}][{c}]" for i in range(net.sizes[l])]
             add("Forward pass", "F1",
                 f"z{k}[{r}][{c}] = {_sum(symbols, max_terms)} + b{k}[{c}]"
-                f" = {_sum(terms, max_terms)} + {f(b[c])}", zs[l][r][c])
+                f" = {_plus(_sum(terms, max_terms), f(b[c]))}", zs[l][r][c])
         note("Forward pass", len(pairs), total, f"z{k}")
         for r, c in pairs:
             if name == "softmax":
@@ -132,8 +168,9 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
                         f" / Σ_j e^z{k}[{r}][j]")
             else:
                 form = _F[name]
-                text = f"a{k}[{r}][{c}] = {form.format(z=f'z{k}[{r}][{c}]')}" \
-                       f" = {form.format(z=f(zs[l][r][c]))}"
+                symbol = f"z{k}[{r}][{c}]"
+                text = f"a{k}[{r}][{c}] = {form.format(z=symbol, pz=symbol)}" \
+                       f" = {form.format(z=f(zs[l][r][c]), pz=fp(zs[l][r][c]))}"
             add("Forward pass", "F2", text, acts[k][r][c])
         note("Forward pass", len(pairs), total, f"a{k}")
 
@@ -167,7 +204,7 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
             symbol, numbers = _F_PRIME[net.output_activation]
             symbol = symbol.replace("a", "ŷ")  # at the output, a is ŷ
             scale = "" if net.loss_name == "half_sse" else f"2/{n * K}·"
-            filled = numbers.format(a=f(a), z=f(zz))
+            filled = numbers.format(a=f(a), z=f(zz), pa=fp(a))
             text = (f"δ{L}[{r}][{c}] = {'' if not scale else '2/nK·'}(ŷ − y)·{symbol}"
                     f" = {scale}({f(a)} − {fp(target)})·{filled}")
         add("Backward pass", "BP1", text, deltas[L - 1][r][c])
@@ -181,7 +218,7 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
             back = [f"{fp(deltas[l + 1][r][j])}·{fp(W_next[c][j])}"
                     for j in range(net.sizes[k + 1])]
             syms = [f"δ{k + 1}[{r}][{j}]·W{k + 1}[{c}][{j}]" for j in range(net.sizes[k + 1])]
-            filled = numbers.format(a=f(acts[k][r][c]), z=f(zs[l][r][c]))
+            filled = numbers.format(a=f(acts[k][r][c]), z=f(zs[l][r][c]), pa=fp(acts[k][r][c]))
             add("Backward pass", "BP2",
                 f"δ{k}[{r}][{c}] = ({_sum(syms, max_terms)})·{symbol}"
                 f" = ({_sum(back, max_terms)})·{filled}", deltas[l][r][c])
@@ -232,7 +269,7 @@ def header(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float,
         f"One step of gradient descent on {source}, every number as purebp computes it.",
         f"Network {net.sizes}: {hidden}output {net.output_activation}, loss {net.loss_name},"
         f" learning rate η = {learning_rate!r}, {len(X)} samples.",
-        "Equation numbers refer to docs/backprop.md; layers count from 1 (W1 is weights[0]).",
+        "Equation numbers refer to 'purebp docs backprop'; layers count from 1 (W1 is weights[0]).",
         f"Inputs a0 = X = {X!r}",
         f"Targets y = {y!r}",
     ]
@@ -262,8 +299,8 @@ def render(lines: List[Line], head: List[str], fmt: str = "text") -> str:
 
 
 def run(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, source: str,
-        fmt: str = "text", precision: int = 4) -> Dict[str, Any]:
+        fmt: str = "text", precision: int = 4, max_entries: int = 32) -> Dict[str, Any]:
     """Explain and render; return {"text": ..., "lines": [...]}."""
-    lines = explain(net, X, y, learning_rate, precision)
+    lines = explain(net, X, y, learning_rate, precision, max_entries=max_entries)
     return {"text": render(lines, header(net, X, y, learning_rate, source), fmt),
             "lines": lines}
