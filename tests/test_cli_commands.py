@@ -178,15 +178,60 @@ def test_cross_entropy_turns_one_label_column_into_one_hot_targets(capsys):
     assert ACCURACY.fullmatch(accuracy_line).group(2, 3) == (str(right), "4")
 
 
-@pytest.mark.parametrize("label", ["2", "-1", "0.5"])
+@pytest.mark.parametrize("label", ["-1", "0.5", "1.5"])
 def test_cross_entropy_label_outside_the_classes_exits_2(tmp_path, capsys, label):
-    """A label that is not a class index 0..classes−1 exits 2 with one line naming the targets."""
+    """A label that is not a class index 0, 1, 2, ... exits 2 with one line naming the targets."""
     path = write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, label]])
     code, out, err = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy",
                               "--layers", "2,4,2", "--epochs", "1")
     assert code == 2 and out == ""
     assert err.startswith("purebp: error: targets: row 2") and err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_cross_entropy_on_class_indices_gets_one_output_per_class(capsys):
+    """Without --layers, cross_entropy on xor's 0/1 column builds 2-8-2 and trains on one-hot rows."""
+    code, out, err = run_main(capsys, "train", "--data", "xor", "--loss", "cross_entropy",
+                              "--epochs", "60", "--lr", "0.5", "--seed", "2")
+    assert code == 0 and err == ""
+    assert out.startswith("Network([2, 8, 2], activation='sigmoid', output_activation='softmax'")
+
+    net = Network([2, 8, 2], "sigmoid", "softmax", "cross_entropy", "normal", 2)
+    net.train(XOR_X, [[1.0 - t, t] for (t,) in XOR_Y], 60, 0.5, log=None)
+    expected = sum(-math.log(row[int(t)]) for row, (t,) in zip(net.forward(XOR_X), XOR_Y)) / 4
+    assert abs(float(FINAL.fullmatch(out.splitlines()[-2]).group(2)) - expected) <= 5e-7
+
+
+def test_cross_entropy_counts_the_classes_of_a_csv_file(tmp_path, capsys):
+    """Class indices 0, 1, 2 in a CSV file give three outputs."""
+    path = write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, 2], [1, 1, 2]])
+    code, out, _ = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy",
+                            "--epochs", "3", "--quiet")
+    assert code == 0 and ACCURACY.fullmatch(out.splitlines()[-1])
+    code, out, _ = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy",
+                            "--epochs", "1")
+    assert out.startswith("Network([2, 8, 3]")
+
+
+@pytest.mark.parametrize(("data", "layers", "classes"), [
+    ("xor", "2,4,1", 2), ("xor", "2,4,3", 2), ("three", "2,4,2", 3)])
+def test_layers_that_do_not_match_the_classes_are_refused(tmp_path, capsys, data, layers,
+                                                          classes):
+    """With cross_entropy on class indices, an output size other than the class count exits 2."""
+    if data == "three":
+        data = write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, 2]])
+    code, out, err = run_main(capsys, "train", "--data", data, "--loss", "cross_entropy",
+                              "--layers", layers, "--epochs", "1")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert (f"--layers must end with {classes}, one output per class, for --loss cross_entropy"
+            f" (the targets are class indices 0 to {classes - 1}), got {layers}") in err
+
+
+def test_cross_entropy_with_a_single_class_is_refused(tmp_path, capsys):
+    """Targets that are all class 0 leave nothing for a softmax to choose: exit 2, saying so."""
+    path = write_csv(tmp_path, [[0, 0, 0], [0, 1, 0]])
+    code, _, err = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy")
+    assert code == 2 and "targets must hold at least two classes for --loss cross_entropy" in err
 
 
 # -- purebp train: usage mistakes -------------------------------------------------------

@@ -38,7 +38,7 @@ from purebp.cli.options import (
     parse_non_negative,
     spelling,
 )
-from purebp.datasets import DATASETS, load_csv
+from purebp.datasets import DATASETS, class_count, load_csv
 from purebp.errors import DivergenceError
 from purebp.files import model
 from purebp.network import Network
@@ -250,8 +250,20 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         _check_outputs(args, str(settings["data"]))
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
-        if settings["loss"] == "cross_entropy" and len(y[0]) == 1 and layers[-1] > 1:
-            y = one_hot(y, layers[-1])
+        if settings["loss"] == "cross_entropy" and len(y[0]) == 1:
+            # Class indices: one output per class, one-hot targets.
+            classes = class_count(y)
+            if classes < 2:
+                raise ValueError("targets must hold at least two classes for --loss"
+                                 " cross_entropy, got only class 0")
+            if settings["layers"] is None:
+                layers = [len(X[0]), 8, classes]
+            elif layers[-1] != classes:
+                raise ValueError(
+                    f"--layers must end with {classes}, one output per class, for --loss"
+                    f" cross_entropy (the targets are class indices 0 to {classes - 1}),"
+                    f" got {','.join(map(str, layers))}")
+            y = one_hot(y, classes)
         if layers[0] != len(X[0]) or layers[-1] != len(y[0]):
             raise ValueError(
                 f"--layers must start with {len(X[0])} and end with {len(y[0])} (the data has"
