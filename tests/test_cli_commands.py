@@ -502,13 +502,98 @@ def test_checkpoint_every_k_epochs_is_written_during_training(capsys, tmp_path, 
     assert saved == [4, 8, 10]
 
 
-def test_resume_refuses_settings_that_come_from_the_checkpoint(capsys, tmp_path):
-    """With --resume, giving --lr (or any run setting) is a usage mistake, exit 2."""
+def test_resume_refuses_a_setting_other_than_the_checkpoints(capsys, tmp_path):
+    """With --resume, an --lr (or any run setting) other than the checkpoint's is a usage mistake, exit 2."""
     path = str(tmp_path / "ck.json")
     assert cli.main(["train", *RUN, "--epochs", "2", "--checkpoint", path]) == 0
     capsys.readouterr()
     code, _, err = run_main(capsys, "train", "--resume", path, "--epochs", "5", "--lr", "0.2")
     assert code == 2 and "--lr" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("spelling", [[], ["--samples", "40"]])
+def test_resume_with_the_original_options_ends_bit_for_bit_where_the_whole_run_ends(
+        capsys, tmp_path, spelling):
+    """The first run's command with --resume added continues it to the uninterrupted run's model."""
+    whole, part = str(tmp_path / "whole.json"), str(tmp_path / "ck.json")
+    assert cli.main(["train", *RUN, "--epochs", "12", "--save", whole]) == 0
+    assert cli.main(["train", *RUN, *spelling, "--epochs", "5", "--checkpoint", part]) == 0
+    assert cli.main(["train", *RUN, *spelling, "--epochs", "12", "--checkpoint", part,
+                     "--resume", part]) == 0
+    assert model_numbers(part) == model_numbers(whole)
+
+
+def test_resume_accepts_options_that_state_what_the_checkpoint_used(capsys, tmp_path):
+    """Defaults the first run left out (layers, samples, noise, output activation) may be given."""
+    path = str(tmp_path / "ck.json")
+    assert cli.main(["train", "--data", "moons", "--epochs", "2", "--checkpoint", path]) == 0
+    capsys.readouterr()
+    code, _, err = run_main(capsys, "train", "--resume", path, "--epochs", "3", "--data", "moons",
+                            "--samples", "200", "--noise", "0.1", "--layers", "2,8,1",
+                            "--activation", "sigmoid", "--output-activation", "sigmoid",
+                            "--loss", "half_sse", "--init", "normal", "--lr", "0.10",
+                            "--seed", "0", "--checkpoint", path, "--quiet")
+    assert code == 0 and err == "" and Network.load(path).epochs_trained == 3
+
+
+def test_resume_names_every_option_that_differs_in_one_message(capsys, tmp_path):
+    """Each differing option is listed with the checkpoint's and the given value; nothing is written."""
+    path = tmp_path / "ck.json"
+    assert cli.main(["train", *RUN, "--epochs", "2", "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    before = path.read_bytes()
+    code, out, err = run_main(capsys, "train", *RUN, "--resume", str(path), "--epochs", "5",
+                              "--lr", "0.2", "--layers", "2,6,1", "--samples", "30",
+                              "--activation", "relu", "--batch-size", "8", "--checkpoint",
+                              str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"purebp: error: --resume {path}: options differ from the checkpoint's")
+    for option in ("--samples (checkpoint 40, given 30)", "--layers (checkpoint 2,5,1, given 2,6,1)",
+                   "--activation (checkpoint tanh, given relu)", "--lr (checkpoint 0.5, given 0.2)",
+                   "--batch-size (checkpoint 7, given 8)"):
+        assert option in err
+    assert "--loss" not in err and "--seed" not in err  # given, but the same
+    assert path.read_bytes() == before
+
+
+def test_resume_shows_a_full_batch_as_full(capsys, tmp_path):
+    """A checkpoint of a full-batch run shows its batch size as "full" when another is given."""
+    path = str(tmp_path / "ck.json")
+    assert cli.main(["train", "--epochs", "2", "--checkpoint", path]) == 0
+    capsys.readouterr()
+    code, _, err = run_main(capsys, "train", "--resume", path, "--batch-size", "2")
+    assert code == 2 and "--batch-size (checkpoint full, given 2)" in err
+
+
+@pytest.mark.parametrize("epochs", ["6", "4"])
+def test_resuming_a_finished_run_says_so_and_trains_nothing(capsys, tmp_path, epochs):
+    """--epochs at or below the checkpoint's epochs: a message, exit 0, no training, no file written."""
+    path, saved = tmp_path / "ck.json", tmp_path / "m.json"
+    assert cli.main(["train", *RUN, "--epochs", "6", "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    before = path.read_bytes()
+    code, out, err = run_main(capsys, "train", *RUN[:-1], "--resume", str(path), "--epochs",
+                              epochs, "--checkpoint", str(path), "--save", str(saved))
+    assert code == 0 and err == ""
+    assert out == (f"Nothing to train: {path} has trained 6 epochs, and --epochs {epochs} is"
+                   " the total (a larger --epochs goes on)\n")
+    assert path.read_bytes() == before and not saved.exists()
+
+
+def test_resume_takes_the_data_file_by_another_path_but_not_other_data(capsys, tmp_path,
+                                                                       monkeypatch):
+    """The same CSV file named another way resumes; a different file is refused, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]])
+    write_csv(tmp_path, [[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 0]], name="other.csv")
+    assert cli.main(["train", "--data", "data.csv", "--epochs", "2", "--checkpoint", "ck.json",
+                     "--quiet"]) == 0
+    code, _, _ = run_main(capsys, "train", "--data", str(tmp_path / "data.csv"), "--epochs", "3",
+                          "--resume", "ck.json", "--save", "m.json", "--quiet")
+    assert code == 0 and Network.load("m.json").epochs_trained == 3
+    code, _, err = run_main(capsys, "train", "--data", "other.csv", "--epochs", "3",
+                            "--resume", "ck.json")
+    assert code == 2 and "the data is not what the run started with" in err
 
 
 def test_resume_refuses_a_file_without_run_settings(capsys, tmp_path):

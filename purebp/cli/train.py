@@ -49,8 +49,8 @@ DESCRIPTION = ("Train a fully-connected network by gradient descent and report"
                " epoch (and writes the --checkpoint, if given).")
 
 #: The settings that define a training run, with their defaults, by the names
-#: the checkpoint records them under. ``--resume`` takes all of them from the
-#: checkpoint, so none may be given with it.
+#: the checkpoint records them under. ``--resume`` takes them from the
+#: checkpoint; those given with it must agree with it.
 RUN_DEFAULTS: Dict[str, Any] = {
     "data": "xor", "targets": None, "n": None, "noise": None, "bits": None,
     "layers": None, "activation": "sigmoid", "output_activation": None,
@@ -102,7 +102,8 @@ def add_options(parser: Parser) -> None:
                          " the decision boundary")
     files.add_argument("--resume", metavar="PATH", default=None,
                        help="continue the run saved in a checkpoint (or --save file) until"
-                            " --epochs in all; its settings come from the file")
+                            " --epochs in all; its settings come from the file, and data,"
+                            " network or training options given too must agree with it")
 
 
 def _option(args: Optional[argparse.Namespace], setting: str) -> str:
@@ -144,16 +145,68 @@ def _data_digest(X: Matrix, y: Matrix) -> str:
     return hashlib.sha256(repr((X, y)).encode()).hexdigest()
 
 
-def _settings(args: argparse.Namespace) -> Dict[str, Any]:
-    """The run settings: those given, else the defaults; with --resume, the checkpoint's."""
+def _given(args: argparse.Namespace) -> Dict[str, Any]:
+    """The run settings given on the command line (the others are None: not given)."""
     given = {key: getattr(args, OPTION_OF.get(key, key)) for key in RUN_DEFAULTS}
-    given = {key: value for key, value in given.items() if value is not None}
-    if args.resume is None:
-        return {key: given.get(key, default) for key, default in RUN_DEFAULTS.items()}
-    if given:
-        raise ValueError(f"{_option(args, next(iter(given)))}: --resume takes the data, network"
-                         " and training settings from the checkpoint; leave it out")
-    return {}
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def _in_effect(settings: Dict[str, Any], net: Network) -> Dict[str, Any]:
+    """A checkpoint's settings as the run used them, to compare with options given again.
+
+    A setting recorded as None (not given) stands for what it became: the
+    network's own sizes and output activation, a data set's default sample
+    count, noise or bits, one target column of a CSV file.
+    """
+    used = dict(settings, layers=net.sizes, activation=net.activation,
+                output_activation=net.output_activation, loss=net.loss_name, init=net.init)
+    data = settings["data"]
+    if isinstance(data, str) and data in DATASETS:
+        defaults = inspect.signature(DATASETS[data]).parameters
+        for key in ("n", "noise", "bits"):
+            if used[key] is None and key in defaults:
+                used[key] = defaults[key].default
+    else:
+        used["targets"] = settings["targets"] or 1
+    return used
+
+
+def _is_file(data: object) -> bool:
+    """Whether a --data value names a file rather than a data set."""
+    return isinstance(data, str) and data not in DATASETS
+
+
+def _shown_setting(key: str, value: Any) -> str:
+    """A setting as its option takes it: layers as 2,8,1, no batch size as full."""
+    if value is None:
+        return "full" if key == "batch_size" else "none"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return shown_path(value) if key == "data" and isinstance(value, str) else str(value)
+
+
+def _resume_settings(args: argparse.Namespace, saved: Dict[str, Any], net: Network
+                     ) -> Dict[str, Any]:
+    """The run settings of a resumed run: the checkpoint's, checked against those given.
+
+    Every option given that differs from the checkpoint is named, in one
+    ValueError, with both values. A data file given again may be named by
+    another path (the run goes on from it): the data's fingerprint decides.
+    """
+    settings = dict(RUN_DEFAULTS, **saved)
+    used = _in_effect(settings, net)
+    differ = []
+    for key, value in _given(args).items():
+        if key == "data" and _is_file(value) and _is_file(used["data"]):
+            settings["data"] = value
+        elif value != used[key]:
+            differ.append(f"{_option(args, key)} (checkpoint {_shown_setting(key, used[key])},"
+                          f" given {_shown_setting(key, value)})")
+    if differ:
+        raise ValueError(f"--resume {shown_path(args.resume)}: options differ from the"
+                         f" checkpoint's settings: {', '.join(differ)}; leave them out, or give"
+                         " the checkpoint's values")
+    return settings
 
 
 class Progress:
@@ -231,15 +284,19 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     """
     stdout = sys.stdout if out is None else out
     stderr = sys.stderr if err is None else err
-    settings = _settings(args)
     if args.resume is not None:
         net, saved = model.read(args.resume, Network)
         if not saved or not isinstance(saved.get("settings"), dict):
             raise ValueError(f"--resume {shown_path(args.resume)}: the file has no run settings;"
                              " only files written by purebp train can be resumed")
-        settings = dict(RUN_DEFAULTS, **saved["settings"])
+        settings = _resume_settings(args, saved["settings"], net)
         _check_outputs(args, str(settings["data"]))
-        X, y = load_data(settings, lambda key: _option(None, key))
+        if net.epochs_trained >= args.epochs:
+            print(f"Nothing to train: {shown_path(args.resume)} has trained"
+                  f" {net.epochs_trained} epochs, and --epochs {args.epochs} is the total"
+                  " (a larger --epochs goes on)", file=stdout)
+            return 0
+        X, y = load_data(settings, lambda key: _option(args, key))
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
@@ -247,6 +304,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(f"--resume {shown_path(args.resume)}: the data is not what the run"
                              f" started with (has {shown_path(str(settings['data']))} changed?)")
     else:
+        settings = {key: _given(args).get(key, default) for key, default in RUN_DEFAULTS.items()}
         _check_outputs(args, str(settings["data"]))
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
