@@ -4,7 +4,7 @@
     python3 -S dist/purebp.pyz [command] [options]    # the demo, or any command
 
 The archive holds the package's Python files (and py.typed, the stubs) and
-a ``__main__.py`` that runs ``purebp.cli.main`` and exits with its code,
+a ``__main__.py`` that runs ``purebp.__main__.run`` and exits with its code,
 made with the standard library's zipapp; Python runs it as it runs
 ``python3 -m purebp``, with nothing installed and no site-packages.
 """
@@ -31,9 +31,12 @@ PACKAGE = ROOT / "purebp"
 MAIN = '''"""purebp as one file: the demo, or any command (python3 -S purebp.pyz --help)."""
 import sys
 
-from purebp.cli import main
-
-sys.exit(main())
+try:
+    from purebp.__main__ import run
+except KeyboardInterrupt:  # Ctrl-C while purebp itself loads
+    print("purebp: interrupted", file=sys.stderr)
+    sys.exit(130)
+sys.exit(run())
 '''
 
 

@@ -683,6 +683,96 @@ def test_ctrl_c_stops_at_an_epoch_writes_the_checkpoint_and_exits_130(tmp_path):
     assert resumed.returncode == 0 and "Final loss (bce)" in resumed.stdout
 
 
+#: A run whose epochs take a few milliseconds, for the signal tests.
+SIGNALED = ["--data", "moons", "--layers", "2,16,16,1", "--activation", "tanh", "--loss", "bce",
+            "--lr", "0.2", "--batch-size", "50", "--seed", "3"]
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_like_ctrl_c_and_the_run_resumes_bit_for_bit(capsys, tmp_path,
+                                                                            name):
+    """SIGTERM/SIGHUP: the epoch ends, the checkpoint is written, exit 128 + signal; it resumes exactly."""
+    signum = getattr(signal, name, None)
+    if signum is None or sys.platform == "win32":
+        pytest.skip(f"no {name} here")
+    path, whole = str(tmp_path / "ck.json"), str(tmp_path / "whole.json")
+    process = subprocess.Popen(
+        [sys.executable, "-S", "-m", "purebp", "train", *SIGNALED, "--epochs", "1000000",
+         "--log-every", "1000000", "--checkpoint", path, "--checkpoint-every", "1000000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("Network(")
+    assert process.stdout.readline().startswith("Epoch 0, Loss: ")  # training is under way
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum, err
+    stopped = Network.load(path).epochs_trained
+    assert stopped >= 1
+    assert err == (f"\npurebp: {name}: stopping at the end of this epoch ({name} again to stop"
+                   f" at once)\npurebp: interrupted by {name} after epoch {stopped - 1};"
+                   f" checkpoint written to {path}; resume with: purebp train --resume {path}"
+                   " --epochs 1000000\n")
+    total = str(stopped + 3)
+    assert cli.main(["train", *SIGNALED, "--epochs", total, "--checkpoint", path, "--resume",
+                     path, "--quiet"]) == 0
+    assert cli.main(["train", *SIGNALED, "--epochs", total, "--save", whole, "--quiet"]) == 0
+    assert model_numbers(path) == model_numbers(whole)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")
+def test_sighup_from_a_closed_terminal_still_writes_the_checkpoint(tmp_path):
+    """After SIGHUP, writes to the terminal that went away (EIO) do not stop the checkpoint; exit 129."""
+    pty = pytest.importorskip("pty")
+    path = str(tmp_path / "ck.json")
+    master, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-S", "-m", "purebp", "train", *SIGNALED, "--layers", "2,64,64,1",
+         "--epochs", "1000000", "--log-every", "1000000", "--checkpoint", path,
+         "--checkpoint-every", "1000000"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
+        start_new_session=True)
+    os.close(terminal)
+    seen = b""
+    while b"Epoch 0, Loss: " not in seen:
+        seen += os.read(master, 4096)
+    process.send_signal(signal.SIGHUP)
+    os.close(master)  # from now on the run's writes fail with EIO, as after a hang-up
+    assert process.wait(timeout=120) == 129
+    assert Network.load(path).epochs_trained >= 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_the_stop_handlers_stop_at_once_on_a_second_signal_and_are_put_back():
+    """First signal: a request; second: Stopped; an ignored SIGHUP stays ignored; old handlers return."""
+    before = {signum: signal.getsignal(signum) for signum in train.STOP_SIGNALS}
+    previous_hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    err = io.StringIO()
+    try:
+        with train.StopSignals(err) as stop:
+            signal.raise_signal(signal.SIGHUP)  # ignored, as nohup asks
+            assert stop.signum == 0 and err.getvalue() == ""
+            signal.raise_signal(signal.SIGTERM)
+            assert stop.signum == signal.SIGTERM
+            assert "purebp: SIGTERM: stopping at the end of this epoch" in err.getvalue()
+            with pytest.raises(train.Stopped) as second:
+                signal.raise_signal(signal.SIGINT)
+            assert second.value.signum == signal.SIGINT
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            assert signal.getsignal(signum) == before[signum]
+    finally:
+        signal.signal(signal.SIGHUP, previous_hup)
+
+
+def test_a_second_signal_exits_128_plus_its_number(capsys, monkeypatch):
+    """Stopped(SIGTERM) out of training (a second SIGTERM) exits 143 with one line."""
+    def second_sigterm(*args, **kwargs):
+        raise train.Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(Network, "train", second_sigterm)
+    code, _, err = run_main(capsys, "train", "--epochs", "1", "--quiet")
+    assert code == 143 and err == "purebp: interrupted by SIGTERM\n"
+
+
 def test_the_readmes_divergence_example_diverges():
     """The command README.md gives as its divergence example does diverge: exit 1, the epoch named."""
     import pathlib

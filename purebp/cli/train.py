@@ -2,10 +2,12 @@
 
 It prints the log and ends with the final loss and, for 0/1 or one-hot
 targets, the accuracy. It saves (--save), checkpoints during training
-(--checkpoint), resumes a checkpointed run bit for bit (--resume), draws the
-loss curve and decision boundary (--plot), stops cleanly on the first Ctrl-C
-(exit 130) and on divergence (exit 1). Mistakes raise ValueError, which
-purebp.cli.app reports in one line (exit 2).
+(--checkpoint), resumes a checkpointed run bit for bit (--resume, with the
+run's options left out or repeated), draws the loss curve and decision
+boundary (--plot), stops cleanly at the end of an epoch on the first Ctrl-C,
+SIGTERM or SIGHUP (exit 128 + the signal's number: 130, 143, 129) and on
+divergence (exit 1). Mistakes raise ValueError, which purebp.cli.app reports
+in one line (exit 2).
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ from purebp.network import Network
 from purebp.study import plots
 
 DESCRIPTION = ("Train a fully-connected network by gradient descent and report"
-               " its loss and accuracy. Ctrl-C stops at the end of the current"
-               " epoch (and writes the --checkpoint, if given).")
+               " its loss and accuracy. Ctrl-C (or SIGTERM, SIGHUP) stops at the end of"
+               " the current epoch (and writes the --checkpoint, if given).")
 
 #: The settings that define a training run, with their defaults, by the names
 #: the checkpoint records them under. ``--resume`` takes them from the
@@ -94,7 +96,8 @@ def add_options(parser: Parser) -> None:
     files.add_argument("--save", metavar="PATH", default=None,
                        help="write the trained model to PATH at the end (docs/model-format.md)")
     files.add_argument("--checkpoint", metavar="PATH", default=None,
-                       help="write a checkpoint to PATH during training, on Ctrl-C and at the end")
+                       help="write a checkpoint to PATH during training, on Ctrl-C (or SIGTERM,"
+                            " SIGHUP) and at the end")
     files.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="K",
                        help="with --checkpoint: write it every K epochs (default: a tenth of"
                             " --epochs)")
@@ -250,37 +253,70 @@ class Progress:
 _Handler = Union[Callable[[int, Optional[FrameType]], Any], int, None]
 
 
-class CtrlC:
-    """While active, the first Ctrl-C only asks training to stop after the current epoch."""
+#: The signals that ask a run to stop at the end of its epoch: Ctrl-C, and what
+#: a cluster's scheduler (SIGTERM) and a closed terminal (SIGHUP) send. Windows
+#: has no SIGHUP.
+STOP_SIGNALS: Tuple[int, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(KeyboardInterrupt):
+    """A second stop signal during training: stop at once; purebp.cli.app exits 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopSignals:
+    """While active, the first Ctrl-C, SIGTERM or SIGHUP only asks training to stop after the epoch.
+
+    ``signum`` is then that signal's number (0 until one comes); a second
+    one raises Stopped at once. A signal the process was started to ignore
+    (``nohup`` ignores SIGHUP) stays ignored, and the handlers found are put
+    back at the end.
+    """
 
     def __init__(self, err: TextIO) -> None:
-        self.err, self.requested = err, False
-        self.previous: _Handler = None
+        self.err, self.signum = err, 0
+        self.previous: Dict[int, _Handler] = {}
 
     def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
-        if self.requested:  # a second Ctrl-C: stop at once
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\npurebp: stopping at the end of this epoch (Ctrl-C again to stop at once)",
-              file=self.err)
-
-    def __enter__(self) -> CtrlC:
+        if self.signum:  # a second signal: stop at once
+            raise Stopped(signum)
+        self.signum = signum
+        if signum == signal.SIGINT:
+            message = "stopping at the end of this epoch (Ctrl-C again to stop at once)"
+        else:
+            name = signal.Signals(signum).name
+            message = f"{name}: stopping at the end of this epoch ({name} again to stop at once)"
         try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            self.previous = None
+            print(f"\npurebp: {message}", file=self.err)
+        except OSError:  # the terminal has gone (SIGHUP): the checkpoint matters more
+            pass
+
+    def __enter__(self) -> StopSignals:
+        for signum in STOP_SIGNALS:
+            try:
+                if signal.getsignal(signum) != signal.SIG_IGN:
+                    self.previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave the signals alone
+                break
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, previous in self.previous.items():
+            if previous is not None:
+                signal.signal(signum, previous)
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         err: Optional[TextIO] = None) -> int:
     """Train as ``args`` say; print the log, then the final loss and accuracy.
 
-    Returns the exit code: 0 done, 1 training diverged, 130 stopped by Ctrl-C.
+    Returns the exit code: 0 done (or nothing left to train), 1 training
+    diverged, 128 + the signal's number when stopped by Ctrl-C (130),
+    SIGTERM (143) or SIGHUP (129).
     """
     stdout = sys.stdout if out is None else out
     stderr = sys.stderr if err is None else err
@@ -336,9 +372,20 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     remaining = max(0, args.epochs - net.epochs_trained)
     progress = Progress(stderr, args.epochs, net.epochs_trained, enabled=not args.quiet)
 
+    stop = StopSignals(stderr)
+
+    def write(action: Callable[[], None]) -> None:
+        """Do action, a write; after a stop signal, one that fails (the terminal went
+        away with SIGHUP) is let go, so that the checkpoint still gets written."""
+        try:
+            action()
+        except OSError:
+            if not stop.signum:
+                raise
+
     def say(line: str) -> None:
-        progress.clear()
-        print(line, file=stdout)
+        write(progress.clear)
+        write(lambda: print(line, file=stdout))
 
     def save(path: str) -> None:
         model.save(net, path, record)
@@ -347,12 +394,12 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         start = f"resuming {args.resume} at epoch {net.epochs_trained}: " if args.resume else ""
         say(f"{start}{net} on {settings['data']}: {len(X)} samples, lr {settings['lr']},"
             f" batch size {settings['batch_size'] or 'full'}, seed {settings['seed']}")
-    with CtrlC(stderr) as ctrl_c:
+    with stop:
         def on_epoch(_: Network, epoch: int, loss: float) -> bool:
-            progress.update(epoch, loss)
+            write(lambda: progress.update(epoch, loss))
             if args.checkpoint and (epoch + 1) % every == 0:
                 save(args.checkpoint)
-            return not ctrl_c.requested
+            return not stop.signum
 
         try:
             losses = net.train(X, y, remaining, settings["lr"], batch_size=settings["batch_size"],
@@ -366,15 +413,17 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
                 print(f"purebp: the last finite state is in {args.checkpoint}", file=stderr)
             return 1
         finally:
-            progress.clear()
+            write(progress.clear)
     if args.checkpoint:
         save(args.checkpoint)
-    if ctrl_c.requested:
+    if stop.signum:
         where = (f"checkpoint written to {args.checkpoint}; resume with: purebp train --resume"
                  f" {args.checkpoint} --epochs {args.epochs}" if args.checkpoint
                  else "nothing saved (no --checkpoint)")
-        print(f"purebp: interrupted after epoch {net.epochs_trained - 1}; {where}", file=stderr)
-        return 130
+        how = "" if stop.signum == signal.SIGINT else f" by {signal.Signals(stop.signum).name}"
+        write(lambda: print(f"purebp: interrupted{how} after epoch {net.epochs_trained - 1};"
+                            f" {where}", file=stderr))
+        return 128 + stop.signum
     if args.save:
         save(args.save)
     if losses and not args.quiet:
