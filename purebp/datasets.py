@@ -9,6 +9,7 @@ targets. The binary ones have one target column holding 0.0 or 1.0.
     circles(n, noise, factor, seed)   a small circle inside a large one
     spirals(n, turns, noise, seed)    two interleaved spiral arms
     load_csv(path, targets)     a file of numbers; the last ``targets`` columns are y
+    class_count(y)              K, for a column of class indices 0 … K−1
 
     DATASETS                    the generators by name, as ``purebp train --data`` takes them
 
@@ -164,6 +165,30 @@ DATASETS: Dict[str, Callable[..., Data]] = {
     "circles": circles,
     "spirals": spirals,
 }
+
+
+def class_count(y: Matrix) -> int:
+    """Return K for one target column of class indices 0 … K−1: the largest index + 1.
+
+    What ``purebp train --loss cross_entropy`` needs to give such data one
+    output per class. A class that never occurs below the largest still
+    counts; a value that is not a whole number ≥ 0 raises ValueError naming
+    its row.
+
+    >>> class_count([[0.0], [2.0], [1.0], [2.0]])
+    3
+    """
+    largest = 0
+    for i, row in enumerate(y):
+        if len(row) != 1:
+            raise ValueError(f"class_count: y must have one column of class indices,"
+                             f" got {len(row)} columns in row {i}")
+        (label,) = row
+        if not (math.isfinite(label) and label >= 0 and label == int(label)):
+            raise ValueError(f"targets: row {i} must be a class index 0, 1, 2, ... for"
+                             f" cross_entropy with one target column, got {label!r}")
+        largest = max(largest, int(label))
+    return largest + 1
 
 
 def _first_non_number(fields: List[str]) -> Tuple[int, str]:

@@ -5,7 +5,7 @@
 
 The archive holds the package's Python files (and py.typed, the stubs, the
 documents in purebp/docs/ that ``purebp docs`` prints) and
-a ``__main__.py`` that runs ``purebp.cli.main`` and exits with its code,
+a ``__main__.py`` that runs ``purebp.__main__.run`` and exits with its code,
 made with the standard library's zipapp; Python runs it as it runs
 ``python3 -m purebp``, with nothing installed and no site-packages.
 """
@@ -32,9 +32,12 @@ PACKAGE = ROOT / "purebp"
 MAIN = '''"""purebp as one file: the demo, or any command (python3 -S purebp.pyz --help)."""
 import sys
 
-from purebp.cli import main
-
-sys.exit(main())
+try:
+    from purebp.__main__ import run
+except KeyboardInterrupt:  # Ctrl-C while purebp itself loads
+    print("purebp: interrupted", file=sys.stderr)
+    sys.exit(130)
+sys.exit(run())
 '''
 
 

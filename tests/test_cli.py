@@ -146,6 +146,41 @@ def test_ctrl_c_exits_130_without_a_traceback(capsys, monkeypatch):
     assert capsys.readouterr().err == "purebp: interrupted\n"
 
 
+#: Runs ``python3 -m purebp train`` with a real SIGINT arriving while purebp.cli
+#: loads: a finder, asked for purebp.cli.train, sends it. Deterministic, no timing.
+CTRL_C_WHILE_LOADING = """
+import runpy, signal, sys
+
+class CtrlCWhileLoading:
+    def find_spec(self, name, path=None, target=None):
+        if name == "purebp.cli.train":
+            signal.raise_signal(signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlCWhileLoading())
+sys.argv = ["purebp", "train", "--epochs", "1"]
+runpy.run_module("purebp", run_name="__main__", alter_sys=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_ctrl_c_while_purebp_loads_says_interrupted_and_exits_130():
+    """A Ctrl-C while the commands are imported: "purebp: interrupted", exit 130, no traceback."""
+    result = subprocess.run([sys.executable, "-S", "-c", CTRL_C_WHILE_LOADING], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr, result.stdout) == (130, "purebp: interrupted\n", "")
+
+
+def test_ctrl_c_while_the_options_are_parsed_exits_130(capsys, monkeypatch):
+    """A Ctrl-C before the command runs (here: while parsing) exits 130 with one line."""
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(options.Parser, "parse_args", interrupted)
+    assert cli.main(["train", "--epochs", "1"]) == 130
+    assert capsys.readouterr().err == "purebp: interrupted\n"
+
+
 def test_defaults_are_the_tutorials():
     """With no options: seed 0, 10,000 epochs, lr 0.1, 4 hidden units, a log every 1000."""
     args = cli.build_parser().parse_args([])

@@ -178,15 +178,60 @@ def test_cross_entropy_turns_one_label_column_into_one_hot_targets(capsys):
     assert ACCURACY.fullmatch(accuracy_line).group(2, 3) == (str(right), "4")
 
 
-@pytest.mark.parametrize("label", ["2", "-1", "0.5"])
+@pytest.mark.parametrize("label", ["-1", "0.5", "1.5"])
 def test_cross_entropy_label_outside_the_classes_exits_2(tmp_path, capsys, label):
-    """A label that is not a class index 0..classes−1 exits 2 with one line naming the targets."""
+    """A label that is not a class index 0, 1, 2, ... exits 2 with one line naming the targets."""
     path = write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, label]])
     code, out, err = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy",
                               "--layers", "2,4,2", "--epochs", "1")
     assert code == 2 and out == ""
     assert err.startswith("purebp: error: targets: row 2") and err.count("\n") == 1
     assert "Traceback" not in err
+
+
+def test_cross_entropy_on_class_indices_gets_one_output_per_class(capsys):
+    """Without --layers, cross_entropy on xor's 0/1 column builds 2-8-2 and trains on one-hot rows."""
+    code, out, err = run_main(capsys, "train", "--data", "xor", "--loss", "cross_entropy",
+                              "--epochs", "60", "--lr", "0.5", "--seed", "2")
+    assert code == 0 and err == ""
+    assert out.startswith("Network([2, 8, 2], activation='sigmoid', output_activation='softmax'")
+
+    net = Network([2, 8, 2], "sigmoid", "softmax", "cross_entropy", "normal", 2)
+    net.train(XOR_X, [[1.0 - t, t] for (t,) in XOR_Y], 60, 0.5, log=None)
+    expected = sum(-math.log(row[int(t)]) for row, (t,) in zip(net.forward(XOR_X), XOR_Y)) / 4
+    assert abs(float(FINAL.fullmatch(out.splitlines()[-2]).group(2)) - expected) <= 5e-7
+
+
+def test_cross_entropy_counts_the_classes_of_a_csv_file(tmp_path, capsys):
+    """Class indices 0, 1, 2 in a CSV file give three outputs."""
+    path = write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, 2], [1, 1, 2]])
+    code, out, _ = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy",
+                            "--epochs", "3", "--quiet")
+    assert code == 0 and ACCURACY.fullmatch(out.splitlines()[-1])
+    code, out, _ = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy",
+                            "--epochs", "1")
+    assert out.startswith("Network([2, 8, 3]")
+
+
+@pytest.mark.parametrize(("data", "layers", "classes"), [
+    ("xor", "2,4,1", 2), ("xor", "2,4,3", 2), ("three", "2,4,2", 3)])
+def test_layers_that_do_not_match_the_classes_are_refused(tmp_path, capsys, data, layers,
+                                                          classes):
+    """With cross_entropy on class indices, an output size other than the class count exits 2."""
+    if data == "three":
+        data = write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, 2]])
+    code, out, err = run_main(capsys, "train", "--data", data, "--loss", "cross_entropy",
+                              "--layers", layers, "--epochs", "1")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert (f"--layers must end with {classes}, one output per class, for --loss cross_entropy"
+            f" (the targets are class indices 0 to {classes - 1}), got {layers}") in err
+
+
+def test_cross_entropy_with_a_single_class_is_refused(tmp_path, capsys):
+    """Targets that are all class 0 leave nothing for a softmax to choose: exit 2, saying so."""
+    path = write_csv(tmp_path, [[0, 0, 0], [0, 1, 0]])
+    code, _, err = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy")
+    assert code == 2 and "targets must hold at least two classes for --loss cross_entropy" in err
 
 
 # -- purebp train: usage mistakes -------------------------------------------------------
@@ -457,13 +502,98 @@ def test_checkpoint_every_k_epochs_is_written_during_training(capsys, tmp_path, 
     assert saved == [4, 8, 10]
 
 
-def test_resume_refuses_settings_that_come_from_the_checkpoint(capsys, tmp_path):
-    """With --resume, giving --lr (or any run setting) is a usage mistake, exit 2."""
+def test_resume_refuses_a_setting_other_than_the_checkpoints(capsys, tmp_path):
+    """With --resume, an --lr (or any run setting) other than the checkpoint's is a usage mistake, exit 2."""
     path = str(tmp_path / "ck.json")
     assert cli.main(["train", *RUN, "--epochs", "2", "--checkpoint", path]) == 0
     capsys.readouterr()
     code, _, err = run_main(capsys, "train", "--resume", path, "--epochs", "5", "--lr", "0.2")
     assert code == 2 and "--lr" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("spelling", [[], ["--samples", "40"]])
+def test_resume_with_the_original_options_ends_bit_for_bit_where_the_whole_run_ends(
+        capsys, tmp_path, spelling):
+    """The first run's command with --resume added continues it to the uninterrupted run's model."""
+    whole, part = str(tmp_path / "whole.json"), str(tmp_path / "ck.json")
+    assert cli.main(["train", *RUN, "--epochs", "12", "--save", whole]) == 0
+    assert cli.main(["train", *RUN, *spelling, "--epochs", "5", "--checkpoint", part]) == 0
+    assert cli.main(["train", *RUN, *spelling, "--epochs", "12", "--checkpoint", part,
+                     "--resume", part]) == 0
+    assert model_numbers(part) == model_numbers(whole)
+
+
+def test_resume_accepts_options_that_state_what_the_checkpoint_used(capsys, tmp_path):
+    """Defaults the first run left out (layers, samples, noise, output activation) may be given."""
+    path = str(tmp_path / "ck.json")
+    assert cli.main(["train", "--data", "moons", "--epochs", "2", "--checkpoint", path]) == 0
+    capsys.readouterr()
+    code, _, err = run_main(capsys, "train", "--resume", path, "--epochs", "3", "--data", "moons",
+                            "--samples", "200", "--noise", "0.1", "--layers", "2,8,1",
+                            "--activation", "sigmoid", "--output-activation", "sigmoid",
+                            "--loss", "half_sse", "--init", "normal", "--lr", "0.10",
+                            "--seed", "0", "--checkpoint", path, "--quiet")
+    assert code == 0 and err == "" and Network.load(path).epochs_trained == 3
+
+
+def test_resume_names_every_option_that_differs_in_one_message(capsys, tmp_path):
+    """Each differing option is listed with the checkpoint's and the given value; nothing is written."""
+    path = tmp_path / "ck.json"
+    assert cli.main(["train", *RUN, "--epochs", "2", "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    before = path.read_bytes()
+    code, out, err = run_main(capsys, "train", *RUN, "--resume", str(path), "--epochs", "5",
+                              "--lr", "0.2", "--layers", "2,6,1", "--samples", "30",
+                              "--activation", "relu", "--batch-size", "8", "--checkpoint",
+                              str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"purebp: error: --resume {path}: options differ from the checkpoint's")
+    for option in ("--samples (checkpoint 40, given 30)", "--layers (checkpoint 2,5,1, given 2,6,1)",
+                   "--activation (checkpoint tanh, given relu)", "--lr (checkpoint 0.5, given 0.2)",
+                   "--batch-size (checkpoint 7, given 8)"):
+        assert option in err
+    assert "--loss" not in err and "--seed" not in err  # given, but the same
+    assert path.read_bytes() == before
+
+
+def test_resume_shows_a_full_batch_as_full(capsys, tmp_path):
+    """A checkpoint of a full-batch run shows its batch size as "full" when another is given."""
+    path = str(tmp_path / "ck.json")
+    assert cli.main(["train", "--epochs", "2", "--checkpoint", path]) == 0
+    capsys.readouterr()
+    code, _, err = run_main(capsys, "train", "--resume", path, "--batch-size", "2")
+    assert code == 2 and "--batch-size (checkpoint full, given 2)" in err
+
+
+@pytest.mark.parametrize("epochs", ["6", "4"])
+def test_resuming_a_finished_run_says_so_and_trains_nothing(capsys, tmp_path, epochs):
+    """--epochs at or below the checkpoint's epochs: a message, exit 0, no training, no file written."""
+    path, saved = tmp_path / "ck.json", tmp_path / "m.json"
+    assert cli.main(["train", *RUN, "--epochs", "6", "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    before = path.read_bytes()
+    code, out, err = run_main(capsys, "train", *RUN[:-1], "--resume", str(path), "--epochs",
+                              epochs, "--checkpoint", str(path), "--save", str(saved))
+    assert code == 0 and err == ""
+    assert out == (f"Nothing to train: {path} has trained 6 epochs, and --epochs {epochs} is"
+                   " the total (a larger --epochs goes on)\n")
+    assert path.read_bytes() == before and not saved.exists()
+
+
+def test_resume_takes_the_data_file_by_another_path_but_not_other_data(capsys, tmp_path,
+                                                                       monkeypatch):
+    """The same CSV file named another way resumes; a different file is refused, exit 2."""
+    monkeypatch.chdir(tmp_path)
+    write_csv(tmp_path, [[0, 0, 0], [0, 1, 1], [1, 0, 1], [1, 1, 0]])
+    write_csv(tmp_path, [[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 0]], name="other.csv")
+    assert cli.main(["train", "--data", "data.csv", "--epochs", "2", "--checkpoint", "ck.json",
+                     "--quiet"]) == 0
+    code, _, _ = run_main(capsys, "train", "--data", str(tmp_path / "data.csv"), "--epochs", "3",
+                          "--resume", "ck.json", "--save", "m.json", "--quiet")
+    assert code == 0 and Network.load("m.json").epochs_trained == 3
+    code, _, err = run_main(capsys, "train", "--data", "other.csv", "--epochs", "3",
+                            "--resume", "ck.json")
+    assert code == 2 and "the data is not what the run started with" in err
 
 
 def test_resume_refuses_a_file_without_run_settings(capsys, tmp_path):
@@ -551,6 +681,96 @@ def test_ctrl_c_stops_at_an_epoch_writes_the_checkpoint_and_exits_130(tmp_path):
          str(net.epochs_trained + 2), "--quiet"], cwd=ROOT, capture_output=True, text=True,
         timeout=120)
     assert resumed.returncode == 0 and "Final loss (bce)" in resumed.stdout
+
+
+#: A run whose epochs take a few milliseconds, for the signal tests.
+SIGNALED = ["--data", "moons", "--layers", "2,16,16,1", "--activation", "tanh", "--loss", "bce",
+            "--lr", "0.2", "--batch-size", "50", "--seed", "3"]
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_stop_like_ctrl_c_and_the_run_resumes_bit_for_bit(capsys, tmp_path,
+                                                                            name):
+    """SIGTERM/SIGHUP: the epoch ends, the checkpoint is written, exit 128 + signal; it resumes exactly."""
+    signum = getattr(signal, name, None)
+    if signum is None or sys.platform == "win32":
+        pytest.skip(f"no {name} here")
+    path, whole = str(tmp_path / "ck.json"), str(tmp_path / "whole.json")
+    process = subprocess.Popen(
+        [sys.executable, "-S", "-m", "purebp", "train", *SIGNALED, "--epochs", "1000000",
+         "--log-every", "1000000", "--checkpoint", path, "--checkpoint-every", "1000000"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert process.stdout.readline().startswith("Network(")
+    assert process.stdout.readline().startswith("Epoch 0, Loss: ")  # training is under way
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum, err
+    stopped = Network.load(path).epochs_trained
+    assert stopped >= 1
+    assert err == (f"\npurebp: {name}: stopping at the end of this epoch ({name} again to stop"
+                   f" at once)\npurebp: interrupted by {name} after epoch {stopped - 1};"
+                   f" checkpoint written to {path}; resume with: purebp train --resume {path}"
+                   " --epochs 1000000\n")
+    total = str(stopped + 3)
+    assert cli.main(["train", *SIGNALED, "--epochs", total, "--checkpoint", path, "--resume",
+                     path, "--quiet"]) == 0
+    assert cli.main(["train", *SIGNALED, "--epochs", total, "--save", whole, "--quiet"]) == 0
+    assert model_numbers(path) == model_numbers(whole)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")
+def test_sighup_from_a_closed_terminal_still_writes_the_checkpoint(tmp_path):
+    """After SIGHUP, writes to the terminal that went away (EIO) do not stop the checkpoint; exit 129."""
+    pty = pytest.importorskip("pty")
+    path = str(tmp_path / "ck.json")
+    master, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-S", "-m", "purebp", "train", *SIGNALED, "--layers", "2,64,64,1",
+         "--epochs", "1000000", "--log-every", "1000000", "--checkpoint", path,
+         "--checkpoint-every", "1000000"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
+        start_new_session=True)
+    os.close(terminal)
+    seen = b""
+    while b"Epoch 0, Loss: " not in seen:
+        seen += os.read(master, 4096)
+    process.send_signal(signal.SIGHUP)
+    os.close(master)  # from now on the run's writes fail with EIO, as after a hang-up
+    assert process.wait(timeout=120) == 129
+    assert Network.load(path).epochs_trained >= 1
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+def test_the_stop_handlers_stop_at_once_on_a_second_signal_and_are_put_back():
+    """First signal: a request; second: Stopped; an ignored SIGHUP stays ignored; old handlers return."""
+    before = {signum: signal.getsignal(signum) for signum in train.STOP_SIGNALS}
+    previous_hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    err = io.StringIO()
+    try:
+        with train.StopSignals(err) as stop:
+            signal.raise_signal(signal.SIGHUP)  # ignored, as nohup asks
+            assert stop.signum == 0 and err.getvalue() == ""
+            signal.raise_signal(signal.SIGTERM)
+            assert stop.signum == signal.SIGTERM
+            assert "purebp: SIGTERM: stopping at the end of this epoch" in err.getvalue()
+            with pytest.raises(train.Stopped) as second:
+                signal.raise_signal(signal.SIGINT)
+            assert second.value.signum == signal.SIGINT
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            assert signal.getsignal(signum) == before[signum]
+    finally:
+        signal.signal(signal.SIGHUP, previous_hup)
+
+
+def test_a_second_signal_exits_128_plus_its_number(capsys, monkeypatch):
+    """Stopped(SIGTERM) out of training (a second SIGTERM) exits 143 with one line."""
+    def second_sigterm(*args, **kwargs):
+        raise train.Stopped(signal.SIGTERM)
+
+    monkeypatch.setattr(Network, "train", second_sigterm)
+    code, _, err = run_main(capsys, "train", "--epochs", "1", "--quiet")
+    assert code == 143 and err == "purebp: interrupted by SIGTERM\n"
 
 
 def test_the_readmes_divergence_example_diverges():

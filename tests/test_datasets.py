@@ -18,7 +18,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import floats, matrices
 
-from purebp.datasets import DATASETS, and_, circles, load_csv, moons, or_, parity, spirals, xor
+from purebp.datasets import (
+    DATASETS,
+    and_,
+    circles,
+    class_count,
+    load_csv,
+    moons,
+    or_,
+    parity,
+    spirals,
+    xor,
+)
 
 # The tutorial's inputs, in the tutorial's order.
 TUTORIAL_INPUTS = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -332,3 +343,23 @@ def test_load_csv_keeps_the_first_row_of_a_file_with_a_byte_order_mark(tmp_path)
     X, y = load_csv(str(path))
     assert X == [[1.0, 2.0], [3.0, 4.0]] and y == [[0.0], [1.0]]
 
+
+
+def test_class_count_is_the_largest_class_index_plus_one():
+    """Classes 0 … K−1, with gaps allowed below the largest: K; xor's targets are two classes."""
+    assert class_count(xor()[1]) == 2
+    assert class_count([[3.0], [0.0]]) == 4
+    assert class_count([[0.0], [0.0]]) == 1
+
+
+@pytest.mark.parametrize("label", [-1.0, 0.5, math.nan, math.inf])
+def test_class_count_refuses_what_is_no_class_index_naming_the_row(label):
+    """A negative, fractional or non-finite target is no class index: ValueError naming its row."""
+    with pytest.raises(ValueError, match=r"^targets: row 1 must be a class index"):
+        class_count([[1.0], [label]])
+
+
+def test_class_count_needs_one_column():
+    """Two target columns are not class indices."""
+    with pytest.raises(ValueError, match="one column"):
+        class_count([[0.0, 1.0]])

@@ -9,7 +9,8 @@ this one.
 ``main(argv)`` returns the exit code: 0 when the run finished (for ``check``:
 and everything passed; 1 when something failed), 2 for a usage mistake or an
 unusable input (one line on stderr, never a traceback), 130 when interrupted
-with Ctrl-C, 141 when the reader of its output went away.
+with Ctrl-C (also while starting up), 143 and 129 when ``train`` is stopped
+by SIGTERM or SIGHUP, 141 when the reader of its output went away.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from __future__ import annotations
 import argparse
 import difflib
 import os
+import signal
 import sys
 import textwrap
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from purebp import __version__
 from purebp._checks import _short_repr
@@ -92,7 +94,17 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line with ``argv`` (default: sys.argv[1:]); return the exit code."""
-    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt as stop:  # Ctrl-C at any point, or a second signal in train
+        signum = stop.signum if isinstance(stop, train.Stopped) else signal.SIGINT
+        how = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
+        print(f"purebp: interrupted{how}", file=sys.stderr)
+        return 128 + signum
+
+
+def _main(words: List[str]) -> int:
+    """main's work: parse ``words`` and run the command or the demo."""
     parser: argparse.ArgumentParser
     command = find(words[0]) if words else None
     if command is not None:
@@ -112,9 +124,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (ValueError, TypeError) as error:
         print(f"purebp: error: {one_line(str(error))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("purebp: interrupted", file=sys.stderr)
-        return 130
     except BrokenPipeError:
         # The reader went away (`purebp | head`): stop quietly, as a program
         # killed by SIGPIPE would, and keep the interpreter's final flush of

@@ -2,10 +2,12 @@
 
 It prints the log and ends with the final loss and, for 0/1 or one-hot
 targets, the accuracy. It saves (--save), checkpoints during training
-(--checkpoint), resumes a checkpointed run bit for bit (--resume), draws the
-loss curve and decision boundary (--plot), stops cleanly on the first Ctrl-C
-(exit 130) and on divergence (exit 1). Mistakes raise ValueError, which
-purebp.cli.app reports in one line (exit 2).
+(--checkpoint), resumes a checkpointed run bit for bit (--resume, with the
+run's options left out or repeated), draws the loss curve and decision
+boundary (--plot), stops cleanly at the end of an epoch on the first Ctrl-C,
+SIGTERM or SIGHUP (exit 128 + the signal's number: 130, 143, 129) and on
+divergence (exit 1). Mistakes raise ValueError, which purebp.cli.app reports
+in one line (exit 2).
 """
 
 from __future__ import annotations
@@ -38,19 +40,19 @@ from purebp.cli.options import (
     parse_non_negative,
     spelling,
 )
-from purebp.datasets import DATASETS, load_csv
+from purebp.datasets import DATASETS, class_count, load_csv
 from purebp.errors import DivergenceError
 from purebp.files import model
 from purebp.network import Network
 from purebp.study import plots
 
 DESCRIPTION = ("Train a fully-connected network by gradient descent and report"
-               " its loss and accuracy. Ctrl-C stops at the end of the current"
-               " epoch (and writes the --checkpoint, if given).")
+               " its loss and accuracy. Ctrl-C (or SIGTERM, SIGHUP) stops at the end of"
+               " the current epoch (and writes the --checkpoint, if given).")
 
 #: The settings that define a training run, with their defaults, by the names
-#: the checkpoint records them under. ``--resume`` takes all of them from the
-#: checkpoint, so none may be given with it.
+#: the checkpoint records them under. ``--resume`` takes them from the
+#: checkpoint; those given with it must agree with it.
 RUN_DEFAULTS: Dict[str, Any] = {
     "data": "xor", "targets": None, "n": None, "noise": None, "bits": None,
     "layers": None, "activation": "sigmoid", "output_activation": None,
@@ -94,7 +96,8 @@ def add_options(parser: Parser) -> None:
     files.add_argument("--save", metavar="PATH", default=None,
                        help="write the trained model to PATH at the end (format: purebp docs model-format)")
     files.add_argument("--checkpoint", metavar="PATH", default=None,
-                       help="write a checkpoint to PATH during training, on Ctrl-C and at the end")
+                       help="write a checkpoint to PATH during training, on Ctrl-C (or SIGTERM,"
+                            " SIGHUP) and at the end")
     files.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="K",
                        help="with --checkpoint: write it every K epochs (default: a tenth of"
                             " --epochs)")
@@ -102,7 +105,8 @@ def add_options(parser: Parser) -> None:
                          " the decision boundary")
     files.add_argument("--resume", metavar="PATH", default=None,
                        help="continue the run saved in a checkpoint (or --save file) until"
-                            " --epochs in all; its settings come from the file")
+                            " --epochs in all; its settings come from the file, and data,"
+                            " network or training options given too must agree with it")
 
 
 def _option(args: Optional[argparse.Namespace], setting: str) -> str:
@@ -144,16 +148,68 @@ def _data_digest(X: Matrix, y: Matrix) -> str:
     return hashlib.sha256(repr((X, y)).encode()).hexdigest()
 
 
-def _settings(args: argparse.Namespace) -> Dict[str, Any]:
-    """The run settings: those given, else the defaults; with --resume, the checkpoint's."""
+def _given(args: argparse.Namespace) -> Dict[str, Any]:
+    """The run settings given on the command line (the others are None: not given)."""
     given = {key: getattr(args, OPTION_OF.get(key, key)) for key in RUN_DEFAULTS}
-    given = {key: value for key, value in given.items() if value is not None}
-    if args.resume is None:
-        return {key: given.get(key, default) for key, default in RUN_DEFAULTS.items()}
-    if given:
-        raise ValueError(f"{_option(args, next(iter(given)))}: --resume takes the data, network"
-                         " and training settings from the checkpoint; leave it out")
-    return {}
+    return {key: value for key, value in given.items() if value is not None}
+
+
+def _in_effect(settings: Dict[str, Any], net: Network) -> Dict[str, Any]:
+    """A checkpoint's settings as the run used them, to compare with options given again.
+
+    A setting recorded as None (not given) stands for what it became: the
+    network's own sizes and output activation, a data set's default sample
+    count, noise or bits, one target column of a CSV file.
+    """
+    used = dict(settings, layers=net.sizes, activation=net.activation,
+                output_activation=net.output_activation, loss=net.loss_name, init=net.init)
+    data = settings["data"]
+    if isinstance(data, str) and data in DATASETS:
+        defaults = inspect.signature(DATASETS[data]).parameters
+        for key in ("n", "noise", "bits"):
+            if used[key] is None and key in defaults:
+                used[key] = defaults[key].default
+    else:
+        used["targets"] = settings["targets"] or 1
+    return used
+
+
+def _is_file(data: object) -> bool:
+    """Whether a --data value names a file rather than a data set."""
+    return isinstance(data, str) and data not in DATASETS
+
+
+def _shown_setting(key: str, value: Any) -> str:
+    """A setting as its option takes it: layers as 2,8,1, no batch size as full."""
+    if value is None:
+        return "full" if key == "batch_size" else "none"
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    return shown_path(value) if key == "data" and isinstance(value, str) else str(value)
+
+
+def _resume_settings(args: argparse.Namespace, saved: Dict[str, Any], net: Network
+                     ) -> Dict[str, Any]:
+    """The run settings of a resumed run: the checkpoint's, checked against those given.
+
+    Every option given that differs from the checkpoint is named, in one
+    ValueError, with both values. A data file given again may be named by
+    another path (the run goes on from it): the data's fingerprint decides.
+    """
+    settings = dict(RUN_DEFAULTS, **saved)
+    used = _in_effect(settings, net)
+    differ = []
+    for key, value in _given(args).items():
+        if key == "data" and _is_file(value) and _is_file(used["data"]):
+            settings["data"] = value
+        elif value != used[key]:
+            differ.append(f"{_option(args, key)} (checkpoint {_shown_setting(key, used[key])},"
+                          f" given {_shown_setting(key, value)})")
+    if differ:
+        raise ValueError(f"--resume {shown_path(args.resume)}: options differ from the"
+                         f" checkpoint's settings: {', '.join(differ)}; leave them out, or give"
+                         " the checkpoint's values")
+    return settings
 
 
 class Progress:
@@ -197,49 +253,86 @@ class Progress:
 _Handler = Union[Callable[[int, Optional[FrameType]], Any], int, None]
 
 
-class CtrlC:
-    """While active, the first Ctrl-C only asks training to stop after the current epoch."""
+#: The signals that ask a run to stop at the end of its epoch: Ctrl-C, and what
+#: a cluster's scheduler (SIGTERM) and a closed terminal (SIGHUP) send. Windows
+#: has no SIGHUP.
+STOP_SIGNALS: Tuple[int, ...] = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(KeyboardInterrupt):
+    """A second stop signal during training: stop at once; purebp.cli.app exits 128 + signum."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class StopSignals:
+    """While active, the first Ctrl-C, SIGTERM or SIGHUP only asks training to stop after the epoch.
+
+    ``signum`` is then that signal's number (0 until one comes); a second
+    one raises Stopped at once. A signal the process was started to ignore
+    (``nohup`` ignores SIGHUP) stays ignored, and the handlers found are put
+    back at the end.
+    """
 
     def __init__(self, err: TextIO) -> None:
-        self.err, self.requested = err, False
-        self.previous: _Handler = None
+        self.err, self.signum = err, 0
+        self.previous: Dict[int, _Handler] = {}
 
     def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
-        if self.requested:  # a second Ctrl-C: stop at once
-            raise KeyboardInterrupt
-        self.requested = True
-        print("\npurebp: stopping at the end of this epoch (Ctrl-C again to stop at once)",
-              file=self.err)
-
-    def __enter__(self) -> CtrlC:
+        if self.signum:  # a second signal: stop at once
+            raise Stopped(signum)
+        self.signum = signum
+        if signum == signal.SIGINT:
+            message = "stopping at the end of this epoch (Ctrl-C again to stop at once)"
+        else:
+            name = signal.Signals(signum).name
+            message = f"{name}: stopping at the end of this epoch ({name} again to stop at once)"
         try:
-            self.previous = signal.signal(signal.SIGINT, self._handle)
-        except ValueError:  # not the main thread: leave Ctrl-C alone
-            self.previous = None
+            print(f"\npurebp: {message}", file=self.err)
+        except OSError:  # the terminal has gone (SIGHUP): the checkpoint matters more
+            pass
+
+    def __enter__(self) -> StopSignals:
+        for signum in STOP_SIGNALS:
+            try:
+                if signal.getsignal(signum) != signal.SIG_IGN:
+                    self.previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave the signals alone
+                break
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, previous in self.previous.items():
+            if previous is not None:
+                signal.signal(signum, previous)
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         err: Optional[TextIO] = None) -> int:
     """Train as ``args`` say; print the log, then the final loss and accuracy.
 
-    Returns the exit code: 0 done, 1 training diverged, 130 stopped by Ctrl-C.
+    Returns the exit code: 0 done (or nothing left to train), 1 training
+    diverged, 128 + the signal's number when stopped by Ctrl-C (130),
+    SIGTERM (143) or SIGHUP (129).
     """
     stdout = sys.stdout if out is None else out
     stderr = sys.stderr if err is None else err
-    settings = _settings(args)
     if args.resume is not None:
         net, saved = model.read(args.resume, Network)
         if not saved or not isinstance(saved.get("settings"), dict):
             raise ValueError(f"--resume {shown_path(args.resume)}: the file has no run settings;"
                              " only files written by purebp train can be resumed")
-        settings = dict(RUN_DEFAULTS, **saved["settings"])
+        settings = _resume_settings(args, saved["settings"], net)
         _check_outputs(args, str(settings["data"]))
-        X, y = load_data(settings, lambda key: _option(None, key))
+        if net.epochs_trained >= args.epochs:
+            print(f"Nothing to train: {shown_path(args.resume)} has trained"
+                  f" {net.epochs_trained} epochs, and --epochs {args.epochs} is the total"
+                  " (a larger --epochs goes on)", file=stdout)
+            return 0
+        X, y = load_data(settings, lambda key: _option(args, key))
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
@@ -247,11 +340,24 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(f"--resume {shown_path(args.resume)}: the data is not what the run"
                              f" started with (has {shown_path(str(settings['data']))} changed?)")
     else:
+        settings = {key: _given(args).get(key, default) for key, default in RUN_DEFAULTS.items()}
         _check_outputs(args, str(settings["data"]))
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
-        if settings["loss"] == "cross_entropy" and len(y[0]) == 1 and layers[-1] > 1:
-            y = one_hot(y, layers[-1])
+        if settings["loss"] == "cross_entropy" and len(y[0]) == 1:
+            # Class indices: one output per class, one-hot targets.
+            classes = class_count(y)
+            if classes < 2:
+                raise ValueError("targets must hold at least two classes for --loss"
+                                 " cross_entropy, got only class 0")
+            if settings["layers"] is None:
+                layers = [len(X[0]), 8, classes]
+            elif layers[-1] != classes:
+                raise ValueError(
+                    f"--layers must end with {classes}, one output per class, for --loss"
+                    f" cross_entropy (the targets are class indices 0 to {classes - 1}),"
+                    f" got {','.join(map(str, layers))}")
+            y = one_hot(y, classes)
         if layers[0] != len(X[0]) or layers[-1] != len(y[0]):
             raise ValueError(
                 f"--layers must start with {len(X[0])} and end with {len(y[0])} (the data has"
@@ -266,9 +372,20 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     remaining = max(0, args.epochs - net.epochs_trained)
     progress = Progress(stderr, args.epochs, net.epochs_trained, enabled=not args.quiet)
 
+    stop = StopSignals(stderr)
+
+    def write(action: Callable[[], None]) -> None:
+        """Do action, a write; after a stop signal, one that fails (the terminal went
+        away with SIGHUP) is let go, so that the checkpoint still gets written."""
+        try:
+            action()
+        except OSError:
+            if not stop.signum:
+                raise
+
     def say(line: str) -> None:
-        progress.clear()
-        print(line, file=stdout)
+        write(progress.clear)
+        write(lambda: print(line, file=stdout))
 
     def save(path: str) -> None:
         model.save(net, path, record)
@@ -277,12 +394,12 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         start = f"resuming {args.resume} at epoch {net.epochs_trained}: " if args.resume else ""
         say(f"{start}{net} on {settings['data']}: {len(X)} samples, lr {settings['lr']},"
             f" batch size {settings['batch_size'] or 'full'}, seed {settings['seed']}")
-    with CtrlC(stderr) as ctrl_c:
+    with stop:
         def on_epoch(_: Network, epoch: int, loss: float) -> bool:
-            progress.update(epoch, loss)
+            write(lambda: progress.update(epoch, loss))
             if args.checkpoint and (epoch + 1) % every == 0:
                 save(args.checkpoint)
-            return not ctrl_c.requested
+            return not stop.signum
 
         try:
             losses = net.train(X, y, remaining, settings["lr"], batch_size=settings["batch_size"],
@@ -296,15 +413,17 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
                 print(f"purebp: the last finite state is in {args.checkpoint}", file=stderr)
             return 1
         finally:
-            progress.clear()
+            write(progress.clear)
     if args.checkpoint:
         save(args.checkpoint)
-    if ctrl_c.requested:
+    if stop.signum:
         where = (f"checkpoint written to {args.checkpoint}; resume with: purebp train --resume"
                  f" {args.checkpoint} --epochs {args.epochs}" if args.checkpoint
                  else "nothing saved (no --checkpoint)")
-        print(f"purebp: interrupted after epoch {net.epochs_trained - 1}; {where}", file=stderr)
-        return 130
+        how = "" if stop.signum == signal.SIGINT else f" by {signal.Signals(stop.signum).name}"
+        write(lambda: print(f"purebp: interrupted{how} after epoch {net.epochs_trained - 1};"
+                            f" {where}", file=stderr))
+        return 128 + stop.signum
     if args.save:
         save(args.save)
     if losses and not args.quiet:
