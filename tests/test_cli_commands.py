@@ -403,6 +403,7 @@ def test_vanishing_has_depth_plus_one_layer_rows_for_any_depth(capsys, depth, se
     (["--configs", "tanh:xavier,"], "--configs"),
     (["--configs", ""], "--configs"),
     (["--configs", "tanh:xavier, relu:he"], "--configs"),
+    (["--configs", "tanh:xavier,relu:he,tanh:xavier"], "--configs"),
     (["--depth", "0"], "--depth"),
     (["--width", "x"], "--width"),
     (["--samples", "0"], "--samples"),

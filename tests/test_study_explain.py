@@ -261,6 +261,22 @@ def test_large_layers_are_summarised():
     assert any("and 32 more entries of z1" in n for n in notes)
 
 
+def test_a_note_of_one_more_entry_says_entry():
+    """The note counts in the singular when one entry is left out."""
+    net = Network([2, 3, 1], seed=1)
+    notes = [l.text for l in explain.explain(net, XOR_X, XOR_Y, 0.1, max_entries=11) if not l.tag]
+    assert any(n.endswith("… and 1 more entry of z1 (--max-entries shows more)") for n in notes)
+    assert not any("1 more entries" in n for n in notes)
+
+
+def test_a_negative_zero_factor_is_in_parentheses_like_any_negative_one():
+    """relu's derivative at a dead unit is 0, and a delta can be -0.0: never printed as ·-0.0000."""
+    net = Network([2, 4, 1], "relu", "sigmoid", "bce", seed=4)
+    text = "\n".join(l.text for l in explain.explain(net, XOR_X, XOR_Y, 0.1))
+    assert "(-0.0000)" in text  # the case has such a factor, so the test can fail
+    assert "·-" not in text and "− -" not in text and "+ -" not in text
+
+
 def z_lines(out, k):
     return [line for line in out.splitlines() if line.startswith(f"(F1) z{k}[")]
 

@@ -244,3 +244,52 @@ def test_plot_into_an_unwritable_place_is_one_line_and_exit_2(capsys, tmp_path):
                      str(blocker / "sub")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--plot" in err
+
+
+@pytest.mark.parametrize("count", [8, 15, 30])
+def test_every_series_has_its_own_colour_and_pattern_and_the_legend_fits(count):
+    """Past the seven base colours series still differ, and a long legend wraps into columns
+    that stay inside the picture."""
+    series = {f"configuration {i}": [1.0 + i, 2.0 + i] for i in range(count)}
+    root = parse(plots.line_chart(series, "t", "x", "y"))
+    lines = list(root.iter(f"{SVG}polyline"))
+    looks = {(line.get("stroke"), line.get("stroke-dasharray")) for line in lines}
+    assert len({line.get("stroke") for line in lines}) == count and len(looks) == count
+    rows = legend_rows(root)
+    assert len(rows) == count
+    width, height = float(root.get("width")), float(root.get("height"))
+    assert all(0 < y < height and x + 6 * len(name) <= width for x, y, name, _ in rows)
+    assert len({(x, y) for x, y, _, _ in rows}) == count  # no two rows on top of each other
+
+
+def test_twenty_five_classes_get_twenty_five_colours_and_legend_rows_inside_the_picture():
+    """A decision boundary of many one-hot classes: a colour each, every legend row visible."""
+    K = 25
+    X = [[math.cos(k), math.sin(k)] for k in range(K)]
+    y = [[1.0 if j == k else 0.0 for j in range(K)] for k in range(K)]
+    net = Network([2, 4, K], "tanh", "sigmoid", "mse", seed=0)
+    root = parse(plots.decision_boundary(net, X, y, "many", resolution=6))
+    points = [c.get("fill") for c in group(root, "points").iter(f"{SVG}circle")]
+    assert len(set(points)) == K
+    rows = legend_rows(root)
+    assert [name for _, _, name, _ in rows] == [f"class {k}" for k in range(K)]
+    height, width = float(root.get("height")), float(root.get("width"))
+    assert all(0 < y < height and x + 6 * len(name) <= width for x, y, name, _ in rows)
+
+
+def test_the_title_is_centred_over_the_plot_like_the_x_label():
+    """A legend widens the picture, not the plot: the title stays over the plot's middle."""
+    root = parse(plots.line_chart({"a": [1.0, 2.0], "b": [2.0, 3.0]}, "t", "x", "y"))
+    left, _, right, _ = plot_box(root)
+    texts = list(root.iter(f"{SVG}text"))
+    title = next(t for t in texts if t.text == "t")
+    x_label = next(t for t in texts if t.get("class") == "x-label")
+    assert float(title.get("x")) == float(x_label.get("x")) == (left + right) / 2
+
+
+def test_vanishing_names_a_single_configuration_in_the_picture(tmp_path):
+    """With one --configs pair the picture still says which it is."""
+    assert cli.main(["vanishing", "--depth", "2", "--width", "3", "--samples", "4",
+                     "--configs", "relu:he", "--plot", str(tmp_path)]) == 0
+    root = parse((tmp_path / "gradient-norms.svg").read_text(encoding="utf-8"))
+    assert [name for _, _, name, _ in legend_rows(root)] == ["relu:he"]

@@ -36,6 +36,9 @@ def configurations(text: str) -> List[Tuple[str, str]]:
             raise argparse.ArgumentTypeError(
                 f"must be activation:init pairs like tanh:xavier (activations:"
                 f" {', '.join(ACTIVATIONS)}; inits: {', '.join(INITS)}), got {part!r}")
+        if (activation, init) in pairs:
+            # the table and the picture name a configuration by its pair
+            raise argparse.ArgumentTypeError(f"{part!r} is given twice")
         pairs.append((activation, init))
     return pairs
 
@@ -95,4 +98,5 @@ def _plot(folder: str, norms: List[Tuple[str, List[float]]], depth: int, width: 
                                         for name, column in norms}
     plots.write(os.path.join(folder, "gradient-norms.svg"), plots.line_chart(
         safe, f"Gradient norm per layer at initialisation ({depth} hidden layers of"
-              f" {width})", "layer (0 = first weight matrix)", "‖∂loss/∂W‖ (log scale)"))
+              f" {width})", "layer (0 = first weight matrix)", "‖∂loss/∂W‖ (log scale)",
+        legend=True))

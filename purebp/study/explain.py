@@ -131,8 +131,8 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
         return number(v, precision)
 
     def fp(v: float) -> str:
-        """A number as a factor: negative ones in parentheses."""
-        return f"({f(v)})" if v < 0 else f(v)
+        """A number as a factor: negative ones, -0.0 too, in parentheses."""
+        return f"({f(v)})" if math.copysign(1.0, v) < 0 else f(v)
 
     lines: List[Line] = []
 
@@ -146,7 +146,9 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
 
     def note(section: str, shown: int, total: int, what: str) -> None:
         if total > shown:
-            lines.append(Line(section, "", f"      … and {total - shown} more entries of {what}"
+            more = total - shown
+            lines.append(Line(section, "", f"      … and {more} more {'entry' if more == 1 else 'entries'}"
+                                           f" of {what}"
                                            " (--max-entries shows more)", math.nan))
 
     # forward pass: (F1) z = a·W + b, (F2) a = f(z)

@@ -17,6 +17,7 @@ interactive plots, or anything needing a plotting library.
 
 from __future__ import annotations
 
+import colorsys
 import math
 from typing import Callable, Dict, List, Optional, Protocol, Sequence, Tuple
 from xml.sax.saxutils import escape
@@ -34,6 +35,8 @@ COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#1
 #: (a generous average, so long names do not run off the edge).
 CHAR_WIDTH = 6.5
 LEGEND_GAP, LEGEND_KEY = 16, 22
+#: Legend rows in one column: as many 18 px rows as the plot is high.
+LEGEND_ROWS = (HEIGHT - TOP - BOTTOM) // 18
 #: How strongly the decision regions are shaded: light enough for the points.
 REGION_OPACITY = 0.18
 
@@ -62,32 +65,56 @@ def _nice_ticks(low: float, high: float, count: int = 5) -> List[float]:
     return ticks
 
 
-def _cycle(count: int) -> List[str]:
-    """The first count colours, cycling through COLOURS."""
-    return [COLOURS[i % len(COLOURS)] for i in range(count)]
-
-
 def _label(v: float) -> str:
     return f"{v:g}"
 
 
+def colour(k: int) -> str:
+    """The colour of series or class k: COLOURS first, then further hues, all different.
+
+    Past the seven of COLOURS the hue turns by the golden angle (about 137.5
+    degrees) each time, which keeps any few neighbours far apart.
+    """
+    if k < len(COLOURS):
+        return COLOURS[k]
+    hue = ((k - len(COLOURS)) * 137.50776 + 15.0) % 360.0 / 360.0
+    lightness = (0.38, 0.52, 0.45)[k % 3]
+    r, g, b = colorsys.hls_to_rgb(hue, lightness, 0.7)
+    return "#{:02x}{:02x}{:02x}".format(*(round(255 * v) for v in (r, g, b)))
+
+
+def dashes(k: int) -> str:
+    """The stroke pattern of series k: solid for the first seven, then dashed, then dotted."""
+    return ("", ' stroke-dasharray="6 3"', ' stroke-dasharray="2 2"')[(k // len(COLOURS)) % 3]
+
+
+def _legend_layout(names: Sequence[str]) -> Tuple[int, int]:
+    """(rows per column, column width) of a legend for these names."""
+    column = LEGEND_KEY + math.ceil(CHAR_WIDTH * max(len(n) for n in names)) + LEGEND_GAP
+    return LEGEND_ROWS, column
+
+
 def _legend_width(names: Sequence[str]) -> int:
-    """The width of the legend column for these names: 0 for no legend."""
+    """The width of the legend's columns for these names: 0 for no legend."""
     if not names:
         return 0
-    return LEGEND_GAP + LEGEND_KEY + math.ceil(CHAR_WIDTH * max(len(n) for n in names))
+    rows, column = _legend_layout(names)
+    return LEGEND_GAP + math.ceil(len(names) / rows) * column
 
 
 def _legend(rows: Sequence[Tuple[str, str]]) -> List[str]:
-    """A legend in its own column right of the plot: one row per (key, name).
+    """A legend in columns of its own right of the plot: one row per (key, name).
 
     key is SVG drawn around (0, 0), the middle of the row's left end; each
-    row is moved into place by a translate.
+    row is moved into place by a translate. A column holds LEGEND_ROWS rows,
+    the height of the plot; more rows start another column.
     """
-    x = WIDTH - RIGHT + LEGEND_GAP
+    per_column, column = _legend_layout([name for _, name in rows])
     out = ['<g class="legend">']
     for i, (key, name) in enumerate(rows):
-        out.append(f'<g transform="translate({x} {TOP + 8 + 18 * i})">{key}'
+        x = WIDTH - RIGHT + LEGEND_GAP + (i // per_column) * column
+        y = TOP + 8 + 18 * (i % per_column)
+        out.append(f'<g transform="translate({x} {y})">{key}'
                    f'<text x="{LEGEND_KEY}" y="4">{escape(name)}</text></g>')
     out.append("</g>")
     return out
@@ -106,7 +133,9 @@ def _frame(title: str, x_label: str, y_label: str, extra_width: int = 0) -> List
         f' viewBox="0 0 {width} {HEIGHT}" font-family="sans-serif" font-size="12">',
         f"<title>{escape(title)}</title>",
         f'<rect width="{width}" height="{HEIGHT}" fill="white"/>',
-        f'<text x="{width / 2}" y="24" text-anchor="middle" font-size="15">{escape(title)}</text>',
+        # centred over the plot, as the x label is, not over plot and legend
+        f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="24" text-anchor="middle"'
+        f' font-size="15">{escape(title)}</text>',
         f'<text class="x-label" x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 14}"'
         f' text-anchor="middle">{escape(x_label)}</text>',
         f'<text class="y-label" x="18" y="{(TOP + HEIGHT - BOTTOM) / 2}" text-anchor="middle"'
@@ -135,8 +164,13 @@ def _axes(x_ticks: Sequence[float], x_pos: Callable[[float], float], y_ticks: Se
 
 
 def line_chart(series: Dict[str, Sequence[float]], title: str, x_label: str, y_label: str,
-               log_y: bool = True, x_values: Optional[Sequence[float]] = None) -> str:
-    """Return an SVG line chart of one or more named series over x = 0, 1, ... (or x_values)."""
+               log_y: bool = True, x_values: Optional[Sequence[float]] = None,
+               legend: Optional[bool] = None) -> str:
+    """Return an SVG line chart of one or more named series over x = 0, 1, ... (or x_values).
+
+    legend: whether to name the series in a legend; None (the default) does
+    for more than one series, since one is named by the title and y label.
+    """
     if not series or not any(len(v) for v in series.values()):
         raise ValueError(f"line_chart: series must hold at least one value,"
                          f" got {_checks._short_repr(series)}")
@@ -180,20 +214,17 @@ def line_chart(series: Dict[str, Sequence[float]], title: str, x_label: str, y_l
     def y_pos(t: float) -> float:
         return HEIGHT - BOTTOM - (t - low) / (high - low) * (HEIGHT - TOP - BOTTOM)
 
-    # One series needs no legend: its name is in the title and the y label.
-    names = list(series) if len(series) > 1 else []
+    names = list(series) if (len(series) > 1 if legend is None else legend) else []
     out = _frame(title, x_label, y_label, _legend_width(names))
     out += _axes(_nice_ticks(x_low, x_high), x_pos, y_ticks, y_pos, y_text)
     for i, (name, values) in enumerate(series.items()):
-        colour = COLOURS[i % len(COLOURS)]
         points = " ".join(f"{x_pos(x):.1f},{y_pos(transform(v)):.1f}"
                           for x, v in zip(xs, values) if math.isfinite(v))
-        out.append(f'<polyline class="series" fill="none" stroke="{colour}" stroke-width="1.5"'
-                   f' points="{points}"><title>{escape(name)}</title></polyline>')
+        out.append(f'<polyline class="series" fill="none" stroke="{colour(i)}"{dashes(i)}'
+                   f' stroke-width="1.5" points="{points}"><title>{escape(name)}</title></polyline>')
     if names:
-        out += _legend([(f'<line x1="0" y1="0" x2="{LEGEND_KEY - 6}" y2="0" stroke="{colour}"'
-                         ' stroke-width="2"/>', name)
-                        for name, colour in zip(names, _cycle(len(names)))])
+        out += _legend([(f'<line x1="0" y1="0" x2="{LEGEND_KEY - 6}" y2="0" stroke="{colour(i)}"'
+                         f'{dashes(i)} stroke-width="2"/>', name) for i, name in enumerate(names)])
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -234,9 +265,12 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
     out = _frame(title, "x0", "x1", _legend_width(names))
     # Seams: translucent cells that overlap (or leave a hairline between
     # them) show as a grid. So the cells are opaque, a run of equal cells
-    # in a row is one rectangle, neighbours overlap by half a pixel, and the
-    # whole layer is made translucent at once, by the group's opacity.
-    out.append(f'<g class="regions" stroke="none" opacity="{REGION_OPACITY}">')
+    # in a row is one rectangle, neighbours overlap by a whole pixel (so
+    # each border pixel is covered fully by one of them, antialiased or
+    # not), and the whole layer is made translucent at once, by the
+    # group's opacity.
+    out.append(f'<g class="regions" stroke="none" shape-rendering="crispEdges"'
+               f' opacity="{REGION_OPACITY}">')
     cell_w = (WIDTH - LEFT - RIGHT) / resolution
     cell_h = (HEIGHT - TOP - BOTTOM) / resolution
     for j in range(resolution):
@@ -246,26 +280,24 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
         for i in range(1, resolution + 1):
             if i < resolution and row[i] == row[start]:
                 continue
-            colour = COLOURS[row[start] % len(COLOURS)]
             # the overlap goes right and down, into the neighbour, never out of the plot
-            overlap_w = 0.5 if i < resolution else 0.0
-            overlap_h = 0.5 if j > 0 else 0.0
+            overlap_w = 1.0 if i < resolution else 0.0
+            overlap_h = 1.0 if j > 0 else 0.0
             out.append(f'<rect x="{LEFT + start * cell_w:.2f}" y="{top:.2f}"'
                        f' width="{(i - start) * cell_w + overlap_w:.2f}"'
-                       f' height="{cell_h + overlap_h:.2f}" fill="{colour}"/>')
+                       f' height="{cell_h + overlap_h:.2f}" fill="{colour(row[start])}"/>')
             start = i
     out.append("</g>")
     out += _axes(_nice_ticks(lo0, hi0), x_pos, _nice_ticks(lo1, hi1), y_pos, _label)
     out.append('<g class="points" stroke="black" stroke-width="0.5">')
     for row_x, target in zip(X, targets):
-        colour = COLOURS[target % len(COLOURS)]
         out.append(f'<circle cx="{x_pos(row_x[0]):.1f}" cy="{y_pos(row_x[1]):.1f}" r="3.5"'
-                   f' fill="{colour}"/>')
+                   f' fill="{colour(target)}"/>')
     out.append("</g>")
-    out += _legend([(f'<rect x="0" y="-7" width="{LEGEND_KEY - 6}" height="14" fill="{colour}"'
+    out += _legend([(f'<rect x="0" y="-7" width="{LEGEND_KEY - 6}" height="14" fill="{colour(k)}"'
                      f' opacity="{REGION_OPACITY}"/><circle cx="{(LEGEND_KEY - 6) / 2}" cy="0"'
-                     f' r="3.5" fill="{colour}" stroke="black" stroke-width="0.5"/>', name)
-                    for name, colour in zip(names, (COLOURS[k % len(COLOURS)] for k in classes))])
+                     f' r="3.5" fill="{colour(k)}" stroke="black" stroke-width="0.5"/>', name)
+                    for k, name in zip(classes, names)])
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
