@@ -56,6 +56,7 @@ def test_docs_alone_lists_every_document_with_its_first_heading(capsys):
 @pytest.mark.parametrize("word, expected", [
     ("backprp", "purebp: error: unknown document 'backprp'; did you mean 'backprop'?\n"),
     ("model_format", "purebp: error: unknown document 'model_format'; did you mean 'model-format'?\n"),
+    ("BACKPROP", "purebp: error: unknown document 'BACKPROP'; did you mean 'backprop'?\n"),
     ("xyzzy", "purebp: error: unknown document 'xyzzy'; expected one of"
               " backprop, model-format, speed, vectors\n"),
 ])

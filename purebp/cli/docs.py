@@ -57,7 +57,8 @@ def unknown_document(word: str) -> str:
     "unknown document 'backprp'; did you mean 'backprop'?"
     """
     known = names()
-    near = difflib.get_close_matches(word, known, n=1)
+    # BACKPROP and Backprop are near backprop too
+    near = difflib.get_close_matches(word.lower(), known, n=1)
     if near:
         return f"unknown document {_short_repr(word)}; did you mean {near[0]!r}?"
     return (f"unknown document {_short_repr(word)};"
