@@ -375,6 +375,16 @@ def test_vanishing_norms_equal_an_independent_recomputation(capsys):
         assert abs(float(ratio) - norms[0] / norms[-1]) <= half_unit_in_last_place(ratio) * 1.01
 
 
+@pytest.mark.parametrize("columns", ["60", "80", "100"])
+def test_vanishing_help_never_breaks_a_configuration_across_lines(capsys, monkeypatch, columns):
+    """argparse wraps help at spaces: the default's pairs are each on one line whole."""
+    monkeypatch.setenv("COLUMNS", columns)
+    assert cli.main(["vanishing", "--help"]) == 0
+    help_text = capsys.readouterr().out
+    words = set(help_text.replace(",", " ").replace(")", " ").split())
+    assert {"sigmoid:normal", "sigmoid:xavier", "tanh:xavier", "relu:he", "relu:normal"} <= words
+
+
 def test_configs_choose_the_columns_in_order(capsys):
     """--configs relu:he,tanh:xavier prints exactly those two columns, in that order."""
     code, out, _ = run_main(capsys, "vanishing", "--depth", "2", "--width", "3",

@@ -52,7 +52,8 @@ def add_options(parser: Parser) -> None:
     SAMPLES.add(parser, 64, help="moons samples in the batch (default {default})")
     SEED.add(parser, 0, help="seed for the weights and the data (default {default})")
     PLOT.add(parser, help="also write DIR/gradient-norms.svg")
-    default = ",".join(f"{activation}:{init}" for activation, init in CONFIGURATIONS)
+    # ", " so that the help can wrap between pairs, never inside one
+    default = ", ".join(f"{activation}:{init}" for activation, init in CONFIGURATIONS)
     parser.add_argument("--configs", type=configurations, default=list(CONFIGURATIONS),
                         help=f"comma-separated activation:init pairs (default {default})")
 
