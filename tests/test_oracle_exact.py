@@ -496,10 +496,10 @@ def test_float_network_loss_is_within_8_ulps_of_the_truth(params):
 
 def one_path(activation, z, output="identity", loss="mse", steps=1, lr=0.1):
     """A 1-1-1 network whose hidden unit's pre-activation is z (x = 1, w1 = z, w2 = 1)."""
-    return dict(network={"sizes": [1, 1, 1], "activation": activation,
-                         "output_activation": output, "loss": loss},
-                weights=[[[z]], [[1.0]]], biases=[[[0.0]], [[0.0]]], X=[[1.0]], y=[[0.0]],
-                learning_rate=lr, steps=steps)
+    return {"network": {"sizes": [1, 1, 1], "activation": activation,
+                        "output_activation": output, "loss": loss},
+            "weights": [[[z]], [[1.0]]], "biases": [[[0.0]], [[0.0]]], "X": [[1.0]], "y": [[0.0]],
+            "learning_rate": lr, "steps": steps}
 
 
 @pytest.mark.parametrize("activation, z, a", [
@@ -538,10 +538,10 @@ def test_a_trajectory_that_leaves_even_decimals_range_ends_in_nan():
     out = 1
     for b in biases:
         out = out * w + b
-    params = dict(network={"sizes": [1, 1, 1, 1, 1], "activation": "identity",
-                           "output_activation": "identity", "loss": "mse"},
-                  weights=[[[10.0]]] * 4, biases=[[[0.0]]] * 4, X=[[1.0]], y=[[0.0]],
-                  learning_rate=1.0, steps=40)
+    params = {"network": {"sizes": [1, 1, 1, 1, 1], "activation": "identity",
+                          "output_activation": "identity", "loss": "mse"},
+              "weights": [[[10.0]]] * 4, "biases": [[[0.0]]] * 4, "X": [[1.0]], "y": [[0.0]],
+              "learning_rate": 1.0, "steps": 40}
     trajectory = exact.to_float(exact.run(**params)["trajectory"])
     assert len(trajectory) == 40
     assert trajectory[0] == 1e8

@@ -136,7 +136,8 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
     """Return a checked copy of one case, or raise VectorFormatError saying where.
 
     With ``partial=True`` (results files) only ``id`` and ``expected`` are
-    read; shapes of what is present are checked against ``network`` when given.
+    read; shapes of what is present are checked against ``network`` when given
+    (without it, purebp.oracle.checker compares them with the suite's).
     """
     case = obj(value, where)
     case_id = field(case, "id", where)
@@ -149,9 +150,10 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
             sizes = network_spec(case["network"], f"{where}.network")["sizes"]
         if "inputs" in case and isinstance(case["inputs"], list):
             n = len(case["inputs"])
+        # Without a network, only the kinds of values are checked here: shapes read
+        # off one quantity would blame the others for its mistakes, and the checker
+        # compares each quantity's shape with the suite's, naming the one that differs.
         expected = case.get("expected", {})
-        if sizes is None:
-            sizes = _sizes_from(expected, f"{where}.expected")
         result["expected"] = _expected(expected, f"{where}.expected", sizes, n, None)
         return result
 
@@ -182,24 +184,6 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
         result["expected"] = _expected(case["expected"], f"{where}.expected", sizes,
                                        len(inputs), steps)
     return result
-
-
-def _sizes_from(expected: Any, where: str) -> Optional[List[int]]:
-    """Layer sizes read off a results file's gradients, when it has no network."""
-    if not isinstance(expected, dict):
-        return None
-    key = "gradients" if expected.get("gradients") else "updated"
-    grads = expected.get(key)
-    if isinstance(grads, dict) and isinstance(grads.get("weights"), list) and grads["weights"]:
-        try:
-            sizes = [len(grads["weights"][0])] + [len(w[0]) for w in grads["weights"]]
-            return sizes
-        except (TypeError, IndexError, KeyError):
-            # Some layer is no matrix: the kinds-only check says which, and how.
-            layers(grads["weights"], f"{where}.{key}.weights", None)
-            fail(f"{where}.{key}.weights must be a list of matrices, got"
-                 f" {describe(grads['weights'])}")
-    return None
 
 
 # -- reading and writing files -----------------------------------------------------------
