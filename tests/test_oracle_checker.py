@@ -905,6 +905,20 @@ def calls(by_id):
         "assert_matches preset": ("preset", lambda: call_assert_matches(case, {}, preset=None)),
         "assert_matches actual": ("actual", lambda: call_assert_matches(case, None)),
         "assert_matches exact": ("exact", lambda: call_assert_matches(case, {}, exact="yes")),
+        "compare_quantity pol": ("pol", lambda: oracle.compare_quantity(
+            "loss", 1.0, 1.0, 1.0, "float64")),
+        "ulp_distance a": ("a", lambda: oracle.ulp_distance("1.0", 1.0)),
+        "purebp_results case": ("case", lambda: oracle.purebp_results({"id": "x"})),
+        "complete case": ("case", lambda: vectors.complete(None)),
+        "complete no network": ("network", lambda: vectors.complete({"id": "x"})),
+        "case_input case": ("case", lambda: vectors.case_input([case])),
+        "random_cases n": ("n", lambda: vectors.random_cases("3")),
+        "random_cases seed": ("seed", lambda: vectors.random_cases(1, "x")),
+        "write_suite out": ("out", lambda: vectors.write_suite(123)),
+        "write_suite random_count": ("random_count", lambda: vectors.write_suite(
+            os.devnull, -1)),
+        "parse text": ("text", lambda: vectors.parse(None)),
+        "dump cases": ("cases", lambda: vectors.dump(None)),
     }
 
 
@@ -921,7 +935,10 @@ def call_assert_matches(*args, **kwargs):
     "check_implementation cases", "check_implementation no expected", "check_files pol",
     "tolerances pol", "tolerances case", "policy preset", "policy rtol",
     "assert_matches require", "assert_matches preset", "assert_matches actual",
-    "assert_matches exact",
+    "assert_matches exact", "compare_quantity pol", "ulp_distance a", "purebp_results case",
+    "complete case", "complete no network", "case_input case", "random_cases n",
+    "random_cases seed", "write_suite out", "write_suite random_count", "parse text",
+    "dump cases",
 ])
 def test_public_oracle_functions_name_a_bad_argument(calls, call):
     """A bad policy, require, case or flag raises TypeError or ValueError naming the argument."""

@@ -6,11 +6,11 @@
     policy(preset, rtol=, atol=, ulps=)   a preset with some values replaced
     tolerances(case, policy)    the allowed error of every expected entry of a case
     compare(case, actual, policy, require)  one case's CaseResult
-    check(expected, actual, policy, require)  a Report over two lists of cases
+    check(expected, actual, policy, require, subset)  a Report over two lists of cases
     check_files(expected_path, actual_path, ...)  the same from files or folders
     check_implementation(impl, cases=None, ...)  run a callable on each case and check it
     purebp_results(case)        what purebp's own float64 Network computes for a case
-    Report                      .passed, .table(), .to_json()
+    Report                      .passed, .table(), .verdict(), .to_json()
 
 An entry passes when |actual − expected| ≤ atol + rtol·S + κ·U, or when the
 two are within ``ulps`` units in the last place (if given): S is the entry's
@@ -19,7 +19,11 @@ uncertainty, what a correct implementation may legitimately compute
 differently (a saturated unit's derivative from its rounded output, either
 slope at a kink). purebp.oracle.tolerance_policy computes both, one function per
 quantity; docs/vectors.md gives the derivation. POLICIES, Policy, policy and
-tolerances are importable from here as well.
+tolerances are importable from here as well. Where an entry's truth or its
+tolerance lies beyond the float range, it passes only if equal, fails only
+where that is certain, and is otherwise "not checkable", never a pass
+(_judge; docs/vectors.md, "Beyond the float range"). Results may be numpy
+arrays and scalars: they are read as Python floats (_plain).
 
 What this module does not do: decide what an implementation computes (a
 results file or ``impl`` fills in any subset of the quantities; the rest are
@@ -111,6 +115,10 @@ def ulp_distance(a: float, b: float, single: bool = False) -> int:
     >>> ulp_distance(1.0, 1.0 + 2 ** -52)
     1
     """
+    for name, value in (("a", a), ("b", b)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"ulp_distance: {name} must be a float, got {_checks._describe(value)}")
+    a, b = float(a), float(b)
     return abs(_ordinal(a, single) - _ordinal(b, single))
 
 
@@ -243,12 +251,13 @@ def _judge(a: float, e: float, t: float | Decimal, pol: Policy) -> Tuple[str, st
 
 def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
                      pol: Policy) -> QuantityResult:
-    """Compare one quantity entry by entry under the policy.
+    """Compare one quantity entry by entry under the policy (pol: a Policy).
 
     An entry passes within its tolerance, fails beyond it, and is "not
     checkable" where the tolerance or the truth cannot be computed (beyond the
     float range; _judge). One failing entry fails the quantity.
     """
+    pol = checked_policy("compare_quantity", pol)
     exp, act, tol = _entries(expected), _entries(actual), _entries(tolerance)
     if [p for p, _ in exp] != [p for p, _ in act]:
         return QuantityResult(name, "fail", None, None, None,
@@ -590,6 +599,7 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     an implementation (its error against the 50-digit truth is measured by
     the tests and stated in the README).
     """
+    case = vectors.validate_case(_plain(vectors.case_input(case)), "purebp_results: case")
     spec = case["network"]
     net = Network(spec["sizes"], spec["activation"], spec["output_activation"], spec["loss"],
                   seed=0)
@@ -620,8 +630,9 @@ def check_implementation(impl: Callable[[Dict[str, Any]], Dict[str, Any]],
     and ``steps``; see docs/vectors.md) and returns a dict with any of
     ``pre_activations``, ``activations``, ``outputs``, ``loss``,
     ``gradients`` ({"weights", "biases"}), ``updated`` ({"weights",
-    "biases"}) and ``trajectory``. ``cases`` defaults to the curated suite.
-    An exception from ``impl`` fails that case with its message.
+    "biases"}) and ``trajectory``, as lists or numpy arrays. ``cases``
+    defaults to the curated suite; each must hold its expected values. An
+    exception from ``impl`` fails that case with its message.
     """
     op = "check_implementation"
     if not callable(impl):

@@ -33,7 +33,7 @@ import json
 import os
 import random
 import re
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, TypeVar, cast
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
 from purebp import _checks
 from purebp._types import RealMatrix
@@ -192,6 +192,9 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
 @_as_vector_error
 def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict[str, Any]]:
     """Return the checked cases of a JSON text in the format; errors name ``source``."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse: text must be a str (a file's JSON text), got"
+                        f" {_checks._describe(text)}")
     data = parse_json(text, source)
     top = obj(data, source)
     if top.get("format") != FORMAT:
@@ -305,6 +308,9 @@ def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
 
 def dump(cases: List[Dict[str, Any]]) -> str:
     """Return the JSON text of a file holding ``cases`` (floats as their shortest repr)."""
+    if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
+        raise TypeError(f"dump: cases must be a list of cases (dicts), got"
+                        f" {_checks._describe(cases)}")
     # allow_nan=False: a NaN or infinity must never reach a file.
     return json.dumps({"format": FORMAT, "version": VERSION, "cases": cases},
                       indent=1, allow_nan=False) + "\n"
@@ -318,13 +324,25 @@ def write(path: str, cases: List[Dict[str, Any]]) -> None:
 # -- making cases ---------------------------------------------------------------------
 
 
-def case_input(case: Dict[str, Any]) -> Dict[str, Any]:
+def case_input(case: Mapping[str, Any]) -> Dict[str, Any]:
     """Return the case without ``expected``: what an implementation under test is given."""
+    if not isinstance(case, Mapping):
+        raise TypeError(f"case_input: case must be a test-vector case (a dict), got"
+                        f" {_checks._describe(case)}")
     return {k: v for k, v in case.items() if k != "expected"}
 
 
-def complete(case: Dict[str, Any]) -> Dict[str, Any]:
-    """Return the case with ``expected`` computed in 50-digit Decimal and rounded to float."""
+def complete(case: Mapping[str, Any]) -> Dict[str, Any]:
+    """Return the case with ``expected`` computed in 50-digit Decimal and rounded to float.
+
+    Values beyond the float range are ±inf, a diverging trajectory's losses
+    beyond even Decimal's range NaN (purebp.oracle.exact.run): such a case can
+    be checked in Python but not written to a file.
+    """
+    if not isinstance(case, Mapping):
+        raise TypeError(f"complete: case must be a test-vector case (a dict), got"
+                        f" {_checks._describe(case)}")
+    validate_case(case_input(case), "complete: case")  # exact.run checks nothing itself
     truth = exact.run(case["network"], case["parameters"]["weights"],
                       case["parameters"]["biases"], case["inputs"], case["targets"],
                       case["learning_rate"], case["steps"])
@@ -481,8 +499,16 @@ def curated() -> List[Dict[str, Any]]:
     return copy.deepcopy(_CURATED)
 
 
+def _seed(op: str, seed: Any) -> int:
+    """Return seed if it is an int (any sign), else raise naming it."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"{op}: seed must be an int, got {_checks._describe(seed)}")
+    return seed
+
+
 def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
     """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included."""
+    n, seed = _checks.count("random_cases", "n", n), _seed("random_cases", seed)
     rng = random.Random(seed)
     pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
         [("sigmoid", "bce"), ("softmax", "cross_entropy")]
@@ -530,6 +556,9 @@ def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
     needed; its MANIFEST (written first) lists every case file with its
     SHA-256, so that ``load`` refuses the folder while any is missing or altered.
     """
+    out = _checks.path("write_suite", out, "out")
+    random_count = _checks.count("write_suite", "random_count", random_count)
+    seed = _seed("write_suite", seed)
     os.makedirs(out, exist_ok=True)
     files = [(case["id"] + ".json", dump([case]))
              for case in curated() + random_cases(random_count, seed)]
