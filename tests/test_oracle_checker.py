@@ -26,6 +26,7 @@ import math
 import os
 import struct
 import sys
+from decimal import Decimal
 
 import pytest
 
@@ -845,11 +846,14 @@ def overflowing_loss():
 def test_a_true_loss_beyond_the_float_range_passes_inf_and_fails_a_finite_loss(overflowing_loss):
     """Expected loss inf (true 1e310): inf passes, 12345 and 1.7e308 fail, never PASS.
 
-    The loss's tolerance 1e-10·S (S ≈ 1e310, computed in Decimal) is about 1e300;
-    12345 and 1.7e308 are more than 1e306 below the smallest true loss possible,
-    the largest float.
+    The loss's scale, by hand: |a − y|·(|a| + |y| + 2·S_a) with a = 1e155, y = 0,
+    S_a = S_z + |a| = 2e155, so S = 5e310 and the tolerance 1e-10·S = 5e300,
+    computed in Decimal; 12345 and 1.7e308 are more than 1e306 below the
+    smallest true loss possible, the largest float.
     """
     assert overflowing_loss["expected"]["loss"] == math.inf
+    wide = oracle_check.wide_loss_tolerance(overflowing_loss, oracle.POLICIES["float64"])
+    assert abs(wide / Decimal("5e300") - 1) < Decimal("1e-15")
     loss = {v: oracle.compare(overflowing_loss, {"loss": v}).quantities for v in
             (math.inf, 12345.0, 1.0, 1.7e308, -math.inf)}
     status = {v: next(q.status for q in qs if q.name == "loss") for v, qs in loss.items()}
