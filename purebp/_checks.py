@@ -96,12 +96,28 @@ def is_sequence(value: object) -> bool:
     return hasattr(value, "__len__") and hasattr(value, "__getitem__")
 
 
+def as_lists(value: object) -> object:
+    """Return an array's nested lists of Python numbers (its ``tolist()``), else value.
+
+    Arrays are recognised by that method alone (numpy's, array.array,
+    anything with it), so nothing is imported for them. ``tolist()`` gives
+    each float32 or float16 entry as the Python float of exactly its value,
+    so the arithmetic that follows is float64 on the numbers given.
+    """
+    if isinstance(value, (list, tuple, str, bytes)):
+        return value
+    tolist = getattr(value, "tolist", None)
+    return tolist() if callable(tolist) else value
+
+
 def real_number(op: str, name: str, value: object) -> float:
     """Return value as a finite float, or raise naming op and name.
 
-    Accepts ints and floats (and other real number types); refuses bools,
-    strings, None, NaN and ±inf.
+    Accepts ints and floats (and other real number types: numpy's scalars,
+    a 0-d array); refuses bools, strings, None, NaN and ±inf.
     """
+    if not isinstance(value, numbers.Real):
+        value = as_lists(value)  # a 0-d array is its one number
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{op}: {name} must be a real number, got {_describe(value)}")
     try:
@@ -127,8 +143,28 @@ def float_matrix(
 
     ``rows`` and ``columns``, when given, are the sizes it must have;
     ``columns_meaning`` names where the expected column count comes from
-    (``"input_size"``, say), for the message.
+    (``"input_size"``, say), for the message. An array (numpy's, say) is
+    read through its ``tolist()`` (as_lists).
     """
+    return float_matrix_copied(op, name, value, rows, columns, columns_meaning)[0]
+
+
+def float_matrix_copied(
+    op: str,
+    name: str,
+    value: RealMatrix,
+    rows: Optional[int] = None,
+    columns: Optional[int] = None,
+    columns_meaning: str = "",
+) -> Tuple[Matrix, bool]:
+    """Return (float_matrix(...), converted): converted is False if value was already
+    a list of lists of floats, which the result then equals entry for entry.
+
+    A network's parameter that was converted (an array, ints, numpy scalars) is
+    replaced by the result, so that its arithmetic is float64 (check_parameters).
+    """
+    converted = type(value) is not list
+    value = cast(RealMatrix, as_lists(value))
     if not is_sequence(value):
         raise TypeError(
             f"{op}: {name} must be a list of rows (lists of numbers),"
@@ -141,6 +177,9 @@ def float_matrix(
     result: Matrix = []
     width = columns
     for i, row in enumerate(value):
+        if type(row) is not list:
+            converted = True
+            row = cast(Sequence[float], as_lists(row))
         if not is_sequence(row):
             raise TypeError(
                 f"{op}: {name}[{i}] must be a row (a list of numbers),"
@@ -166,9 +205,10 @@ def float_matrix(
             # tutorial's readable loop checks its arguments twice an epoch.
             result.append(list(cast(Sequence[float], row)))
             continue
+        converted = True
         row_values = [real_number(op, f"{name}[{i}][{j}]", a) for j, a in enumerate(row)]
         result.append(row_values)
-    return result
+    return result, converted
 
 
 def integer(op: str, name: str, value: object, minimum: int) -> int:

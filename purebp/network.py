@@ -517,8 +517,14 @@ class Network:
         return X, y
 
     def check_parameters(self, op: str) -> Tuple[List[Matrix], List[Matrix]]:
-        """Return (weights, biases) as floats; raise naming a layer a caller spoiled."""
+        """Return (weights, biases) as floats; raise naming a layer a caller spoiled.
+
+        Parameters given as anything but lists of lists of floats (numpy arrays,
+        float32 scalars, ints) are replaced by these float copies, of the same
+        values, so that the network computes in float64.
+        """
         checked: List[List[Matrix]] = []
+        converted = False
         for name, params, row_sizes in (
             ("weights", self.weights, self.sizes[:-1]),
             ("biases", self.biases, [1] * self.depth),
@@ -529,8 +535,13 @@ class Network:
             if len(params) != self.depth:
                 raise ValueError(f"{op}: {name} has {len(params)} matrices, expected"
                                  f" {self.depth} (one per layer)")
-            checked.append([_checks.float_matrix(op, f"{name}[{l}]", matrix, rows=rows,
-                                                 columns=self.sizes[l + 1])
-                            for l, (matrix, rows) in enumerate(zip(params, row_sizes))])
+            layers = [_checks.float_matrix_copied(op, f"{name}[{l}]", matrix, rows=rows,
+                                                  columns=self.sizes[l + 1])
+                      for l, (matrix, rows) in enumerate(zip(params, row_sizes))]
+            checked.append([matrix for matrix, _ in layers])
+            converted = converted or type(params) is not list or any(c for _, c in layers)
         weights, biases = checked
+        if converted:  # every check passed: only now may the network change
+            self.weights, self.biases = [[list(row) for row in m] for m in weights], \
+                [[list(row) for row in m] for m in biases]
         return weights, biases

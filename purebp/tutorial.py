@@ -403,9 +403,15 @@ class NeuralNetwork:
         }
         # A list, not a generator: PyPy 3.9 replaces an error raised inside a
         # generator being unpacked with "cannot unpack non-iterable generator".
-        W1, W2, b1, b2 = [_checks.float_matrix(op, name, getattr(self, name), rows=rows,
+        checked = [_checks.float_matrix_copied(op, name, getattr(self, name), rows=rows,
                                                columns=columns)
-                          for name, (rows, columns) in expected.items()]
+                   for name, (rows, columns) in expected.items()]
+        # Every check passed: a parameter given as a numpy array (float32, say) or
+        # as ints becomes its float copy, the same values, so the arithmetic is float64.
+        for name, (matrix, converted) in zip(expected, checked):
+            if converted:
+                setattr(self, name, [list(row) for row in matrix])
+        W1, W2, b1, b2 = [matrix for matrix, _ in checked]
         return [W1, W2], [b1, b2]
 
 def mean_squared_error(y: RealMatrix, predicted_output: RealMatrix) -> float:

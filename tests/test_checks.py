@@ -21,6 +21,32 @@ def test_float_matrix_without_sizes_names_what_is_wrong(value, error, words):
     assert str(info.value).startswith("op: ") and words in str(info.value)
 
 
+class Tolist:
+    """An array-like known only by its tolist(), as numpy's arrays and scalars are."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def tolist(self):
+        return self.value
+
+
+def test_float_matrix_and_real_number_read_array_likes_through_tolist():
+    """Objects with tolist() (no len, no indexing) are read as the lists or number it gives."""
+    assert _checks.float_matrix("op", "X", Tolist([[1, 2.5]])) == [[1.0, 2.5]]
+    assert _checks.float_matrix("op", "X", [Tolist([3, 4])]) == [[3.0, 4.0]]
+    assert _checks.real_number("op", "lr", Tolist(0.25)) == 0.25
+    with pytest.raises(TypeError, match="op: lr must be a real number"):
+        _checks.real_number("op", "lr", Tolist("0.25"))
+
+
+def test_float_matrix_copied_says_whether_anything_was_converted():
+    """Only a list of lists of floats counts as unconverted; arrays, tuples and ints do not."""
+    assert _checks.float_matrix_copied("op", "X", [[1.0, 2.0]]) == ([[1.0, 2.0]], False)
+    for value in ([[1, 2.0]], [(1.0, 2.0)], ((1.0, 2.0),), Tolist([[1.0, 2.0]])):
+        assert _checks.float_matrix_copied("op", "X", value) == ([[1.0, 2.0]], True), value
+
+
 def test_float_matrix_returns_a_float_copy():
     """Ints become floats, tuples become lists, and the caller's rows are not shared."""
     rows = [[1, 2], (3, 4.5)]

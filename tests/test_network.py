@@ -723,3 +723,31 @@ def test_softmax_is_refused_as_a_hidden_activation(sizes, output, loss):
     """softmax as the hidden activation is refused, whatever the output layer is."""
     with pytest.raises(ValueError, match="unknown activation 'softmax'"):
         Network(sizes, "softmax", output, loss)
+
+
+# -- numpy arrays as parameters and data ------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+def test_numpy_weights_are_computed_in_float64_at_their_exact_values(dtype):
+    """A layer's weights assigned as a float32 or float16 array compute in float64.
+
+    The outputs, the gradients and a step equal, bit for bit, those of the
+    same values given as lists, and the gradients are Python floats, not
+    numpy scalars of the low precision.
+    """
+    np = pytest.importorskip("numpy")
+    X = np.array([[0.5, -1.0], [2.0, 0.25], [-0.75, 1.5]], dtype=dtype)
+    y = [[1.0], [0.0], [1.0]]
+    arrays = Network([2, 3, 1], "tanh", "sigmoid", "bce", seed=4)
+    lists = Network([2, 3, 1], "tanh", "sigmoid", "bce", seed=4)
+    arrays.weights = [np.array(w, dtype=dtype) for w in arrays.weights]
+    lists.weights = [w.tolist() for w in arrays.weights]
+    arrays.biases[1] = np.array(arrays.biases[1], dtype=dtype)
+    lists.biases[1] = arrays.biases[1].tolist()
+    assert arrays.forward(X) == lists.forward(X.tolist())
+    grads = arrays.gradients(X, y)
+    assert grads == lists.gradients(X.tolist(), y)
+    assert all(type(v) is float for m in grads["weights"] for row in m for v in row)
+    assert arrays.step(X, y, 0.1) == lists.step(X.tolist(), y, 0.1)
+    assert arrays.weights == lists.weights

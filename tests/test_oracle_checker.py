@@ -25,6 +25,8 @@ import json
 import math
 import os
 import struct
+import sys
+from decimal import Decimal
 
 import pytest
 
@@ -418,7 +420,7 @@ def test_report_counts_table_and_summary(by_id):
               {"id": bad["id"], "expected": {"loss": bad["expected"]["loss"] * (1 + WRONG)}}]
     report = oracle.check([good, bad], actual)
     # xor-tutorial: all 9 quantities pass; one-unit: the loss fails, 8 are not given.
-    assert report.counts() == {"pass": 9, "fail": 1, "not checked": 8}
+    assert report.counts() == {"pass": 9, "fail": 1, "not checked": 8, "not checkable": 0}
     assert not report.passed
     table = report.table()
     rows = table.splitlines()
@@ -428,7 +430,7 @@ def test_report_counts_table_and_summary(by_id):
     assert any(r.startswith("one-unit") and "trajectory" in r and r.endswith("NOT CHECKED")
                for r in rows)
     assert "2 cases: 9 passed, 1 failed, 8 not checked (float64 policy" in table
-    assert rows[-1] == "FAIL"
+    assert rows[-1].startswith("FAIL: not given: ")
     failures_only = report.table(failures_only=True)
     assert "PASS\n" not in failures_only and "one-unit" in failures_only
 
@@ -611,7 +613,7 @@ def test_vectors_writes_the_curated_and_random_files(capsys, tmp_path, curated):
     out = tmp_path / "suite"
     code, stdout, err = run_main(capsys, "vectors", "--out", out, "--random", "3", "--seed", "1")
     assert code == 0 and err == ""
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != vectors.MANIFEST)
     assert len(names) == len(curated) + 3
     assert {case["id"] + ".json" for case in curated} <= set(names)
     total = len(curated) + 3
@@ -786,3 +788,270 @@ def test_purebp_is_as_close_to_the_truth_as_the_readme_says(curated):
             else:
                 bound = 2.0
             assert value <= bound, (case["id"], name, value)
+
+
+# -- beyond the float range ----------------------------------------------------------------
+
+
+def tiny_case(inputs, weights, activation="identity", loss="mse", steps=2, case_id="edge"):
+    """A one-layer case (sizes [len(inputs[0]), 1]) completed with its 50-digit truth."""
+    case = {"id": case_id, "description": "", "network": {
+        "sizes": [len(inputs[0]), 1], "activation": activation, "output_activation": "identity",
+        "loss": loss}, "parameters": {"weights": [weights], "biases": [[[0.0]]]},
+        "inputs": inputs, "targets": [[0.0]], "learning_rate": 0.1, "steps": steps}
+    return vectors.complete(vectors.validate_case(case, "case"))
+
+
+@pytest.fixture(scope="module")
+def cancelling():
+    """z = 1e308·1 + (−1e308)·1 = 0: every value is 0, but S_z = 2e308 overflows floats."""
+    return tiny_case([[1e308, -1e308]], [[1.0], [1.0]])
+
+
+def test_a_case_whose_scales_overflow_is_checked_without_crashing(capsys, tmp_path, cancelling):
+    """Inputs ±1e308: tolerances() and check no longer raise OverflowError (fsum)."""
+    assert cancelling["expected"]["loss"] == 0.0
+    tol = oracle.tolerances(cancelling, oracle.POLICIES["float64"])
+    assert not math.isfinite(tol["pre_activations"][0][0][0])
+    path = tmp_path / "edge.json"
+    vectors.write(str(path), [cancelling])
+    code, out, err = run_main(capsys, "check", path, path)
+    assert (code, err) == (0, "") and out.splitlines()[-1] == "PASS"
+
+
+def test_an_entry_whose_tolerance_overflows_is_not_checkable_never_pass(cancelling):
+    """A wrong value where the allowed error is beyond the float range is NOT CHECKABLE.
+
+    Only the very expected float passes there; 12345 or 1.0 for the exact 0.0
+    can be neither passed nor failed: purebp cannot compute how far a correct
+    float64 implementation may land from it.
+    """
+    for wrong in (12345.0, 1.0, math.inf):
+        result = oracle.compare(cancelling, {"pre_activations": [[[wrong]]]})
+        (q,) = [q for q in result.quantities if q.name == "pre_activations"]
+        assert q.status == "not checkable", wrong
+        assert "beyond the float range" in q.detail
+        assert not result.passed
+    report = oracle.check([cancelling], [{"id": "edge", "expected": {"loss": 12345.0}}])
+    assert not report.passed
+    assert report.table().splitlines()[-1].startswith("NOT CHECKABLE: ")
+
+
+@pytest.fixture(scope="module")
+def overflowing_loss():
+    """x = 1e155, w = 1: the output is 1e155 and the true loss 1e310, beyond the float range."""
+    return tiny_case([[1e155]], [[1.0]])
+
+
+def test_a_true_loss_beyond_the_float_range_passes_inf_and_fails_a_finite_loss(overflowing_loss):
+    """Expected loss inf (true 1e310): inf passes, 12345 and 1.7e308 fail, never PASS.
+
+    The loss's scale, by hand: |a − y|·(|a| + |y| + 2·S_a) with a = 1e155, y = 0,
+    S_a = S_z + |a| = 2e155, so S = 5e310 and the tolerance 1e-10·S = 5e300,
+    computed in Decimal; 12345 and 1.7e308 are more than 1e306 below the
+    smallest true loss possible, the largest float.
+    """
+    assert overflowing_loss["expected"]["loss"] == math.inf
+    wide = oracle_check.wide_loss_tolerance(overflowing_loss, oracle.POLICIES["float64"])
+    assert abs(wide / Decimal("5e300") - 1) < Decimal("1e-15")
+    loss = {v: oracle.compare(overflowing_loss, {"loss": v}).quantities for v in
+            (math.inf, 12345.0, 1.0, 1.7e308, -math.inf)}
+    status = {v: next(q.status for q in qs if q.name == "loss") for v, qs in loss.items()}
+    assert status == {math.inf: "pass", 12345.0: "fail", 1.0: "fail", 1.7e308: "fail",
+                      -math.inf: "fail"}
+
+
+def test_the_largest_float_for_a_loss_just_beyond_it_is_not_checkable(overflowing_loss):
+    """A finite result within the tolerance of the float range's edge cannot be judged."""
+    result = oracle.compare(overflowing_loss, {"loss": sys.float_info.max})
+    (q,) = [q for q in result.quantities if q.name == "loss"]
+    assert q.status == "not checkable"
+
+
+# -- bad arguments to the public functions ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def calls(by_id):
+    """Each public oracle function, called with one bad argument: (name of the argument, call)."""
+    case = by_id["one-unit"]
+    good = {"id": case["id"], "expected": {"loss": case["expected"]["loss"]}}
+    impl = oracle.purebp_results
+    return {
+        "compare pol str": ("pol", lambda: oracle.compare(case, {}, "float32")),
+        "compare pol tuple": ("pol.rtol", lambda: oracle.compare(
+            case, {}, oracle.POLICIES["float64"]._replace(rtol="big"))),
+        "compare require int": ("require", lambda: oracle.compare(case, {}, None, 5)),
+        "compare require unknown": ("require", lambda: oracle.compare(case, {}, None, ["lose"])),
+        "compare require list of int": ("require", lambda: oracle.compare(case, {}, None, [1])),
+        "compare actual list": ("actual", lambda: oracle.compare(case, [1.0])),
+        "compare case str": ("case", lambda: oracle.compare("one-unit", {})),
+        "check pol": ("pol", lambda: oracle.check([case], [good], pol={"rtol": 1})),
+        "check require": ("require", lambda: oracle.check([case], [good], require=3.0)),
+        "check expected": ("expected", lambda: oracle.check(case, [good])),
+        "check actual item": ("actual[0]", lambda: oracle.check([case], ["one-unit"])),
+        "check subset": ("subset", lambda: oracle.check([case], [good], subset="yes")),
+        "check_implementation pol": ("pol", lambda: oracle.check_implementation(
+            impl, [case], pol="float64")),
+        "check_implementation require": ("require", lambda: oracle.check_implementation(
+            impl, [case], require=[None])),
+        "check_implementation impl": ("impl", lambda: oracle.check_implementation(42, [case])),
+        "check_implementation cases": ("cases", lambda: oracle.check_implementation(impl, 7)),
+        "check_implementation no expected": ("cases[0]", lambda: oracle.check_implementation(
+            impl, [vectors.case_input(case)])),
+        "check_files pol": ("pol", lambda: oracle.check_files(
+            os.devnull, os.devnull, "float32")),
+        "tolerances pol": ("pol", lambda: oracle.tolerances(case, "float64")),
+        "tolerances case": ("case", lambda: oracle.tolerances(None, oracle.POLICIES["float64"])),
+        "policy preset": ("preset", lambda: oracle.policy(["float32"])),
+        "policy rtol": ("rtol", lambda: oracle.policy(rtol="1e-3")),
+        "assert_matches require": ("require", lambda: call_assert_matches(case, {}, require=[2])),
+        "assert_matches preset": ("preset", lambda: call_assert_matches(case, {}, preset=None)),
+        "assert_matches actual": ("actual", lambda: call_assert_matches(case, None)),
+        "assert_matches exact": ("exact", lambda: call_assert_matches(case, {}, exact="yes")),
+        "compare_quantity pol": ("pol", lambda: oracle.compare_quantity(
+            "loss", 1.0, 1.0, 1.0, "float64")),
+        "ulp_distance a": ("a", lambda: oracle.ulp_distance("1.0", 1.0)),
+        "purebp_results case": ("case", lambda: oracle.purebp_results({"id": "x"})),
+        "complete case": ("case", lambda: vectors.complete(None)),
+        "complete no network": ("network", lambda: vectors.complete({"id": "x"})),
+        "case_input case": ("case", lambda: vectors.case_input([case])),
+        "random_cases n": ("n", lambda: vectors.random_cases("3")),
+        "random_cases seed": ("seed", lambda: vectors.random_cases(1, "x")),
+        "write_suite out": ("out", lambda: vectors.write_suite(123)),
+        "write_suite random_count": ("random_count", lambda: vectors.write_suite(
+            os.devnull, -1)),
+        "parse text": ("text", lambda: vectors.parse(None)),
+        "dump cases": ("cases", lambda: vectors.dump(None)),
+    }
+
+
+def call_assert_matches(*args, **kwargs):
+    from purebp.testing import assert_matches
+    return assert_matches(*args, **kwargs)
+
+
+@pytest.mark.parametrize("call", [
+    "compare pol str", "compare pol tuple", "compare require int", "compare require unknown",
+    "compare require list of int", "compare actual list", "compare case str", "check pol",
+    "check require", "check expected", "check actual item", "check subset",
+    "check_implementation pol", "check_implementation require", "check_implementation impl",
+    "check_implementation cases", "check_implementation no expected", "check_files pol",
+    "tolerances pol", "tolerances case", "policy preset", "policy rtol",
+    "assert_matches require", "assert_matches preset", "assert_matches actual",
+    "assert_matches exact", "compare_quantity pol", "ulp_distance a", "purebp_results case",
+    "complete case", "complete no network", "case_input case", "random_cases n",
+    "random_cases seed", "write_suite out", "write_suite random_count", "parse text",
+    "dump cases",
+])
+def test_public_oracle_functions_name_a_bad_argument(calls, call):
+    """A bad policy, require, case or flag raises TypeError or ValueError naming the argument."""
+    argument, function = calls[call]
+    with pytest.raises((TypeError, ValueError)) as raised:
+        function()
+    assert not isinstance(raised.value, (AttributeError, KeyError))
+    assert argument in str(raised.value), str(raised.value)
+
+
+# -- results for only part of the suite ----------------------------------------------------
+
+
+def test_check_with_results_for_fewer_cases_exits_1_listing_the_missing_ids(
+        capsys, tmp_path, suite_dir, own_results, curated):
+    """Results for two cases of the suite fail the check, naming every case without results."""
+    given = {"xor-tutorial", "one-unit"}
+    path = write_results(tmp_path / "two.json",
+                         {k: v for k, v in own_results.items() if k in given})
+    code, out, err = run_main(capsys, "check", suite_dir, path)
+    assert code == 1 and err == ""
+    missing = sorted(c["id"] for c in curated if c["id"] not in given)
+    rows = out.splitlines()
+    for case_id in missing:
+        assert any(r.startswith(case_id) and "(whole case)" in r and r.endswith("FAIL")
+                   for r in rows), case_id
+    assert rows[-1].startswith(f"FAIL: no results for {len(missing)} cases of the suite (")
+    report = json.loads(run_main(capsys, "check", "--format", "json", suite_dir, path)[1])
+    assert report["passed"] is False and sorted(report["missing_ids"]) == missing
+
+
+def test_check_subset_allows_results_for_some_cases_on_purpose(capsys, tmp_path, suite_dir,
+                                                                own_results):
+    """--subset: results for two cases pass, the others listed as not checked."""
+    path = write_results(tmp_path / "two.json", {k: own_results[k] for k in ("xor-tutorial",
+                                                                              "one-unit")})
+    code, out, _ = run_main(capsys, "check", "--subset", suite_dir, path)
+    assert code == 0, out
+    assert out.splitlines()[-1].startswith("PASS: no results for ")
+    assert "allowed by subset" in out.splitlines()[-1]
+
+
+def test_missing_quantities_are_listed_in_the_verdict_line(by_id):
+    """The last line names each quantity that was not given and where."""
+    case = by_id["one-unit"]
+    report = oracle.check([case], [{"id": case["id"], "expected": {
+        "loss": case["expected"]["loss"], "gradients": case["expected"]["gradients"]}}])
+    verdict = report.table().splitlines()[-1]
+    assert verdict.startswith("PASS: not given: ")
+    for name in ("pre_activations", "activations", "outputs", "updated.weights",
+                 "updated.biases", "trajectory"):
+        assert f"{name} in one-unit" in verdict
+    assert "loss in" not in verdict and "gradients.weights in" not in verdict
+
+
+def test_a_results_file_without_network_blames_the_quantity_that_is_wrong(capsys, tmp_path,
+                                                                          suite_dir, own_results):
+    """A transposed first-layer weight gradient, and no network: the error names gradients.weights.
+
+    Before, the loader read the layer sizes off that very gradient and blamed
+    the (correct) pre-activations for not matching them.
+    """
+    results = copy.deepcopy(own_results)
+    grads = results["deep-7-layers"]["gradients"]["weights"]
+    grads[0] = [list(column) for column in zip(*grads[0])]  # 3 × 5 → 5 × 3
+    path = write_results(tmp_path / "transposed.json", results)
+    code, out, err = run_main(capsys, "check", "--failures-only", suite_dir, path)
+    assert code == 1 and err == "", err
+    failing = [line.split()[:2] for line in out.splitlines() if line.endswith("FAIL")]
+    assert failing[0] == ["deep-7-layers", "gradients.weights"] and len(failing) == 2
+    assert "gradients.weights[0] has 5 rows, expected 3" in out
+    assert "pre_activations" not in out
+
+
+# -- numpy arrays and scalars as results ------------------------------------------------------
+
+
+def as_numpy(np, value, dtype):
+    """Every matrix of nested dicts and lists as a numpy array, every number a numpy scalar."""
+    if isinstance(value, dict):
+        return {k: as_numpy(np, v, dtype) for k, v in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], list) \
+            and isinstance(value[0][0], list):
+        return [np.array(m, dtype=dtype) for m in value]  # a list of matrices
+    if isinstance(value, list):
+        return np.array(value, dtype=dtype)
+    return dtype(value)
+
+
+def test_check_implementation_accepts_numpy_arrays_and_scalars(curated):
+    """An impl returning float64 arrays and numpy scalars passes as its lists do."""
+    np = pytest.importorskip("numpy")
+    report = oracle.check_implementation(
+        lambda case: as_numpy(np, oracle.purebp_results(case), np.float64), curated[:6])
+    assert report.passed, report.table(failures_only=True)
+    assert report.counts()["pass"] == 6 * 9
+
+
+def test_float32_arrays_are_taken_at_their_exact_values_in_float64(by_id, own_results):
+    """float32 results are compared as the Python floats of their exact values.
+
+    They pass the float32 preset; under float64 the error reported is exactly
+    |float(float32(v)) − expected|, worked out here with struct, not numpy.
+    """
+    np = pytest.importorskip("numpy")
+    case = by_id["xor-tutorial"]
+    got32 = as_numpy(np, own_results["xor-tutorial"], np.float32)
+    assert oracle.compare(case, got32, oracle.POLICIES["float32"]).passed
+    (loss,) = [q for q in oracle.compare(case, {"loss": got32["loss"]}).quantities
+               if q.name == "loss"]
+    want = struct.unpack("f", struct.pack("f", own_results["xor-tutorial"]["loss"]))[0]
+    assert loss.max_abs_error == abs(want - case["expected"]["loss"])

@@ -489,3 +489,65 @@ def test_float_network_loss_is_within_8_ulps_of_the_truth(params):
     # away from the outputs (no cancellation): each rounds by ≤ ½ ulp, and
     # errors partly cancel; 8 ulps holds with margin and catches any formula slip.
     assert abs(net.loss(X, y) - want) <= 8 * math.ulp(want)
+
+
+# -- values beyond the float range, and beyond Decimal's -------------------------------
+
+
+def one_path(activation, z, output="identity", loss="mse", steps=1, lr=0.1):
+    """A 1-1-1 network whose hidden unit's pre-activation is z (x = 1, w1 = z, w2 = 1)."""
+    return {"network": {"sizes": [1, 1, 1], "activation": activation,
+                        "output_activation": output, "loss": loss},
+            "weights": [[[z]], [[1.0]]], "biases": [[[0.0]], [[0.0]]], "X": [[1.0]], "y": [[0.0]],
+            "learning_rate": lr, "steps": steps}
+
+
+@pytest.mark.parametrize("activation, z, a", [
+    ("tanh", 1e7, 1.0), ("tanh", -1e7, -1.0), ("tanh", 1e300, 1.0), ("tanh", -1e300, -1.0),
+    ("sigmoid", 1e7, 1.0), ("sigmoid", -1e7, 0.0), ("sigmoid", 1e300, 1.0),
+    ("sigmoid", -1e300, 0.0),
+])
+def test_saturated_units_far_beyond_exps_range_take_their_limits(activation, z, a):
+    """At z = ±1e7 or ±1e300 (e^|z| overflows any Decimal) the unit is its limit, f′ is 0.
+
+    By hand: |tanh(z)| and σ(z) differ from ±1, 1 or 0 by about e^−2|z| or e^−|z|,
+    below 10^−4,000,000, so the float nearest is the limit; f′ is that small too,
+    so the first layer's gradients are exactly 0.0 as floats, and with
+    mse on one sample the loss is a², its gradient at w2 is 2·a·a.
+    """
+    truth = exact.to_float(exact.run(**one_path(activation, z)))
+    assert truth["pre_activations"][0] == [[z]]
+    assert truth["activations"][0] == [[a]]
+    assert truth["loss"] == a * a
+    assert truth["gradients"]["weights"][0] == [[0.0]]
+    assert truth["gradients"]["weights"][1] == [[2 * a * a]]
+
+
+def test_a_trajectory_that_leaves_even_decimals_range_ends_in_nan():
+    """A diverging deep linear run: its losses grow past the float range (inf), then past
+    Decimal's (NaN: not computable), and run() returns instead of raising decimal.Overflow.
+
+    Four identity layers of weight 10 on x = 1, y = 0, mse: the output is 10^4, the
+    loss 10^8; each weight's gradient is 2·10^4·10^3 = 2e7 and bias l's is
+    2·10^4·10^(4−l), so after one step of lr 1 every weight is 10 − 2e7, the
+    biases are −2e7, −2e6, −2e5, −2e4, and the next loss is the square of the
+    output written out below in ints. The weights then grow like w^7 a step,
+    past 10^(10^18) within some 25 steps.
+    """
+    w, biases = 10 - 2 * 10 ** 7, [-2 * 10 ** 7, -2 * 10 ** 6, -2 * 10 ** 5, -2 * 10 ** 4]
+    out = 1
+    for b in biases:
+        out = out * w + b
+    params = {"network": {"sizes": [1, 1, 1, 1, 1], "activation": "identity",
+                          "output_activation": "identity", "loss": "mse"},
+              "weights": [[[10.0]]] * 4, "biases": [[[0.0]]] * 4, "X": [[1.0]], "y": [[0.0]],
+              "learning_rate": 1.0, "steps": 40}
+    trajectory = exact.to_float(exact.run(**params)["trajectory"])
+    assert len(trajectory) == 40
+    assert trajectory[0] == 1e8
+    assert trajectory[1] == pytest.approx(out * out, rel=1e-12)
+    assert math.isinf(trajectory[2])
+    assert math.isnan(trajectory[-1])
+    first_nan = next(k for k, v in enumerate(trajectory) if math.isnan(v))
+    assert all(math.isinf(v) for v in trajectory[2:first_nan])
+    assert all(math.isnan(v) for v in trajectory[first_nan:])

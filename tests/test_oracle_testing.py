@@ -103,3 +103,16 @@ def test_assert_matches_leaves_the_case_alone():
     before = copy.deepcopy(case)
     assert_matches(case, oracle.purebp_results(case))
     assert case == before
+
+
+def test_assert_matches_takes_numpy_cases_and_results():
+    """A case whose inputs are numpy arrays, and results as arrays and scalars, pass as lists do."""
+    np = pytest.importorskip("numpy")
+    case = vectors.curated()[1]
+    got = oracle.purebp_results(case)
+    numpy_case = dict(vectors.case_input(case), inputs=np.array(case["inputs"]),
+                      targets=np.array(case["targets"]), learning_rate=np.float64(0.5))
+    numpy_got = dict(got, loss=np.float64(got["loss"]), trajectory=np.array(got["trajectory"]),
+                     pre_activations=[np.array(z) for z in got["pre_activations"]])
+    result = assert_matches(numpy_case, numpy_got, require=["loss", "trajectory"])
+    assert all(q.status == "pass" for q in result.quantities)

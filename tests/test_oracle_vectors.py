@@ -375,7 +375,7 @@ def test_write_suite_writes_one_file_per_case_and_loads_back(tmp_path, curated):
     paths = vectors.write_suite(str(out), random_count=2, seed=5)
     want = {c["id"]: c for c in curated + vectors.random_cases(2, 5)}
     assert sorted(os.path.basename(p) for p in paths) == sorted(i + ".json" for i in want)
-    assert listing(out) == sorted(i + ".json" for i in want)
+    assert listing(out) == sorted([vectors.MANIFEST] + [i + ".json" for i in want])
     for p in paths:
         (case,) = vectors.load(p)
         assert os.path.basename(p) == case["id"] + ".json"
@@ -698,3 +698,101 @@ def test_partial_load_of_a_results_file(tmp_path):
     got = vectors.load(str(path), partial=True)
     assert got == [{"id": "a", "expected": {"loss": 1.5}},
                    {"id": "b", "expected": {"updated": {"weights": [[[1.0]]]}}}]
+
+
+# -- the manifest of a written suite ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory):
+    """A suite written by write_suite (curated and 2 random cases), left untouched."""
+    out = tmp_path_factory.mktemp("written") / "suite"
+    vectors.write_suite(str(out), random_count=2, seed=5)
+    return out
+
+
+def copy_of(folder, tmp_path):
+    target = tmp_path / "copy"
+    target.mkdir()
+    for name in os.listdir(folder):
+        (target / name).write_bytes((folder / name).read_bytes())
+    return target
+
+
+def test_write_suite_writes_a_manifest_of_every_case_file_and_its_sha256(written):
+    """MANIFEST.sha256 has one '<sha256>  <file>' line per case file, hashed here with hashlib."""
+    import hashlib
+
+    lines = (written / "MANIFEST.sha256").read_text(encoding="utf-8").splitlines()
+    files = sorted(n for n in os.listdir(written) if n.endswith(".json"))
+    assert sorted(line.split("  ")[1] for line in lines) == files
+    for line in lines:
+        digest, name = line.split("  ")
+        assert digest == hashlib.sha256((written / name).read_bytes()).hexdigest(), name
+
+
+def test_a_suite_with_a_missing_case_file_is_refused_naming_it(written, tmp_path, capsys):
+    """A case file gone (a partial suite): load and check refuse the folder (exit 2), naming it."""
+    from purebp import cli
+    suite = copy_of(written, tmp_path)
+    (suite / "one-unit.json").unlink()
+    with pytest.raises(VectorFormatError, match=r"partial suite.*one-unit\.json"):
+        vectors.load(str(suite))
+    assert cli.main(["check", str(suite), str(written)]) == 2
+    err = capsys.readouterr().err
+    assert "one-unit.json" in err and "MANIFEST.sha256" in err
+
+
+def test_a_suite_with_an_altered_case_file_is_refused_naming_it(written, tmp_path):
+    """One byte changed (still valid JSON, a different learning rate): refused by its SHA-256."""
+    suite = copy_of(written, tmp_path)
+    path = suite / "xor-tutorial.json"
+    text = path.read_text(encoding="utf-8")
+    assert '"learning_rate": 0.1,' in text
+    path.write_text(text.replace('"learning_rate": 0.1,', '"learning_rate": 0.2,'),
+                    encoding="utf-8")
+    with pytest.raises(VectorFormatError, match=r"xor-tutorial\.json: its SHA-256 differs"):
+        vectors.load(str(suite))
+
+
+def test_a_writer_killed_midway_leaves_a_suite_that_is_refused(tmp_path):
+    """write_suite killed after a few case files: the manifest, written first, exposes it."""
+    out = tmp_path / "suite"
+    script = ("import os, sys; from purebp.oracle import vectors; real = vectors.write_atomic\n"
+              "done = []\n"
+              "def dying(path, text):\n"
+              "    real(path, text); done.append(path)\n"
+              "    if len(done) == 4: os._exit(9)\n"
+              "vectors.write_atomic = dying\n"
+              "vectors.write_suite(sys.argv[1])")
+    done = subprocess.run([sys.executable, "-c", script, str(out)], cwd=ROOT,
+                          env=dict(os.environ, PYTHONPATH=ROOT), timeout=120)
+    assert done.returncode == 9
+    assert len([n for n in os.listdir(out) if n.endswith(".json")]) == 3
+    with pytest.raises(VectorFormatError, match="partial suite"):
+        vectors.load(str(out))
+
+
+def test_a_folder_without_a_manifest_still_loads(written, tmp_path):
+    """Folders written before manifests (or by hand) load as before: every *.json file."""
+    suite = copy_of(written, tmp_path)
+    (suite / "MANIFEST.sha256").unlink()
+    assert [c["id"] for c in vectors.load(str(suite))] == \
+        [c["id"] for c in vectors.load(str(written))]
+
+
+def test_a_suite_with_a_manifest_reads_only_the_files_it_lists(written, tmp_path):
+    """A *.json file the manifest does not list (left from another suite) is not read."""
+    suite = copy_of(written, tmp_path)
+    vectors.write(str(suite / "stray.json"), [small_case()])
+    assert "small" not in {c["id"] for c in vectors.load(str(suite))}
+
+
+@pytest.mark.parametrize("line", ["not a line", "0" * 64 + "  ../etc.json", "ab  x.json"])
+def test_a_malformed_manifest_is_refused_naming_its_line(written, tmp_path, line):
+    """A manifest line that is no '<sha256>  <file>.json' is refused with its line number."""
+    suite = copy_of(written, tmp_path)
+    manifest = suite / "MANIFEST.sha256"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
+    with pytest.raises(VectorFormatError, match=r"MANIFEST.sha256, line \d+"):
+        vectors.load(str(suite))

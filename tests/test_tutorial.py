@@ -561,3 +561,32 @@ def test_the_docs_numbers_for_the_one_sample_bias_mistake_are_the_tutorials():
     assert math.isclose(library, total, rel_tol=1e-12)
     assert f"δ2[0] = {deltas[0]:.4f}" in row and f"Σ_n δ2 = {total:.4f}".replace("-", "−") in row
     assert (deltas[0] > 0) != (total > 0) and "wrong sign" in row
+
+
+# -- numpy arrays as parameters and data ------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16", "float64"])
+def test_numpy_parameters_are_computed_in_float64_at_their_exact_values(dtype):
+    """Weights and biases assigned as numpy arrays give the numbers of their tolist() values.
+
+    Before, the arrays' float32 or float16 entries went into the arithmetic as
+    they were, and numpy then computed in that precision (the hidden layer came
+    back as numpy.float32). Now they become Python floats of the same values
+    first: outputs, gradients and a training step agree bit for bit with the
+    network given those values as lists, and every number is a Python float.
+    """
+    np = pytest.importorskip("numpy")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype)
+    y = np.array([[0], [1], [1], [0]], dtype=dtype)
+    arrays, lists = NeuralNetwork(2, 4, 1, seed=0), NeuralNetwork(2, 4, 1, seed=0)
+    for name in ("weights_input_hidden", "weights_hidden_output", "bias_hidden", "bias_output"):
+        value = np.array(getattr(arrays, name), dtype=dtype)
+        setattr(arrays, name, value)
+        setattr(lists, name, value.tolist())
+    assert arrays.feedforward(X) == lists.feedforward(X.tolist())
+    assert all(type(v) is float for row in arrays.hidden_activation for v in row)
+    assert arrays.gradients(X, y) == lists.gradients(X.tolist(), y.tolist())
+    arrays.backward(X, y, np.float32(0.5))
+    lists.backward(X.tolist(), y.tolist(), float(np.float32(0.5)))
+    assert arrays.weights_input_hidden == lists.weights_input_hidden

@@ -1,7 +1,8 @@
 """``purebp check``: compare another implementation's results with test vectors.
 
 The comparison and its tolerance policy are purebp.oracle.checker's. Exit
-code 0: every quantity passed; 1: some failed; 2: an input is unusable.
+code 0: every quantity passed; 1: some failed, or a case of the suite has no
+results (unless --subset); 2: an input is unusable.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from purebp.oracle import checker
 
 DESCRIPTION = ("Compare ACTUAL (another implementation's results) with EXPECTED"
                " (test vectors), case by case and quantity by quantity. Exit 0 when"
-               " all pass, 1 when any fails, 2 when an input is unusable.")
+               " all pass, 1 when any fails or a case has no results (see --subset),"
+               " 2 when an input is unusable.")
 
 
 def add_options(parser: Parser) -> None:
@@ -38,10 +40,14 @@ def add_options(parser: Parser) -> None:
                         "json": "a machine-readable JSON report"}, old_flags={"--json": "json"})
     parser.add_argument("--failures-only", action="store_true",
                         help="list only the failing quantities in the table")
+    parser.add_argument("--subset", action="store_true",
+                        help="ACTUAL holds results for only some of EXPECTED's cases, on purpose:"
+                             " the others are listed, not failed")
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
-    """Check and print the report; return 0 (all pass) or 1 (some fail)."""
+    """Check and print the report; return 0 (all pass) or 1 (some fail, are missing or
+    are not checkable)."""
     stream = sys.stdout if out is None else out
     require = [r.strip() for r in args.require.split(",") if r.strip()]
     for r in require:
@@ -49,7 +55,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
             raise ValueError(f"--require: unknown quantity {r!r}; expected some of"
                              f" {', '.join(checker.QUANTITIES)}")
     policy = checker.policy(args.preset, args.rtol, args.atol, args.ulps)
-    report = checker.check_files(args.expected, args.actual, policy, require)
+    report = checker.check_files(args.expected, args.actual, policy, require, args.subset)
     text = report.to_json() if args.format == "json" else report.table(args.failures_only)
     print(text, file=stream)
     return 0 if report.passed else 1

@@ -12,8 +12,10 @@ from purebp.cli.options import SEED, Parser, int_at_least
 from purebp.oracle import vectors
 
 DESCRIPTION = ("Write the test-vector suite: the curated cases and N seeded random"
-               " ones, one JSON file per case (format: purebp docs vectors). Expected"
-               " values are computed with 50-digit decimals and rounded to float64.")
+               " ones, one JSON file per case (format: purebp docs vectors), and"
+               " MANIFEST.sha256, which lists them with their SHA-256 so that check"
+               " refuses a partial or altered suite. Expected values are computed"
+               " with 50-digit decimals and rounded to float64.")
 
 
 def add_options(parser: Parser) -> None:

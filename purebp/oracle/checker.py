@@ -6,11 +6,11 @@
     policy(preset, rtol=, atol=, ulps=)   a preset with some values replaced
     tolerances(case, policy)    the allowed error of every expected entry of a case
     compare(case, actual, policy, require)  one case's CaseResult
-    check(expected, actual, policy, require)  a Report over two lists of cases
+    check(expected, actual, policy, require, subset)  a Report over two lists of cases
     check_files(expected_path, actual_path, ...)  the same from files or folders
     check_implementation(impl, cases=None, ...)  run a callable on each case and check it
     purebp_results(case)        what purebp's own float64 Network computes for a case
-    Report                      .passed, .table(), .to_json()
+    Report                      .passed, .table(), .verdict(), .to_json()
 
 An entry passes when |actual − expected| ≤ atol + rtol·S + κ·U, or when the
 two are within ``ulps`` units in the last place (if given): S is the entry's
@@ -19,7 +19,11 @@ uncertainty, what a correct implementation may legitimately compute
 differently (a saturated unit's derivative from its rounded output, either
 slope at a kink). purebp.oracle.tolerance_policy computes both, one function per
 quantity; purebp/docs/vectors.md gives the derivation. POLICIES, Policy, policy and
-tolerances are importable from here as well.
+tolerances are importable from here as well. Where an entry's truth or its
+tolerance lies beyond the float range, it passes only if equal, fails only
+where that is certain, and is otherwise "not checkable", never a pass
+(_judge; purebp/docs/vectors.md, "Beyond the float range"). Results may be numpy
+arrays and scalars: they are read as Python floats (_plain).
 
 What this module does not do: decide what an implementation computes (a
 results file or ``impl`` fills in any subset of the quantities; the rest are
@@ -31,14 +35,25 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 import struct
+import sys
+from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
+from purebp import _checks
 from purebp._checks import shown_path
 from purebp.network import Network
 from purebp.oracle import vectors
-from purebp.oracle.tolerance_policy import POLICIES, Policy, policy, tolerances
+from purebp.oracle.tolerance_policy import (
+    POLICIES,
+    Policy,
+    checked_policy,
+    policy,
+    tolerances,
+    wide_loss_tolerance,
+)
 from purebp.oracle.vectors import curated, load
 
 __all__ = [
@@ -72,6 +87,16 @@ QUANTITIES = (
 # -- comparing ---------------------------------------------------------------------------
 
 
+def _count(items: Sequence[str], noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
+def _some(ids: Sequence[str], shown: int = 5) -> str:
+    """Return the first few ids, comma-separated, and how many more there are."""
+    more = f", and {len(ids) - shown} more" if len(ids) > shown else ""
+    return ", ".join(ids[:shown]) + more
+
+
 def _ordinal(x: float, single: bool) -> int:
     """Return an integer that counts floats: neighbours differ by 1 (float32 if single)."""
     if single:
@@ -90,6 +115,10 @@ def ulp_distance(a: float, b: float, single: bool = False) -> int:
     >>> ulp_distance(1.0, 1.0 + 2 ** -52)
     1
     """
+    for name, value in (("a", a), ("b", b)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"ulp_distance: {name} must be a float, got {_checks._describe(value)}")
+    a, b = float(a), float(b)
     return abs(_ordinal(a, single) - _ordinal(b, single))
 
 
@@ -97,7 +126,7 @@ class QuantityResult(NamedTuple):
     """One quantity of one case: status and the largest errors found."""
 
     name: str
-    status: str  # "pass", "fail", "not checked"
+    status: str  # "pass", "fail", "not checked" (not given), "not checkable" (beyond float range)
     max_abs_error: Optional[float]
     max_rel_error: Optional[float]
     max_ulps: Optional[int]
@@ -113,7 +142,8 @@ class CaseResult(NamedTuple):
 
     @property
     def passed(self) -> bool:
-        return all(q.status != "fail" for q in self.quantities)
+        """True when no quantity failed and none was beyond checking ("not checkable")."""
+        return all(q.status in ("pass", "not checked") for q in self.quantities)
 
 
 def _get(expected: Mapping[str, Any], name: str) -> Any:
@@ -148,57 +178,217 @@ def _shape(value: Any) -> Any:
     return None
 
 
+def _first_difference(expected: Any, actual: Any, path: str = "") -> str:
+    """Return where the shapes of two nested values first differ, and how.
+
+    >>> _first_difference([[1.0, 2.0]], [[1.0], [2.0]])
+    ' has 2 rows, expected 1'
+    """
+    if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+        if len(expected) != len(actual):
+            what = "rows" if expected and isinstance(expected[0], (list, tuple)) else "entries"
+            return f"{path} has {len(actual)} {what}, expected {len(expected)}"
+        for i, (e, a) in enumerate(zip(expected, actual)):
+            found = _first_difference(e, a, f"{path}[{i}]")
+            if found:
+                return found
+        return ""
+    if isinstance(expected, (list, tuple)):
+        return f"{path} is a single value, expected a list of {len(expected)}"
+    if isinstance(actual, (list, tuple)):
+        return f"{path} is a list, expected a single number"
+    return ""
+
+
 def _ratio(error: float, allowed: float) -> float:
     """Return error / allowed: 0 when both are 0, inf when only ``allowed`` is."""
     return error / allowed if allowed > 0 else (0.0 if error == 0 else math.inf)
 
 
-def _unusable(name: str, path: str, got: Any, want: float) -> Optional[QuantityResult]:
-    """Return the failure of an entry that is not a finite number, or None if it is one."""
+def _unusable(name: str, path: str, got: Any) -> Optional[QuantityResult]:
+    """Return the failure of an entry that is not a number at all, or None if it is one."""
     try:
-        value = float(got)
+        float(got)
     except (TypeError, ValueError, OverflowError):
         return QuantityResult(name, "fail", None, None, None, f"{name}{path}: not a number: {got!r}")
-    if not math.isfinite(value):
-        return QuantityResult(name, "fail", math.inf, math.inf, None,
-                              f"{name}{path}: {value!r} where {want!r} was expected")
     return None
+
+
+#: The largest float. A truth beyond it is expected as ±inf, and is at least this large.
+MAX_FLOAT = sys.float_info.max
+
+
+def _judge(a: float, e: float, t: float | Decimal, pol: Policy) -> Tuple[str, str]:
+    """Return ("pass" | "fail" | "not checkable", why) for one entry: actual a, expected e.
+
+    ``t`` is the allowed |a − e|: a float, inf where it lies beyond the float
+    range (its scale overflowed), or a Decimal computed beyond that range.
+    purebp/docs/vectors.md ("Beyond the float range") states the rule.
+    """
+    if a == e:  # the very float expected: an infinity too, where the truth overflows
+        return "pass", ""
+    if math.isnan(e):
+        return "not checkable", "the exact value is beyond even 50-digit decimals' range"
+    if isinstance(t, float) and not math.isfinite(t):
+        return "not checkable", "the allowed error is beyond the float range"
+    if math.isfinite(e):
+        if not math.isfinite(a):
+            return "fail", f"{a!r} where {e!r} was expected"
+        ok = abs(a - e) <= t or (pol.ulps is not None
+                                 and ulp_distance(a, e, pol.name == "float32") <= pol.ulps)
+        return ("pass", "") if ok else ("fail", "")
+    # e is ±inf: the truth lies beyond the float range, so |truth| > MAX_FLOAT and
+    # |truth − a| > MAX_FLOAT − a·sign(e) (inf for the other infinity or NaN).
+    with localcontext() as ctx:
+        ctx.rounding = ROUND_FLOOR  # a lower bound, rounded down
+        lowest_error = (Decimal(MAX_FLOAT) - Decimal(a) * (1 if e > 0 else -1)
+                        if math.isfinite(a) else Decimal("Infinity"))
+    if lowest_error > t:
+        return "fail", f"{a!r} where the exact value is beyond the float range ({e!r})"
+    return "not checkable", (f"the exact value is beyond the float range ({e!r}) and {a!r} is"
+                             f" within the allowed error of its edge")
 
 
 def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
                      pol: Policy) -> QuantityResult:
-    """Compare one quantity entry by entry under the policy."""
+    """Compare one quantity entry by entry under the policy (pol: a Policy).
+
+    An entry passes within its tolerance, fails beyond it, and is "not
+    checkable" where the tolerance or the truth cannot be computed (beyond the
+    float range; _judge). One failing entry fails the quantity.
+    """
+    pol = checked_policy("compare_quantity", pol)
     exp, act, tol = _entries(expected), _entries(actual), _entries(tolerance)
     if [p for p, _ in exp] != [p for p, _ in act]:
         return QuantityResult(name, "fail", None, None, None,
-                              f"shape {_shape(actual)} but expected {_shape(expected)}")
+                              f"{name}{_first_difference(expected, actual)}; shape"
+                              f" {_shape(actual)} but expected {_shape(expected)}")
     single = pol.name == "float32"
     worst_abs = worst_rel = worst_used = 0.0
     worst_ulps = 0
-    failure = None
+    failure = undecided = None
+    decided = 0
     for (path, e), (_, a), (_, t) in zip(exp, act, tol):
-        unusable = _unusable(name, path, a, e)
+        unusable = _unusable(name, path, a)
         if unusable is not None:
             return unusable
         a = float(a)
-        error = abs(a - e)
-        ulps = ulp_distance(a, e, single)
-        worst_abs, worst_ulps = max(worst_abs, error), max(worst_ulps, ulps)
-        worst_rel, worst_used = max(worst_rel, _ratio(error, abs(e))), max(worst_used, _ratio(error, t))
-        ok = error <= t or (pol.ulps is not None and ulps <= pol.ulps)
-        if not ok and (failure is None or error / max(t, 1e-300) > failure[0]):
-            failure = (error / max(t, 1e-300),
-                       f"{name}{path}: got {a!r}, expected {e!r} (error {error:.3g},"
-                       f" allowed {t:.3g})")
+        verdict, why = _judge(a, e, t, pol)
+        if verdict == "not checkable":
+            if undecided is None:
+                undecided = f"{name}{path}: got {a!r}, expected {e!r}: {why}"
+            continue
+        decided += 1
+        if a == e:
+            error, ulps = 0.0, 0
+        elif math.isfinite(a) and math.isfinite(e):
+            error, ulps = abs(a - e), ulp_distance(a, e, single)
+        else:
+            error, ulps = math.inf, None
+        allowed = float(t)
+        worst_abs = max(worst_abs, error)
+        worst_rel, worst_used = max(worst_rel, _ratio(error, abs(e))), max(worst_used,
+                                                                            _ratio(error, allowed))
+        if ulps is not None:
+            worst_ulps = max(worst_ulps, ulps)
+        if verdict == "fail":
+            badness = error / max(allowed, 1e-300) if math.isfinite(allowed) else math.inf
+            if failure is None or badness > failure[0]:
+                failure = (badness, f"{name}{path}: {why}" if why else
+                           f"{name}{path}: got {a!r}, expected {e!r} (error {error:.3g},"
+                           f" allowed {allowed:.3g})")
+            if why and ulps is None:
+                return QuantityResult(name, "fail", math.inf, math.inf, None, failure[1])
     if failure is not None:
         return QuantityResult(name, "fail", worst_abs, worst_rel, worst_ulps, failure[1], worst_used)
+    if undecided is not None:
+        if not decided:  # no entry could be judged: no errors to show
+            return QuantityResult(name, "not checkable", None, None, None, undecided)
+        return QuantityResult(name, "not checkable", worst_abs, worst_rel, worst_ulps, undecided,
+                              worst_used)
     return QuantityResult(name, "pass", worst_abs, worst_rel, worst_ulps, "", worst_used)
+
+
+# -- checking the arguments of the public functions -------------------------------------
+
+
+def checked_require(op: str, require: Any) -> Tuple[str, ...]:
+    """Return the quantity names of ``require`` (one name, or a list of them), checked.
+
+    A name is a quantity of QUANTITIES or the part before its dot
+    ("gradients" for both gradient quantities).
+    """
+    names = (require,) if isinstance(require, str) else require
+    if not isinstance(names, (list, tuple)):
+        raise TypeError(f"{op}: require must be a list of quantity names, got"
+                        f" {_checks._describe(require)}")
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"{op}: require must hold quantity names (str), got"
+                            f" {_checks._describe(name)}")
+        if not any(q == name or q.startswith(name + ".") for q in QUANTITIES):
+            raise ValueError(f"{op}: require: unknown quantity {_checks._short_repr(name)};"
+                             f" expected some of {', '.join(QUANTITIES)}")
+    return tuple(names)
+
+
+def _checked_case(op: str, name: str, case: Any, expected: bool = True) -> Dict[str, Any]:
+    """Return a case checked as a test-vector case (its "expected" kept as it is)."""
+    if not isinstance(case, Mapping):
+        raise TypeError(f"{op}: {name} must be a test-vector case (a dict), got"
+                        f" {_checks._describe(case)}")
+    checked = vectors.validate_case(_plain(vectors.case_input(dict(case))), f"{op}: {name}")
+    if expected:
+        if not isinstance(case.get("expected"), Mapping):
+            raise ValueError(f"{op}: {name} must hold its expected values (vectors.complete"
+                             f" computes them), got case {checked['id']!r} without them")
+        checked["expected"] = case["expected"]
+    return checked
+
+
+def _plain(value: Any) -> Any:
+    """Return value with arrays and array scalars (numpy's, say) as lists of Python floats.
+
+    Duck-typed, so that numpy is never imported: anything with ``tolist()``
+    becomes its list (a float32 or float16 entry becomes the Python float of the
+    same exact value), any other real number a float, and dicts, lists and
+    tuples are converted entry by entry. Everything is then computed in float64.
+    """
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (str, bytes, bool, int)) or value is None:
+        return value
+    if not isinstance(value, float) and callable(getattr(value, "tolist", None)):
+        return _plain(value.tolist())
+    if isinstance(value, numbers.Real):
+        return float(value)
+    return value
+
+
+# -- comparing cases ------------------------------------------------------------------
 
 
 def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Policy] = None,
             require: Sequence[str] = ()) -> CaseResult:
-    """Compare the quantities in ``actual`` (an "expected"-style dict) with the case's."""
-    pol = pol or POLICIES["float64"]
+    """Compare the quantities in ``actual`` (an "expected"-style dict) with the case's.
+
+    Numbers in ``actual`` may be numpy arrays and scalars (any object with
+    ``tolist()``); they are converted to Python floats first (_plain).
+    """
+    op = "compare"
+    checked = _checked_case(op, "case", case)
+    if not isinstance(actual, Mapping):
+        raise TypeError(f"{op}: actual must be a dict of quantities, got"
+                        f" {_checks._describe(actual)}")
+    return _compare(checked, _plain(dict(actual)), checked_policy(op, pol),
+                    checked_require(op, require))
+
+
+def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
+             require: Sequence[str]) -> CaseResult:
+    """compare, for checked arguments."""
     tolerance = tolerances(case, pol)
     results = []
     for part in ("gradients", "updated"):
@@ -217,27 +407,77 @@ def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Po
                                           None, None, None,
                                           "required but missing" if required else "not given"))
             continue
-        results.append(compare_quantity(name, want, got, tolerance[name], pol))
+        allowed = tolerance[name]
+        if name == "loss" and not math.isfinite(allowed):
+            # The loss's scale overflows floats: its tolerance in Decimal, where it can be had.
+            wide = wide_loss_tolerance(case, pol)
+            allowed = allowed if wide is None else wide
+        results.append(compare_quantity(name, want, got, allowed, pol))
     return CaseResult(case["id"], results)
 
 
+#: A report's statuses, in the order of its counts.
+STATUSES = ("pass", "fail", "not checked", "not checkable")
+
+
 class Report(NamedTuple):
-    """The results of a check: one CaseResult per case, plus ids that could not be matched."""
+    """The results of a check: one CaseResult per case, and the ids that could not be matched.
+
+    ``unknown_ids``: results for cases the suite does not hold (they fail the
+    report); ``missing_ids``: cases of the suite with no results, which fail
+    it unless ``subset`` (a subset was checked on purpose).
+    """
 
     cases: List[CaseResult]
     policy: Policy
     unknown_ids: List[str]
+    missing_ids: Sequence[str] = ()
+    subset: bool = False
 
     @property
     def passed(self) -> bool:
-        return not self.unknown_ids and all(c.passed for c in self.cases)
+        return (not self.unknown_ids and (self.subset or not self.missing_ids)
+                and all(c.passed for c in self.cases))
 
     def counts(self) -> Dict[str, int]:
-        counts = {"pass": 0, "fail": 0, "not checked": 0}
+        counts = dict.fromkeys(STATUSES, 0)
         for c in self.cases:
             for q in c.quantities:
                 counts[q.status] += 1
         return counts
+
+    def verdict(self) -> str:
+        """Return the last line of the table: PASS or FAIL, and what was not checked.
+
+        >>> Report([], POLICIES["float64"], [], ["one-unit"]).verdict()
+        'FAIL: no results for 1 case of the suite (one-unit)'
+        """
+        notes = []
+        if self.missing_ids:
+            notes.append(f"no results for {_count(self.missing_ids, 'case')} of the suite"
+                         f" ({_some(self.missing_ids)})"
+                         + (", allowed by subset" if self.subset else ""))
+        if self.unknown_ids:
+            notes.append(f"{_count(self.unknown_ids, 'case')} not in the suite"
+                         f" ({_some(self.unknown_ids)})")
+        for status, words in (("not checked", "not given"), ("not checkable", "not checkable")):
+            where: Dict[str, List[str]] = {}
+            for c in self.cases:
+                for q in c.quantities:
+                    if q.status == status:
+                        where.setdefault(q.name, []).append(c.id)
+            if where:
+                notes.append(f"{words}: " + ", ".join(
+                    f"{name} in {_some(ids) if len(ids) <= 3 else _count(ids, 'case')}"
+                    for name, ids in where.items()))
+        if self.passed:
+            word = "PASS"
+        elif self.unknown_ids or (self.missing_ids and not self.subset) or any(
+                q.status == "fail" for c in self.cases for q in c.quantities):
+            word = "FAIL"
+        else:  # nothing failed, but some entry could not be judged either way
+            word = "NOT CHECKABLE"
+        return word + (": " + "; ".join(notes) if notes else "")
 
     def table(self, failures_only: bool = False) -> str:
         """Return the report as a text table, one line per case and quantity."""
@@ -257,16 +497,25 @@ class Report(NamedTuple):
                              f"  {q.status.upper()}")
                 if q.status == "fail":
                     lines.append(f"    {q.detail}")
+                elif q.status == "not checkable":
+                    lines.append(f"    {q.detail}")
+        blank = f"{'':>11} {'':>11} {'':>10} {'':>9}"
         for case_id in self.unknown_ids:
-            lines.append(f"{case_id:<26} {'(whole case)':<18} {'':>11} {'':>11} {'':>10}"
-                         f" {'':>9}  FAIL")
+            lines.append(f"{case_id:<26} {'(whole case)':<18} {blank}  FAIL")
             lines.append("    this id is not among the expected cases")
+        for case_id in self.missing_ids:
+            if self.subset and not failures_only:
+                lines.append(f"{case_id:<26} {'(whole case)':<18} {blank}  NOT CHECKED")
+            elif not self.subset:
+                lines.append(f"{case_id:<26} {'(whole case)':<18} {blank}  FAIL")
+                lines.append("    no results for this case of the suite")
         n = self.counts()
+        unsure = f", {n['not checkable']} not checkable" if n["not checkable"] else ""
         lines.append(f"{len(self.cases)} cases: {n['pass']} passed, {n['fail']} failed,"
-                     f" {n['not checked']} not checked ({self.policy.name} policy,"
+                     f" {n['not checked']} not checked{unsure} ({self.policy.name} policy,"
                      f" rtol {self.policy.rtol!r}, atol {self.policy.atol!r}"
                      + (f", ulps {self.policy.ulps}" if self.policy.ulps is not None else "") + ")")
-        lines.append("PASS" if self.passed else "FAIL")
+        lines.append(self.verdict())
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -277,7 +526,8 @@ class Report(NamedTuple):
         return json.dumps({
             "format": "purebp-check-report", "version": 1, "passed": self.passed,
             "policy": self.policy._asdict(), "counts": self.counts(),
-            "unknown_ids": self.unknown_ids,
+            "unknown_ids": self.unknown_ids, "missing_ids": list(self.missing_ids),
+            "subset": self.subset, "verdict": self.verdict(),
             "cases": [{"id": c.id, "passed": c.passed, "quantities": [
                 {"name": q.name, "status": q.status, "max_abs_error": num(q.max_abs_error),
                  "max_rel_error": num(q.max_rel_error), "max_ulps": q.max_ulps,
@@ -286,20 +536,52 @@ class Report(NamedTuple):
         }, indent=1, allow_nan=False)
 
 
+def _ids(op: str, name: str, cases: Any) -> List[str]:
+    """Return the ids of a list of cases, checking it is one (each a dict with an "id")."""
+    if isinstance(cases, (str, bytes, Mapping)) or not isinstance(cases, Sequence):
+        raise TypeError(f"{op}: {name} must be a list of cases, got {_checks._describe(cases)}")
+    ids = []
+    for i, case in enumerate(cases):
+        if not isinstance(case, Mapping) or not isinstance(case.get("id"), str):
+            raise TypeError(f"{op}: {name}[{i}] must be a case with an id (a dict with a str"
+                            f" \"id\"), got {_checks._describe(case)}")
+        ids.append(case["id"])
+    return ids
+
+
 def check(expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, Any]],
-          pol: Optional[Policy] = None, require: Sequence[str] = ()) -> Report:
-    """Check results (cases with partial "expected") against expected cases, by id."""
-    pol = pol or POLICIES["float64"]
-    by_id = {c["id"]: c for c in actual}
-    known = {c["id"] for c in expected}
-    results = [compare(c, by_id.get(c["id"], {}).get("expected", {}), pol, require)
-               for c in expected]
-    return Report(results, pol, [c["id"] for c in actual if c["id"] not in known])
+          pol: Optional[Policy] = None, require: Sequence[str] = (),
+          subset: bool = False) -> Report:
+    """Check results (cases with partial "expected") against expected cases, by id.
+
+    Expected cases with no results are the report's ``missing_ids``: they fail
+    it, unless ``subset`` says that checking only some cases is meant.
+    """
+    op = "check"
+    pol, require = checked_policy(op, pol), checked_require(op, require)
+    if not isinstance(subset, bool):
+        raise TypeError(f"{op}: subset must be True or False, got {_checks._describe(subset)}")
+    known, given = _ids(op, "expected", expected), _ids(op, "actual", actual)
+    by_id = {c["id"]: (i, c) for i, c in enumerate(actual)}
+    results = []
+    for i, case in enumerate(expected):
+        if case["id"] in by_id:
+            j, result = by_id[case["id"]]
+            got = result.get("expected", {})
+            if not isinstance(got, Mapping):
+                raise TypeError(f"{op}: actual[{j}].expected must be a dict of quantities, got"
+                                f" {_checks._describe(got)}")
+            results.append(_compare(_checked_case(op, f"expected[{i}]", case), _plain(dict(got)),
+                                    pol, require))
+    return Report(results, pol, [i for i in given if i not in set(known)],
+                  [i for i in known if i not in by_id], subset)
 
 
 def check_files(expected_path: str, actual_path: str, pol: Optional[Policy] = None,
-                require: Sequence[str] = ()) -> Report:
-    """Check a results file or folder against an expected file or folder."""
+                require: Sequence[str] = (), subset: bool = False) -> Report:
+    """Check a results file or folder against an expected file or folder (see check)."""
+    op = "check_files"
+    pol, require = checked_policy(op, pol), checked_require(op, require)
     expected = vectors.load(expected_path)
     for case in expected:
         if "expected" not in case:
@@ -307,7 +589,7 @@ def check_files(expected_path: str, actual_path: str, pol: Optional[Policy] = No
                 f"check_files: expected_path must hold expected values for every case, got"
                 f" case {case['id']!r} without them in {shown_path(os.fspath(expected_path))}")
     actual = vectors.load(actual_path, partial=True)
-    return check(expected, actual, pol, require)
+    return check(expected, actual, pol, require, subset)
 
 
 def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
@@ -317,6 +599,7 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     an implementation (its error against the 50-digit truth is measured by
     the tests and stated in the README).
     """
+    case = vectors.validate_case(_plain(vectors.case_input(case)), "purebp_results: case")
     spec = case["network"]
     net = Network(spec["sizes"], spec["activation"], spec["output_activation"], spec["loss"],
                   seed=0)
@@ -347,11 +630,18 @@ def check_implementation(impl: Callable[[Dict[str, Any]], Dict[str, Any]],
     and ``steps``; see purebp/docs/vectors.md) and returns a dict with any of
     ``pre_activations``, ``activations``, ``outputs``, ``loss``,
     ``gradients`` ({"weights", "biases"}), ``updated`` ({"weights",
-    "biases"}) and ``trajectory``. ``cases`` defaults to the curated suite.
-    An exception from ``impl`` fails that case with its message.
+    "biases"}) and ``trajectory``, as lists or numpy arrays. ``cases``
+    defaults to the curated suite; each must hold its expected values. An
+    exception from ``impl`` fails that case with its message.
     """
-    pol = pol or POLICIES["float64"]
-    cases = list(vectors.curated() if cases is None else cases)
+    op = "check_implementation"
+    if not callable(impl):
+        raise TypeError(f"{op}: impl must be a callable taking a case, got {_checks._describe(impl)}")
+    pol, require = checked_policy(op, pol), checked_require(op, require)
+    if isinstance(cases, (str, bytes, Mapping)) or not (cases is None or isinstance(cases, Iterable)):
+        raise TypeError(f"{op}: cases must be a list of cases or None, got {_checks._describe(cases)}")
+    cases = [_checked_case(op, f"cases[{i}]", c)
+             for i, c in enumerate(vectors.curated() if cases is None else cases)]
     results = []
     for case in cases:
         try:
@@ -365,5 +655,5 @@ def check_implementation(impl: Callable[[Dict[str, Any]], Dict[str, Any]],
                 "(call)", "fail", None, None, None,
                 f"returned {type(got).__name__}, expected a dict of quantities")]))
             continue
-        results.append(compare(case, got, pol, require))
+        results.append(_compare(case, _plain(got), pol, require))
     return Report(results, pol, [])

@@ -29,11 +29,17 @@ What it does not do: check its arguments (the callers have), or run fast.
 
 from __future__ import annotations
 
-from decimal import Context, Decimal, getcontext, localcontext
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, Overflow, getcontext, localcontext
 from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 
 #: Significant digits of every Decimal computation here.
 PRECISION = 50
+#: e^x beyond the widest exponent Decimal has (10^MAX_EMAX, about e^(2.3e18)) counts as
+#: infinite: σ, tanh and tanh′ then take their limits, which they equal to far more than
+#: 50 digits (σ(−z) and tanh′(z) lie below 10^−(10^18), tanh(z) within that of 1).
+INFINITY = Decimal("Infinity")
+#: A trajectory's loss after the run has left that range: not computable.
+NAN = Decimal("NaN")
 
 DMatrix = List[List[Decimal]]
 DRows = Sequence[Sequence[Decimal]]
@@ -48,12 +54,23 @@ def _wider() -> Context:
     return Context(prec=getcontext().prec + 10, Emax=getcontext().Emax, Emin=getcontext().Emin)
 
 
+def _exp(x: Decimal) -> Decimal:
+    """Return e^x, or Infinity where e^x is beyond Decimal's widest range (see INFINITY)."""
+    try:
+        return x.exp()
+    except Overflow:
+        return INFINITY
+
+
 def _expm1(x: Decimal) -> Decimal:
     """Return e^x − 1 without the cancellation of exp(x) − 1 for tiny x."""
     if abs(x) >= SERIES_BELOW:
         # just above the series' range e^x − 1 still cancels some digits
         wide = _wider()
-        return +wide.subtract(wide.exp(x), ONE)
+        try:
+            return +wide.subtract(wide.exp(x), ONE)
+        except Overflow:
+            return INFINITY
     term, total = x, x
     for k in range(2, 12):
         term = term * x / k
@@ -77,7 +94,7 @@ def _log1p(x: Decimal) -> Decimal:
 
 
 def sigmoid(z: Decimal) -> Decimal:
-    return ONE / (ONE + (-z).exp())
+    return ONE / (ONE + _exp(-z))
 
 
 def sigmoid_prime(z: Decimal) -> Decimal:
@@ -90,12 +107,12 @@ def tanh(z: Decimal) -> Decimal:
         return -tanh(-z)
     # (e^2z − 1) / (e^2z + 1), with e^2z − 1 computed without cancellation
     m = _expm1(2 * z)
-    return m / (m + 2)
+    return ONE if m == INFINITY else m / (m + 2)
 
 
 def tanh_prime(z: Decimal) -> Decimal:
     # 1/cosh²(z) = 4 / (e^z + e^−z)², without 1 − tanh² cancelling for large z
-    return 4 / (z.exp() + (-z).exp()) ** 2
+    return 4 / (_exp(z) + _exp(-z)) ** 2
 
 
 def relu(z: Decimal) -> Decimal:
@@ -318,10 +335,15 @@ def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]]
     Keys: pre_activations, activations (one matrix per layer, not the input),
     loss, gradients, updated (the parameters after one step of
     learning_rate), trajectory (the loss before each of ``steps`` full-batch
-    steps, the first being ``loss``).
+    steps, the first being ``loss``). A loss of a diverging trajectory that
+    lies beyond even Decimal's widest range (10^(10^18)) is NaN: not computable;
+    to_float rounds a value beyond the float range to ±inf.
     """
     with localcontext() as ctx:
         ctx.prec = PRECISION
+        # The widest exponents Decimal has: no float case's forward and backward pass
+        # comes near them (values in range compute the same digits as under any Emax).
+        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
         W, B = [_decimal(w) for w in weights], [_decimal(b) for b in biases]
         Xd, yd, lr = _decimal(X), _decimal(y), Decimal(learning_rate)
         zs, activations = forward(network, W, B, Xd)
@@ -333,16 +355,24 @@ def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]]
             "loss": loss,
             "gradients": grads,
         }
-        trajectory = []
+        trajectory: List[Decimal] = []
         for k in range(max(steps, 1)):
-            if k > 0:
-                zs, activations = forward(network, W, B, Xd)
-                grads = _backpropagate(network, W, yd, zs, activations)
-            trajectory.append(loss_value(network, yd, zs, activations))
-            W = [[[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(wm, gm)]
-                 for wm, gm in zip(W, grads["weights"])]
-            B = [[[b - lr * g for b, g in zip(br, gr)] for br, gr in zip(bm, gm)]
-                 for bm, gm in zip(B, grads["biases"])]
+            try:
+                if k > 0:
+                    zs, activations = forward(network, W, B, Xd)
+                    grads = _backpropagate(network, W, yd, zs, activations)
+                trajectory.append(loss_value(network, yd, zs, activations))
+                W = [[[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(wm, gm)]
+                     for wm, gm in zip(W, grads["weights"])]
+                B = [[[b - lr * g for b, g in zip(br, gr)] for br, gr in zip(bm, gm)]
+                     for bm, gm in zip(B, grads["biases"])]
+            except Overflow:
+                if k == 0:  # a float case's first step stays far inside the range (above)
+                    raise
+                # A diverging run has left even this range (its parameters grow like
+                # w^depth a step): the losses from here on cannot be computed (NaN).
+                trajectory.extend([NAN] * (steps - len(trajectory)))
+                break
             if k == 0:
                 result["updated"] = {"weights": W, "biases": B}
         result["trajectory"] = trajectory[:steps] if steps else []

@@ -27,8 +27,9 @@ called (``pip install "purebp[hypothesis]"``); ``assert_matches`` and
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from purebp._checks import _describe as describe
 from purebp.activations import ACTIVATIONS
 from purebp.oracle import checker as oracle
 from purebp.oracle import vectors
@@ -137,7 +138,9 @@ def expected(case: Dict[str, Any], exact: bool = False) -> Dict[str, Any]:
     fraction of the tolerances of the 50-digit truth); with ``exact=True`` the
     50-digit computation rounded to float64 (slower).
     """
-    checked = vectors.validate_case(vectors.case_input(case), "case")
+    if not isinstance(case, Mapping):
+        raise TypeError(f"expected: case must be a test-vector case (a dict), got {describe(case)}")
+    checked = vectors.validate_case(oracle._plain(vectors.case_input(dict(case))), "case")
     if exact:
         values: Dict[str, Any] = vectors.complete(checked)["expected"]
         return values
@@ -152,11 +155,21 @@ def assert_matches(case: Dict[str, Any], actual: Dict[str, Any], preset: str = "
 
     Raises AssertionError, with a table of the failing quantities, when any
     entry is outside the tolerance policy (purebp.oracle) or a quantity named
-    in ``require`` is missing.
+    in ``require`` is missing. The case and ``actual`` may hold numpy arrays
+    and scalars: they are converted to Python floats (float32 at its exact
+    value) and everything is computed in float64.
     """
-    checked = vectors.validate_case(vectors.case_input(case), "case")
-    checked["expected"] = expected(checked, exact)
+    op = "assert_matches"
+    if not isinstance(case, Mapping):
+        raise TypeError(f"{op}: case must be a test-vector case (a dict), got {describe(case)}")
+    if not isinstance(actual, Mapping):
+        raise TypeError(f"{op}: actual must be a dict of quantities, got {describe(actual)}")
+    if not isinstance(exact, bool):
+        raise TypeError(f"{op}: exact must be True or False, got {describe(exact)}")
     pol = oracle.policy(preset, rtol, atol, ulps)
+    require = oracle.checked_require(op, require)
+    checked = vectors.validate_case(oracle._plain(vectors.case_input(dict(case))), f"{op}: case")
+    checked["expected"] = expected(checked, exact)
     result = oracle.compare(checked, actual, pol, require)
     if not result.passed:
         report = oracle.Report([result], pol, [])

@@ -31,6 +31,7 @@ function per quantity, in the order the passes compute them:
     trajectory_drift(...)             how much the next loss may move per step
     trajectory_tolerances(...)        the tolerance of each loss of the trajectory
     tolerances(case, pol)             all of them, in the layout of case["expected"]
+    wide_loss_tolerance(case, pol)    the loss's, in Decimal, where its scale overflows floats
 
 (The module is not called ``tolerances``, so that ``purebp.oracle.tolerances``
 stays the function, as it was before this module existed.)
@@ -44,8 +45,11 @@ needs their sizes, not their last digits.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+import numbers
+from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
+from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, cast
 
+from purebp._checks import _describe as describe
 from purebp._types import Matrix
 from purebp.network import Network
 
@@ -55,6 +59,7 @@ __all__ = [
     "Policy",
     "activation_scales",
     "backward_bounds",
+    "checked_policy",
     "derivative_bound",
     "forward_scales",
     "gradient_bounds",
@@ -69,6 +74,7 @@ __all__ = [
     "trajectory_drift",
     "trajectory_tolerances",
     "updated_tolerances",
+    "wide_loss_tolerance",
 ]
 
 Rows = Sequence[Sequence[float]]
@@ -102,9 +108,11 @@ POLICIES: Dict[str, Policy] = {
 
 def _checked_bound(name: str, value: Optional[float]) -> Optional[float]:
     """Return value (None: not given), after checking it is a finite number ≥ 0."""
+    if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
+        raise TypeError(f"policy: {name} must be a number or None, got {describe(value)}")
     if value is not None and not (math.isfinite(value) and value >= 0):
         raise ValueError(f"policy: {name} must be a finite number ≥ 0, got {value!r}")
-    return value
+    return None if value is None else float(value)
 
 
 def _checked_ulps(ulps: Optional[int]) -> Optional[int]:
@@ -114,6 +122,28 @@ def _checked_ulps(ulps: Optional[int]) -> Optional[int]:
     return ulps
 
 
+def checked_policy(op: str, pol: Any) -> Policy:
+    """Return pol (None: the float64 preset), after checking it is a usable Policy."""
+    if pol is None:
+        return POLICIES["float64"]
+    if not isinstance(pol, Policy):
+        raise TypeError(f"{op}: pol must be a Policy (purebp.oracle.policy(...) or"
+                        f" POLICIES[name]) or None, got {describe(pol)}")
+    for field in ("rtol", "atol", "eps", "kappa"):
+        value = getattr(pol, field)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{op}: pol.{field} must be a finite number ≥ 0, got"
+                             f" {describe(value)}")
+    if pol.ulps is not None and (isinstance(pol.ulps, bool) or not isinstance(pol.ulps, int)
+                                 or pol.ulps < 0):
+        raise ValueError(f"{op}: pol.ulps must be None or an int ≥ 0, got"
+                         f" {describe(pol.ulps)}")
+    if not isinstance(pol.name, str):
+        raise TypeError(f"{op}: pol.name must be a str, got {describe(pol.name)}")
+    return pol
+
+
 def policy(preset: str = "float64", rtol: Optional[float] = None, atol: Optional[float] = None,
            ulps: Optional[int] = None) -> Policy:
     """Return the preset policy with the given values replaced.
@@ -121,6 +151,8 @@ def policy(preset: str = "float64", rtol: Optional[float] = None, atol: Optional
     >>> policy("float32", rtol=1e-3).rtol
     0.001
     """
+    if not isinstance(preset, str):
+        raise TypeError(f"policy: preset must be a preset's name (a str), got {describe(preset)}")
     if preset not in POLICIES:
         raise ValueError(f"policy: unknown preset {preset!r}; expected one of"
                          f" {', '.join(repr(name) for name in POLICIES)}")
@@ -183,10 +215,22 @@ def _transpose(A: Rows) -> Matrix:
     return [list(column) for column in zip(*A)]
 
 
+def _fsum(terms: Iterable[float]) -> float:
+    """Return the exact sum of non-negative terms (fsum), or inf where it overflows.
+
+    A scale or uncertainty beyond the float range is inf, never an error: the
+    checker reports the entries it bounds as not checkable (purebp/docs/vectors.md).
+    """
+    try:
+        return math.fsum(terms)
+    except OverflowError:  # "intermediate overflow": the sum exceeds the float range
+        return math.inf
+
+
 def _abs_matmul(A: Rows, B: Rows) -> Matrix:
     """Return |A|·|B|: entry [i][j] is Σ_m |A[i][m]|·|B[m][j]|, summed exactly (fsum)."""
     columns = list(zip(*B))
-    return [[math.fsum(abs(a) * abs(b) for a, b in zip(row, column)) for column in columns]
+    return [[_fsum(abs(a) * abs(b) for a, b in zip(row, column)) for column in columns]
             for row in A]
 
 
@@ -254,43 +298,76 @@ def forward_scales(network: Mapping[str, Any], weights: Sequence[Rows], biases: 
 # -- the loss -----------------------------------------------------------------------------
 
 
-def _squared_error_scale(loss: str, y: Rows, a: Rows, a_scales: Rows) -> float:
+#: How a scale's terms are added: _fsum for floats; _decimal_sum (wide_loss_tolerance)
+#: runs the same formulas in Decimal, beyond the float range.
+Add = Callable[[Iterable[Any]], Any]
+
+
+def _squared_error_scale(loss: str, y: Rows, a: Rows, a_scales: Rows, add: Add) -> float:
     # a term (a − y)² has scale |a − y|·(|a| + |y|) (a − y is made of |a| + |y|) and
     # moves by 2·|a − y|·S_a with a; then ½Σ or (1/nk)Σ
-    terms = math.fsum(abs(v - t) * (abs(v) + abs(t) + 2 * e)
-                      for ra, rt, re in zip(a, y, a_scales) for v, t, e in zip(ra, rt, re))
-    return terms / (2 if loss == "half_sse" else len(y) * len(y[0]))
+    terms = add(abs(v - t) * (abs(v) + abs(t) + 2 * e)
+                for ra, rt, re in zip(a, y, a_scales) for v, t, e in zip(ra, rt, re))
+    return cast(float, terms / (2 if loss == "half_sse" else len(y) * len(y[0])))
 
 
-def _bce_scale(y: Rows, z: Rows, z_scales: Rows) -> float:
+def _bce_scale(y: Rows, z: Rows, z_scales: Rows, add: Add) -> float:
     # a term log(1 + e^z) − y·z is at most |z| + log 2 in size (1 covers log 2) and
     # moves by |σ(z) − y|·S_z ≤ S_z with z; then (1/nk)Σ
-    return math.fsum(abs(v) + e + 1.0 for rz, re in zip(z, z_scales)
-                     for v, e in zip(rz, re)) / (len(y) * len(y[0]))
+    return cast(float, add(abs(v) + e + 1 for rz, re in zip(z, z_scales)
+                           for v, e in zip(rz, re)) / (len(y) * len(y[0])))
 
 
-def _cross_entropy_scale(y: Rows, z: Rows, z_scales: Rows) -> float:
+def _cross_entropy_scale(y: Rows, z: Rows, z_scales: Rows, add: Add) -> float:
     # a row's terms y_k·(max z + log Σ_j e^(z_j − max z) − z_k): 2·max|z|, 1 for the log
     # term (between 0 and log k), and 2·max S_z as log Σ_j e^z_j and z_k each move by at
     # most max S_z; then (1/n)Σ
-    return math.fsum(math.fsum(abs(t) for t in rt) * (2 * max(abs(v) for v in rz)
-                                                      + 2 * max(re) + 1.0)
-                     for rt, rz, re in zip(y, z, z_scales)) / len(y)
+    return cast(float, add(add(abs(t) for t in rt) * (2 * max(abs(v) for v in rz)
+                                                      + 2 * max(re) + 1)
+                           for rt, rz, re in zip(y, z, z_scales)) / len(y))
 
 
-def loss_scale(loss: str, y: Rows, z: Rows, a: Rows, z_scales: Rows, a_scales: Rows) -> float:
+def loss_scale(loss: str, y: Rows, z: Rows, a: Rows, z_scales: Rows, a_scales: Rows,
+               add: Add = _fsum) -> float:
     """Return S of the loss: its terms' sizes, with the outputs' own error scales.
 
-    ``z``, ``a`` are the last layer's pre-activations and activations.
+    ``z``, ``a`` are the last layer's pre-activations and activations; ``add``
+    sums the terms (the formulas hold ints and the inputs' own numbers only, so
+    Decimal inputs with a Decimal sum give S beyond the float range).
 
     >>> loss_scale("half_sse", [[0.25]], [[1.0]], [[1.0]], [[5.0]], [[6.0]])
     4.96875
     """
     if loss in ("half_sse", "mse"):
-        return _squared_error_scale(loss, y, a, a_scales)
+        return _squared_error_scale(loss, y, a, a_scales, add)
     if loss == "bce":
-        return _bce_scale(y, z, z_scales)
-    return _cross_entropy_scale(y, z, z_scales)
+        return _bce_scale(y, z, z_scales, add)
+    return _cross_entropy_scale(y, z, z_scales, add)
+
+
+def _decimal_sum(terms: Iterable[Decimal]) -> Decimal:
+    return sum(terms, Decimal(0))
+
+
+def wide_loss_tolerance(case: Mapping[str, Any], pol: Policy) -> Optional[Decimal]:
+    """Return the loss's tolerance atol + rtol·S in Decimal, for an S beyond the float range.
+
+    The same loss_scale, from the same float pass, in 50-digit decimals with
+    Decimal's widest exponents (the loss has no U). None where that pass's own
+    values are not finite: then nothing bounds S.
+    """
+    network = case["network"]
+    zs, acts, _ = _float_pass(case)
+    z_scales, a_scales = forward_scales(network, case["parameters"]["weights"],
+                                        case["parameters"]["biases"], acts)
+    inputs = [case["targets"], zs[-1], acts[-1], z_scales[-1], a_scales[-1]]
+    if not all(math.isfinite(v) for m in inputs for row in m for v in row):
+        return None
+    with localcontext() as ctx:
+        ctx.prec, ctx.Emax, ctx.Emin = 50, MAX_EMAX, MIN_EMIN
+        y, z, a, sz, sa = [cast(Rows, [[Decimal(v) for v in row] for row in m]) for m in inputs]
+        scale = Decimal(loss_scale(network["loss"], y, z, a, sz, sa, _decimal_sum))
+        return Decimal(pol.atol) + Decimal(pol.rtol) * scale
 
 
 # -- backward: the deltas ----------------------------------------------------------------
@@ -320,7 +397,7 @@ def _cross_entropy_delta(y: Rows, s: Rows, z_scales: Rows, eps: float) -> Bounds
     n = len(y)
     S, U = [], []
     for rt, rs, rez in zip(y, s, z_scales):
-        mass = math.fsum(abs(t) for t in rt)
+        mass = _fsum(abs(t) for t in rt)
         spread = _SOFTMAX_SPREAD * max(rez) * eps
         S.append([(mass * v + abs(t)) / n for t, v in zip(rt, rs)])
         U.append([mass * v * (1.0 - v) * spread / n for v in rs])
@@ -414,8 +491,8 @@ def gradient_bounds(a: Rows, a_scales: Rows, delta: Bounds, eps: float) -> Tuple
     weight_s = _abs_matmul(a_t, delta.scale)
     weight_u = [[u + eps * v for u, v in zip(r1, r2)] for r1, r2 in
                 zip(_abs_matmul(a_t, delta.uncertainty), _abs_matmul(_transpose(a_scales), delta.scale))]
-    bias_s = [[math.fsum(column) for column in zip(*delta.scale)]]
-    bias_u = [[math.fsum(column) for column in zip(*delta.uncertainty)]]
+    bias_s = [[_fsum(column) for column in zip(*delta.scale)]]
+    bias_u = [[_fsum(column) for column in zip(*delta.uncertainty)]]
     return Bounds(weight_s, weight_u), Bounds(bias_s, bias_u)
 
 
@@ -479,7 +556,7 @@ def trajectory_drift(pol: Policy, gradients: Mapping[str, Sequence[Rows]],
     for kind, bounds in (("weights", weight_bounds), ("biases", bias_bounds)):
         for mg, b in zip(gradients[kind], bounds):
             for rg, rs, ru in zip(mg, b.scale, b.uncertainty):
-                drift += math.fsum((abs(g) + k * u) * lr * (pol.rtol * s + k * u)
+                drift += _fsum((abs(g) + k * u) * lr * (pol.rtol * s + k * u)
                                    for g, s, u in zip(rg, rs, ru))
     return drift
 
@@ -524,6 +601,10 @@ def tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     nested lists of floats, one per entry, and a float for the loss, under
     the names of purebp.oracle.checker.QUANTITIES ("gradients.weights", ...).
     """
+    pol = checked_policy("tolerances", pol)
+    if not isinstance(case, Mapping) or not isinstance(case.get("network"), Mapping):
+        raise TypeError(f"tolerances: case must be a test-vector case (a dict with a network),"
+                        f" got {describe(case)}")
     network = case["network"]
     W, B = case["parameters"]["weights"], case["parameters"]["biases"]
     y, lr = case["targets"], case["learning_rate"]

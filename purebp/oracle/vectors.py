@@ -10,7 +10,8 @@ purebp/docs/vectors.md describes every field. The functions here:
     curated()                  the named cases of the suite, expected values included
     random_cases(n, seed)      n seeded random cases, expected values included
     complete(case)             a case with its "expected" computed (purebp.oracle.exact)
-    write_suite(out, n, seed)  the suite as one file per case in folder ``out``
+    write_suite(out, n, seed)  the suite as one file per case in folder ``out``, and its MANIFEST
+    read_manifest(folder)      the file names and SHA-256 a folder's MANIFEST lists
 
 Loading is strict and safe: the file is plain JSON read with the standard
 library (nothing in it is executed), at most ``MAX_BYTES`` long; NaN,
@@ -27,11 +28,12 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import os
 import random
 import re
-from typing import Any, Callable, Dict, List, Optional, TypeVar, cast
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
 from purebp import _checks
 from purebp._types import RealMatrix
@@ -134,7 +136,8 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
     """Return a checked copy of one case, or raise VectorFormatError saying where.
 
     With ``partial=True`` (results files) only ``id`` and ``expected`` are
-    read; shapes of what is present are checked against ``network`` when given.
+    read; shapes of what is present are checked against ``network`` when given
+    (without it, purebp.oracle.checker compares them with the suite's).
     """
     case = obj(value, where)
     case_id = field(case, "id", where)
@@ -147,9 +150,10 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
             sizes = network_spec(case["network"], f"{where}.network")["sizes"]
         if "inputs" in case and isinstance(case["inputs"], list):
             n = len(case["inputs"])
+        # Without a network, only the kinds of values are checked here: shapes read
+        # off one quantity would blame the others for its mistakes, and the checker
+        # compares each quantity's shape with the suite's, naming the one that differs.
         expected = case.get("expected", {})
-        if sizes is None:
-            sizes = _sizes_from(expected, f"{where}.expected")
         result["expected"] = _expected(expected, f"{where}.expected", sizes, n, None)
         return result
 
@@ -182,30 +186,15 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
     return result
 
 
-def _sizes_from(expected: Any, where: str) -> Optional[List[int]]:
-    """Layer sizes read off a results file's gradients, when it has no network."""
-    if not isinstance(expected, dict):
-        return None
-    key = "gradients" if expected.get("gradients") else "updated"
-    grads = expected.get(key)
-    if isinstance(grads, dict) and isinstance(grads.get("weights"), list) and grads["weights"]:
-        try:
-            sizes = [len(grads["weights"][0])] + [len(w[0]) for w in grads["weights"]]
-            return sizes
-        except (TypeError, IndexError, KeyError):
-            # Some layer is no matrix: the kinds-only check says which, and how.
-            layers(grads["weights"], f"{where}.{key}.weights", None)
-            fail(f"{where}.{key}.weights must be a list of matrices, got"
-                 f" {describe(grads['weights'])}")
-    return None
-
-
 # -- reading and writing files -----------------------------------------------------------
 
 
 @_as_vector_error
 def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict[str, Any]]:
     """Return the checked cases of a JSON text in the format; errors name ``source``."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse: text must be a str (a file's JSON text), got"
+                        f" {_checks._describe(text)}")
     data = parse_json(text, source)
     top = obj(data, source)
     if top.get("format") != FORMAT:
@@ -224,9 +213,57 @@ def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict
     return checked
 
 
+#: The file of a written suite's folder that lists its case files with their SHA-256, in
+#: the format of ``sha256sum`` (so ``sha256sum -c MANIFEST.sha256`` verifies it too). Not
+#: *.json, so that a reader without manifests still loads the folder.
+MANIFEST = "MANIFEST.sha256"
+_MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.json)")
+
+
+def _sha256(text: str) -> str:
+    """The SHA-256 of a file holding ``text``: of its UTF-8 bytes, as written and read here."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def manifest_text(files: Sequence[Tuple[str, str]]) -> str:
+    """Return the manifest of (file name, text) pairs: one "<sha256>  <name>" line each.
+
+    >>> manifest_text([("a.json", "")])
+    'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  a.json\\n'
+    """
+    return "".join(f"{_sha256(text)}  {name}\n" for name, text in files)
+
+
+@_as_vector_error
+def read_manifest(folder: str) -> Optional[Dict[str, str]]:
+    """Return {file name: sha256} from a folder's MANIFEST, or None if it has none."""
+    path = os.path.join(folder, MANIFEST)
+    if not os.path.lexists(path):
+        return None
+    shown = _checks.shown_path(path)
+    listed: Dict[str, str] = {}
+    for line_number, line in enumerate(read_text(path, MAX_BYTES, "manifest").splitlines(), 1):
+        match = _MANIFEST_LINE.fullmatch(line)
+        if match is None:
+            fail(f"{shown}, line {line_number}: must be '<sha256>  <id>.json', got {describe(line)}")
+        digest, name = match.groups()
+        if name in listed:
+            fail(f"{shown}, line {line_number}: {name} is listed twice")
+        listed[name] = digest
+    if not listed:
+        fail(f"{shown}: lists no case files")
+    return listed
+
+
 @_as_vector_error
 def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
-    """Return the cases of a file, or of every ``*.json`` file in a folder (sorted by name)."""
+    """Return the cases of a file, or of every ``*.json`` file in a folder (sorted by name).
+
+    A folder with a MANIFEST (``write_suite`` writes one) holds exactly the
+    files it lists: one missing (a partial suite) or whose SHA-256 differs (an
+    altered or half-written file) is refused, and *.json files it does not
+    list (left from another suite) are not read.
+    """
     if not isinstance(path, (str, os.PathLike)):
         raise VectorFormatError(f"load: path must be a str or os.PathLike naming a file or"
                                 f" folder, got {_checks._describe(path)}")
@@ -234,14 +271,30 @@ def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
     if "\0" in os.fspath(path):
         raise VectorFormatError(f"load: path must not hold a NUL byte, got {shown}")
     if os.path.isdir(path):
-        files = sorted(n for n in os.listdir(path) if n.endswith(".json"))
+        listed = read_manifest(os.fspath(path))
+        if listed is None:
+            files = sorted(n for n in os.listdir(path) if n.endswith(".json"))
+        else:
+            files = sorted(listed)
+            missing = [n for n in files if not os.path.lexists(os.path.join(path, n))]
+            if missing:
+                shown_missing = ", ".join(missing[:10]) + (", ..." if len(missing) > 10 else "")
+                raise VectorFormatError(
+                    f"{shown}: a partial suite: {len(missing)} of the {len(files)} case files"
+                    f" that {MANIFEST} lists are missing ({shown_missing}); write the suite"
+                    f" again (purebp vectors)")
         if not files:
             raise VectorFormatError(f"{shown}: the folder holds no .json files")
         cases: List[Dict[str, Any]] = []
         seen: Dict[str, str] = {}
         for name in files:
             file = os.path.join(path, name)
-            for case in load(file, partial):
+            text = read_text(file, MAX_BYTES, "vector file")
+            if listed is not None and _sha256(text) != listed[name]:
+                raise VectorFormatError(
+                    f"{_checks.shown_path(file)}: its SHA-256 differs from the one {MANIFEST}"
+                    f" lists: the file was altered or only partly written")
+            for case in parse(text, _checks.shown_path(file), partial):
                 if case["id"] in seen:
                     raise VectorFormatError(
                         f"{_checks.shown_path(file)}: case id {case['id']!r} must be unique"
@@ -255,6 +308,9 @@ def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
 
 def dump(cases: List[Dict[str, Any]]) -> str:
     """Return the JSON text of a file holding ``cases`` (floats as their shortest repr)."""
+    if not isinstance(cases, list) or not all(isinstance(c, dict) for c in cases):
+        raise TypeError(f"dump: cases must be a list of cases (dicts), got"
+                        f" {_checks._describe(cases)}")
     # allow_nan=False: a NaN or infinity must never reach a file.
     return json.dumps({"format": FORMAT, "version": VERSION, "cases": cases},
                       indent=1, allow_nan=False) + "\n"
@@ -268,13 +324,25 @@ def write(path: str, cases: List[Dict[str, Any]]) -> None:
 # -- making cases ---------------------------------------------------------------------
 
 
-def case_input(case: Dict[str, Any]) -> Dict[str, Any]:
+def case_input(case: Mapping[str, Any]) -> Dict[str, Any]:
     """Return the case without ``expected``: what an implementation under test is given."""
+    if not isinstance(case, Mapping):
+        raise TypeError(f"case_input: case must be a test-vector case (a dict), got"
+                        f" {_checks._describe(case)}")
     return {k: v for k, v in case.items() if k != "expected"}
 
 
-def complete(case: Dict[str, Any]) -> Dict[str, Any]:
-    """Return the case with ``expected`` computed in 50-digit Decimal and rounded to float."""
+def complete(case: Mapping[str, Any]) -> Dict[str, Any]:
+    """Return the case with ``expected`` computed in 50-digit Decimal and rounded to float.
+
+    Values beyond the float range are ±inf, a diverging trajectory's losses
+    beyond even Decimal's range NaN (purebp.oracle.exact.run): such a case can
+    be checked in Python but not written to a file.
+    """
+    if not isinstance(case, Mapping):
+        raise TypeError(f"complete: case must be a test-vector case (a dict), got"
+                        f" {_checks._describe(case)}")
+    validate_case(case_input(case), "complete: case")  # exact.run checks nothing itself
     truth = exact.run(case["network"], case["parameters"]["weights"],
                       case["parameters"]["biases"], case["inputs"], case["targets"],
                       case["learning_rate"], case["steps"])
@@ -431,8 +499,16 @@ def curated() -> List[Dict[str, Any]]:
     return copy.deepcopy(_CURATED)
 
 
+def _seed(op: str, seed: Any) -> int:
+    """Return seed if it is an int (any sign), else raise naming it."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"{op}: seed must be an int, got {_checks._describe(seed)}")
+    return seed
+
+
 def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
     """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included."""
+    n, seed = _checks.count("random_cases", "n", n), _seed("random_cases", seed)
     rng = random.Random(seed)
     pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
         [("sigmoid", "bce"), ("softmax", "cross_entropy")]
@@ -476,12 +552,22 @@ def _tame(case: Dict[str, Any]) -> Dict[str, Any]:
 def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
     """Write the curated suite and ``random_count`` random cases to folder ``out``, one file each.
 
-    Returns the paths written. The folder is created if needed.
+    Returns the paths of the case files written. The folder is created if
+    needed; its MANIFEST (written first) lists every case file with its
+    SHA-256, so that ``load`` refuses the folder while any is missing or altered.
     """
+    out = _checks.path("write_suite", out, "out")
+    random_count = _checks.count("write_suite", "random_count", random_count)
+    seed = _seed("write_suite", seed)
     os.makedirs(out, exist_ok=True)
+    files = [(case["id"] + ".json", dump([case]))
+             for case in curated() + random_cases(random_count, seed)]
+    # The manifest first: a writer killed midway leaves files it lists missing, so
+    # the partial suite is refused rather than read as a smaller one.
+    write_atomic(os.path.join(out, MANIFEST), manifest_text(files))
     paths = []
-    for case in curated() + random_cases(random_count, seed):
-        path = os.path.join(out, case["id"] + ".json")
-        write(path, [case])
+    for name, text in files:
+        path = os.path.join(out, name)
+        write_atomic(path, text)
         paths.append(path)
     return paths
