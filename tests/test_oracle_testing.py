@@ -46,18 +46,47 @@ def wrong_sign(case):
     return result
 
 
+def flat(nested):
+    """Every number of nested lists, in order."""
+    if isinstance(nested, list):
+        return [v for item in nested for v in flat(item)]
+    return [nested]
+
+
 @settings(max_examples=20)
 @given(cases())
 def test_assert_matches_catches_a_sign_error(case):
-    """A flipped gradient fails with an AssertionError naming the gradients, unless all are 0."""
+    """A flipped gradient fails with an AssertionError naming the gradients whenever the flip
+    moves some entry by more than its tolerance, and only then.
+
+    Flipping g moves it by 2|g|: all zeros, or gradients within a kink's or a
+    saturated unit's allowance of either slope, may not be told apart.
+    """
     actual = wrong_sign(case)
-    nonzero = any(g != 0 for kind in ("weights", "biases")
-                  for m in actual["gradients"][kind] for row in m for g in row)
-    if not nonzero:
-        assert_matches(case, actual)
+    truth = vectors.complete(vectors.validate_case(case, "case"))["expected"]
+    allowed = oracle.tolerances(case, oracle.POLICIES["float64"])
+    detectable = any(abs(a - t) > e
+                     for kind in ("weights", "biases")
+                     for a, t, e in zip(flat(actual["gradients"][kind]),
+                                        flat(truth["gradients"][kind]),
+                                        flat(allowed[f"gradients.{kind}"])))
+    if not detectable:
+        assert_matches(case, actual, require=["gradients"])
         return
     with pytest.raises(AssertionError, match="gradients"):
         assert_matches(case, actual)
+
+
+def test_a_sign_error_is_caught_on_every_curated_case_with_a_gradient():
+    """Each curated case with a gradient clearly away from 0 catches the flip (not vacuous)."""
+    caught = 0
+    for case in vectors.curated():
+        grads = flat(case["expected"]["gradients"]["weights"])
+        if max(abs(g) for g in grads) > 1e-3:
+            with pytest.raises(AssertionError, match="gradients"):
+                assert_matches(case, wrong_sign(case))
+            caught += 1
+    assert caught >= 10
 
 
 def test_require_makes_a_missing_quantity_fail():
