@@ -14,9 +14,12 @@ import math
 import os
 import pathlib
 import re
+import shlex
 import signal
+import stat
 import subprocess
 import sys
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -718,10 +721,11 @@ def test_sigterm_and_sighup_stop_like_ctrl_c_and_the_run_resumes_bit_for_bit(cap
     assert process.returncode == 128 + signum, err
     stopped = Network.load(path).epochs_trained
     assert stopped >= 1
-    assert err == (f"\npurebp: {name}: stopping at the end of this epoch ({name} again to stop"
-                   f" at once)\npurebp: interrupted by {name} after epoch {stopped - 1};"
-                   f" checkpoint written to {path}; resume with: purebp train --resume {path}"
-                   " --epochs 1000000\n")
+    again = "" if name == "SIGHUP" else f" ({name} again to stop at once)"  # a hang-up never asks twice
+    assert err == (f"\npurebp: {name}: stopping at the end of this epoch{again}\npurebp:"
+                   f" interrupted by {name} after epoch {stopped - 1}; checkpoint written to"
+                   f" {path}; resume with: purebp train --resume {path} --epochs 1000000"
+                   f" --checkpoint {path} --checkpoint-every 1000000 --log-every 1000000\n")
     total = str(stopped + 3)
     assert cli.main(["train", *SIGNALED, "--epochs", total, "--checkpoint", path, "--resume",
                      path, "--quiet"]) == 0
@@ -749,6 +753,94 @@ def test_sighup_from_a_closed_terminal_still_writes_the_checkpoint(tmp_path):
     os.close(master)  # from now on the run's writes fail with EIO, as after a hang-up
     assert process.wait(timeout=120) == 129
     assert Network.load(path).epochs_trained >= 1
+
+
+def start_training(path, **streams):
+    """Start a long purebp train run, checkpointing to path only when it stops."""
+    return subprocess.Popen(
+        [sys.executable, "-S", "-m", "purebp", "train", *SIGNALED, "--epochs", "1000000",
+         "--log-every", "1", "--checkpoint", path, "--checkpoint-every", "1000000"],
+        cwd=ROOT, stdin=subprocess.DEVNULL, **streams)
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")
+@pytest.mark.parametrize("gap", [0.0, 0.005, 0.05])
+def test_a_burst_of_sighups_is_one_hangup_and_the_checkpoint_is_written(tmp_path, gap):
+    """Two or three SIGHUPs ms apart (the shell's and the kernel's) stop once: checkpoint, exit 129."""
+    path = str(tmp_path / "ck.json")
+    process = start_training(path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.readline().startswith(b"Network(")
+    assert process.stdout.readline().startswith(b"Epoch 0, Loss: ")
+    for _ in range(3):
+        process.send_signal(signal.SIGHUP)
+        time.sleep(gap)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 129, err
+    assert b"Traceback" not in err and f"checkpoint written to {path}".encode() in err
+    assert Network.load(path).epochs_trained >= 1
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")
+def test_a_sighup_after_the_run_has_stopped_cannot_kill_it(tmp_path):
+    """After a hang-up, a late SIGHUP while it exits is ignored: exit 129, never death by SIGHUP."""
+    err = io.StringIO()
+    previous = signal.getsignal(signal.SIGHUP)
+    try:
+        with train.StopSignals(err) as stop:
+            signal.raise_signal(signal.SIGHUP)
+            signal.raise_signal(signal.SIGHUP)  # the kernel's copy: no Stopped
+            assert stop.signum == signal.SIGHUP
+        assert signal.getsignal(signal.SIGHUP) == signal.SIG_IGN
+        assert err.getvalue() == "\npurebp: SIGHUP: stopping at the end of this epoch\n"
+    finally:
+        signal.signal(signal.SIGHUP, previous)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX terminal")
+def test_a_terminal_that_goes_away_without_sighup_still_gets_the_checkpoint(tmp_path):
+    """EIO on stdout, no signal at all (no controlling terminal): checkpoint, exit 129, no traceback."""
+    pty = pytest.importorskip("pty")
+    path = str(tmp_path / "ck.json")
+    master, terminal = pty.openpty()
+    process = start_training(path, stdout=terminal, stderr=subprocess.PIPE,
+                             start_new_session=True)
+    os.close(terminal)
+    seen = b""
+    while b"Epoch 1, Loss: " not in seen:
+        seen += os.read(master, 4096)
+    os.close(master)  # writes to the terminal now fail with EIO
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 129, err
+    assert b"Traceback" not in err and b"its output went away: EIO" in err
+    assert f"checkpoint written to {path}".encode() in err
+    assert Network.load(path).epochs_trained >= 2
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX pipes")
+def test_a_reader_that_goes_away_still_gets_the_checkpoint_exit_141(tmp_path):
+    """purebp train ... | head -2: EPIPE stops at the epoch's end, writes the checkpoint, exit 141."""
+    path = str(tmp_path / "ck.json")
+    process = start_training(path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.readline()
+    process.stdout.readline()
+    process.stdout.close()  # as head does when it has its lines
+    err = process.stderr.read()
+    assert process.wait(timeout=120) == 141, err
+    assert b"Traceback" not in err and b"its output went away: EPIPE" in err
+    assert Network.load(path).epochs_trained >= 1
+
+
+def test_the_resume_hint_pasted_continues_the_run_with_its_checkpoint(tmp_path, monkeypatch):
+    """The hint quotes paths and keeps --checkpoint and --save: pasted, it goes on and saves."""
+    monkeypatch.chdir(tmp_path)
+    path, saved = "ck 1.json", "m 1.json"
+    args = cli.build_parser("train").parse_args(
+        [*RUN, "--epochs", "7", "--checkpoint", path, "--save", saved, "--quiet"])
+    assert cli.main(["train", *RUN, "--epochs", "3", "--checkpoint", path, "--quiet"]) == 0
+    words = shlex.split(train.resume_command(args))
+    assert words[:2] == ["purebp", "train"] and words.count(path) == 2
+    assert cli.main(words[1:]) == 0
+    assert Network.load(saved).epochs_trained == 7 == Network.load(path).epochs_trained
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
@@ -824,6 +916,98 @@ def test_an_output_that_cannot_be_written_is_refused_before_training(capsys, tmp
     assert code == 2 and out == "" and words in err and err.count("\n") == 1
     assert data.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv"]
+
+
+def make_special(tmp_path, kind):
+    """A FIFO, or a character device like /dev/null (mknod needs root: skipped without)."""
+    path = tmp_path / kind
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        try:
+            os.mknod(path, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+        except (PermissionError, AttributeError):
+            pytest.skip("making a device node needs root")
+    return path
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+@pytest.mark.parametrize("option", ["--save", "--checkpoint"])
+def test_a_device_or_fifo_is_refused_as_an_output_and_left_as_it_is(capsys, tmp_path, kind,
+                                                                    option):
+    """--save or --checkpoint on a FIFO or a device: exit 2 at once, the node is not replaced."""
+    path = make_special(tmp_path, kind)
+    code, out, err = run_main(capsys, "train", "--epochs", "1", "--quiet", option, str(path))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert f"{option} must be a regular file or a new path" in err
+    assert not path.is_file() and (path.is_fifo() or path.is_char_device())
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_saving_a_network_over_a_fifo_is_a_value_error_naming_it(tmp_path):
+    """Network.save, and every atomic write of the library, refuses to replace a FIFO."""
+    path = make_special(tmp_path, "fifo")
+    with pytest.raises(ValueError, match=re.escape(f"{path} is a FIFO, not a regular file")):
+        Network([2, 3, 1]).save(str(path))
+    assert path.is_fifo()
+
+
+@pytest.mark.parametrize(("make_argv", "words"), [
+    (lambda d: ["--save", str(d / "m.json") + "/"], "--save must be a file to write, got"),
+    (lambda d: ["--checkpoint", str(d / "ck.json") + "/"], "--checkpoint must be a file to write"),
+    (lambda d: ["--save", str(d / "m.json") + "/."], "--save must be a file to write, got"),
+    (lambda d: ["--plot", str(d / "pl")], "pl: loss.svg must be a file to write, got the folder"),
+    (lambda d: ["--plot", str(d / "pb")], "decision-boundary.svg must be a file to write"),
+    (lambda d: ["--save", ""], "--save must be a path, got an empty one"),
+    (lambda d: ["--checkpoint", "", "--checkpoint-every", "1"],
+     "--checkpoint must be a path, got an empty one"),
+    (lambda d: ["--plot", ""], "--plot must be a path, got an empty one"),
+    (lambda d: ["--resume", ""], "--resume must be a path, got an empty one"),
+])
+def test_a_path_that_names_no_file_to_write_is_refused_before_training(capsys, tmp_path,
+                                                                      make_argv, words):
+    """A trailing slash, a plot file that is a folder, an empty path: exit 2 at once, nothing made."""
+    (tmp_path / "pl" / "loss.svg").mkdir(parents=True)
+    (tmp_path / "pb" / "decision-boundary.svg").mkdir(parents=True)
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    started = time.monotonic()
+    code, out, err = run_main(capsys, "train", "--data", "moons", "--epochs", "3000",
+                              *make_argv(tmp_path))
+    assert code == 2 and out == "" and words in err and err.count("\n") == 1, err
+    assert time.monotonic() - started < 1.5  # refused, not trained (3000 epochs take seconds)
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+
+
+def test_a_named_data_set_is_no_file_even_beside_a_file_of_its_name(capsys, tmp_path,
+                                                                    monkeypatch):
+    """--data moons --save moons, with a file moons here: saved (the data set is no file)."""
+    monkeypatch.chdir(tmp_path)
+    pathlib.Path("moons").write_text("old")
+    code, _, err = run_main(capsys, "train", "--data", "moons", "--epochs", "1", "--quiet",
+                            "--save", "moons")
+    assert code == 0, err
+    assert Network.load("moons").epochs_trained == 1
+
+
+def test_a_class_count_beyond_the_layer_limit_is_refused_before_one_hot(capsys, tmp_path):
+    """Class index 1e8: refused at once as the data's class count, not a 1e8-wide one-hot."""
+    path = write_csv(tmp_path, [[0, 0, 0], [1, 1, 100_000_000]])
+    started = time.monotonic()
+    code, out, err = run_main(capsys, "train", "--data", path, "--loss", "cross_entropy")
+    assert time.monotonic() - started < 1.5
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert ("the class indices go up to 100,000,000, so --loss cross_entropy would need"
+            " 100,000,001 outputs") in err and "100,000 units" in err
+
+
+def test_layers_wrong_at_both_ends_for_cross_entropy_are_named_in_one_message(capsys):
+    """--layers 3,4,3 on xor with cross_entropy: both the input size and the class count named."""
+    code, _, err = run_main(capsys, "train", "--data", "xor", "--loss", "cross_entropy",
+                            "--layers", "3,4,3", "--epochs", "1")
+    assert code == 2 and err.count("\n") == 1
+    assert ("--layers must start with 2 (the data has 2 inputs) and end with 2, one output per"
+            " class") in err and "got 3,4,3" in err
 
 
 def test_a_missing_plot_folder_is_made_with_its_parents(capsys, tmp_path):

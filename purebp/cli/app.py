@@ -99,7 +99,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt as stop:  # Ctrl-C at any point, or a second signal in train
         signum = stop.signum if isinstance(stop, train.Stopped) else signal.SIGINT
         how = "" if signum == signal.SIGINT else f" by {signal.Signals(signum).name}"
-        print(f"purebp: interrupted{how}", file=sys.stderr)
+        try:
+            print(f"purebp: interrupted{how}", file=sys.stderr)
+        except OSError:  # the terminal has gone (SIGHUP): the exit code still says it
+            pass
         return 128 + signum
 
 

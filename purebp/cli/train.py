@@ -13,9 +13,11 @@ in one line (exit 2).
 from __future__ import annotations
 
 import argparse
+import errno
 import hashlib
 import inspect
 import os
+import shlex
 import signal
 import sys
 import time
@@ -42,7 +44,7 @@ from purebp.cli.options import (
 )
 from purebp.datasets import DATASETS, class_count, load_csv
 from purebp.errors import DivergenceError
-from purebp.files import model
+from purebp.files import jsonfile, model
 from purebp.network import Network
 from purebp.study import plots
 
@@ -260,6 +262,30 @@ STOP_SIGNALS: Tuple[int, ...] = tuple(
     getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
+#: The exit codes of a run whose output went away are 128 + these, as if the
+#: signal had come: SIGHUP for a closed terminal (EIO), SIGPIPE for a closed
+#: pipe (EPIPE). Their POSIX numbers, which Windows's signal module lacks.
+_SIGHUP, _SIGPIPE = 1, 13
+
+
+def _silence(stream: TextIO) -> None:
+    """Point stream's file descriptor at os.devnull, once its terminal or reader has gone.
+
+    Later writes then succeed unseen, and so does the interpreter's last flush
+    of what is still buffered (which would otherwise fail at exit). A stream
+    with no descriptor (a StringIO) is left as it is.
+    """
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
 class Stopped(KeyboardInterrupt):
     """A second stop signal during training: stop at once; purebp.cli.app exits 128 + signum."""
 
@@ -272,21 +298,43 @@ class StopSignals:
     """While active, the first Ctrl-C, SIGTERM or SIGHUP only asks training to stop after the epoch.
 
     ``signum`` is then that signal's number (0 until one comes); a second
-    one raises Stopped at once. A signal the process was started to ignore
-    (``nohup`` ignores SIGHUP) stays ignored, and the handlers found are put
-    back at the end.
+    Ctrl-C or SIGTERM raises Stopped at once. A SIGHUP never does: a hang-up
+    comes as a burst (the shell's and the kernel's, a few milliseconds apart)
+    and no one is left at the terminal to ask twice, so a repeated SIGHUP is
+    the same request. Once one has come, SIGHUP stays ignored after the
+    handlers are put back, so that a late copy cannot kill the run while it
+    exits. A signal the process was started to ignore (``nohup`` ignores
+    SIGHUP) stays ignored, and the handlers found are put back at the end.
     """
 
     def __init__(self, err: TextIO) -> None:
-        self.err, self.signum = err, 0
+        self.err, self.signum, self.cause = err, 0, ""
+        self.hung_up = False
         self.previous: Dict[int, _Handler] = {}
 
     def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
-        if self.signum:  # a second signal: stop at once
-            raise Stopped(signum)
-        self.signum = signum
-        if signum == signal.SIGINT:
+        hangup = signum == getattr(signal, "SIGHUP", None)
+        if hangup and self.hung_up:  # the same hang-up again: nothing new to do
+            return
+        self.hung_up = self.hung_up or hangup
+        if self.signum:
+            if hangup:  # a hang-up after Ctrl-C or SIGTERM asks nothing new
+                return
+            raise Stopped(signum)  # a second Ctrl-C or SIGTERM: stop at once
+        self.request(signum)
+
+    def request(self, signum: int, cause: str = "") -> None:
+        """Ask training to stop at the end of the epoch, as signal ``signum`` does.
+
+        ``cause``: why, when no signal came (the output went away).
+        """
+        self.signum, self.cause = signum, cause
+        if cause:
+            message = f"{cause}: stopping at the end of this epoch"
+        elif signum == signal.SIGINT:
             message = "stopping at the end of this epoch (Ctrl-C again to stop at once)"
+        elif self.hung_up:
+            message = "SIGHUP: stopping at the end of this epoch"
         else:
             name = signal.Signals(signum).name
             message = f"{name}: stopping at the end of this epoch ({name} again to stop at once)"
@@ -306,7 +354,9 @@ class StopSignals:
 
     def __exit__(self, *exc: object) -> None:
         for signum, previous in self.previous.items():
-            if previous is not None:
+            if self.hung_up and signum == signal.SIGHUP:
+                signal.signal(signum, signal.SIG_IGN)
+            elif previous is not None:
                 signal.signal(signum, previous)
 
 
@@ -320,6 +370,9 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     """
     stdout = sys.stdout if out is None else out
     stderr = sys.stderr if err is None else err
+    for option in ("--resume", "--save", "--checkpoint", "--plot"):
+        if getattr(args, option[2:]) == "":
+            raise ValueError(f"{option} must be a path, got an empty one")
     if args.resume is not None:
         net, saved = model.read(args.resume, Network)
         if not saved or not isinstance(saved.get("settings"), dict):
@@ -350,13 +403,20 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             if classes < 2:
                 raise ValueError("targets must hold at least two classes for --loss"
                                  " cross_entropy, got only class 0")
+            if classes > _checks.MAX_LAYER_SIZE:  # before one_hot builds rows that wide
+                raise ValueError(
+                    f"targets: the class indices go up to {classes - 1:,}, so --loss"
+                    f" cross_entropy would need {classes:,} outputs, one per class; a layer"
+                    f" may have at most {_checks.MAX_LAYER_SIZE:,} units")
             if settings["layers"] is None:
                 layers = [len(X[0]), 8, classes]
             elif layers[-1] != classes:
+                inputs = (f"start with {len(X[0])} (the data has {len(X[0])} inputs) and "
+                          if layers[0] != len(X[0]) else "")
                 raise ValueError(
-                    f"--layers must end with {classes}, one output per class, for --loss"
-                    f" cross_entropy (the targets are class indices 0 to {classes - 1}),"
-                    f" got {','.join(map(str, layers))}")
+                    f"--layers must {inputs}end with {classes}, one output per class, for"
+                    f" --loss cross_entropy (the targets are class indices 0 to"
+                    f" {classes - 1}), got {','.join(map(str, layers))}")
             y = one_hot(y, classes)
         if layers[0] != len(X[0]) or layers[-1] != len(y[0]):
             raise ValueError(
@@ -373,19 +433,30 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     progress = Progress(stderr, args.epochs, net.epochs_trained, enabled=not args.quiet)
 
     stop = StopSignals(stderr)
+    lost: List[str] = []  # the output that went away: "EIO" (a closed terminal) or "EPIPE"
 
-    def write(action: Callable[[], None]) -> None:
-        """Do action, a write; after a stop signal, one that fails (the terminal went
-        away with SIGHUP) is let go, so that the checkpoint still gets written."""
+    def write(action: Callable[[], None], stream: TextIO) -> None:
+        """Do action, a write to stream. One that fails because the terminal or the
+        reader went away (EIO, EPIPE) points the stream at os.devnull and asks
+        training to stop, as SIGHUP does: the checkpoint still gets written. After
+        a stop signal, any failed write is let go, for the same reason."""
         try:
             action()
-        except OSError:
-            if not stop.signum:
-                raise
+        except OSError as error:
+            if error.errno not in (errno.EIO, errno.EPIPE):
+                if not stop.signum:
+                    raise
+                return
+            _silence(stream)
+            if not lost:
+                lost.append(errno.errorcode[error.errno])
+                if not stop.signum:
+                    stop.request(_SIGPIPE if error.errno == errno.EPIPE else _SIGHUP,
+                                 f"its output went away: {lost[0]}")
 
     def say(line: str) -> None:
-        write(progress.clear)
-        write(lambda: print(line, file=stdout))
+        write(progress.clear, stderr)
+        write(lambda: print(line, file=stdout), stdout)
 
     def save(path: str) -> None:
         model.save(net, path, record)
@@ -394,9 +465,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         start = f"resuming {args.resume} at epoch {net.epochs_trained}: " if args.resume else ""
         say(f"{start}{net} on {settings['data']}: {len(X)} samples, lr {settings['lr']},"
             f" batch size {settings['batch_size'] or 'full'}, seed {settings['seed']}")
+    # The handlers stay until the checkpoint is written and the run has said so.
     with stop:
         def on_epoch(_: Network, epoch: int, loss: float) -> bool:
-            write(lambda: progress.update(epoch, loss))
+            write(lambda: progress.update(epoch, loss), stderr)
             if args.checkpoint and (epoch + 1) % every == 0:
                 save(args.checkpoint)
             return not stop.signum
@@ -406,29 +478,32 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
                                log_every=log_every, log=None if args.quiet else say,
                                on_epoch=on_epoch)
         except DivergenceError as error:
-            progress.clear()
-            print(f"purebp: {error}", file=stderr)
+            message = f"purebp: {error}"
+            write(progress.clear, stderr)
+            write(lambda: print(message, file=stderr), stderr)
             if args.checkpoint:
                 save(args.checkpoint)
-                print(f"purebp: the last finite state is in {args.checkpoint}", file=stderr)
+                write(lambda: print(f"purebp: the last finite state is in {args.checkpoint}",
+                                    file=stderr), stderr)
             return 1
         finally:
-            write(progress.clear)
-    if args.checkpoint:
-        save(args.checkpoint)
-    if stop.signum:
-        where = (f"checkpoint written to {args.checkpoint}; resume with: purebp train --resume"
-                 f" {args.checkpoint} --epochs {args.epochs}" if args.checkpoint
-                 else "nothing saved (no --checkpoint)")
-        how = "" if stop.signum == signal.SIGINT else f" by {signal.Signals(stop.signum).name}"
-        write(lambda: print(f"purebp: interrupted{how} after epoch {net.epochs_trained - 1};"
-                            f" {where}", file=stderr))
-        return 128 + stop.signum
+            write(progress.clear, stderr)
+        if args.checkpoint:
+            save(args.checkpoint)
+        if stop.signum:
+            where = (f"checkpoint written to {args.checkpoint}; resume with:"
+                     f" {resume_command(args)}" if args.checkpoint
+                     else "nothing saved (no --checkpoint)")
+            how = (f" ({stop.cause})" if stop.cause else "" if stop.signum == signal.SIGINT
+                   else f" by {signal.Signals(stop.signum).name}")
+            write(lambda: print(f"purebp: interrupted{how} after epoch"
+                                f" {net.epochs_trained - 1}; {where}", file=stderr), stderr)
+            return 128 + stop.signum
     if args.save:
         save(args.save)
     if losses and not args.quiet:
         say(plots.sparkline(losses))
-    if args.plot:
+    if args.plot is not None:
         _plot(args.plot, net, X, y, losses, settings["data"])
     say(f"Final loss ({net.loss_name}): {net.loss(X, y):.6f}")
     one_column = len(y[0]) == 1 and all(t in (0.0, 1.0) for (t,) in y)
@@ -438,23 +513,66 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         say(f"Accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(X))} of {len(X)})")
     if args.save and not args.quiet:
         say(f"Saved to {args.save}")
+    if lost:  # the run is done, but its output was cut short
+        return 128 + (_SIGPIPE if lost == ["EPIPE"] else _SIGHUP)
     return 0
+
+
+def resume_command(args: argparse.Namespace) -> str:
+    """The command that continues a stopped run as it was going, ready to paste.
+
+    --resume its checkpoint, to the same --epochs, writing the same
+    checkpoint and outputs; each word quoted as a POSIX shell needs it.
+
+    >>> args = argparse.Namespace(checkpoint="ck 1.json", epochs=50, checkpoint_every=None,
+    ...                           save="m.json", plot=None, log_every=None, quiet=False)
+    >>> print(resume_command(args))
+    purebp train --resume 'ck 1.json' --epochs 50 --checkpoint 'ck 1.json' --save m.json
+    """
+    words = ["purebp", "train", "--resume", args.checkpoint, "--epochs", str(args.epochs),
+             "--checkpoint", args.checkpoint]
+    for flag, value in (("--checkpoint-every", args.checkpoint_every), ("--save", args.save),
+                        ("--plot", args.plot), ("--log-every", args.log_every)):
+        if value is not None:
+            words += [flag, str(value)]
+    if args.quiet:
+        words.append("--quiet")
+    return " ".join(shlex.quote(word) for word in words)
+
+
+#: The files --plot DIR may write, in DIR.
+PLOT_FILES = ("loss.svg", "decision-boundary.svg")
+
+
+def _check_target(option: str, path: str) -> None:
+    """Refuse a path a file cannot be written to with os.replace: a folder, a device, a FIFO."""
+    if os.path.isdir(path):
+        raise ValueError(f"{option} must be a file to write, got the folder {shown_path(path)}")
+    if os.path.basename(path) in ("", ".", ".."):  # m.json/ or m.json/. would be a folder
+        raise ValueError(f"{option} must be a file to write, got {shown_path(path)}, which"
+                         " ends as a folder does")
+    special = jsonfile.special_file(path)
+    if special:
+        raise ValueError(f"{option} must be a regular file or a new path, got"
+                         f" {shown_path(path)}, {special}")
 
 
 def _check_outputs(args: argparse.Namespace, data: str) -> None:
     """Refuse, before any work, an output path that could not be written at the end.
 
     A model file is written through a temporary file in its folder and
-    os.replace, so its folder must exist and take new files; the --plot
-    folder is created if missing, so its nearest existing ancestor must.
+    os.replace, so its folder must exist and take new files, and the path
+    must be a regular file or a new one (never a device or a FIFO, which
+    os.replace would turn into a regular file); the --plot folder is created
+    if missing, so its nearest existing ancestor must take new files, and
+    the pictures it would hold (PLOT_FILES) must be writable files too.
     """
     if args.checkpoint_every is not None and not args.checkpoint:
         raise ValueError("--checkpoint-every must come with --checkpoint PATH, got no --checkpoint")
     for option, path in (("--save", args.save), ("--checkpoint", args.checkpoint)):
-        if not path:
+        if path is None:
             continue
-        if os.path.isdir(path):
-            raise ValueError(f"{option} must be a file to write, got the folder {shown_path(path)}")
+        _check_target(option, path)
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
             raise ValueError(f"{option} {shown_path(path)}: its folder {shown_path(folder)}"
@@ -462,9 +580,11 @@ def _check_outputs(args: argparse.Namespace, data: str) -> None:
         if not os.access(folder, os.W_OK | os.X_OK):
             raise ValueError(f"{option} {shown_path(path)}: its folder {shown_path(folder)}"
                              " is not writable")
-        if os.path.exists(data) and os.path.exists(path) and os.path.samefile(data, path):
+        # A named data set is no file, even if a file of its name is here.
+        if (_is_file(data) and os.path.exists(data) and os.path.exists(path)
+                and os.path.samefile(data, path)):
             raise ValueError(f"{option} must not be the --data file, got {shown_path(path)}")
-    if args.plot:
+    if args.plot is not None:
         if os.path.exists(args.plot) and not os.path.isdir(args.plot):
             raise ValueError(f"--plot must be a folder, got the file {shown_path(args.plot)}")
         existing = os.path.abspath(args.plot)
@@ -473,6 +593,9 @@ def _check_outputs(args: argparse.Namespace, data: str) -> None:
         if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
             raise ValueError(f"--plot {shown_path(args.plot)}: {shown_path(existing)} cannot"
                              " take new files")
+        for name in PLOT_FILES:
+            _check_target(f"--plot {shown_path(args.plot)}: {name}",
+                          os.path.join(args.plot, name))
 
 
 def _plot(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float],

@@ -5,6 +5,7 @@
     read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
     parse_json(text, source)    the same for a text
     write_atomic(path, text)    write through a temporary file and os.replace
+    special_file(path)          what path is, if a device, FIFO or socket (never replaced)
     fail, describe, names, number, matrix, layers, obj, field, version, network_spec
                                 validators: each returns a clean value or raises
                                 FormatError naming the place (``where``), in the
@@ -21,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
@@ -224,6 +226,22 @@ def read_text(path: str, max_bytes: int, what: str) -> str:
         raise FormatError(f"{shown_path(path)}: not a UTF-8 text file") from None
 
 
+def special_file(path: str) -> str:
+    """Return what path is if it is a device, a FIFO or a socket (following links), else "".
+
+    write_atomic must not replace such a file with a regular one: ``save
+    /dev/null`` as root would replace the system's /dev/null. A folder, a
+    regular file or a path that does not exist gives "".
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):  # missing, unreadable, or a name the OS refuses
+        return ""
+    kinds = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
+    return next((kind for test, kind in kinds if test(mode)), "")
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write text to path through a temporary file in the same folder and os.replace.
 
@@ -232,6 +250,9 @@ def write_atomic(path: str, text: str) -> None:
     """
     if "\0" in path:
         raise ValueError(f"{shown_path(path)}: a file name must not hold a NUL byte")
+    if special_file(path):
+        raise ValueError(f"{shown_path(path)} is {special_file(path)}, not a regular file;"
+                         " only a regular file or a new path is written over")
     folder = os.path.dirname(os.path.abspath(path))
     # Not *.json: a temporary left by a killed writer is never read as a file of ours.
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")
