@@ -25,11 +25,37 @@ And one subpackage per audience:
 Everything runs on the standard library alone: no numpy, nothing to compile.
 """
 
-from purebp import activations, datasets, losses, matrix
-from purebp.errors import DivergenceError
-from purebp.files.model import ModelFormatError
-from purebp.network import Network
-from purebp.tutorial import NeuralNetwork
+import os as _os
+import sys as _sys
+
+
+def _loading_the_command_line() -> bool:
+    """Whether this import is ``python3 -m purebp`` finding its __main__, or the purebp script's.
+
+    While ``-m`` looks for its module, sys.argv[0] is "-m" (the documented
+    stand-in); the installed script's sys.argv[0] is its own path, purebp.
+    """
+    if _sys.argv[:1] == ["-m"]:
+        return True
+    name = _os.path.splitext(_os.path.basename(_sys.argv[0] if _sys.argv else ""))[0]
+    return name in ("purebp", "purebp-script")
+
+
+# A Ctrl-C while these load (they are most of the command line's start-up)
+# ends the command line as one anywhere else does: "purebp: interrupted",
+# exit 130, no traceback. In a program that imports purebp it stays a
+# KeyboardInterrupt.
+try:
+    from purebp import activations, datasets, losses, matrix
+    from purebp.errors import DivergenceError
+    from purebp.files.model import ModelFormatError
+    from purebp.network import Network
+    from purebp.tutorial import NeuralNetwork
+except KeyboardInterrupt:
+    if not _loading_the_command_line():
+        raise
+    print("purebp: interrupted", file=_sys.stderr)
+    raise SystemExit(130) from None
 
 __all__ = ["DivergenceError", "ModelFormatError", "Network", "NeuralNetwork",
            "activations", "datasets", "losses", "matrix"]

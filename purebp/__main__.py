@@ -2,7 +2,15 @@
 
 purebp.cli, which loads every command, is imported inside ``run``, so that a
 Ctrl-C while it loads ends as one anywhere else does: "purebp: interrupted",
-exit 130, no traceback.
+exit 130, no traceback. The package itself (purebp/__init__.py, which both
+``-m`` and the script import before this file runs) guards its own imports
+the same way. What is left unguarded is the interpreter's own start-up
+(site, runpy) and the few statements between the package's last import and
+``run``'s ``try``: microseconds, where a Ctrl-C still gives Python's
+KeyboardInterrupt traceback. SIGTERM and SIGHUP before training starts keep
+their default action: the process ends at once, with no message and no
+traceback (the shell reports 143 and 129); only ``purebp train``'s epochs
+catch them.
 """
 
 import sys

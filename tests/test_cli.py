@@ -171,6 +171,51 @@ def test_ctrl_c_while_purebp_loads_says_interrupted_and_exits_130():
     assert (result.returncode, result.stderr, result.stdout) == (130, "purebp: interrupted\n", "")
 
 
+#: A sitecustomize that sends Ctrl-C while ``import purebp`` loads purebp.network,
+#: before purebp.__main__ (and its guard) exists: the package's own guard must act.
+CTRL_C_WHILE_IMPORTING = """
+import signal, sys
+
+class CtrlCWhileImporting:
+    def find_spec(self, name, path=None, target=None):
+        if name == "purebp.network":
+            signal.raise_signal(signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlCWhileImporting())
+"""
+
+#: What pip writes as the purebp console script (pyproject.toml's [project.scripts]).
+CONSOLE_SCRIPT = """import sys
+from purebp.__main__ import run
+if __name__ == "__main__":
+    sys.exit(run())
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+@pytest.mark.parametrize("how", ["-m", "script"])
+def test_ctrl_c_during_import_purebp_exits_130_from_python_m_and_the_script(tmp_path, how):
+    """Ctrl-C inside purebp/__init__.py's imports: "purebp: interrupted", exit 130, no traceback."""
+    (tmp_path / "sitecustomize.py").write_text(CTRL_C_WHILE_IMPORTING)
+    (tmp_path / "purebp").write_text(CONSOLE_SCRIPT)
+    start = ["-m", "purebp"] if how == "-m" else [str(tmp_path / "purebp")]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
+    result = subprocess.run([sys.executable, *start, "train", "--epochs", "1"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stderr, result.stdout) == (130, "purebp: interrupted\n", "")
+
+
+def test_ctrl_c_during_import_purebp_in_a_program_stays_a_keyboard_interrupt(tmp_path):
+    """A program that imports purebp gets its KeyboardInterrupt, not an exit."""
+    (tmp_path / "sitecustomize.py").write_text(CTRL_C_WHILE_IMPORTING)
+    program = "try:\n    import purebp\nexcept KeyboardInterrupt:\n    print('caught')\n"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(tmp_path), ROOT]))
+    result = subprocess.run([sys.executable, "-c", program], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout) == (0, "caught\n")
+
+
 def test_ctrl_c_while_the_options_are_parsed_exits_130(capsys, monkeypatch):
     """A Ctrl-C before the command runs (here: while parsing) exits 130 with one line."""
     def interrupted(*args, **kwargs):

@@ -830,6 +830,29 @@ def test_a_reader_that_goes_away_still_gets_the_checkpoint_exit_141(tmp_path):
     assert Network.load(path).epochs_trained >= 1
 
 
+class ClosedAfterTraining(io.StringIO):
+    """stdout whose reader goes away once training is over (at the loss chart)."""
+
+    def write(self, text):
+        if text.startswith("loss ") or self.closed_now:
+            self.closed_now = True
+            raise BrokenPipeError(32, "Broken pipe")
+        return super().write(text)
+
+    closed_now = False
+
+
+def test_a_reader_gone_after_training_still_gets_the_save_and_plots_exit_141(tmp_path):
+    """EPIPE after the last epoch: the model is saved, the pictures drawn, exit 141, no stop message."""
+    args = cli.build_parser("train").parse_args(
+        [*RUN[:-1], "--epochs", "3", "--save", str(tmp_path / "m.json"),
+         "--plot", str(tmp_path / "pl")])
+    err = io.StringIO()
+    assert train.run(args, out=ClosedAfterTraining(), err=err) == 141
+    assert Network.load(str(tmp_path / "m.json")).epochs_trained == 3
+    assert (tmp_path / "pl" / "loss.svg").is_file() and err.getvalue() == ""
+
+
 def test_the_resume_hint_pasted_continues_the_run_with_its_checkpoint(tmp_path, monkeypatch):
     """The hint quotes paths and keeps --checkpoint and --save: pasted, it goes on and saves."""
     monkeypatch.chdir(tmp_path)

@@ -10,7 +10,8 @@ this one.
 and everything passed; 1 when something failed), 2 for a usage mistake or an
 unusable input (one line on stderr, never a traceback), 130 when interrupted
 with Ctrl-C (also while starting up), 143 and 129 when ``train`` is stopped
-by SIGTERM or SIGHUP, 141 when the reader of its output went away.
+by SIGTERM or SIGHUP (129 too when its terminal went away without one), 141
+when the reader of its output went away.
 """
 
 from __future__ import annotations

@@ -309,7 +309,7 @@ class StopSignals:
 
     def __init__(self, err: TextIO) -> None:
         self.err, self.signum, self.cause = err, 0, ""
-        self.hung_up = False
+        self.hung_up = self.active = False
         self.previous: Dict[int, _Handler] = {}
 
     def _handle(self, signum: int, frame: Optional[FrameType]) -> None:
@@ -344,6 +344,7 @@ class StopSignals:
             pass
 
     def __enter__(self) -> StopSignals:
+        self.active = True
         for signum in STOP_SIGNALS:
             try:
                 if signal.getsignal(signum) != signal.SIG_IGN:
@@ -353,6 +354,7 @@ class StopSignals:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.active = False
         for signum, previous in self.previous.items():
             if self.hung_up and signum == signal.SIGHUP:
                 signal.signal(signum, signal.SIG_IGN)
@@ -437,9 +439,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
 
     def write(action: Callable[[], None], stream: TextIO) -> None:
         """Do action, a write to stream. One that fails because the terminal or the
-        reader went away (EIO, EPIPE) points the stream at os.devnull and asks
-        training to stop, as SIGHUP does: the checkpoint still gets written. After
-        a stop signal, any failed write is let go, for the same reason."""
+        reader went away (EIO, EPIPE) points the stream at os.devnull and, during
+        training, asks it to stop, as SIGHUP does: the checkpoint still gets
+        written, and the exit code says what happened (129, 141). After a stop
+        signal, any failed write is let go, for the same reason."""
         try:
             action()
         except OSError as error:
@@ -450,7 +453,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             _silence(stream)
             if not lost:
                 lost.append(errno.errorcode[error.errno])
-                if not stop.signum:
+                if stop.active and not stop.signum:
                     stop.request(_SIGPIPE if error.errno == errno.EPIPE else _SIGHUP,
                                  f"its output went away: {lost[0]}")
 
