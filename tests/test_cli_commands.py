@@ -764,7 +764,7 @@ def start_training(path, **streams):
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP here")
-@pytest.mark.parametrize("gap", [0.0, 0.005, 0.05])
+@pytest.mark.parametrize("gap", [0.002, 0.005, 0.02])  # not 0: the kernel would merge them
 def test_a_burst_of_sighups_is_one_hangup_and_the_checkpoint_is_written(tmp_path, gap):
     """Two or three SIGHUPs ms apart (the shell's and the kernel's) stop once: checkpoint, exit 129."""
     path = str(tmp_path / "ck.json")
