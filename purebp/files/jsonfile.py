@@ -2,7 +2,7 @@
 
     FormatError                 ValueError for a file that breaks its format; says where
                                 (defined in purebp.errors, importable from here too)
-    read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
+    read_text(path, max_bytes, what)  the text of a regular file, every failure a FormatError
     parse_json(text, source)    the same for a text
     write_atomic(path, text)    write through a temporary file and os.replace
     fail, describe, names, number, matrix, layers, obj, field, version, network_spec
@@ -24,6 +24,7 @@ import os
 import tempfile
 from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
+from purebp import _limits
 from purebp._checks import shown_path
 from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS
@@ -183,10 +184,41 @@ def _clean(text: str) -> str:
         return "unexpected character"
 
 
+class _DuplicateKey(Exception):
+    """A key met twice in one JSON object (raised inside json.loads, caught by parse_json)."""
+
+
+def _unique_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    """Return the object of these pairs; refuse a key given twice, which JSON would let win."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
 def parse_json(text: str, source: str) -> Any:
-    """Return the parsed JSON of ``text``; errors name ``source``."""
+    """Return the parsed JSON of ``text``; errors name ``source``.
+
+    An object that gives a key twice is refused (the standard library keeps
+    the last silently, so a file could say one thing and mean another), and so
+    is a text whose parse would exceed the memory budget (purebp._limits).
+    """
+    need = _limits.json_bytes(text)
+    budget = _limits.memory_budget()
+    if budget is not None and need > budget:
+        raise FormatError(
+            f"{source}: parsing it would need about {_limits.show_bytes(need)} of memory, more"
+            f" than the memory budget of {_limits.show_bytes(budget)}"
+            f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as error:
+        raise FormatError(f"{source}: the key {describe(error.args[0])} appears twice in one"
+                          " object; each key may appear once") from None
     except json.JSONDecodeError as error:
         raise FormatError(
             f"{source}: not valid JSON: {_clean(error.msg)} at line {error.lineno},"
@@ -198,26 +230,36 @@ def parse_json(text: str, source: str) -> Any:
 
 
 def read_text(path: str, max_bytes: int, what: str) -> str:
-    """Return the UTF-8 text of a file of at most max_bytes; errors name the file."""
+    """Return the UTF-8 text of a regular file of at most max_bytes; errors name the file.
+
+    A folder, FIFO or device is refused before a byte is read, and so is a
+    file whose bytes and text (two copies while decoding) exceed the memory budget.
+    """
     if "\0" in path:
         raise FormatError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise FormatError(
-                f"{shown_path(path)} has {size} bytes, more than the {max_bytes} a {what} may have")
-        chunks, total = [], 0
-        with open(path, "rb") as handle:
-            # Counted chunk by chunk, since a device or pipe reports size 0; not
-            # read(max_bytes + 1), for which PyPy allocates the whole limit
-            # (a 512 MiB buffer, 0.24 s, for every model file).
+        with _limits.open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise FormatError(f"{shown_path(path)} has {size} bytes, more than the"
+                                  f" {max_bytes} a {what} may have")
+            budget = _limits.memory_budget()
+            if budget is not None and 2 * size > budget:
+                raise FormatError(
+                    f"{shown_path(path)}: reading its {size} bytes would need about"
+                    f" {_limits.show_bytes(2 * size)} of memory, more than the memory budget"
+                    f" of {_limits.show_bytes(budget)} ({_limits.MEMORY_VARIABLE}; set it"
+                    " higher, or unlimited, to read it)")
+            data = bytearray()
+            # Counted chunk by chunk, since a file can grow while it is read (and
+            # /proc files report size 0); not read(max_bytes + 1), for which PyPy
+            # allocates the whole limit (a 512 MiB buffer, 0.24 s, for every model file).
             for chunk in iter(lambda: handle.read(1 << 16), b""):
-                total += len(chunk)
-                if total > max_bytes:
+                data += chunk
+                if len(data) > max_bytes:
                     raise FormatError(
                         f"{shown_path(path)} has more than the {max_bytes} bytes a {what} may have")
-                chunks.append(chunk)
-        return b"".join(chunks).decode("utf-8")
+        return data.decode("utf-8")
     except OSError as error:
         raise FormatError(f"{shown_path(path)}: cannot read: {error.strerror or error}") from None
     except UnicodeDecodeError:
