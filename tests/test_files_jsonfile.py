@@ -1,4 +1,4 @@
-"""Tests for purebp.files.jsonfile's reading: regular files only, each key once.
+"""Tests for purebp.files.jsonfile's reading and writing: regular files only, keys once, no stale temporaries.
 
 A FIFO is read in a child process with a timeout, since the bug it pins is
 a read that waits forever.
@@ -6,6 +6,7 @@ a read that waits forever.
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +20,7 @@ from purebp.oracle import vectors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes here")
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
 
 
 def purebp(*argv, timeout=30):
@@ -93,3 +95,78 @@ def test_keys_given_once_parse_as_before():
     """An object with distinct keys parses to the dict json.loads gives, order kept."""
     text = '{"b": 1, "a": [2, {"c": 3}], "d": {}}'
     assert list(jsonfile.parse_json(text, "t").items()) == list(json.loads(text).items())
+
+
+# -- temporaries left by a killed writer ----------------------------------------------
+
+
+def _dead_pid():
+    """Return the PID of a process that has ended (and been reaped)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _partials(folder):
+    return sorted(name for name in os.listdir(folder) if name.endswith(".partial"))
+
+
+def test_a_stale_partial_of_a_dead_writer_is_removed_by_the_next_write(tmp_path):
+    """.m.json.HOST.PID.x.partial with a dead PID goes; a live writer's and others' stay."""
+    target = str(tmp_path / "m.json")
+    prefix = jsonfile._partial_prefix(target)
+    shared = prefix[:prefix.rstrip(".").rindex(".") + 1]  # .m.json.HOST.
+    dead = _dead_pid()
+    stale = f"{shared}{dead}.abcd1234.partial"
+    live = f"{shared}{os.getppid()}.abcd1234.partial"  # pytest's parent shell: running
+    mine = f"{shared}{os.getpid()}.abcd1234.partial"  # a write of this process, under way
+    elsewhere = f".m.json.another-host.{dead}.abcd1234.partial"
+    old = ".tmp-abcd1234.partial"  # the naming before PIDs: left harmless
+    other_target = f".n.json.{shared.split('.')[-2]}.{dead}.abcd1234.partial"
+    for name in (stale, live, mine, elsewhere, old, other_target):
+        (tmp_path / name).write_text("half a fi", "utf-8")
+    Network([2, 3, 1], seed=0).save(target)
+    assert _partials(tmp_path) == sorted([live, mine, elsewhere, old, other_target])
+    assert Network.load(target).sizes == [2, 3, 1]
+
+
+@needs_fork
+def test_a_writer_killed_mid_write_leaves_a_partial_the_next_write_removes(tmp_path):
+    """kill -9 during the write: the target is untouched, and the next save cleans up."""
+    target = str(tmp_path / "m.json")
+    Network([2, 3, 1], seed=1).save(target)
+    before = open(target, encoding="utf-8").read()
+    pid = os.fork()
+    if pid == 0:  # the child: hang before the rename, as a slow disk would
+        try:
+            os.fsync = lambda fd: time.sleep(600)
+            Network([2, 4, 1], seed=2).save(target)
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 20
+    while not _partials(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    left = _partials(tmp_path)
+    assert len(left) == 1 and f".{pid}." in left[0]
+    assert open(target, encoding="utf-8").read() == before
+    Network([2, 5, 1], seed=3).save(target)
+    assert _partials(tmp_path) == []
+    assert Network.load(target).sizes == [2, 5, 1]
+
+
+def test_the_temporary_is_named_after_the_target_and_the_writer(tmp_path, monkeypatch):
+    """While it is written, the temporary's name holds the target's name and this PID."""
+    seen = []
+    real_replace = os.replace
+
+    def spy(source, destination):
+        seen.append(os.path.basename(source))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(jsonfile.os, "replace", spy)
+    jsonfile.write_atomic(str(tmp_path / "out.json"), "{}\n")
+    assert len(seen) == 1 and seen[0].startswith(".out.json.")
+    assert f".{os.getpid()}." in seen[0] and seen[0].endswith(".partial")
+    assert (tmp_path / "out.json").read_text("utf-8") == "{}\n"

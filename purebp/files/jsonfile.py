@@ -5,6 +5,7 @@
     read_text(path, max_bytes, what)  the text of a regular file, every failure a FormatError
     parse_json(text, source)    the same for a text
     write_atomic(path, text)    write through a temporary file and os.replace
+    remove_stale_partials(path) remove the temporaries of writers that were killed
     fail, describe, names, number, matrix, layers, obj, field, version, network_spec
                                 validators: each returns a clean value or raises
                                 FormatError naming the place (``where``), in the
@@ -21,6 +22,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
+import re
 import tempfile
 from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
@@ -266,17 +269,76 @@ def read_text(path: str, max_bytes: int, what: str) -> str:
         raise FormatError(f"{shown_path(path)}: not a UTF-8 text file") from None
 
 
+def _partial_prefix(path: str) -> str:
+    """Return the name a temporary file for ``path`` starts with: .NAME.HOST.PID.
+
+    The writer's host and PID are in the name so that a later writer can
+    tell a temporary left by a killed one from one still being written. NAME
+    is cut to 100 characters to leave room in a file name.
+    """
+    host = re.sub(r"[^A-Za-z0-9-]", "-", platform.node())[:32] or "host"
+    return f".{os.path.basename(path)[:100]}.{host}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    """Return False only for a PID that provably names no running process."""
+    try:
+        os.kill(pid, 0)  # signal 0: no signal sent, only the existence checked
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # someone else's process, or no way to tell
+        return True
+    return True
+
+
+def remove_stale_partials(path: str) -> List[str]:
+    """Remove the temporaries of ``path`` whose writer, on this host, is no longer running.
+
+    Returns the names removed. Only a file named by ``_partial_prefix`` for
+    this host with a PID that no process has is removed: never a live
+    writer's (this process's own included), never one from another machine
+    sharing the folder, never an older ``.tmp-*.partial`` (left harmless: no
+    reader takes a .partial file). Not on Windows, where os.kill cannot test a PID.
+    """
+    if os.name == "nt":
+        return []
+    folder = os.path.dirname(os.path.abspath(path))
+    mine = _partial_prefix(path)
+    # .NAME.HOST. is what every writer on this host shares; the PID follows
+    shared = mine[:mine.rstrip(".").rindex(".") + 1]
+    removed = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    for entry in entries:
+        if not (entry.startswith(shared) and entry.endswith(".partial")):
+            continue
+        pid_text, _, _ = entry[len(shared):].partition(".")
+        if not pid_text.isdigit() or int(pid_text) in (0, os.getpid()) or _alive(int(pid_text)):
+            continue
+        try:
+            os.remove(os.path.join(folder, entry))
+            removed.append(entry)
+        except OSError:  # gone already, or not ours to remove: leave it
+            pass
+    return removed
+
+
 def write_atomic(path: str, text: str) -> None:
     """Write text to path through a temporary file in the same folder and os.replace.
 
     A crash mid-write leaves the old file (or none) where the good one was,
-    never a half-written one.
+    never a half-written one. The temporary, ``.NAME.HOST.PID.XXXXXXXX.partial``,
+    is never read as a file of ours (not *.json); one left by a writer that
+    was killed is removed by the next successful write of the same path
+    (remove_stale_partials).
     """
     if "\0" in path:
         raise ValueError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     folder = os.path.dirname(os.path.abspath(path))
-    # Not *.json: a temporary left by a killed writer is never read as a file of ours.
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=_partial_prefix(path),
+                                         suffix=".partial")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
@@ -291,3 +353,4 @@ def write_atomic(path: str, text: str) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    remove_stale_partials(path)
