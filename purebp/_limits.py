@@ -1,7 +1,7 @@
 """What purebp agrees to read, and how much memory and time a request may take.
 
     open_regular(path)            a binary handle on a regular file; a folder, FIFO,
-                                  device or socket is refused at once (NotARegularFile)
+                                  device or socket is refused at once (an OSError)
     MEMORY_VARIABLE, TIME_VARIABLE    the environment variables that set the budgets
     memory_budget(), time_budget()    the budgets in force: bytes, seconds (None: no limit)
     check(what, need_bytes, need_seconds, how)   refuse a request that exceeds either
@@ -39,10 +39,6 @@ _TIME_UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 _AMOUNT = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)\s*([A-Za-z]*)\s*")
 
 
-class NotARegularFile(OSError):
-    """A path that names a folder, a FIFO, a device or a socket: purebp reads only files."""
-
-
 _KINDS = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe (FIFO)"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
           (stat.S_ISSOCK, "a socket"))
@@ -53,8 +49,8 @@ def open_regular(path: str) -> BinaryIO:
 
     O_NONBLOCK, so that opening a FIFO returns at once (a plain open waits
     for a writer forever); the kind is then read from the open descriptor,
-    so a path swapped after a check cannot slip past. Raises OSError, and
-    NotARegularFile (an OSError) whose strerror says what the path is.
+    so a path swapped after a check cannot slip past. Raises OSError; for
+    anything but a regular file, one whose strerror says what the path is.
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags)
@@ -62,7 +58,7 @@ def open_regular(path: str) -> BinaryIO:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-            raise NotARegularFile(0, f"{kind}, not a regular file")
+            raise OSError(0, f"{kind}, not a regular file")
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -149,15 +145,15 @@ def check(what: str, need_bytes: int, need_seconds: float, how: str) -> None:
     memory = memory_budget()
     if memory is not None and need_bytes > memory:
         raise ValueError(
-            f"{what}: {how}: needs about {show_bytes(need_bytes)} of memory, more than the"
-            f" memory budget of {show_bytes(memory)}; ask for less, or raise the budget"
-            f" with {MEMORY_VARIABLE} (e.g. {MEMORY_VARIABLE}=16GiB, or unlimited)")
+            f"{what}: {how} must fit in the memory budget of {show_bytes(memory)}, got an"
+            f" estimate of {show_bytes(need_bytes)}; ask for less, or raise the budget with"
+            f" {MEMORY_VARIABLE} (e.g. {MEMORY_VARIABLE}=16GiB, or unlimited)")
     seconds = time_budget()
     if seconds is not None and need_seconds > seconds:
         raise ValueError(
-            f"{what}: {how}: would run for at least {show_seconds(need_seconds)}, more than the"
-            f" time budget of {show_seconds(seconds)}; ask for less, or raise the budget with"
-            f" {TIME_VARIABLE} (e.g. {TIME_VARIABLE}=2d, or unlimited)")
+            f"{what}: {how} must finish within the time budget of {show_seconds(seconds)},"
+            f" got an estimate of at least {show_seconds(need_seconds)}; ask for less, or"
+            f" raise the budget with {TIME_VARIABLE} (e.g. {TIME_VARIABLE}=2d, or unlimited)")
 
 
 # -- the estimates --------------------------------------------------------------------

@@ -189,8 +189,8 @@ def _lines(handle: TextIO, op: str, shown: str) -> Iterator[str]:
     """Yield the file's lines, refusing one longer than MAX_CSV_LINE before it is held whole."""
     for number, line in enumerate(iter(lambda: handle.readline(MAX_CSV_LINE + 1), ""), start=1):
         if len(line) > MAX_CSV_LINE:
-            raise ValueError(f"{op}: {shown}, line {number} is longer than the"
-                             f" {MAX_CSV_LINE:,} characters a line may have")
+            raise ValueError(f"{op}: {shown}, line {number} must be at most {MAX_CSV_LINE:,}"
+                             " characters long, got a longer one")
         yield line
 
 
@@ -223,9 +223,9 @@ def load_csv(path: StrPath, targets: int = 1) -> Data:
             size = os.fstat(raw.fileno()).st_size
             if budget is not None and size > budget:
                 raise ValueError(
-                    f"{op}: {shown} has {size:,} bytes, more than the memory budget of"
-                    f" {_limits.show_bytes(budget)} ({_limits.MEMORY_VARIABLE}; set it higher,"
-                    " or unlimited, to read it)")
+                    f"{op}: {shown} must fit in the memory budget of {_limits.show_bytes(budget)},"
+                    f" got a file of {size:,} bytes, whose rows would take more"
+                    f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
             # utf-8-sig: a byte-order mark (as spreadsheets write) would make the first
             # line look like a header and lose it.
             handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -264,10 +264,10 @@ def load_csv(path: StrPath, targets: int = 1) -> Data:
                 held += _ROW_BYTES + 32 * len(row)
                 if budget is not None and held > budget:
                     raise ValueError(
-                        f"{op}: {shown}: its first {len(X) + 1:,} rows already need about"
-                        f" {_limits.show_bytes(held)} of memory, more than the memory budget of"
-                        f" {_limits.show_bytes(budget)} ({_limits.MEMORY_VARIABLE}; set it"
-                        " higher, or unlimited, to read it)")
+                        f"{op}: {shown} must fit in the memory budget of"
+                        f" {_limits.show_bytes(budget)}, got {len(X) + 1:,} rows taking"
+                        f" {_limits.show_bytes(held)} by line {line_number}"
+                        f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
                 X.append(row[:-targets])
                 y.append(row[-targets:])
     except OSError as error:

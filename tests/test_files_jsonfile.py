@@ -80,13 +80,13 @@ def test_a_model_file_with_a_key_given_twice_is_refused(tmp_path):
                                            '"loss": "half_sse", "loss": "mse"', 1)
     assert text.count('"loss"') == 2
     path.write_text(text, "utf-8")
-    with pytest.raises(ModelFormatError, match='key "loss" appears twice in one object'):
+    with pytest.raises(ModelFormatError, match='the key "loss" must appear once in an object, got it twice'):
         model.load(str(path))
 
 
 def test_a_vector_file_with_a_key_given_twice_is_refused():
     """The same rule holds for vector and results files, at any depth."""
-    with pytest.raises(FormatError, match='key "id" appears twice'):
+    with pytest.raises(FormatError, match='key "id" must appear once'):
         vectors.parse('{"format": "purebp-vectors", "version": 1,'
                       ' "cases": [{"id": "a", "id": "b"}]}', "v.json")
 

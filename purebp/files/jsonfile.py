@@ -25,7 +25,7 @@ import os
 import platform
 import re
 import tempfile
-from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
 from purebp import _limits
 from purebp._checks import shown_path
@@ -187,41 +187,43 @@ def _clean(text: str) -> str:
         return "unexpected character"
 
 
-class _DuplicateKey(Exception):
-    """A key met twice in one JSON object (raised inside json.loads, caught by parse_json)."""
+def _unique_keys(source: str) -> Callable[[List[Tuple[str, Any]]], Dict[str, Any]]:
+    """Return json's object_pairs_hook that builds an object, refusing a key given twice.
 
+    The standard library lets the last of two equal keys win; a file could
+    then say one thing to one reader and another to the next.
+    """
+    def build(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen = set()
+            for key, _ in pairs:
+                if key in seen:
+                    fail(f"{source}: the key {describe(key)} must appear once in an object,"
+                         " got it twice")
+                seen.add(key)
+        return result
 
-def _unique_keys(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
-    """Return the object of these pairs; refuse a key given twice, which JSON would let win."""
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _DuplicateKey(key)
-            seen.add(key)
-    return result
+    return build
 
 
 def parse_json(text: str, source: str) -> Any:
     """Return the parsed JSON of ``text``; errors name ``source``.
 
-    An object that gives a key twice is refused (the standard library keeps
-    the last silently, so a file could say one thing and mean another), and so
-    is a text whose parse would exceed the memory budget (purebp._limits).
+    An object that gives a key twice is refused (_unique_keys), and so is a
+    text whose parse would exceed the memory budget (purebp._limits).
     """
     need = _limits.json_bytes(text)
     budget = _limits.memory_budget()
     if budget is not None and need > budget:
         raise FormatError(
-            f"{source}: parsing it would need about {_limits.show_bytes(need)} of memory, more"
-            f" than the memory budget of {_limits.show_bytes(budget)}"
+            f"{source} must parse within the memory budget of {_limits.show_bytes(budget)},"
+            f" got a text whose parse is estimated at {_limits.show_bytes(need)}"
             f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys)
-    except _DuplicateKey as error:
-        raise FormatError(f"{source}: the key {describe(error.args[0])} appears twice in one"
-                          " object; each key may appear once") from None
+        return json.loads(text, object_pairs_hook=_unique_keys(source))
+    except FormatError:  # a key given twice
+        raise
     except json.JSONDecodeError as error:
         raise FormatError(
             f"{source}: not valid JSON: {_clean(error.msg)} at line {error.lineno},"
@@ -249,10 +251,10 @@ def read_text(path: str, max_bytes: int, what: str) -> str:
             budget = _limits.memory_budget()
             if budget is not None and 2 * size > budget:
                 raise FormatError(
-                    f"{shown_path(path)}: reading its {size} bytes would need about"
-                    f" {_limits.show_bytes(2 * size)} of memory, more than the memory budget"
-                    f" of {_limits.show_bytes(budget)} ({_limits.MEMORY_VARIABLE}; set it"
-                    " higher, or unlimited, to read it)")
+                    f"{shown_path(path)} must be read within the memory budget of"
+                    f" {_limits.show_bytes(budget)}, got {size} bytes, which take"
+                    f" {_limits.show_bytes(2 * size)} to read and decode"
+                    f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
             data = bytearray()
             # Counted chunk by chunk, since a file can grow while it is read (and
             # /proc files report size 0); not read(max_bytes + 1), for which PyPy
