@@ -74,6 +74,24 @@ def test_a_request_over_budget_is_refused_quickly_naming_the_budget(tmp_path, ar
     assert not (tmp_path / "v").exists()  # nothing was written
 
 
+def test_a_resumed_run_over_budget_is_refused_before_its_data_is_made(tmp_path, monkeypatch, capsys):
+    """--resume of a checkpoint whose settings ask for a million moons: refused before making them."""
+    path = tmp_path / "ck.json"
+    assert cli.main(["train", "--data", "moons", "--samples", "4", "--layers", "2,3000,1",
+                     "--epochs", "0", "--quiet", "--save", str(path)]) == 0
+    data = json.loads(path.read_text("utf-8"))
+    data["run"]["settings"]["n"] = 1_000_000
+    path.write_text(json.dumps(data), "utf-8")
+
+    def made(*args, **kwargs):
+        raise AssertionError("the data was made before the budget was checked")
+
+    monkeypatch.setattr(train, "load_data", made)
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(path), "--epochs", "10"]) == 2
+    assert "must fit in the memory budget of 2 GiB" in capsys.readouterr().err
+
+
 def test_a_model_file_of_empty_lists_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
     """A file of [] entries is tiny on disk and huge parsed: the estimate refuses it."""
     path = tmp_path / "m.json"

@@ -39,7 +39,7 @@ from purebp.cli.options import (
     printable,
     spelling,
 )
-from purebp.datasets import DATASETS, load_csv
+from purebp.datasets import DATASETS, MAX_SAMPLES, load_csv
 from purebp.errors import DivergenceError
 from purebp.files import model
 from purebp.network import Network
@@ -157,8 +157,9 @@ def samples_before_loading(settings: Dict[str, Any]) -> Optional[int]:
         bits = 3 if bits is None else bits
         return 2 ** bits if isinstance(bits, int) and 1 <= bits <= 16 else None
     if data in DATASETS:
-        default = inspect.signature(DATASETS[data]).parameters["n"].default
-        return n if isinstance(n, int) else int(default)
+        if n is None:
+            return int(inspect.signature(DATASETS[data]).parameters["n"].default)
+        return n if type(n) is int and 1 <= n <= MAX_SAMPLES else None
     return None
 
 
@@ -271,8 +272,12 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
                              " only files written by purebp train can be resumed")
         settings = dict(RUN_DEFAULTS, **saved["settings"])
         _check_outputs(args, str(settings["data"]))
+        remaining = max(0, args.epochs - net.epochs_trained)
+        known = samples_before_loading(settings)
+        if known is not None:  # a generated set: refuse before making it
+            check_budget(known, net.sizes, remaining)
         X, y = load_data(settings, lambda key: _option(None, key))
-        check_budget(len(X), net.sizes, max(0, args.epochs - net.epochs_trained))
+        check_budget(len(X), net.sizes, remaining)
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
