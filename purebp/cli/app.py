@@ -7,8 +7,9 @@ command lives in its own module, which imports purebp.cli.options and never
 this one.
 
 ``main(argv)`` returns the exit code: 0 when the run finished (for ``check``:
-and everything passed; 1 when something failed), 2 for a usage mistake or an
-unusable input (one line on stderr, never a traceback), 130 when interrupted
+and everything passed; 1 when something failed, or memory ran out), 2 for a
+usage mistake, an unusable input or a request over the memory or time budget
+(purebp._limits) (one line on stderr, never a traceback), 130 when interrupted
 with Ctrl-C (also while starting up), 143 and 129 when ``train`` is stopped
 by SIGTERM or SIGHUP, 141 when the reader of its output went away.
 """
@@ -23,7 +24,7 @@ import sys
 import textwrap
 from typing import List, Optional, Sequence, Tuple
 
-from purebp import __version__
+from purebp import __version__, _limits
 from purebp._checks import _short_repr
 from purebp.cli import check, demo, docs, explain, train, vanishing, vectors
 from purebp.cli.options import Command, Parser, one_line
@@ -124,6 +125,13 @@ def _main(words: List[str]) -> int:
     except (ValueError, TypeError) as error:
         print(f"purebp: error: {one_line(str(error))}", file=sys.stderr)
         return 2
+    except MemoryError:
+        # What the estimates let through and still did not fit: one line, exit 1
+        # (the memory the failed work held is free again by now).
+        print(f"purebp: error: out of memory: this request needed more than the machine"
+              f" could give, though its estimate fitted {_limits.MEMORY_VARIABLE}; ask for"
+              " less, or lower the budget to what the machine has free", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (`purebp | head`): stop quietly, as a program
         # killed by SIGPIPE would, and keep the interpreter's final flush of

@@ -39,13 +39,42 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
 
 
+#: The most characters an error message shows; a longer one keeps its start and end.
+MAX_MESSAGE = 1000
+
+
+def printable(text: str) -> str:
+    r"""Return text with every unprintable character shown as its escape (\x1b, \n, \u2028).
+
+    Text from a file or the command line may hold terminal escape sequences;
+    shown escaped, they cannot recolour or rewrite the user's terminal.
+
+    >>> printable("red \x1b[31m")
+    'red \\x1b[31m'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def one_line(message: str) -> str:
-    """Return message with line breaks shown as \\n, so an error stays on one line.
+    """Return message on one line, unprintable characters escaped, at most MAX_MESSAGE long.
+
+    A line break is shown as \\n; a longer message keeps its start, where the
+    place and the rule are, and its end.
 
     >>> one_line("no such file: a\\nb")
     'no such file: a\\\\nb'
+    >>> len(one_line("x" * 10 ** 6)) <= MAX_MESSAGE
+    True
     """
-    return message.replace("\r", "\\r").replace("\n", "\\n")
+    text = printable(message) if len(message) <= MAX_MESSAGE else message
+    if len(text) <= MAX_MESSAGE:
+        return text
+    cut = f" … ({len(message):,} characters in all) … "
+    room = MAX_MESSAGE - len(cut)
+    head, tail = room * 3 // 4, room - room * 3 // 4
+    return printable(message[:head])[:head] + cut + printable(message[-tail:])[-tail:]
 
 
 class Command(NamedTuple):
