@@ -740,7 +740,9 @@ def test_sighup_from_a_closed_terminal_still_writes_the_checkpoint(tmp_path):
          "--epochs", "1000000", "--log-every", "1000000", "--checkpoint", path,
          "--checkpoint-every", "1000000"],
         cwd=ROOT, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal,
-        start_new_session=True)
+        start_new_session=True,
+        # a million epochs of 2-64-64-1 is over the time budget: this run is meant to be stopped
+        env=dict(os.environ, PUREBP_TIME_BUDGET="unlimited"))
     os.close(terminal)
     seen = b""
     while b"Epoch 0, Loss: " not in seen:
