@@ -170,3 +170,14 @@ def test_the_temporary_is_named_after_the_target_and_the_writer(tmp_path, monkey
     assert len(seen) == 1 and seen[0].startswith(".out.json.")
     assert f".{os.getpid()}." in seen[0] and seen[0].endswith(".partial")
     assert (tmp_path / "out.json").read_text("utf-8") == "{}\n"
+
+
+def test_written_files_have_the_same_bytes_where_text_mode_writes_crlf(monkeypatch, tmp_path):
+    """write_atomic writes "\\n" as is even where text mode turns it into "\\r\\n" (Windows),
+    simulated with the pure-Python io and os.linesep set to "\\r\\n"."""
+    import _pyio
+    monkeypatch.setattr(os, "linesep", "\r\n")
+    monkeypatch.setattr(os, "fdopen", lambda fd, *args, **kwargs: _pyio.open(fd, *args, **kwargs))
+    path = tmp_path / "m.json"
+    jsonfile.write_atomic(str(path), '{\n  "a": 1\n}\n')
+    assert path.read_bytes() == b'{\n  "a": 1\n}\n'

@@ -342,7 +342,9 @@ def write_atomic(path: str, text: str) -> None:
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=_partial_prefix(path),
                                          suffix=".partial")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        # newline="\n": the same bytes on every system (Windows' text mode would write
+        # \r\n), so a file's SHA-256, as a vector folder's MANIFEST lists it, is its text's
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
