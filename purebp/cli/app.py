@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import os
 import signal
 import sys
@@ -25,7 +26,7 @@ import textwrap
 from typing import List, Optional, Sequence, Tuple
 
 from purebp import __version__, _limits
-from purebp._checks import _short_repr
+from purebp._checks import _short_repr, shown_path
 from purebp.cli import check, demo, docs, explain, train, vanishing, vectors
 from purebp.cli.options import Command, Parser, one_line
 
@@ -104,6 +105,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 128 + signum
 
 
+#: The errors of writing to a full disk, a terminal gone or a quota reached.
+OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def _main(words: List[str]) -> int:
     """main's work: parse ``words`` and run the command or the demo."""
     parser: argparse.ArgumentParser
@@ -138,4 +143,21 @@ def _main(words: List[str]) -> int:
         # stdout from raising again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as error:
+        # Output that cannot be written (`purebp > /dev/full`, a terminal gone), or a
+        # file error no command turned into a message: one line and exit 1.
+        what = error.strerror or str(error)
+        if error.filename is not None:
+            what = f"{shown_path(str(error.filename))}: {what}"
+        elif error.errno in OUTPUT_ERRORS:  # a stream has no file name: the output
+            what = f"cannot write the output: {what}"
+        try:
+            sys.stdout.flush()
+        except OSError:  # keep the interpreter's final flush from raising again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        try:
+            print(f"purebp: error: {one_line(what)}", file=sys.stderr)
+        except OSError:  # nowhere to say it either
+            pass
+        return 1
     return code

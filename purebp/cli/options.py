@@ -23,6 +23,7 @@ import argparse
 import math
 from typing import Any, Callable, Dict, List, NamedTuple, NoReturn, Optional, Sequence, Union
 
+from purebp._checks import _short_repr
 from purebp.activations import ACTIVATIONS
 from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.losses import LOSSES
@@ -97,20 +98,27 @@ class Command(NamedTuple):
 # error naming the option, never a traceback.
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """Return a parser of integers ≥ minimum.
+def int_at_least(minimum: int, maximum: Optional[int] = None) -> Callable[[str], int]:
+    """Return a parser of integers ≥ minimum (and ≤ maximum, if given).
 
     >>> int_at_least(1)("3")
     3
     """
+    limits = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+            digits = text.strip().lstrip("+-").replace("_", "")
+            if digits.isdigit():  # an integer past int()'s 4,300-digit limit
+                raise argparse.ArgumentTypeError(
+                    f"must be an integer {limits}, got one of {len(digits):,} digits") from None
+            raise argparse.ArgumentTypeError(
+                f"must be an integer, got {_short_repr(text)}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be {'an integer ' if maximum else ''}{limits},"
+                                             f" got {_short_repr(value)}")
         return value
 
     return parse
