@@ -21,11 +21,13 @@ sets, scale features, or read anything but plain numbers.
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
 import random
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, TextIO, Tuple
 
-from purebp import _checks
+from purebp import _checks, _limits
 from purebp._types import Matrix, StrPath
 
 #: What every function here returns: (X, y), inputs and targets.
@@ -201,6 +203,22 @@ def _first_non_number(fields: List[str]) -> Tuple[int, str]:
     raise AssertionError("every field is a number")  # only called when one is not
 
 
+#: The longest line load_csv reads, in characters: 100,000 inputs of 80 characters.
+MAX_CSV_LINE = 8 * 1024 * 1024
+#: What a data row costs in memory beyond its floats (32 bytes each, pointer
+#: and object): X's row and y's row, each a list of 56 bytes and its 8-byte place.
+_ROW_BYTES = 128
+
+
+def _lines(handle: TextIO, op: str, shown: str) -> Iterator[str]:
+    """Yield the file's lines, refusing one longer than MAX_CSV_LINE before it is held whole."""
+    for number, line in enumerate(iter(lambda: handle.readline(MAX_CSV_LINE + 1), ""), start=1):
+        if len(line) > MAX_CSV_LINE:
+            raise ValueError(f"{op}: {shown}, line {number} must be at most {MAX_CSV_LINE:,}"
+                             " characters long, got a longer one")
+        yield line
+
+
 def load_csv(path: StrPath, targets: int = 1) -> Data:
     """Return (X, y) from a CSV file of numbers: the last ``targets`` columns are y.
 
@@ -208,19 +226,35 @@ def load_csv(path: StrPath, targets: int = 1) -> Data:
     blank lines are skipped. Every other line must have the same number of
     numeric, finite fields, more than ``targets`` of them; anything else
     raises ValueError naming the file, the line and the field.
+
+    Only a regular file is read (a folder, FIFO or device is refused at
+    once), and only within the memory budget (purebp._limits): a file larger
+    than the budget is refused before it is read, since its rows take more
+    memory than their text (32 bytes a float against a field of at most 25
+    characters as floats are written), and reading stops with a ValueError
+    once the rows read would exceed the budget.
     """
     op = "load_csv"
     path = _checks.path(op, path)
     shown = _checks.shown_path(path)
     targets = _checks.size(op, "targets", targets)
+    budget = _limits.memory_budget()
     X: Matrix = []
     y: Matrix = []
     width = None
+    held = 0  # bytes the rows read so far take
     try:
-        # utf-8-sig: a byte-order mark (as spreadsheets write) would make the first
-        # line look like a header and lose it.
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            for line_number, fields in enumerate(csv.reader(handle), start=1):
+        with _limits.open_regular(path) as raw:
+            size = os.fstat(raw.fileno()).st_size
+            if budget is not None and size > budget:
+                raise ValueError(
+                    f"{op}: {shown} must fit in the memory budget of {_limits.show_bytes(budget)},"
+                    f" got a file of {size:,} bytes, whose rows would take more"
+                    f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
+            # utf-8-sig: a byte-order mark (as spreadsheets write) would make the first
+            # line look like a header and lose it.
+            handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+            for line_number, fields in enumerate(csv.reader(_lines(handle, op, shown)), start=1):
                 if not fields or all(not f.strip() for f in fields):
                     continue
                 try:
@@ -252,6 +286,13 @@ def load_csv(path: StrPath, targets: int = 1) -> Data:
                         f"{op}: {shown}, line {line_number}: {len(row)} fields,"
                         f" expected {width} like the first data line"
                     )
+                held += _ROW_BYTES + 32 * len(row)
+                if budget is not None and held > budget:
+                    raise ValueError(
+                        f"{op}: {shown} must fit in the memory budget of"
+                        f" {_limits.show_bytes(budget)}, got {len(X) + 1:,} rows taking"
+                        f" {_limits.show_bytes(held)} by line {line_number}"
+                        f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
                 X.append(row[:-targets])
                 y.append(row[-targets:])
     except OSError as error:

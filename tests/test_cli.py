@@ -136,6 +136,28 @@ def test_a_closed_pipe_ends_quietly():
     assert "Traceback" not in err and err == ""
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+@pytest.mark.parametrize("argv", [[], ["docs", "backprop"], ["explain"], ["vanishing", "--depth", "2"]])
+def test_a_full_disk_for_the_output_is_one_line_and_exit_1(argv):
+    """purebp > /dev/full: the write fails with ENOSPC; one line naming it, exit 1, no traceback."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-S", "-m", "purebp", *argv], cwd=ROOT,
+                                stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr == "purebp: error: cannot write the output: No space left on device\n"
+
+
+def test_a_file_error_no_command_caught_names_the_file(capsys, monkeypatch):
+    """An OSError with a file name that escapes a command is one line with the name, exit 1."""
+    from purebp.cli import demo
+
+    def fail(args):
+        raise PermissionError(13, "Permission denied", "/some/where.json")
+    monkeypatch.setattr(demo, "run", fail)
+    assert cli.main([]) == 1
+    assert capsys.readouterr().err == "purebp: error: /some/where.json: Permission denied\n"
+
+
 def test_ctrl_c_exits_130_without_a_traceback(capsys, monkeypatch):
     """An interrupt during training ends with exit code 130 and one line on stderr."""
     def interrupted(*args, **kwargs):

@@ -299,12 +299,14 @@ def test_max_entries_lifts_the_32_entry_cap(capsys):
 
 
 @pytest.mark.parametrize("value, words", [
-    ("0", "argument --max-entries: must be at least 1, got 0"),
-    ("-2", "argument --max-entries: must be at least 1, got -2"),
+    ("0", "argument --max-entries: must be an integer from 1 to 10000, got 0"),
+    ("-2", "argument --max-entries: must be an integer from 1 to 10000, got -2"),
     ("2.5", "argument --max-entries: must be an integer, got '2.5'"),
     ("ten", "argument --max-entries: must be an integer, got 'ten'"),
-    ("10001", "--max-entries must be at most 10000, got 10001"),
-    ("9" * 200, "--max-entries must be at most 10000, got an int of about "),
+    ("10001", "argument --max-entries: must be an integer from 1 to 10000, got 10001"),
+    ("9" * 200, "argument --max-entries: must be an integer from 1 to 10000, got an int of about "),
+    ("9" * 5000, "argument --max-entries: must be an integer from 1 to 10000, got one of 5,000 digits"),
+    ("x" * 100_000, "argument --max-entries: must be an integer, got 'xxxx"),
 ])
 def test_a_bad_max_entries_exits_2_naming_it(capsys, value, words):
     """--max-entries takes a whole number from 1 to 10000: anything else is one line and exit 2."""
@@ -312,6 +314,7 @@ def test_a_bad_max_entries_exits_2_naming_it(capsys, value, words):
     captured = capsys.readouterr()
     assert (code, captured.out) == (2, "")
     assert words in captured.err and captured.err.count("\n") == 1
+    assert len(captured.err) < 300  # never the whole value back
 
 
 @pytest.mark.parametrize("value, shown", [

@@ -7,8 +7,9 @@ command lives in its own module, which imports purebp.cli.options and never
 this one.
 
 ``main(argv)`` returns the exit code: 0 when the run finished (for ``check``:
-and everything passed; 1 when something failed), 2 for a usage mistake or an
-unusable input (one line on stderr, never a traceback), 130 when interrupted
+and everything passed; 1 when something failed, or memory ran out), 2 for a
+usage mistake, an unusable input or a request over the memory or time budget
+(purebp._limits) (one line on stderr, never a traceback), 130 when interrupted
 with Ctrl-C (also while starting up), 143 and 129 when ``train`` is stopped
 by SIGTERM or SIGHUP (129 too when its terminal went away without one), 141
 when the reader of its output went away.
@@ -18,14 +19,15 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import os
 import signal
 import sys
 import textwrap
 from typing import List, Optional, Sequence, Tuple
 
-from purebp import __version__
-from purebp._checks import _short_repr
+from purebp import __version__, _limits
+from purebp._checks import _short_repr, shown_path
 from purebp.cli import check, demo, docs, explain, train, vanishing, vectors
 from purebp.cli.options import Command, Parser, one_line
 
@@ -107,6 +109,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 128 + signum
 
 
+#: The errors of writing to a full disk, a terminal gone or a quota reached.
+OUTPUT_ERRORS = {errno.ENOSPC, errno.EIO, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def _main(words: List[str]) -> int:
     """main's work: parse ``words`` and run the command or the demo."""
     parser: argparse.ArgumentParser
@@ -128,10 +134,34 @@ def _main(words: List[str]) -> int:
     except (ValueError, TypeError) as error:
         print(f"purebp: error: {one_line(str(error))}", file=sys.stderr)
         return 2
+    except MemoryError:
+        # What the estimates let through and still did not fit: one line, exit 1
+        # (the memory the failed work held is free again by now).
+        print(f"purebp: error: out of memory: this request needed more than the machine"
+              f" could give, though its estimate fitted {_limits.MEMORY_VARIABLE}; ask for"
+              " less, or lower the budget to what the machine has free", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         # The reader went away (`purebp | head`): stop quietly, as a program
         # killed by SIGPIPE would, and keep the interpreter's final flush of
         # stdout from raising again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
+    except OSError as error:
+        # Output that cannot be written (`purebp > /dev/full`, a terminal gone), or a
+        # file error no command turned into a message: one line and exit 1.
+        what = error.strerror or str(error)
+        if error.filename is not None:
+            what = f"{shown_path(str(error.filename))}: {what}"
+        elif error.errno in OUTPUT_ERRORS:  # a stream has no file name: the output
+            what = f"cannot write the output: {what}"
+        try:
+            sys.stdout.flush()
+        except OSError:  # keep the interpreter's final flush from raising again
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        try:
+            print(f"purebp: error: {one_line(what)}", file=sys.stderr)
+        except OSError:  # nowhere to say it either
+            pass
+        return 1
     return code

@@ -48,9 +48,10 @@ def add_options(parser: Parser) -> None:
     parser.add_argument("--data", default="xor", choices=tuple(DATASETS),
                         help="data set whose first --samples rows are the batch (default xor)")
     SAMPLES.add(parser, 4, help="how many rows of the data set (default {default})")
-    parser.add_argument("--precision", type=int_at_least(1), default=4,
+    parser.add_argument("--precision", type=int_at_least(1, 17), default=4,
                         help="decimals shown (default 4)")
-    parser.add_argument("--max-entries", type=int_at_least(1), default=32, metavar="N",
+    parser.add_argument("--max-entries", type=int_at_least(1, explain.MAX_ENTRIES), default=32,
+                        metavar="N",
                         help="show at most N entries of each matrix, from 1 to"
                              f" {explain.MAX_ENTRIES} (default 32; a note counts the rest)")
     add_format(parser, {"text": "terminal text", "md": "Markdown"})
@@ -59,11 +60,6 @@ def add_options(parser: Parser) -> None:
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Print the explained step; return 0."""
     stream = sys.stdout if out is None else out
-    if args.precision > 17:
-        raise ValueError(f"--precision must be at most 17, got {args.precision}")
-    if args.max_entries > explain.MAX_ENTRIES:
-        raise ValueError(f"--max-entries must be at most {explain.MAX_ENTRIES},"
-                         f" got {_checks._short_repr(args.max_entries)}")
     if args.case is not None:
         cases = vectors.load(args.case)
         if args.id is not None:

@@ -23,6 +23,7 @@ import argparse
 import math
 from typing import Any, Callable, Dict, List, NamedTuple, NoReturn, Optional, Sequence, Union
 
+from purebp._checks import _short_repr
 from purebp.activations import ACTIVATIONS
 from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.losses import LOSSES
@@ -39,13 +40,42 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {one_line(message)} (see '{self.prog} --help')\n")
 
 
+#: The most characters an error message shows; a longer one keeps its start and end.
+MAX_MESSAGE = 1000
+
+
+def printable(text: str) -> str:
+    r"""Return text with every unprintable character shown as its escape (\x1b, \n, \u2028).
+
+    Text from a file or the command line may hold terminal escape sequences;
+    shown escaped, they cannot recolour or rewrite the user's terminal.
+
+    >>> printable("red \x1b[31m")
+    'red \\x1b[31m'
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def one_line(message: str) -> str:
-    """Return message with line breaks shown as \\n, so an error stays on one line.
+    """Return message on one line, unprintable characters escaped, at most MAX_MESSAGE long.
+
+    A line break is shown as \\n; a longer message keeps its start, where the
+    place and the rule are, and its end.
 
     >>> one_line("no such file: a\\nb")
     'no such file: a\\\\nb'
+    >>> len(one_line("x" * 10 ** 6)) <= MAX_MESSAGE
+    True
     """
-    return message.replace("\r", "\\r").replace("\n", "\\n")
+    text = printable(message) if len(message) <= MAX_MESSAGE else message
+    if len(text) <= MAX_MESSAGE:
+        return text
+    cut = f" … ({len(message):,} characters in all) … "
+    room = MAX_MESSAGE - len(cut)
+    head, tail = room * 3 // 4, room - room * 3 // 4
+    return printable(message[:head])[:head] + cut + printable(message[-tail:])[-tail:]
 
 
 class Command(NamedTuple):
@@ -68,20 +98,27 @@ class Command(NamedTuple):
 # error naming the option, never a traceback.
 
 
-def int_at_least(minimum: int) -> Callable[[str], int]:
-    """Return a parser of integers ≥ minimum.
+def int_at_least(minimum: int, maximum: Optional[int] = None) -> Callable[[str], int]:
+    """Return a parser of integers ≥ minimum (and ≤ maximum, if given).
 
     >>> int_at_least(1)("3")
     3
     """
+    limits = f"from {minimum} to {maximum}" if maximum is not None else f"at least {minimum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+            digits = text.strip().lstrip("+-").replace("_", "")
+            if digits.isdigit():  # an integer past int()'s 4,300-digit limit
+                raise argparse.ArgumentTypeError(
+                    f"must be an integer {limits}, got one of {len(digits):,} digits") from None
+            raise argparse.ArgumentTypeError(
+                f"must be an integer, got {_short_repr(text)}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"must be {'an integer ' if maximum else ''}{limits},"
+                                             f" got {_short_repr(value)}")
         return value
 
     return parse

@@ -24,7 +24,7 @@ import time
 from types import FrameType
 from typing import Any, Callable, Dict, List, Optional, TextIO, Tuple, Union
 
-from purebp import _checks
+from purebp import _checks, _limits
 from purebp._checks import shown_path
 from purebp._types import Matrix
 from purebp.cli.options import (
@@ -40,9 +40,10 @@ from purebp.cli.options import (
     int_at_least,
     one_hot,
     parse_non_negative,
+    printable,
     spelling,
 )
-from purebp.datasets import DATASETS, class_count, load_csv
+from purebp.datasets import DATASETS, MAX_SAMPLES, class_count, load_csv
 from purebp.errors import DivergenceError
 from purebp.files import jsonfile, model
 from purebp.network import Network
@@ -143,6 +144,38 @@ def load_data(settings: Dict[str, Any], option: Callable[[str], str]) -> Tuple[M
         raise ValueError(f"--data: unknown data set {_checks._short_repr(data)}; expected one of"
                          f" {', '.join(DATASETS)}, or a .csv file")
     return load_csv(data, targets=settings["targets"] or 1)
+
+
+#: The data sets of a fixed size: the truth tables' four rows.
+_FIXED_SAMPLES = {"xor": 4, "and": 4, "or": 4}
+
+
+def samples_before_loading(settings: Dict[str, Any]) -> Optional[int]:
+    """Return how many samples the settings' data will have, if known without making it.
+
+    None for a CSV file (read first, within the memory budget, then counted)
+    and for settings the loader will refuse anyway.
+    """
+    data, n, bits = settings["data"], settings["n"], settings["bits"]
+    if data in _FIXED_SAMPLES:
+        return _FIXED_SAMPLES[data]
+    if data == "parity":
+        bits = 3 if bits is None else bits
+        return 2 ** bits if isinstance(bits, int) and 1 <= bits <= 16 else None
+    if data in DATASETS:
+        if n is None:
+            return int(inspect.signature(DATASETS[data]).parameters["n"].default)
+        return n if type(n) is int and 1 <= n <= MAX_SAMPLES else None
+    return None
+
+
+def check_budget(samples: int, sizes: List[int], epochs: int) -> None:
+    """Refuse, before the work, a run whose memory or time is over budget (purebp._limits)."""
+    units, weights = _limits.counts(sizes)
+    _limits.check("purebp train", _limits.network_bytes(samples, units, weights),
+                  _limits.network_seconds(samples, weights, max(epochs, 1)),
+                  f"{samples:,} samples through layers {','.join(map(str, sizes))}"
+                  f" ({weights:,} weights) for {epochs:,} epochs")
 
 
 def _data_digest(X: Matrix, y: Matrix) -> str:
@@ -387,7 +420,12 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
                   f" {net.epochs_trained} epochs, and --epochs {args.epochs} is the total"
                   " (a larger --epochs goes on)", file=stdout)
             return 0
+        remaining = args.epochs - net.epochs_trained
+        known = samples_before_loading(settings)
+        if known is not None:  # a generated set: refuse before making it
+            check_budget(known, net.sizes, remaining)
         X, y = load_data(settings, lambda key: _option(args, key))
+        check_budget(len(X), net.sizes, remaining)
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
@@ -397,6 +435,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     else:
         settings = {key: _given(args).get(key, default) for key, default in RUN_DEFAULTS.items()}
         _check_outputs(args, str(settings["data"]))
+        known = samples_before_loading(settings)
+        if known is not None:  # a generated set: refuse before making it
+            inputs = (settings["bits"] or 3) if settings["data"] == "parity" else 2
+            check_budget(known, settings["layers"] or [inputs, 8, 1], args.epochs)
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
         if settings["loss"] == "cross_entropy" and len(y[0]) == 1:
@@ -413,10 +455,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             if settings["layers"] is None:
                 layers = [len(X[0]), 8, classes]
             elif layers[-1] != classes:
-                inputs = (f"start with {len(X[0])} (the data has {len(X[0])} inputs) and "
-                          if layers[0] != len(X[0]) else "")
+                start_too = (f"start with {len(X[0])} (the data has {len(X[0])} inputs) and "
+                             if layers[0] != len(X[0]) else "")
                 raise ValueError(
-                    f"--layers must {inputs}end with {classes}, one output per class, for"
+                    f"--layers must {start_too}end with {classes}, one output per class, for"
                     f" --loss cross_entropy (the targets are class indices 0 to"
                     f" {classes - 1}), got {','.join(map(str, layers))}")
             y = one_hot(y, classes)
@@ -424,6 +466,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(
                 f"--layers must start with {len(X[0])} and end with {len(y[0])} (the data has"
                 f" {len(X[0])} inputs and {len(y[0])} targets), got {','.join(map(str, layers))}")
+        check_budget(len(X), layers, args.epochs)
         # An output activation of None is what the loss needs (Network decides).
         net = Network(layers, settings["activation"], settings["output_activation"],
                       settings["loss"], settings["init"], settings["seed"])
@@ -466,8 +509,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
 
     if not args.quiet:
         start = f"resuming {args.resume} at epoch {net.epochs_trained}: " if args.resume else ""
-        say(f"{start}{net} on {settings['data']}: {len(X)} samples, lr {settings['lr']},"
-            f" batch size {settings['batch_size'] or 'full'}, seed {settings['seed']}")
+        # printable: with --resume, these settings are text from the file
+        say(printable(f"{start}{net} on {settings['data']}: {len(X)} samples,"
+                      f" lr {settings['lr']}, batch size {settings['batch_size'] or 'full'},"
+                      f" seed {settings['seed']}"))
     # The handlers stay until the checkpoint is written and the run has said so.
     with stop:
         def on_epoch(_: Network, epoch: int, loss: float) -> bool:

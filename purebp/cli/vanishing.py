@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Dict, List, Optional, Sequence, TextIO, Tuple
 
+from purebp import _limits
 from purebp._checks import shown_path
 from purebp.activations import ACTIVATIONS
 from purebp.cli.options import PLOT, SAMPLES, SEED, Parser, int_at_least
@@ -58,6 +59,22 @@ def add_options(parser: Parser) -> None:
                         help=f"comma-separated activation:init pairs (default {default})")
 
 
+def check_budget(depth: int, width: int, samples: int, configs: int) -> None:
+    """Refuse, before any layer is built, an experiment over the memory or time budget.
+
+    Counted from depth and width alone: --depth 100000000 would take seconds
+    and gigabytes just to list its layer sizes. One configuration is held at
+    a time; each is one forward and backward pass (purebp._limits).
+    """
+    inputs, outputs = 2, 1  # moons in, a sigmoid unit out
+    units = inputs + depth * width + outputs
+    weights = (inputs * width + width) + (depth - 1) * (width * width + width) + width * outputs + outputs
+    _limits.check("purebp vanishing", _limits.network_bytes(samples, units, weights),
+                  _limits.network_seconds(samples, weights, configs),
+                  f"{configs} configurations of {depth:,} hidden layers of {width:,}"
+                  f" ({weights:,} weights) on {samples:,} samples")
+
+
 def ratio_text(ratio: Optional[float]) -> str:
     """Show a first-to-last ratio: n/a when every gradient is 0 (dead units)."""
     return "n/a" if ratio is None else f"{ratio:.1e}"
@@ -66,6 +83,7 @@ def ratio_text(ratio: Optional[float]) -> str:
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Print the per-layer gradient norms table (and write the picture); return 0."""
     stream = sys.stdout if out is None else out
+    check_budget(args.depth, args.width, args.samples, len(args.configs))
     norms = experiment(args.configs, args.depth, args.width, args.samples, args.seed)
     names, columns = [name for name, _ in norms], [column for _, column in norms]
     cell = max(14, *(len(n) + 2 for n in names))

@@ -7,6 +7,7 @@ import os
 import sys
 from typing import Optional, TextIO
 
+from purebp import _limits
 from purebp._checks import shown_path
 from purebp.cli.options import SEED, Parser, int_at_least
 from purebp.oracle import vectors
@@ -32,6 +33,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     stream = sys.stdout if out is None else out
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {shown_path(args.out)}: exists and is not a folder")
+    _limits.check("purebp vectors", _limits.RANDOM_CASE_BYTES * args.random,
+                  _limits.random_case_seconds() * args.random,
+                  f"--random {args.random:,} (each case computed in 50-digit decimals and held"
+                  " until the suite is written)")
     try:
         paths = vectors.write_suite(args.out, args.random, args.seed)
     except OSError as error:

@@ -2,9 +2,10 @@
 
     FormatError                 ValueError for a file that breaks its format; says where
                                 (defined in purebp.errors, importable from here too)
-    read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
+    read_text(path, max_bytes, what)  the text of a regular file, every failure a FormatError
     parse_json(text, source)    the same for a text
     write_atomic(path, text)    write through a temporary file and os.replace
+    remove_stale_partials(path) remove the temporaries of writers that were killed
     special_file(path)          what path is, if a device, FIFO or socket (never replaced)
     fail, describe, names, number, matrix, layers, obj, field, version, network_spec
                                 validators: each returns a clean value or raises
@@ -22,10 +23,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
+import re
 import stat
 import tempfile
-from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
+from purebp import _limits
 from purebp._checks import shown_path
 from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS
@@ -185,10 +189,43 @@ def _clean(text: str) -> str:
         return "unexpected character"
 
 
+def _unique_keys(source: str) -> Callable[[List[Tuple[str, Any]]], Dict[str, Any]]:
+    """Return json's object_pairs_hook that builds an object, refusing a key given twice.
+
+    The standard library lets the last of two equal keys win; a file could
+    then say one thing to one reader and another to the next.
+    """
+    def build(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+        result = dict(pairs)
+        if len(result) != len(pairs):
+            seen = set()
+            for key, _ in pairs:
+                if key in seen:
+                    fail(f"{source}: the key {describe(key)} must appear once in an object,"
+                         " got it twice")
+                seen.add(key)
+        return result
+
+    return build
+
+
 def parse_json(text: str, source: str) -> Any:
-    """Return the parsed JSON of ``text``; errors name ``source``."""
+    """Return the parsed JSON of ``text``; errors name ``source``.
+
+    An object that gives a key twice is refused (_unique_keys), and so is a
+    text whose parse would exceed the memory budget (purebp._limits).
+    """
+    need = _limits.json_bytes(text)
+    budget = _limits.memory_budget()
+    if budget is not None and need > budget:
+        raise FormatError(
+            f"{source} must parse within the memory budget of {_limits.show_bytes(budget)},"
+            f" got a text whose parse is estimated at {_limits.show_bytes(need)}"
+            f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_keys(source))
+    except FormatError:  # a key given twice
+        raise
     except json.JSONDecodeError as error:
         raise FormatError(
             f"{source}: not valid JSON: {_clean(error.msg)} at line {error.lineno},"
@@ -200,30 +237,96 @@ def parse_json(text: str, source: str) -> Any:
 
 
 def read_text(path: str, max_bytes: int, what: str) -> str:
-    """Return the UTF-8 text of a file of at most max_bytes; errors name the file."""
+    """Return the UTF-8 text of a regular file of at most max_bytes; errors name the file.
+
+    A folder, FIFO or device is refused before a byte is read, and so is a
+    file whose bytes and text (two copies while decoding) exceed the memory budget.
+    """
     if "\0" in path:
         raise FormatError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     try:
-        size = os.path.getsize(path)
-        if size > max_bytes:
-            raise FormatError(
-                f"{shown_path(path)} has {size} bytes, more than the {max_bytes} a {what} may have")
-        chunks, total = [], 0
-        with open(path, "rb") as handle:
-            # Counted chunk by chunk, since a device or pipe reports size 0; not
-            # read(max_bytes + 1), for which PyPy allocates the whole limit
-            # (a 512 MiB buffer, 0.24 s, for every model file).
+        with _limits.open_regular(path) as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > max_bytes:
+                raise FormatError(f"{shown_path(path)} has {size} bytes, more than the"
+                                  f" {max_bytes} a {what} may have")
+            budget = _limits.memory_budget()
+            if budget is not None and 2 * size > budget:
+                raise FormatError(
+                    f"{shown_path(path)} must be read within the memory budget of"
+                    f" {_limits.show_bytes(budget)}, got {size} bytes, which take"
+                    f" {_limits.show_bytes(2 * size)} to read and decode"
+                    f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
+            data = bytearray()
+            # Counted chunk by chunk, since a file can grow while it is read (and
+            # /proc files report size 0); not read(max_bytes + 1), for which PyPy
+            # allocates the whole limit (a 512 MiB buffer, 0.24 s, for every model file).
             for chunk in iter(lambda: handle.read(1 << 16), b""):
-                total += len(chunk)
-                if total > max_bytes:
+                data += chunk
+                if len(data) > max_bytes:
                     raise FormatError(
                         f"{shown_path(path)} has more than the {max_bytes} bytes a {what} may have")
-                chunks.append(chunk)
-        return b"".join(chunks).decode("utf-8")
+        return data.decode("utf-8")
     except OSError as error:
         raise FormatError(f"{shown_path(path)}: cannot read: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise FormatError(f"{shown_path(path)}: not a UTF-8 text file") from None
+
+
+def _partial_prefix(path: str) -> str:
+    """Return the name a temporary file for ``path`` starts with: .NAME.HOST.PID.
+
+    The writer's host and PID are in the name so that a later writer can
+    tell a temporary left by a killed one from one still being written. NAME
+    is cut to 100 characters to leave room in a file name.
+    """
+    host = re.sub(r"[^A-Za-z0-9-]", "-", platform.node())[:32] or "host"
+    return f".{os.path.basename(path)[:100]}.{host}.{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    """Return False only for a PID that provably names no running process."""
+    try:
+        os.kill(pid, 0)  # signal 0: no signal sent, only the existence checked
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):  # someone else's process, or no way to tell
+        return True
+    return True
+
+
+def remove_stale_partials(path: str) -> List[str]:
+    """Remove the temporaries of ``path`` whose writer, on this host, is no longer running.
+
+    Returns the names removed. Only a file named by ``_partial_prefix`` for
+    this host with a PID that no process has is removed: never a live
+    writer's (this process's own included), never one from another machine
+    sharing the folder, never an older ``.tmp-*.partial`` (left harmless: no
+    reader takes a .partial file). Not on Windows, where os.kill cannot test a PID.
+    """
+    if os.name == "nt":
+        return []
+    folder = os.path.dirname(os.path.abspath(path))
+    mine = _partial_prefix(path)
+    # .NAME.HOST. is what every writer on this host shares; the PID follows
+    shared = mine[:mine.rstrip(".").rindex(".") + 1]
+    removed = []
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return []
+    for entry in entries:
+        if not (entry.startswith(shared) and entry.endswith(".partial")):
+            continue
+        pid_text, _, _ = entry[len(shared):].partition(".")
+        if not pid_text.isdigit() or int(pid_text) in (0, os.getpid()) or _alive(int(pid_text)):
+            continue
+        try:
+            os.remove(os.path.join(folder, entry))
+            removed.append(entry)
+        except OSError:  # gone already, or not ours to remove: leave it
+            pass
+    return removed
 
 
 def special_file(path: str) -> str:
@@ -237,27 +340,32 @@ def special_file(path: str) -> str:
         mode = os.stat(path).st_mode
     except (OSError, ValueError):  # missing, unreadable, or a name the OS refuses
         return ""
-    kinds = ((stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-             (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"))
-    return next((kind for test, kind in kinds if test(mode)), "")
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return ""
+    return next((kind for test, kind in _limits._KINDS if test(mode)), "not a regular file")
 
 
 def write_atomic(path: str, text: str) -> None:
     """Write text to path through a temporary file in the same folder and os.replace.
 
     A crash mid-write leaves the old file (or none) where the good one was,
-    never a half-written one.
+    never a half-written one. The temporary, ``.NAME.HOST.PID.XXXXXXXX.partial``,
+    is never read as a file of ours (not *.json); one left by a writer that
+    was killed is removed by the next successful write of the same path
+    (remove_stale_partials).
     """
     if "\0" in path:
         raise ValueError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     if special_file(path):
-        raise ValueError(f"{shown_path(path)} is {special_file(path)}, not a regular file;"
-                         " only a regular file or a new path is written over")
+        raise ValueError(f"{shown_path(path)} must be a regular file or a new path to be"
+                         f" written over, got {special_file(path)}")
     folder = os.path.dirname(os.path.abspath(path))
-    # Not *.json: a temporary left by a killed writer is never read as a file of ours.
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=_partial_prefix(path),
+                                         suffix=".partial")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
+        # newline="\n": the same bytes on every system (Windows' text mode would write
+        # \r\n), so a file's SHA-256, as a vector folder's MANIFEST lists it, is its text's
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
@@ -270,3 +378,4 @@ def write_atomic(path: str, text: str) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
+    remove_stale_partials(path)

@@ -1,0 +1,279 @@
+"""Tests for purebp._limits: the memory and time budgets, their estimates, and the CLI's refusals.
+
+A request too large must be refused quickly and without allocating, so the
+command-line cases run in a child process with its address space capped
+(where the platform allows it) and a timeout: the unfixed code fails them by
+running out of memory or time, never by taking the machine with it.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import tracemalloc
+from contextlib import redirect_stdout
+
+import pytest
+
+from purebp import _limits, cli
+from purebp.cli import options, train
+from purebp.datasets import load_csv
+from purebp.errors import ModelFormatError
+from purebp.files import jsonfile, model
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CAP = 3 * 1024 ** 3  # the child's address space: room for Python, none for the requests
+
+
+def _cap_memory():  # pragma: no cover - runs in the child
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
+
+
+def purebp(*argv, env=None, timeout=60):
+    """Run ``python3 -m purebp ARGV`` capped; return (code, stderr, seconds)."""
+    environment = dict(os.environ, PYTHONPATH=ROOT, **(env or {}))
+    for variable in (_limits.MEMORY_VARIABLE, _limits.TIME_VARIABLE):
+        if env is None or variable not in env:
+            environment.pop(variable, None)
+    capped = sys.platform.startswith("linux") and "__pypy__" not in sys.builtin_module_names
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "purebp", *argv], capture_output=True,
+                          text=True, env=environment, timeout=timeout,
+                          preexec_fn=_cap_memory if capped else None)
+    return done.returncode, done.stderr, time.monotonic() - start
+
+
+@pytest.fixture(autouse=True)
+def default_budgets(monkeypatch):
+    """Every test starts from the default budgets, whatever the environment says."""
+    monkeypatch.delenv(_limits.MEMORY_VARIABLE, raising=False)
+    monkeypatch.delenv(_limits.TIME_VARIABLE, raising=False)
+
+
+# -- refusing what cannot fit, before the work ---------------------------------------
+
+
+@pytest.mark.parametrize("argv, budget", [
+    (["train", "--data", "moons", "--samples", "1000000", "--layers", "2,3000,1"], "memory"),
+    (["vanishing", "--depth", "100000000"], "memory"),
+    (["vectors", "--out", "{tmp}/v", "--random", "1000000000"], "memory"),
+    (["train", "--data", "moons", "--epochs", "1000000000"], "time"),
+])
+def test_a_request_over_budget_is_refused_quickly_naming_the_budget(tmp_path, argv, budget):
+    """Each refusal takes seconds, exits 2 with one line, and names the budget to raise."""
+    code, err, seconds = purebp(*[a.format(tmp=tmp_path) for a in argv])
+    assert code == 2 and seconds < 15, (code, err[-300:])
+    assert len(err.splitlines()) == 1
+    assert ("must fit in the memory budget of 2 GiB" if budget == "memory"
+            else "must finish within the time budget of 6 hours") in err
+    variable = _limits.MEMORY_VARIABLE if budget == "memory" else _limits.TIME_VARIABLE
+    assert variable in err
+    assert not (tmp_path / "v").exists()  # nothing was written
+
+
+def test_a_resumed_run_over_budget_is_refused_before_its_data_is_made(tmp_path, monkeypatch, capsys):
+    """--resume of a checkpoint whose settings ask for a million moons: refused before making them."""
+    path = tmp_path / "ck.json"
+    assert cli.main(["train", "--data", "moons", "--samples", "4", "--layers", "2,3000,1",
+                     "--epochs", "0", "--quiet", "--save", str(path)]) == 0
+    data = json.loads(path.read_text("utf-8"))
+    data["run"]["settings"]["n"] = 1_000_000
+    path.write_text(json.dumps(data), "utf-8")
+
+    def made(*args, **kwargs):
+        raise AssertionError("the data was made before the budget was checked")
+
+    monkeypatch.setattr(train, "load_data", made)
+    capsys.readouterr()
+    assert cli.main(["train", "--resume", str(path), "--epochs", "10"]) == 2
+    assert "must fit in the memory budget of 2 GiB" in capsys.readouterr().err
+
+
+def test_a_model_file_of_empty_lists_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    """A file of [] entries is tiny on disk and huge parsed: the estimate refuses it."""
+    path = tmp_path / "m.json"
+    path.write_text("[" + "[]," * 400_000 + "[]]", "utf-8")  # 1.2 MB
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "16MiB")
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFormatError, match="must parse within the memory budget of 16 MiB"):
+            model.load(str(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 1024 ** 2  # the text, not the lists
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "unlimited")
+    with pytest.raises(ModelFormatError, match="must be an object"):  # parsed, then checked
+        model.load(str(path))
+
+
+@pytest.mark.parametrize("text", [
+    "[" + ",".join(["[]"] * 20_000) + "]",
+    "[" + ",".join(["{}"] * 20_000) + "]",
+    "[" + ",".join(f'{{"k{i}": {i}}}' for i in range(20_000)) + "]",
+    "{" + ",".join(f'"key{i}": 0.{i}' for i in range(20_000)) + "}",
+    "[" + ",".join(["1.2345678901234567"] * 20_000) + "]",
+    "[" + ",".join(["123456789012345678901234567890"] * 20_000) + "]",
+    "[" + ",".join(f'"{"s" * (i % 50)}{i}"' for i in range(20_000)) + "]",
+], ids=["empty lists", "empty dicts", "one-key dicts", "a wide object", "floats", "big ints",
+        "strings"])
+def test_the_json_estimate_is_above_what_parsing_takes(text):
+    """json_bytes(text) ≥ the memory json.loads holds for it, measured with tracemalloc."""
+    tracemalloc.start()
+    try:
+        value = json.loads(text)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert value is not None
+    assert _limits.json_bytes(text) >= held
+
+
+@pytest.mark.parametrize("argv, samples", [
+    (["--data", "moons", "--samples", "600", "--layers", "2,32,1"], 600),
+    (["--data", "parity", "--bits", "6", "--layers", "6,40,1"], 2 ** 6),
+])
+def test_the_training_estimate_is_above_what_training_takes(argv, samples):
+    """network_bytes ≥ the peak tracemalloc sees over a whole `purebp train` run."""
+    args = cli.build_parser("train").parse_args([*argv, "--epochs", "2", "--quiet"])
+    tracemalloc.start()
+    try:
+        with redirect_stdout(io.StringIO()):
+            assert train.run(args, err=io.StringIO()) == 0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    sizes = args.layers
+    assert _limits.network_bytes(samples, *_limits.counts(sizes)) >= peak
+
+
+def test_a_budget_set_in_the_environment_refuses_and_unlimited_allows(monkeypatch, capsys):
+    """PUREBP_MEMORY_BUDGET sets the budget; 'unlimited' lifts it."""
+    argv = ["train", "--data", "xor", "--epochs", "5", "--quiet"]
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "1KiB")
+    assert cli.main(argv) == 2
+    assert "must fit in the memory budget of 1 KiB" in capsys.readouterr().err
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "unlimited")
+    monkeypatch.setenv(_limits.TIME_VARIABLE, "1s")
+    assert cli.main(argv) == 0
+    monkeypatch.setenv(_limits.TIME_VARIABLE, "0.000001s")
+    assert cli.main(argv) == 2
+    assert "must finish within the time budget of 1e-06 seconds" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["lots", "2 GB", "-1", "0", "1e9", ""])
+def test_a_malformed_budget_is_a_usage_error_naming_the_variable(monkeypatch, capsys, value):
+    """A budget that is no size is refused in one line that names the variable."""
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, value)
+    assert cli.main(["train", "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{_limits.MEMORY_VARIABLE} must be a size like 2GiB" in err and err.count("\n") == 1
+
+
+def test_budget_values_parse_in_their_units():
+    """Binary units for sizes, s/m/h/d for durations, and 'unlimited' for none."""
+    assert _limits.parse_bytes("512MiB") == 512 * 2 ** 20
+    assert _limits.parse_bytes("3 TiB") == 3 * 2 ** 40
+    assert _limits.parse_bytes("1000") == 1000
+    assert _limits.parse_bytes("Unlimited") is None
+    assert _limits.parse_seconds("2d") == 2 * 86400
+    assert _limits.parse_seconds("45") == 45.0
+    assert _limits.memory_budget() == 2 * 2 ** 30 and _limits.time_budget() == 6 * 3600
+
+
+# -- CSV files ----------------------------------------------------------------------------
+
+
+def test_a_csv_larger_than_the_budget_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """Its size alone refuses it: the rows would take more memory than the text."""
+    path = tmp_path / "big.csv"
+    path.write_text("0.5,1.5,0\n" * 400, "utf-8")  # 4,000 bytes
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "2KiB")
+    with pytest.raises(ValueError, match="must fit in the memory budget of 2 KiB, got a file of 4,000 bytes"):
+        load_csv(str(path))
+
+
+def test_a_csv_whose_rows_exceed_the_budget_stops_while_reading(tmp_path, monkeypatch):
+    """Short rows take far more memory than their text: counted as they are read."""
+    path = tmp_path / "short.csv"
+    path.write_text("0,1\n" * 20_000, "utf-8")  # 80,000 bytes, 20,000 rows
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "100KiB")
+    with pytest.raises(ValueError, match=r"must fit in the memory budget of 100 KiB, got"
+                                         r" [\d,]+ rows taking .* by line \d+"):
+        load_csv(str(path))
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "8MiB")
+    X, y = load_csv(str(path))
+    assert len(X) == 20_000 and y[0] == [1.0]
+
+
+def test_a_csv_line_longer_than_the_limit_is_refused(tmp_path, monkeypatch):
+    """One endless line is refused at the limit, not held whole."""
+    from purebp import datasets
+    monkeypatch.setattr(datasets, "MAX_CSV_LINE", 100)
+    path = tmp_path / "wide.csv"
+    path.write_text("1,2\n" + ",".join(["0"] * 200) + "\n", "utf-8")
+    with pytest.raises(ValueError, match="line 2 must be at most 100 characters long"):
+        load_csv(str(path))
+
+
+# -- what gets through and still fails ------------------------------------------------------
+
+
+def test_memory_error_anywhere_is_one_line_and_exit_1(monkeypatch, capsys):
+    """A MemoryError the estimates did not foresee: one line on stderr, exit 1, no traceback."""
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(train, "load_data", exhausted)
+    assert cli.main(["train", "--epochs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("purebp: error: out of memory") and err.count("\n") == 1
+    assert "Traceback" not in err and _limits.MEMORY_VARIABLE in err
+
+
+def test_a_huge_message_is_cut_to_a_bounded_line(capsys):
+    """A megabyte of --layers gives an error of at most options.MAX_MESSAGE characters, start and end kept."""
+    assert cli.main(["train", "--layers", "1," * 500_000 + "x"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and len(err) < options.MAX_MESSAGE + 200
+    assert "--layers" in err and "characters in all" in err
+
+
+def test_an_escape_sequence_from_a_file_is_shown_escaped(tmp_path, capsys):
+    """A checkpoint's settings holding "\\x1b[31m" reach the terminal as text, not as colour."""
+    path = tmp_path / "ck.json"
+    assert cli.main(["train", "--epochs", "2", "--quiet", "--save", str(path)]) == 0
+    data = json.loads(path.read_text("utf-8"))
+    data["run"]["settings"]["lr"] = "\x1b[31m"
+    data["run"]["settings"]["batch_size"] = "\x1b]0;owned\x07"
+    path.write_text(json.dumps(data), "utf-8")
+    capsys.readouterr()
+    code = cli.main(["train", "--resume", str(path), "--epochs", "4"])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert "\\x1b[31m" in out + err
+
+
+def test_one_line_escapes_what_a_terminal_would_obey():
+    """Every unprintable character of an error message is shown as its escape."""
+    from purebp.cli.options import one_line
+    assert one_line("bad \x1b[31mred\x1b[0m\tand\x00") == "bad \\x1b[31mred\\x1b[0m\\tand\\x00"
+
+
+def test_the_written_out_limit_is_the_fast_paths():
+    """The estimate's threshold for written-out code is purebp.fast.unrolled's own."""
+    from purebp.fast import unrolled
+    assert _limits.WRITTEN_OUT_WEIGHTS == unrolled.MAX_WRITTEN_OUT
+
+
+def test_json_bytes_counts_without_building():
+    """The estimate of a 16 MB text takes well under a second (str.count in C)."""
+    text = "[" + "[]," * 5_000_000 + "[]]"
+    start = time.monotonic()
+    assert _limits.json_bytes(text) > 5_000_000 * 64
+    assert time.monotonic() - start < 1
+    assert jsonfile is not None
