@@ -409,6 +409,12 @@ def test_vanishing_has_depth_plus_one_layer_rows_for_any_depth(capsys, depth, se
     assert list(rows) == [f"W{l}" for l in range(depth)] + [f"W{depth} (out)", "W0 / out"]
 
 
+def test_vanishing_refuses_an_empty_plot_path(capsys):
+    """--plot '' names no folder: exit 2 before any work, not a silent run without pictures."""
+    code, out, err = run_main(capsys, "vanishing", "--depth", "2", "--plot", "")
+    assert (code, out, err) == (2, "", "purebp: error: --plot must be a path, got an empty one\n")
+
+
 @pytest.mark.parametrize("argv, option", [
     (["--configs", "sigmoid"], "--configs"),
     (["--configs", "sigmoid:bogus"], "--configs"),

@@ -83,6 +83,8 @@ def ratio_text(ratio: Optional[float]) -> str:
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Print the per-layer gradient norms table (and write the picture); return 0."""
     stream = sys.stdout if out is None else out
+    if args.plot == "":
+        raise ValueError("--plot must be a path, got an empty one")
     check_budget(args.depth, args.width, args.samples, len(args.configs))
     norms = experiment(args.configs, args.depth, args.width, args.samples, args.seed)
     names, columns = [name for name, _ in norms], [column for _, column in norms]
