@@ -199,3 +199,26 @@ def test_written_files_have_the_same_bytes_where_text_mode_writes_crlf(monkeypat
     path = tmp_path / "m.json"
     jsonfile.write_atomic(str(path), '{\n  "a": 1\n}\n')
     assert path.read_bytes() == b'{\n  "a": 1\n}\n'
+
+
+def test_every_file_function_takes_a_pathlib_path(tmp_path):
+    """A pathlib.Path works wherever a str path does: vector files and folders, results, models."""
+    import pathlib
+
+    from purebp import NeuralNetwork
+    from purebp.oracle import checker, vectors
+
+    cases = vectors.curated()[:2]
+    one = pathlib.Path(tmp_path) / "two.json"
+    vectors.write(one, cases)
+    assert [c["id"] for c in vectors.load(one)] == [c["id"] for c in cases]
+    vectors.write_suite(pathlib.Path(tmp_path) / "suite")
+    assert len(vectors.load(pathlib.Path(tmp_path) / "suite")) == len(vectors.curated())
+    assert checker.check_files(one, one).passed
+    net = Network([2, 3, 1], seed=0)
+    net.save(pathlib.Path(tmp_path) / "m.json")
+    assert Network.load(pathlib.Path(tmp_path) / "m.json").weights == net.weights
+    tutorial = NeuralNetwork(2, 4, 1, seed=0)
+    tutorial.save(pathlib.Path(tmp_path) / "t.json")
+    assert NeuralNetwork.load(pathlib.Path(tmp_path) / "t.json").weights_input_hidden == \
+        tutorial.weights_input_hidden

@@ -236,12 +236,14 @@ def parse_json(text: str, source: str) -> Any:
         raise FormatError(f"{source}: unreadable number: {error}") from None
 
 
-def read_text(path: str, max_bytes: int, what: str) -> str:
+def read_text(name: "str | os.PathLike[str]", max_bytes: int, what: str) -> str:
     """Return the UTF-8 text of a regular file of at most max_bytes; errors name the file.
 
-    A folder, FIFO or device is refused before a byte is read, and so is a
-    file whose bytes and text (two copies while decoding) exceed the memory budget.
+    name is a str or a pathlib.Path. A folder, FIFO or device is refused
+    before a byte is read, and so is a file whose bytes and text (two copies
+    while decoding) exceed the memory budget.
     """
+    path = os.fspath(name)
     if "\0" in path:
         raise FormatError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     try:
@@ -345,8 +347,9 @@ def special_file(path: str) -> str:
     return next((kind for test, kind in _limits._KINDS if test(mode)), "not a regular file")
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Write text to path through a temporary file in the same folder and os.replace.
+def write_atomic(name: "str | os.PathLike[str]", text: str) -> None:
+    """Write text to the file name (a str or a pathlib.Path) through a temporary file in
+    the same folder and os.replace.
 
     A crash mid-write leaves the old file (or none) where the good one was,
     never a half-written one. The temporary, ``.NAME.HOST.PID.XXXXXXXX.partial``,
@@ -354,6 +357,7 @@ def write_atomic(path: str, text: str) -> None:
     was killed is removed by the next successful write of the same path
     (remove_stale_partials).
     """
+    path = os.fspath(name)
     if "\0" in path:
         raise ValueError(f"{shown_path(path)}: a file name must not hold a NUL byte")
     if special_file(path):
