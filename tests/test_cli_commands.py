@@ -1037,3 +1037,26 @@ def test_a_missing_plot_folder_is_made_with_its_parents(capsys, tmp_path):
     code, _, _ = run_main(capsys, "train", "--data", "xor", "--epochs", "3",
                           "--plot", str(tmp_path / "a" / "b" / "c"))
     assert code == 0 and (tmp_path / "a" / "b" / "c" / "loss.svg").is_file()
+
+
+@pytest.mark.skipif(not os.path.exists("/bin/bash"), reason="needs bash")
+@pytest.mark.parametrize("word", ["ck 1.json", "ck\x1b[31m.json", "it's\x07", "a\\b\n.json",
+                                  "x\u202ey.json", "plain.json"])
+def test_the_resume_hint_quotes_every_name_so_bash_gives_it_back(word):
+    """train.shell_word: printable, with no control character, and bash reads back the same word."""
+    quoted = train.shell_word(word)
+    assert quoted.isprintable()
+    back = subprocess.run(["/bin/bash", "-c", f"printf %s {quoted}"], capture_output=True,
+                          timeout=30).stdout
+    assert back == word.encode("utf-8")
+
+
+def test_paths_echoed_after_work_are_escaped(capsys, tmp_path):
+    """Saved to, wrote N cases to, explain's case header: a name with ESC is shown escaped."""
+    odd = str(tmp_path / "m\x1b[31m")
+    assert cli.main(["train", "--data", "xor", "--epochs", "2", "--save", odd + ".json"]) == 0
+    assert cli.main(["vectors", "--out", odd]) == 0
+    assert cli.main(["explain", "--case", os.path.join(odd, "one-unit.json")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    assert "Saved to '" in out and "\\x1b[31m" in out

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         net.weights = case["parameters"]["weights"]
         net.biases = case["parameters"]["biases"]
         X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
-        source = f"case {case['id']!r} of {args.case}"
+        source = f"case {case['id']!r} of {shown_path(args.case)}"
     else:
         # An output activation of None is what the loss needs (Network decides).
         net = Network(args.layers, args.activation, args.output_activation, args.loss,

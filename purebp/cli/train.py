@@ -531,7 +531,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             write(lambda: print(message, file=stderr), stderr)
             if args.checkpoint:
                 save(args.checkpoint)
-                write(lambda: print(f"purebp: the last finite state is in {args.checkpoint}",
+                write(lambda: print(f"purebp: the last finite state is in {shown_path(args.checkpoint)}",
                                     file=stderr), stderr)
             return 1
         finally:
@@ -539,7 +539,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         if args.checkpoint:
             save(args.checkpoint)
         if stop.signum:
-            where = (f"checkpoint written to {args.checkpoint}; resume with:"
+            where = (f"checkpoint written to {shown_path(args.checkpoint)}; resume with:"
                      f" {resume_command(args)}" if args.checkpoint
                      else "nothing saved (no --checkpoint)")
             how = (f" ({stop.cause})" if stop.cause else "" if stop.signum == signal.SIGINT
@@ -560,7 +560,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         accuracy = net.accuracy(X, y)
         say(f"Accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(X))} of {len(X)})")
     if args.save and not args.quiet:
-        say(f"Saved to {args.save}")
+        say(f"Saved to {shown_path(args.save)}")
     if lost:  # the run is done, but its output was cut short
         return 128 + (_SIGPIPE if lost == ["EPIPE"] else _SIGHUP)
     return 0
@@ -585,7 +585,25 @@ def resume_command(args: argparse.Namespace) -> str:
             words += [flag, str(value)]
     if args.quiet:
         words.append("--quiet")
-    return " ".join(shlex.quote(word) for word in words)
+    return " ".join(shell_word(word) for word in words)
+
+
+def shell_word(word: str) -> str:
+    r"""Quote word for a POSIX shell; one with unprintable characters as bash's $'...'.
+
+    So a pasted hint gives the same word back, and no raw control character
+    reaches the terminal.
+
+    >>> print(shell_word("ck 1.json"), shell_word("ck\x1b[31m.json"))
+    'ck 1.json' $'ck\x1b[31m.json'
+    """
+    if word.isprintable():
+        return shlex.quote(word)
+    escaped = "".join(
+        "\\\\" if c == "\\" else "\\'" if c == "'" else c if c.isprintable()
+        else f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}" if ord(c) < 0x10000
+        else f"\\U{ord(c):08x}" for c in word)
+    return f"$'{escaped}'"
 
 
 #: The files --plot DIR may write, in DIR.

@@ -43,5 +43,5 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         raise ValueError(f"--out {shown_path(args.out)}: cannot write:"
                          f" {error.strerror or error}") from None
     print(f"wrote {len(paths)} cases ({len(paths) - args.random} curated,"
-          f" {args.random} random) to {args.out}", file=stream)
+          f" {args.random} random) to {shown_path(args.out)}", file=stream)
     return 0

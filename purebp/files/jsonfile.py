@@ -236,7 +236,7 @@ def parse_json(text: str, source: str) -> Any:
         raise FormatError(f"{source}: unreadable number: {error}") from None
 
 
-def read_text(name: "str | os.PathLike[str]", max_bytes: int, what: str) -> str:
+def read_text(name: str | os.PathLike[str], max_bytes: int, what: str) -> str:
     """Return the UTF-8 text of a regular file of at most max_bytes; errors name the file.
 
     name is a str or a pathlib.Path. A folder, FIFO or device is refused
@@ -347,7 +347,7 @@ def special_file(path: str) -> str:
     return next((kind for test, kind in _limits._KINDS if test(mode)), "not a regular file")
 
 
-def write_atomic(name: "str | os.PathLike[str]", text: str) -> None:
+def write_atomic(name: str | os.PathLike[str], text: str) -> None:
     """Write text to the file name (a str or a pathlib.Path) through a temporary file in
     the same folder and os.replace.
 
