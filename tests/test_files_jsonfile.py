@@ -222,3 +222,17 @@ def test_every_file_function_takes_a_pathlib_path(tmp_path):
     tutorial.save(pathlib.Path(tmp_path) / "t.json")
     assert NeuralNetwork.load(pathlib.Path(tmp_path) / "t.json").weights_input_hidden == \
         tutorial.weights_input_hidden
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"a": "x\x01"}', "m.json: not valid JSON: Invalid control character at line 1, column 9"),
+    pytest.param("[" + "1" * 5000 + "]", "m.json: numbers must be JSON numbers of at most 4300"
+                 " digits, got a longer one",
+                 marks=pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"),
+                                          reason="this Python has no limit on digits")),
+])
+def test_json_errors_read_as_one_plain_sentence(text, message):
+    """json's own wording is cleaned: no 'at at', no advice to call sys.set_int_max_str_digits."""
+    with pytest.raises(FormatError) as error:
+        jsonfile.parse_json(text, "m.json")
+    assert str(error.value) == message

@@ -227,13 +227,17 @@ def parse_json(text: str, source: str) -> Any:
     except FormatError:  # a key given twice
         raise
     except json.JSONDecodeError as error:
+        # some of json's messages end in "at" already ("Invalid control character at")
+        what = _clean(error.msg)
+        what = what[:-3] if what.endswith(" at") else what
         raise FormatError(
-            f"{source}: not valid JSON: {_clean(error.msg)} at line {error.lineno},"
+            f"{source}: not valid JSON: {what} at line {error.lineno},"
             f" column {error.colno}") from None
     except RecursionError:
         raise FormatError(f"{source}: nested too deeply to be a purebp file") from None
-    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
-        raise FormatError(f"{source}: unreadable number: {error}") from None
+    except ValueError as error:  # an integer literal of more than int()'s 4300 digits
+        raise FormatError(f"{source}: numbers must be JSON numbers of at most 4300 digits,"
+                          f" got {'a longer one' if 'digits' in str(error) else error}") from None
 
 
 def read_text(name: str | os.PathLike[str], max_bytes: int, what: str) -> str:
