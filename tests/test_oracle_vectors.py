@@ -796,3 +796,11 @@ def test_a_malformed_manifest_is_refused_naming_its_line(written, tmp_path, line
     manifest.write_text(manifest.read_text(encoding="utf-8") + line + "\n", encoding="utf-8")
     with pytest.raises(VectorFormatError, match=r"MANIFEST.sha256, line \d+"):
         vectors.load(str(suite))
+
+
+@pytest.mark.parametrize("path, kind", [(3, TypeError), (b"suite", TypeError), (None, TypeError),
+                                        ("a\0b", ValueError)])
+def test_load_refuses_what_is_no_path_as_a_wrong_type_or_value(path, kind):
+    """A path of the wrong type is a TypeError and a NUL in it a ValueError, both naming path."""
+    with pytest.raises(kind, match="load: path must"):
+        vectors.load(path)

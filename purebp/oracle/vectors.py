@@ -264,12 +264,8 @@ def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
     altered or half-written file) is refused, and *.json files it does not
     list (left from another suite) are not read.
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise VectorFormatError(f"load: path must be a str or os.PathLike naming a file or"
-                                f" folder, got {_checks._describe(path)}")
-    shown = _checks.shown_path(os.fspath(path))
-    if "\0" in os.fspath(path):
-        raise VectorFormatError(f"load: path must not hold a NUL byte, got {shown}")
+    path = _checks.path("load", path)  # TypeError for another type, ValueError for a NUL
+    shown = _checks.shown_path(path)
     if os.path.isdir(path):
         listed = read_manifest(os.fspath(path))
         if listed is None:
