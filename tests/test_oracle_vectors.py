@@ -804,3 +804,18 @@ def test_load_refuses_what_is_no_path_as_a_wrong_type_or_value(path, kind):
     """A path of the wrong type is a TypeError and a NUL in it a ValueError, both naming path."""
     with pytest.raises(kind, match="load: path must"):
         vectors.load(path)
+
+
+def test_a_manifest_in_any_form_sha256sum_writes_is_read(written, tmp_path):
+    """Upper-case hex and the binary-mode ' *name' are sha256sum's too: read, and still checked."""
+    suite = copy_of(written, tmp_path)
+    manifest = suite / "MANIFEST.sha256"
+    lines = manifest.read_text(encoding="utf-8").splitlines()
+    redone = [line.split("  ")[0].upper() + " *" + line.split("  ")[1] if i % 2 else line
+              for i, line in enumerate(lines)]
+    manifest.write_text("\n".join(redone) + "\n", encoding="utf-8")
+    assert [c["id"] for c in vectors.load(str(suite))] == \
+        [c["id"] for c in vectors.load(str(written))]
+    (suite / "one-unit.json").write_text("[]", encoding="utf-8")
+    with pytest.raises(VectorFormatError, match=r"one-unit\.json: its SHA-256 differs"):
+        vectors.load(str(suite))

@@ -217,7 +217,9 @@ def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict
 #: the format of ``sha256sum`` (so ``sha256sum -c MANIFEST.sha256`` verifies it too). Not
 #: *.json, so that a reader without manifests still loads the folder.
 MANIFEST = "MANIFEST.sha256"
-_MANIFEST_LINE = re.compile(r"([0-9a-f]{64})  ([A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.json)")
+#: A line as sha256sum writes it, or accepts it: either case of hex, and " *" (binary mode)
+#: as well as "  " before the name.
+_MANIFEST_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *]([A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.json)")
 
 
 def _sha256(text: str) -> str:
@@ -246,7 +248,7 @@ def read_manifest(folder: str) -> Optional[Dict[str, str]]:
         match = _MANIFEST_LINE.fullmatch(line)
         if match is None:
             fail(f"{shown}, line {line_number}: must be '<sha256>  <id>.json', got {describe(line)}")
-        digest, name = match.groups()
+        digest, name = match.group(1).lower(), match.group(2)
         if name in listed:
             fail(f"{shown}, line {line_number}: {name} is listed twice")
         listed[name] = digest
