@@ -277,3 +277,134 @@ def test_json_bytes_counts_without_building():
     assert _limits.json_bytes(text) > 5_000_000 * 64
     assert time.monotonic() - start < 1
     assert jsonfile is not None
+
+
+# -- any size, any shape: the estimates stay honest ---------------------------------------
+
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize("argv", [
+    ["vanishing", "--depth", HUGE],
+    ["vanishing", "--samples", HUGE],
+    ["train", "--epochs", HUGE],
+    ["vectors", "--out", "unused-folder", "--random", HUGE],
+], ids=["depth", "samples", "epochs", "random"])
+def test_a_400_digit_size_is_the_budget_refusal_not_an_overflow(tmp_path, monkeypatch, capsys, argv):
+    """Estimates in integers: any size gives the one-line refusal and exit 2, never an OverflowError."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("purebp: error: purebp ") and err.count("\n") == 1
+    assert "budget of" in err
+    assert not os.path.exists(tmp_path / "unused-folder")
+
+
+def test_a_400_digit_budget_is_a_budget(monkeypatch, capsys):
+    """PUREBP_MEMORY_BUDGET=1 followed by 400 zeros is a (huge) budget, not a float overflow."""
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, HUGE)
+    monkeypatch.setenv(_limits.TIME_VARIABLE, HUGE)
+    assert _limits.memory_budget() == 10 ** 400
+    assert cli.main(["train", "--data", "xor", "--epochs", "1", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert _limits.show_bytes(10 ** 400) == "more than 1e+300 bytes"
+
+
+@pytest.mark.parametrize("text", ["0.5", "1.5", "0.0001KiB"])
+def test_a_budget_of_a_fraction_of_a_byte_is_refused(text):
+    """0.5 is not a budget of 0 bytes, nor 1.5 one of 1: fractions of a byte are refused."""
+    with pytest.raises(ValueError, match="whole number of bytes"):
+        _limits.parse_bytes(text)
+    assert _limits.parse_bytes("1.5KiB") == 1536
+
+
+def test_one_byte_is_singular():
+    assert _limits.show_bytes(1) == "1 byte" and _limits.show_bytes(2) == "2 bytes"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or "__pypy__" in sys.builtin_module_names,
+                    reason="RLIMIT_AS caps CPython on Linux")
+def test_running_out_of_memory_for_real_is_one_line_and_exit_1():
+    """A child capped at 400 MB whose run fits the budget but not the cap: the one line, exit 1.
+
+    Printing inside the except block ran out of memory again (the traceback
+    still held the failed frames) and ended in a SystemError traceback.
+    """
+    def cap():  # pragma: no cover - runs in the child
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (400_000_000, 400_000_000))
+
+    environment = dict(os.environ, PYTHONPATH=ROOT)
+    environment.pop(_limits.MEMORY_VARIABLE, None)
+    done = subprocess.run([sys.executable, "-m", "purebp", "train", "--data", "moons", "--samples",
+                           "200000", "--layers", "2,16,1", "--epochs", "1", "--quiet"],
+                          capture_output=True, text=True, env=environment, timeout=120,
+                          preexec_fn=cap)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.stderr.startswith("purebp: error: out of memory")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def _hidden(*sizes):
+    return ",".join(map(str, sizes))
+
+
+@pytest.mark.parametrize("argv, samples", [
+    (["--data", "moons", "--samples", "8000", "--layers", "2,1,1"], 8000),
+    (["--data", "moons", "--samples", "8000", "--layers", "2,4,1"], 8000),
+    (["--data", "moons", "--samples", "50", "--layers", _hidden(2, *[1] * 200)], 50),
+    (["--data", "moons", "--samples", "4", "--layers", "2,400,400,1"], 4),
+], ids=["data-dominated", "narrow", "deep and narrow", "wide"])
+def test_the_training_estimate_is_above_what_any_shape_takes(tmp_path, argv, samples):
+    """network_bytes ≥ tracemalloc's peak over `purebp train --save`, data- to weight-dominated.
+
+    The per-sample cost of the data and its lists, and the per-layer cost of
+    a deep net, were missing: 2,1,1 on many samples and 20,000 one-unit
+    layers used up to twice the estimate.
+    """
+    args = cli.build_parser("train").parse_args(
+        [*argv, "--epochs", "2", "--quiet", "--save", str(tmp_path / "m.json")])
+    tracemalloc.start()
+    try:
+        with redirect_stdout(io.StringIO()):
+            assert train.run(args, err=io.StringIO()) == 0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    units, weights = _limits.counts(args.layers)
+    assert _limits.network_bytes(samples, units, weights, len(args.layers) - 1) >= peak
+
+
+@pytest.mark.parametrize("argv", [
+    ["--samples", "3000", "--layers", "2,1,1", "--batch-size", "1"],
+    ["--samples", "20", "--layers", _hidden(2, *[1] * 1000)],
+    ["--samples", "2", "--layers", "2,300,300,1"],
+    ["--samples", "2000", "--layers", "2,16,16,1"],
+], ids=["batches of one", "deep and narrow", "wide on few samples", "full batch"])
+def test_the_time_estimate_is_a_lower_bound_and_not_far_below(argv):
+    """network_seconds ≤ the CPU time of a run; each epoch past the first within 12 times it.
+
+    Per-step, per-layer and per-weight-per-epoch costs were missing: 2,1,1 in
+    batches of one took 17 times the estimate, 20,000 one-unit layers 39.
+    The second bound is on epochs 2 to 5 (a 5-epoch run less a 1-epoch one),
+    so that a run's fixed start (data, the network, compiling) does not count.
+    """
+    def took(epochs):
+        args = cli.build_parser("train").parse_args(
+            ["--data", "moons", *argv, "--epochs", str(epochs), "--quiet"])
+        start = time.process_time()
+        with redirect_stdout(io.StringIO()):
+            assert train.run(args, err=io.StringIO()) == 0
+        return time.process_time() - start, args
+
+    one, args = took(1)
+    five, _ = took(5)
+    _, weights = _limits.counts(args.layers)
+
+    def estimate(epochs):
+        return _limits.network_seconds(args.samples, weights, epochs, len(args.layers) - 1,
+                                       args.batch_size)
+
+    assert estimate(1) <= one and estimate(5) <= five
+    if "__pypy__" not in sys.builtin_module_names:
+        assert five - one <= 12 * estimate(4), (five - one, estimate(4))

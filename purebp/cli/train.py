@@ -169,13 +169,24 @@ def samples_before_loading(settings: Dict[str, Any]) -> Optional[int]:
     return None
 
 
-def check_budget(samples: int, sizes: List[int], epochs: int) -> None:
+def check_budget(samples: int, sizes: List[int], epochs: int,
+                 batch_size: Optional[int] = None) -> None:
     """Refuse, before the work, a run whose memory or time is over budget (purebp._limits)."""
     units, weights = _limits.counts(sizes)
-    _limits.check("purebp train", _limits.network_bytes(samples, units, weights),
-                  _limits.network_seconds(samples, weights, max(epochs, 1)),
+    layers = len(sizes) - 1
+    _limits.check("purebp train", _limits.network_bytes(samples, units, weights, layers),
+                  _limits.network_seconds(samples, weights, max(epochs, 1), layers,
+                                          _batch(batch_size, samples)),
                   f"{samples:,} samples through layers {','.join(map(str, sizes))}"
                   f" ({weights:,} weights) for {epochs:,} epochs")
+
+
+def _batch(batch_size: object, samples: int) -> Optional[int]:
+    """The batch size the estimate counts steps by: None (one step an epoch) for the full
+    batch, or for a setting that is not a whole number of at least 1 (refused later)."""
+    if type(batch_size) is int and batch_size >= 1:
+        return min(batch_size, max(samples, 1))
+    return None
 
 
 def _data_digest(X: Matrix, y: Matrix) -> str:
@@ -423,9 +434,9 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         remaining = args.epochs - net.epochs_trained
         known = samples_before_loading(settings)
         if known is not None:  # a generated set: refuse before making it
-            check_budget(known, net.sizes, remaining)
+            check_budget(known, net.sizes, remaining, settings["batch_size"])
         X, y = load_data(settings, lambda key: _option(args, key))
-        check_budget(len(X), net.sizes, remaining)
+        check_budget(len(X), net.sizes, remaining, settings["batch_size"])
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
@@ -438,7 +449,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         known = samples_before_loading(settings)
         if known is not None:  # a generated set: refuse before making it
             inputs = (settings["bits"] or 3) if settings["data"] == "parity" else 2
-            check_budget(known, settings["layers"] or [inputs, 8, 1], args.epochs)
+            check_budget(known, settings["layers"] or [inputs, 8, 1], args.epochs,
+                         settings["batch_size"])
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
         if settings["loss"] == "cross_entropy" and len(y[0]) == 1:
@@ -466,7 +478,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(
                 f"--layers must start with {len(X[0])} and end with {len(y[0])} (the data has"
                 f" {len(X[0])} inputs and {len(y[0])} targets), got {','.join(map(str, layers))}")
-        check_budget(len(X), layers, args.epochs)
+        check_budget(len(X), layers, args.epochs, settings["batch_size"])
         # An output activation of None is what the loss needs (Network decides).
         net = Network(layers, settings["activation"], settings["output_activation"],
                       settings["loss"], settings["init"], settings["seed"])
