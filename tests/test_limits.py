@@ -408,3 +408,24 @@ def test_the_time_estimate_is_a_lower_bound_and_not_far_below(argv):
     assert estimate(1) <= one and estimate(5) <= five
     if "__pypy__" not in sys.builtin_module_names:
         assert five - one <= 12 * estimate(4), (five - one, estimate(4))
+
+
+@pytest.mark.parametrize("key, value", [("lr", "1" * 1_000_000), ("batch_size", "b" * 1_000_000),
+                                        ("lr", -0.5), ("batch_size", 0), ("seed", 1.5)])
+def test_resume_checks_the_settings_before_printing_them(tmp_path, capsys, key, value):
+    """A checkpoint's lr or batch size that train could not have written: exit 2, nothing printed.
+
+    The settings line used to print a million-character lr before the run refused it.
+    """
+    path = str(tmp_path / "run.json")
+    assert cli.main(["train", "--data", "xor", "--epochs", "2", "--quiet", "--save", path]) == 0
+    capsys.readouterr()
+    with open(path) as handle:
+        saved = json.load(handle)
+    saved["run"]["settings"][key] = value
+    with open(path, "w") as handle:
+        json.dump(saved, handle)
+    assert cli.main(["train", "--resume", path, "--epochs", "4"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err) < 400
+    assert f"settings' {key} must be" in err

@@ -16,6 +16,7 @@ import argparse
 import errno
 import hashlib
 import inspect
+import math
 import os
 import shlex
 import signal
@@ -243,6 +244,7 @@ def _resume_settings(args: argparse.Namespace, saved: Dict[str, Any], net: Netwo
     another path (the run goes on from it): the data's fingerprint decides.
     """
     settings = dict(RUN_DEFAULTS, **saved)
+    _check_saved_settings(args, settings)
     used = _in_effect(settings, net)
     differ = []
     for key, value in _given(args).items():
@@ -256,6 +258,28 @@ def _resume_settings(args: argparse.Namespace, saved: Dict[str, Any], net: Netwo
                          f" checkpoint's settings: {', '.join(differ)}; leave them out, or give"
                          " the checkpoint's values")
     return settings
+
+
+def _check_saved_settings(args: argparse.Namespace, settings: Dict[str, Any]) -> None:
+    """Refuse a checkpoint whose lr, batch size or seed could not be what train wrote.
+
+    Before anything is printed: the settings line shows them, and a file's
+    40-million-character lr would otherwise be printed before it is refused.
+    """
+    lr, batch_size, seed = settings["lr"], settings["batch_size"], settings["seed"]
+    bad = None
+    if type(lr) not in (int, float) or not 0 < lr < math.inf:
+        bad = ("lr", "a positive number", lr)
+    elif batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        bad = ("batch_size", "a whole number of at least 1, or null", batch_size)
+    elif type(seed) is not int:
+        bad = ("seed", "a whole number", seed)
+    if bad is not None:
+        key, expected, value = bad
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ValueError(f"--resume {shown_path(args.resume)}: the run settings' {key} must be"
+                         f" {expected}, got {shown}")
 
 
 class Progress:
