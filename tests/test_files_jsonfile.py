@@ -199,3 +199,23 @@ def test_written_files_have_the_same_bytes_where_text_mode_writes_crlf(monkeypat
     path = tmp_path / "m.json"
     jsonfile.write_atomic(str(path), '{\n  "a": 1\n}\n')
     assert path.read_bytes() == b'{\n  "a": 1\n}\n'
+
+
+def test_a_suite_lists_its_folder_once_and_still_removes_stale_partials(tmp_path, monkeypatch):
+    """write_suite cleans once for all its files (one listing per file was quadratic), and a
+    case file's temporary left by a killed writer still goes."""
+    from purebp.oracle import vectors
+
+    out = tmp_path / "suite"
+    out.mkdir()
+    name = vectors.curated()[0]["id"] + ".json"
+    prefix = jsonfile._partial_prefix(str(out / name))
+    shared = prefix[:prefix.rstrip(".").rindex(".") + 1]
+    stale = f"{shared}{_dead_pid()}.abcd1234.partial"
+    (out / stale).write_text("half a fi", "utf-8")
+    listings = []
+    real = os.listdir
+    monkeypatch.setattr(jsonfile.os, "listdir", lambda p: listings.append(p) or real(p))
+    paths = vectors.write_suite(str(out))
+    assert len(paths) > 10 and len(listings) == 1
+    assert _partials(out) == []

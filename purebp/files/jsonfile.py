@@ -295,7 +295,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_partials(path: str) -> List[str]:
+def remove_stale_partials(path: str, *more: str) -> List[str]:
     """Remove the temporaries of ``path`` whose writer, on this host, is no longer running.
 
     Returns the names removed. Only a file named by ``_partial_prefix`` for
@@ -303,22 +303,29 @@ def remove_stale_partials(path: str) -> List[str]:
     writer's (this process's own included), never one from another machine
     sharing the folder, never an older ``.tmp-*.partial`` (left harmless: no
     reader takes a .partial file). Not on Windows, where os.kill cannot test a PID.
+    ``more``: other paths in the same folder, cleaned in the same single
+    listing of it (write_suite's thousands of files).
     """
     if os.name == "nt":
         return []
     folder = os.path.dirname(os.path.abspath(path))
-    mine = _partial_prefix(path)
-    # .NAME.HOST. is what every writer on this host shares; the PID follows
-    shared = mine[:mine.rstrip(".").rindex(".") + 1]
+    shared = set()
+    for each in (path, *more):
+        mine = _partial_prefix(each)
+        # .NAME.HOST. is what every writer on this host shares; the PID follows
+        shared.add(mine[:mine.rstrip(".").rindex(".") + 1])
     removed = []
     try:
         entries = os.listdir(folder)
     except OSError:
         return []
     for entry in entries:
-        if not (entry.startswith(shared) and entry.endswith(".partial")):
+        if not entry.endswith(".partial"):
             continue
-        pid_text, _, _ = entry[len(shared):].partition(".")
+        # .NAME.HOST.PID.XXXXXXXX.partial: mkstemp's XXXXXXXX holds no dot
+        head, _, pid_text = entry[:-len(".partial")].rpartition(".")[0].rpartition(".")
+        if head + "." not in shared:
+            continue
         if not pid_text.isdigit() or int(pid_text) in (0, os.getpid()) or _alive(int(pid_text)):
             continue
         try:
@@ -345,14 +352,15 @@ def special_file(path: str) -> str:
     return next((kind for test, kind in _limits._KINDS if test(mode)), "not a regular file")
 
 
-def write_atomic(path: str, text: str) -> None:
+def write_atomic(path: str, text: str, clean: bool = True) -> None:
     """Write text to path through a temporary file in the same folder and os.replace.
 
     A crash mid-write leaves the old file (or none) where the good one was,
     never a half-written one. The temporary, ``.NAME.HOST.PID.XXXXXXXX.partial``,
     is never read as a file of ours (not *.json); one left by a writer that
     was killed is removed by the next successful write of the same path
-    (remove_stale_partials).
+    (remove_stale_partials); ``clean=False`` leaves that to the caller, who
+    writes many files and cleans once.
     """
     if "\0" in path:
         raise ValueError(f"{shown_path(path)}: a file name must not hold a NUL byte")
@@ -378,4 +386,5 @@ def write_atomic(path: str, text: str) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
-    remove_stale_partials(path)
+    if clean:
+        remove_stale_partials(path)
