@@ -246,9 +246,17 @@ def network_bytes(samples: int, units: int, weights: int, layers: int = 1) -> in
     8606
     """
     written_out = WRITTEN_OUT_BYTES * weights if weights <= WRITTEN_OUT_WEIGHTS else 0
-    return (BASE_BYTES + samples * (SAMPLE_BYTES + SAMPLE_UNIT_BYTES * units
-                                    + SAMPLE_LAYER_BYTES * layers)
-            + WEIGHT_BYTES * weights + written_out)
+    return (BASE_BYTES + samples * sample_bytes(units, layers) + WEIGHT_BYTES * weights
+            + written_out)
+
+
+def sample_bytes(units: int, layers: int) -> int:
+    """Return what each sample adds to network_bytes: the per-sample terms alone.
+
+    >>> sample_bytes(10, 2)  # --layers 1,8,1
+    3584
+    """
+    return SAMPLE_BYTES + SAMPLE_UNIT_BYTES * units + SAMPLE_LAYER_BYTES * layers
 
 
 def _constant(table: Dict[str, int]) -> int:

@@ -429,3 +429,17 @@ def test_resume_checks_the_settings_before_printing_them(tmp_path, capsys, key, 
     out, err = capsys.readouterr()
     assert out == "" and len(err) < 400
     assert f"settings' {key} must be" in err
+
+
+def test_a_csv_of_many_short_rows_is_refused_while_reading_counting_their_training(
+        tmp_path, monkeypatch, capsys):
+    """30,000 rows of 0,0 take 6 MB to read, but training them more than 8 MiB: refused at
+    the row where the whole stops fitting, not after reading them all (10M rows took 35 s)."""
+    path = tmp_path / "short.csv"
+    path.write_text("0,0\n" * 30_000, "utf-8")
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "8MiB")
+    assert cli.main(["train", "--data", str(path), "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "load_csv:" in err and "with their training by line" in err
+    line = int(err.split("by line ")[1].split()[0])
+    assert line < 3_000  # 8 MiB / (192 bytes read + 3,584 trained) a row

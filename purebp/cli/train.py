@@ -144,7 +144,16 @@ def load_data(settings: Dict[str, Any], option: Callable[[str], str]) -> Tuple[M
     if not data.lower().endswith(".csv"):
         raise ValueError(f"--data: unknown data set {_checks._short_repr(data)}; expected one of"
                          f" {', '.join(DATASETS)}, or a .csv file")
-    return load_csv(data, targets=settings["targets"] or 1)
+    # Each row read will be trained on: count what that takes too, so that a file of
+    # millions of short rows is refused while it is read, not after (at least
+    # what --layers 1,8,1 takes when the layers are not given).
+    layers = settings["layers"]
+    if not (isinstance(layers, list) and len(layers) >= 2
+            and all(type(size) is int and size >= 1 for size in layers)):
+        layers = [1, 8, 1]
+    units, _ = _limits.counts(layers)
+    return load_csv(data, targets=settings["targets"] or 1,
+                    sample_bytes=_limits.sample_bytes(units, len(layers) - 1))
 
 
 #: The data sets of a fixed size: the truth tables' four rows.
