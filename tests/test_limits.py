@@ -443,3 +443,12 @@ def test_a_csv_of_many_short_rows_is_refused_while_reading_counting_their_traini
     assert "load_csv:" in err and "with their training by line" in err
     line = int(err.split("by line ")[1].split()[0])
     assert line < 3_000  # 8 MiB / (192 bytes read + 3,584 trained) a row
+
+
+def test_explain_over_budget_is_refused_before_its_network_is_built():
+    """explain's network and printed matrices are estimated: 2,3000,3000,1 with 10,000 entries
+    a matrix ran 148 s and took 2.1 GB at a 100 MiB budget."""
+    code, err, seconds = purebp("explain", "--layers", "2,3000,3000,1", "--max-entries", "10000",
+                                env={_limits.MEMORY_VARIABLE: "100MiB"}, timeout=20)
+    assert code == 2 and seconds < 10
+    assert err.startswith("purebp: error: purebp explain:") and "budget of 100 MiB" in err
