@@ -22,12 +22,13 @@ running computation, or count what the process holds already.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
 import stat
 from fractions import Fraction
-from typing import BinaryIO, Dict, Optional, Sequence, Tuple
+from typing import BinaryIO, Dict, Iterator, List, Optional, Sequence, Tuple
 
 #: The environment variables that set the memory and time budgets.
 MEMORY_VARIABLE = "PUREBP_MEMORY_BUDGET"
@@ -172,6 +173,36 @@ def check(what: str, need_bytes: int, need_seconds: float, how: str) -> None:
             f"{what}: {how} must finish within the time budget of {show_seconds(seconds)},"
             f" got an estimate of at least {show_seconds(need_seconds)}; ask for less, or"
             f" raise the budget with {TIME_VARIABLE} (e.g. {TIME_VARIABLE}=2d, or unlimited)")
+
+
+#: The running totals of the tallies open, innermost last (see tally).
+_held: List[int] = []
+
+
+@contextlib.contextmanager
+def tally() -> Iterator[None]:
+    """Within the block, count every parse's estimate against the budget together.
+
+    For what holds many files at once (``purebp check`` of two folders):
+    parse_json refuses a text once it and those parsed before it in the
+    block would exceed the budget, not only a text that alone would.
+    """
+    _held.append(0)
+    try:
+        yield
+    finally:
+        _held.pop()
+
+
+def held() -> int:
+    """Return the bytes counted so far in the innermost tally (0 outside one)."""
+    return _held[-1] if _held else 0
+
+
+def hold(need: int) -> None:
+    """Count ``need`` bytes in the innermost tally, if one is open."""
+    if _held:
+        _held[-1] += need
 
 
 # -- the estimates --------------------------------------------------------------------

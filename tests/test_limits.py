@@ -452,3 +452,22 @@ def test_explain_over_budget_is_refused_before_its_network_is_built():
                                 env={_limits.MEMORY_VARIABLE: "100MiB"}, timeout=20)
     assert code == 2 and seconds < 10
     assert err.startswith("purebp: error: purebp explain:") and "budget of 100 MiB" in err
+
+
+def test_check_of_two_folders_counts_all_their_files_against_one_budget(tmp_path, monkeypatch, capsys):
+    """Each file fits the budget, both folders together do not: refused (each file alone was
+    budgeted, and 30 files of 19 MB took 1.44 GB at a 512 MiB budget)."""
+    from purebp.oracle import vectors
+
+    out = tmp_path / "suite"
+    paths = vectors.write_suite(str(out))
+    needs = [_limits.json_bytes(open(p, encoding="utf-8").read()) for p in paths]
+    assert cli.main(["check", str(out), str(out)]) == 0
+    capsys.readouterr()
+    budget = max(max(needs) * 2, sum(needs) // 2)
+    assert budget < 2 * sum(needs)
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, str(budget))
+    assert cli.main(["check", str(out), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "must parse within the memory budget" in err and "read already" in err
+    assert _limits.held() == 0  # the tally ends with the command

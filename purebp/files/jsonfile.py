@@ -217,13 +217,17 @@ def parse_json(text: str, source: str) -> Any:
     """
     need = _limits.json_bytes(text)
     budget = _limits.memory_budget()
-    if budget is not None and need > budget:
+    before = _limits.held()  # the files read already and still held (purebp check)
+    if budget is not None and before + need > budget:
+        besides = f", on top of {_limits.show_bytes(before)} read already" if before else ""
         raise FormatError(
             f"{source} must parse within the memory budget of {_limits.show_bytes(budget)},"
-            f" got a text whose parse is estimated at {_limits.show_bytes(need)}"
+            f" got a text whose parse is estimated at {_limits.show_bytes(need)}{besides}"
             f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys(source))
+        value = json.loads(text, object_pairs_hook=_unique_keys(source))
+        _limits.hold(need)
+        return value
     except FormatError:  # a key given twice
         raise
     except json.JSONDecodeError as error:
