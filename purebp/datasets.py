@@ -219,7 +219,7 @@ def _lines(handle: TextIO, op: str, shown: str) -> Iterator[str]:
         yield line
 
 
-def load_csv(path: StrPath, targets: int = 1) -> Data:
+def load_csv(path: StrPath, targets: int = 1, sample_bytes: int = 0) -> Data:
     """Return (X, y) from a CSV file of numbers: the last ``targets`` columns are y.
 
     A first line that is not all numbers is taken as a header and skipped;
@@ -232,7 +232,9 @@ def load_csv(path: StrPath, targets: int = 1) -> Data:
     than the budget is refused before it is read, since its rows take more
     memory than their text (32 bytes a float against a field of at most 25
     characters as floats are written), and reading stops with a ValueError
-    once the rows read would exceed the budget.
+    once the rows read would exceed the budget. ``sample_bytes``: what the
+    caller will spend on each row besides (purebp train: training it), counted
+    in, so that reading stops as soon as the whole would not fit.
     """
     op = "load_csv"
     path = _checks.path(op, path)
@@ -286,12 +288,13 @@ def load_csv(path: StrPath, targets: int = 1) -> Data:
                         f"{op}: {shown}, line {line_number}: {len(row)} fields,"
                         f" expected {width} like the first data line"
                     )
-                held += _ROW_BYTES + 32 * len(row)
+                held += _ROW_BYTES + 32 * len(row) + sample_bytes
                 if budget is not None and held > budget:
                     raise ValueError(
                         f"{op}: {shown} must fit in the memory budget of"
                         f" {_limits.show_bytes(budget)}, got {len(X) + 1:,} rows taking"
-                        f" {_limits.show_bytes(held)} by line {line_number}"
+                        f" {_limits.show_bytes(held)}{' with their training' if sample_bytes else ''}"
+                        f" by line {line_number}"
                         f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
                 X.append(row[:-targets])
                 y.append(row[-targets:])

@@ -236,3 +236,23 @@ def test_json_errors_read_as_one_plain_sentence(text, message):
     with pytest.raises(FormatError) as error:
         jsonfile.parse_json(text, "m.json")
     assert str(error.value) == message
+
+
+def test_a_suite_lists_its_folder_once_and_still_removes_stale_partials(tmp_path, monkeypatch):
+    """write_suite cleans once for all its files (one listing per file was quadratic), and a
+    case file's temporary left by a killed writer still goes."""
+    from purebp.oracle import vectors
+
+    out = tmp_path / "suite"
+    out.mkdir()
+    name = vectors.curated()[0]["id"] + ".json"
+    prefix = jsonfile._partial_prefix(str(out / name))
+    shared = prefix[:prefix.rstrip(".").rindex(".") + 1]
+    stale = f"{shared}{_dead_pid()}.abcd1234.partial"
+    (out / stale).write_text("half a fi", "utf-8")
+    listings = []
+    real = os.listdir
+    monkeypatch.setattr(jsonfile.os, "listdir", lambda p: listings.append(p) or real(p))
+    paths = vectors.write_suite(str(out))
+    assert len(paths) > 10 and len(listings) == 1
+    assert _partials(out) == []

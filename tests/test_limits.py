@@ -277,3 +277,197 @@ def test_json_bytes_counts_without_building():
     assert _limits.json_bytes(text) > 5_000_000 * 64
     assert time.monotonic() - start < 1
     assert jsonfile is not None
+
+
+# -- any size, any shape: the estimates stay honest ---------------------------------------
+
+HUGE = "1" + "0" * 400
+
+
+@pytest.mark.parametrize("argv", [
+    ["vanishing", "--depth", HUGE],
+    ["vanishing", "--samples", HUGE],
+    ["train", "--epochs", HUGE],
+    ["vectors", "--out", "unused-folder", "--random", HUGE],
+], ids=["depth", "samples", "epochs", "random"])
+def test_a_400_digit_size_is_the_budget_refusal_not_an_overflow(tmp_path, monkeypatch, capsys, argv):
+    """Estimates in integers: any size gives the one-line refusal and exit 2, never an OverflowError."""
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("purebp: error: purebp ") and err.count("\n") == 1
+    assert "budget of" in err
+    assert not os.path.exists(tmp_path / "unused-folder")
+
+
+def test_a_400_digit_budget_is_a_budget(monkeypatch, capsys):
+    """PUREBP_MEMORY_BUDGET=1 followed by 400 zeros is a (huge) budget, not a float overflow."""
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, HUGE)
+    monkeypatch.setenv(_limits.TIME_VARIABLE, HUGE)
+    assert _limits.memory_budget() == 10 ** 400
+    assert cli.main(["train", "--data", "xor", "--epochs", "1", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    assert _limits.show_bytes(10 ** 400) == "more than 1e+300 bytes"
+
+
+@pytest.mark.parametrize("text", ["0.5", "1.5", "0.0001KiB"])
+def test_a_budget_of_a_fraction_of_a_byte_is_refused(text):
+    """0.5 is not a budget of 0 bytes, nor 1.5 one of 1: fractions of a byte are refused."""
+    with pytest.raises(ValueError, match="whole number of bytes"):
+        _limits.parse_bytes(text)
+    assert _limits.parse_bytes("1.5KiB") == 1536
+
+
+def test_one_byte_is_singular():
+    assert _limits.show_bytes(1) == "1 byte" and _limits.show_bytes(2) == "2 bytes"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or "__pypy__" in sys.builtin_module_names,
+                    reason="RLIMIT_AS caps CPython on Linux")
+def test_running_out_of_memory_for_real_is_one_line_and_exit_1():
+    """A child capped at 400 MB whose run fits the budget but not the cap: the one line, exit 1.
+
+    Printing inside the except block ran out of memory again (the traceback
+    still held the failed frames) and ended in a SystemError traceback.
+    """
+    def cap():  # pragma: no cover - runs in the child
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (400_000_000, 400_000_000))
+
+    environment = dict(os.environ, PYTHONPATH=ROOT)
+    environment.pop(_limits.MEMORY_VARIABLE, None)
+    done = subprocess.run([sys.executable, "-m", "purebp", "train", "--data", "moons", "--samples",
+                           "200000", "--layers", "2,16,1", "--epochs", "1", "--quiet"],
+                          capture_output=True, text=True, env=environment, timeout=120,
+                          preexec_fn=cap)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.stderr.startswith("purebp: error: out of memory")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def _hidden(*sizes):
+    return ",".join(map(str, sizes))
+
+
+@pytest.mark.parametrize("argv, samples", [
+    (["--data", "moons", "--samples", "4000", "--layers", "2,1,1"], 4000),
+    (["--data", "moons", "--samples", "20", "--layers", _hidden(2, *[1] * 2100)], 20),
+    (["--data", "moons", "--samples", "4", "--layers", "2,250,250,1"], 4),
+], ids=["data-dominated", "deep and narrow", "wide"])
+def test_the_training_estimate_is_above_what_any_shape_takes(tmp_path, argv, samples):
+    """network_bytes ≥ tracemalloc's peak over `purebp train --save`, data- to weight-dominated.
+
+    The per-sample cost of the data and its lists, and the per-layer cost of
+    a deep net, were missing: 2,1,1 on many samples and 20,000 one-unit
+    layers used up to twice the estimate (the deep case here has more weights
+    than are written out, whose compile cost hides the rest).
+    """
+    args = cli.build_parser("train").parse_args(
+        [*argv, "--epochs", "2", "--quiet", "--save", str(tmp_path / "m.json")])
+    tracemalloc.start()
+    try:
+        with redirect_stdout(io.StringIO()):
+            assert train.run(args, err=io.StringIO()) == 0
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    units, weights = _limits.counts(args.layers)
+    assert _limits.network_bytes(samples, units, weights, len(args.layers) - 1) >= peak
+
+
+@pytest.mark.parametrize("argv", [
+    ["--samples", "3000", "--layers", "2,1,1", "--batch-size", "1"],
+    ["--samples", "20", "--layers", _hidden(2, *[1] * 1000)],
+    ["--samples", "2", "--layers", "2,300,300,1"],
+    ["--samples", "2000", "--layers", "2,16,16,1"],
+], ids=["batches of one", "deep and narrow", "wide on few samples", "full batch"])
+def test_the_time_estimate_is_a_lower_bound_and_not_far_below(argv):
+    """network_seconds ≤ the CPU time of a run; each epoch past the first within 12 times it.
+
+    Per-step, per-layer and per-weight-per-epoch costs were missing: 2,1,1 in
+    batches of one took 17 times the estimate, 20,000 one-unit layers 39.
+    The second bound is on epochs 2 to 5 (a 5-epoch run less a 1-epoch one),
+    so that a run's fixed start (data, the network, compiling) does not count.
+    """
+    def took(epochs):
+        args = cli.build_parser("train").parse_args(
+            ["--data", "moons", *argv, "--epochs", str(epochs), "--quiet"])
+        start = time.process_time()
+        with redirect_stdout(io.StringIO()):
+            assert train.run(args, err=io.StringIO()) == 0
+        return time.process_time() - start, args
+
+    one, args = took(1)
+    five, _ = took(5)
+    _, weights = _limits.counts(args.layers)
+
+    def estimate(epochs):
+        return _limits.network_seconds(args.samples, weights, epochs, len(args.layers) - 1,
+                                       args.batch_size)
+
+    assert estimate(1) <= one and estimate(5) <= five
+    if "__pypy__" not in sys.builtin_module_names:
+        assert five - one <= 12 * estimate(4), (five - one, estimate(4))
+
+
+@pytest.mark.parametrize("key, value", [("lr", "1" * 1_000_000), ("batch_size", "b" * 1_000_000),
+                                        ("lr", -0.5), ("batch_size", 0), ("seed", 1.5)])
+def test_resume_checks_the_settings_before_printing_them(tmp_path, capsys, key, value):
+    """A checkpoint's lr or batch size that train could not have written: exit 2, nothing printed.
+
+    The settings line used to print a million-character lr before the run refused it.
+    """
+    path = str(tmp_path / "run.json")
+    assert cli.main(["train", "--data", "xor", "--epochs", "2", "--quiet", "--save", path]) == 0
+    capsys.readouterr()
+    with open(path) as handle:
+        saved = json.load(handle)
+    saved["run"]["settings"][key] = value
+    with open(path, "w") as handle:
+        json.dump(saved, handle)
+    assert cli.main(["train", "--resume", path, "--epochs", "4"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err) < 400
+    assert f"settings' {key} must be" in err
+
+
+def test_a_csv_of_many_short_rows_is_refused_while_reading_counting_their_training(
+        tmp_path, monkeypatch, capsys):
+    """30,000 rows of 0,0 take 6 MB to read, but training them more than 8 MiB: refused at
+    the row where the whole stops fitting, not after reading them all (10M rows took 35 s)."""
+    path = tmp_path / "short.csv"
+    path.write_text("0,0\n" * 30_000, "utf-8")
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, "8MiB")
+    assert cli.main(["train", "--data", str(path), "--epochs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "load_csv:" in err and "with their training by line" in err
+    line = int(err.split("by line ")[1].split()[0])
+    assert line < 3_000  # 8 MiB / (192 bytes read + 3,584 trained) a row
+
+
+def test_explain_over_budget_is_refused_before_its_network_is_built():
+    """explain's network and printed matrices are estimated: 2,3000,3000,1 with 10,000 entries
+    a matrix ran 148 s and took 2.1 GB at a 100 MiB budget."""
+    code, err, seconds = purebp("explain", "--layers", "2,3000,3000,1", "--max-entries", "10000",
+                                env={_limits.MEMORY_VARIABLE: "100MiB"}, timeout=20)
+    assert code == 2 and seconds < 10
+    assert err.startswith("purebp: error: purebp explain:") and "budget of 100 MiB" in err
+
+
+def test_check_of_two_folders_counts_all_their_files_against_one_budget(tmp_path, monkeypatch, capsys):
+    """Each file fits the budget, both folders together do not: refused (each file alone was
+    budgeted, and 30 files of 19 MB took 1.44 GB at a 512 MiB budget)."""
+    from purebp.oracle import vectors
+
+    out = tmp_path / "suite"
+    paths = vectors.write_suite(str(out))
+    needs = [_limits.json_bytes(open(p, encoding="utf-8").read()) for p in paths]
+    assert cli.main(["check", str(out), str(out)]) == 0
+    capsys.readouterr()
+    budget = max(max(needs) * 2, sum(needs) // 2)
+    assert budget < 2 * sum(needs)
+    monkeypatch.setenv(_limits.MEMORY_VARIABLE, str(budget))
+    assert cli.main(["check", str(out), str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "must parse within the memory budget" in err and "read already" in err
+    assert _limits.held() == 0  # the tally ends with the command

@@ -760,8 +760,8 @@ def test_a_writer_killed_midway_leaves_a_suite_that_is_refused(tmp_path):
     out = tmp_path / "suite"
     script = ("import os, sys; from purebp.oracle import vectors; real = vectors.write_atomic\n"
               "done = []\n"
-              "def dying(path, text):\n"
-              "    real(path, text); done.append(path)\n"
+              "def dying(path, text, **options):\n"
+              "    real(path, text, **options); done.append(path)\n"
               "    if len(done) == 4: os._exit(9)\n"
               "vectors.write_atomic = dying\n"
               "vectors.write_suite(sys.argv[1])")

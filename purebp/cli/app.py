@@ -135,12 +135,10 @@ def _main(words: List[str]) -> int:
         print(f"purebp: error: {one_line(str(error))}", file=sys.stderr)
         return 2
     except MemoryError:
-        # What the estimates let through and still did not fit: one line, exit 1
-        # (the memory the failed work held is free again by now).
-        print(f"purebp: error: out of memory: this request needed more than the machine"
-              f" could give, though its estimate fitted {_limits.MEMORY_VARIABLE}; ask for"
-              " less, or lower the budget to what the machine has free", file=sys.stderr)
-        return 1
+        # What the estimates let through and still did not fit. Said after the
+        # except block: inside it the traceback still holds the failed work's
+        # frames, and printing there can itself run out of memory.
+        code = OUT_OF_MEMORY_CODE
     except BrokenPipeError:
         # The reader went away (`purebp | head`): stop quietly, as a program
         # killed by SIGPIPE would, and keep the interpreter's final flush of
@@ -164,4 +162,28 @@ def _main(words: List[str]) -> int:
         except OSError:  # nowhere to say it either
             pass
         return 1
+    if code == OUT_OF_MEMORY_CODE:
+        return say_out_of_memory()
     return code
+
+
+#: The out-of-memory line, built at import time so that saying it needs no memory.
+OUT_OF_MEMORY = (f"purebp: error: out of memory: this request needed more than the machine"
+                 f" could give, though its estimate fitted {_limits.MEMORY_VARIABLE}; ask for"
+                 " less, or lower the budget to what the machine has free\n")
+OUT_OF_MEMORY_BYTES = OUT_OF_MEMORY.encode()
+#: run's stand-in code for a MemoryError (no command returns it).
+OUT_OF_MEMORY_CODE = -1
+
+
+def say_out_of_memory() -> int:
+    """Print the out-of-memory line on stderr, straight to the descriptor if printing fails; return 1."""
+    try:
+        sys.stderr.write(OUT_OF_MEMORY)
+        sys.stderr.flush()
+    except (MemoryError, OSError):
+        try:
+            os.write(2, OUT_OF_MEMORY_BYTES)
+        except OSError:  # nowhere to say it: the exit code still does
+            pass
+    return 1

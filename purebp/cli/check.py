@@ -11,6 +11,7 @@ import argparse
 import sys
 from typing import Optional, TextIO
 
+from purebp import _limits
 from purebp.cli.options import Parser, add_format, int_at_least, parse_non_negative
 from purebp.oracle import checker
 
@@ -55,7 +56,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
             raise ValueError(f"--require: unknown quantity {r!r}; expected some of"
                              f" {', '.join(checker.QUANTITIES)}")
     policy = checker.policy(args.preset, args.rtol, args.atol, args.ulps)
-    report = checker.check_files(args.expected, args.actual, policy, require, args.subset)
+    with _limits.tally():  # both folders' files are held at once: one budget for all
+        report = checker.check_files(args.expected, args.actual, policy, require, args.subset)
     text = report.to_json() if args.format == "json" else report.table(args.failures_only)
     print(text, file=stream)
     return 0 if report.passed else 1

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Optional, TextIO
+from typing import List, Optional, TextIO
 
-from purebp import _checks
+from purebp import _checks, _limits
 from purebp._checks import shown_path
 from purebp.cli.options import (
     LR,
@@ -57,6 +57,30 @@ def add_options(parser: Parser) -> None:
     add_format(parser, {"text": "terminal text", "md": "Markdown"})
 
 
+#: Bytes the explanation's text may take per entry shown: each matrix of each
+#: layer (weights, biases, sums, activations, deltas, gradients, new weights:
+#: counted as 16 a layer, to be high) shows at most --max-entries entries of
+#: precision + 24 characters, held as parts and as the joined text (4 times).
+ENTRY_TEXT_BYTES = 4 * 24
+MATRICES_A_LAYER = 16
+
+
+def check_budget(sizes: List[int], samples: int, max_entries: int, precision: int) -> None:
+    """Refuse, before the network is built, an explanation over the memory or time budget.
+
+    Its network's forward and backward pass and one step (purebp._limits), and
+    the text of the matrices it prints.
+    """
+    units, weights = _limits.counts(sizes)
+    layers = len(sizes) - 1
+    entries = layers * MATRICES_A_LAYER * min(max_entries, max(weights, units * samples))
+    text = entries * (ENTRY_TEXT_BYTES + 4 * precision)
+    _limits.check("purebp explain", _limits.network_bytes(samples, units, weights, layers) + text,
+                  _limits.network_seconds(samples, weights, 1, layers),
+                  f"{samples:,} samples through layers {','.join(map(str, sizes))}"
+                  f" ({weights:,} weights), showing up to {max_entries:,} entries a matrix")
+
+
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Print the explained step; return 0."""
     stream = sys.stdout if out is None else out
@@ -74,6 +98,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
                              " pick one with --id")
         case = cases[0]
         spec = case["network"]
+        check_budget(spec["sizes"], len(case["inputs"]), args.max_entries, args.precision)
         net = Network(spec["sizes"], spec["activation"], spec["output_activation"],
                       spec["loss"], seed=0)
         net.weights = case["parameters"]["weights"]
@@ -81,6 +106,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
         source = f"case {case['id']!r} of {shown_path(args.case)}"
     else:
+        check_budget(args.layers, args.samples, args.max_entries, args.precision)
         # An output activation of None is what the loss needs (Network decides).
         net = Network(args.layers, args.activation, args.output_activation, args.loss,
                       args.init, args.seed)

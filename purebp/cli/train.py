@@ -16,6 +16,7 @@ import argparse
 import errno
 import hashlib
 import inspect
+import math
 import os
 import shlex
 import signal
@@ -143,7 +144,16 @@ def load_data(settings: Dict[str, Any], option: Callable[[str], str]) -> Tuple[M
     if not data.lower().endswith(".csv"):
         raise ValueError(f"--data: unknown data set {_checks._short_repr(data)}; expected one of"
                          f" {', '.join(DATASETS)}, or a .csv file")
-    return load_csv(data, targets=settings["targets"] or 1)
+    # Each row read will be trained on: count what that takes too, so that a file of
+    # millions of short rows is refused while it is read, not after (at least
+    # what --layers 1,8,1 takes when the layers are not given).
+    layers = settings["layers"]
+    if not (isinstance(layers, list) and len(layers) >= 2
+            and all(type(size) is int and size >= 1 for size in layers)):
+        layers = [1, 8, 1]
+    units, _ = _limits.counts(layers)
+    return load_csv(data, targets=settings["targets"] or 1,
+                    sample_bytes=_limits.sample_bytes(units, len(layers) - 1))
 
 
 #: The data sets of a fixed size: the truth tables' four rows.
@@ -169,13 +179,24 @@ def samples_before_loading(settings: Dict[str, Any]) -> Optional[int]:
     return None
 
 
-def check_budget(samples: int, sizes: List[int], epochs: int) -> None:
+def check_budget(samples: int, sizes: List[int], epochs: int,
+                 batch_size: Optional[int] = None) -> None:
     """Refuse, before the work, a run whose memory or time is over budget (purebp._limits)."""
     units, weights = _limits.counts(sizes)
-    _limits.check("purebp train", _limits.network_bytes(samples, units, weights),
-                  _limits.network_seconds(samples, weights, max(epochs, 1)),
+    layers = len(sizes) - 1
+    _limits.check("purebp train", _limits.network_bytes(samples, units, weights, layers),
+                  _limits.network_seconds(samples, weights, max(epochs, 1), layers,
+                                          _batch(batch_size, samples)),
                   f"{samples:,} samples through layers {','.join(map(str, sizes))}"
                   f" ({weights:,} weights) for {epochs:,} epochs")
+
+
+def _batch(batch_size: object, samples: int) -> Optional[int]:
+    """The batch size the estimate counts steps by: None (one step an epoch) for the full
+    batch, or for a setting that is not a whole number of at least 1 (refused later)."""
+    if type(batch_size) is int and batch_size >= 1:
+        return min(batch_size, max(samples, 1))
+    return None
 
 
 def _data_digest(X: Matrix, y: Matrix) -> str:
@@ -232,6 +253,7 @@ def _resume_settings(args: argparse.Namespace, saved: Dict[str, Any], net: Netwo
     another path (the run goes on from it): the data's fingerprint decides.
     """
     settings = dict(RUN_DEFAULTS, **saved)
+    _check_saved_settings(args, settings)
     used = _in_effect(settings, net)
     differ = []
     for key, value in _given(args).items():
@@ -245,6 +267,28 @@ def _resume_settings(args: argparse.Namespace, saved: Dict[str, Any], net: Netwo
                          f" checkpoint's settings: {', '.join(differ)}; leave them out, or give"
                          " the checkpoint's values")
     return settings
+
+
+def _check_saved_settings(args: argparse.Namespace, settings: Dict[str, Any]) -> None:
+    """Refuse a checkpoint whose lr, batch size or seed could not be what train wrote.
+
+    Before anything is printed: the settings line shows them, and a file's
+    40-million-character lr would otherwise be printed before it is refused.
+    """
+    lr, batch_size, seed = settings["lr"], settings["batch_size"], settings["seed"]
+    bad = None
+    if type(lr) not in (int, float) or not 0 < lr < math.inf:
+        bad = ("lr", "a positive number", lr)
+    elif batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        bad = ("batch_size", "a whole number of at least 1, or null", batch_size)
+    elif type(seed) is not int:
+        bad = ("seed", "a whole number", seed)
+    if bad is not None:
+        key, expected, value = bad
+        shown = repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise ValueError(f"--resume {shown_path(args.resume)}: the run settings' {key} must be"
+                         f" {expected}, got {shown}")
 
 
 class Progress:
@@ -423,9 +467,9 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         remaining = args.epochs - net.epochs_trained
         known = samples_before_loading(settings)
         if known is not None:  # a generated set: refuse before making it
-            check_budget(known, net.sizes, remaining)
+            check_budget(known, net.sizes, remaining, settings["batch_size"])
         X, y = load_data(settings, lambda key: _option(args, key))
-        check_budget(len(X), net.sizes, remaining)
+        check_budget(len(X), net.sizes, remaining, settings["batch_size"])
         if net.loss_name == "cross_entropy" and len(y[0]) == 1 and net.sizes[-1] > 1:
             y = one_hot(y, net.sizes[-1])
         digest = _data_digest(X, y)
@@ -438,7 +482,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         known = samples_before_loading(settings)
         if known is not None:  # a generated set: refuse before making it
             inputs = (settings["bits"] or 3) if settings["data"] == "parity" else 2
-            check_budget(known, settings["layers"] or [inputs, 8, 1], args.epochs)
+            check_budget(known, settings["layers"] or [inputs, 8, 1], args.epochs,
+                         settings["batch_size"])
         X, y = load_data(settings, lambda key: _option(args, key))
         layers = settings["layers"] or [len(X[0]), 8, len(y[0])]
         if settings["loss"] == "cross_entropy" and len(y[0]) == 1:
@@ -466,7 +511,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(
                 f"--layers must start with {len(X[0])} and end with {len(y[0])} (the data has"
                 f" {len(X[0])} inputs and {len(y[0])} targets), got {','.join(map(str, layers))}")
-        check_budget(len(X), layers, args.epochs)
+        check_budget(len(X), layers, args.epochs, settings["batch_size"])
         # An output activation of None is what the loss needs (Network decides).
         net = Network(layers, settings["activation"], settings["output_activation"],
                       settings["loss"], settings["init"], settings["seed"])

@@ -69,8 +69,9 @@ def check_budget(depth: int, width: int, samples: int, configs: int) -> None:
     inputs, outputs = 2, 1  # moons in, a sigmoid unit out
     units = inputs + depth * width + outputs
     weights = (inputs * width + width) + (depth - 1) * (width * width + width) + width * outputs + outputs
-    _limits.check("purebp vanishing", _limits.network_bytes(samples, units, weights),
-                  _limits.network_seconds(samples, weights, configs),
+    layers = depth + 1
+    _limits.check("purebp vanishing", _limits.network_bytes(samples, units, weights, layers),
+                  _limits.network_seconds(samples, weights, configs, layers, batch_size=0),
                   f"{configs} configurations of {depth:,} hidden layers of {width:,}"
                   f" ({weights:,} weights) on {samples:,} samples")
 

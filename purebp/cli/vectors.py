@@ -34,7 +34,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     if os.path.exists(args.out) and not os.path.isdir(args.out):
         raise ValueError(f"--out {shown_path(args.out)}: exists and is not a folder")
     _limits.check("purebp vectors", _limits.RANDOM_CASE_BYTES * args.random,
-                  _limits.random_case_seconds() * args.random,
+                  _limits.random_cases_seconds(args.random),
                   f"--random {args.random:,} (each case computed in 50-digit decimals and held"
                   " until the suite is written)")
     try:

@@ -217,13 +217,17 @@ def parse_json(text: str, source: str) -> Any:
     """
     need = _limits.json_bytes(text)
     budget = _limits.memory_budget()
-    if budget is not None and need > budget:
+    before = _limits.held()  # the files read already and still held (purebp check)
+    if budget is not None and before + need > budget:
+        besides = f", on top of {_limits.show_bytes(before)} read already" if before else ""
         raise FormatError(
             f"{source} must parse within the memory budget of {_limits.show_bytes(budget)},"
-            f" got a text whose parse is estimated at {_limits.show_bytes(need)}"
+            f" got a text whose parse is estimated at {_limits.show_bytes(need)}{besides}"
             f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
     try:
-        return json.loads(text, object_pairs_hook=_unique_keys(source))
+        value = json.loads(text, object_pairs_hook=_unique_keys(source))
+        _limits.hold(need)
+        return value
     except FormatError:  # a key given twice
         raise
     except json.JSONDecodeError as error:
@@ -301,7 +305,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_partials(path: str) -> List[str]:
+def remove_stale_partials(path: str, *more: str) -> List[str]:
     """Remove the temporaries of ``path`` whose writer, on this host, is no longer running.
 
     Returns the names removed. Only a file named by ``_partial_prefix`` for
@@ -309,22 +313,29 @@ def remove_stale_partials(path: str) -> List[str]:
     writer's (this process's own included), never one from another machine
     sharing the folder, never an older ``.tmp-*.partial`` (left harmless: no
     reader takes a .partial file). Not on Windows, where os.kill cannot test a PID.
+    ``more``: other paths in the same folder, cleaned in the same single
+    listing of it (write_suite's thousands of files).
     """
     if os.name == "nt":
         return []
     folder = os.path.dirname(os.path.abspath(path))
-    mine = _partial_prefix(path)
-    # .NAME.HOST. is what every writer on this host shares; the PID follows
-    shared = mine[:mine.rstrip(".").rindex(".") + 1]
+    shared = set()
+    for each in (path, *more):
+        mine = _partial_prefix(each)
+        # .NAME.HOST. is what every writer on this host shares; the PID follows
+        shared.add(mine[:mine.rstrip(".").rindex(".") + 1])
     removed = []
     try:
         entries = os.listdir(folder)
     except OSError:
         return []
     for entry in entries:
-        if not (entry.startswith(shared) and entry.endswith(".partial")):
+        if not entry.endswith(".partial"):
             continue
-        pid_text, _, _ = entry[len(shared):].partition(".")
+        # .NAME.HOST.PID.XXXXXXXX.partial: mkstemp's XXXXXXXX holds no dot
+        head, _, pid_text = entry[:-len(".partial")].rpartition(".")[0].rpartition(".")
+        if head + "." not in shared:
+            continue
         if not pid_text.isdigit() or int(pid_text) in (0, os.getpid()) or _alive(int(pid_text)):
             continue
         try:
@@ -351,7 +362,7 @@ def special_file(path: str) -> str:
     return next((kind for test, kind in _limits._KINDS if test(mode)), "not a regular file")
 
 
-def write_atomic(name: str | os.PathLike[str], text: str) -> None:
+def write_atomic(name: str | os.PathLike[str], text: str, clean: bool = True) -> None:
     """Write text to the file name (a str or a pathlib.Path) through a temporary file in
     the same folder and os.replace.
 
@@ -359,7 +370,8 @@ def write_atomic(name: str | os.PathLike[str], text: str) -> None:
     never a half-written one. The temporary, ``.NAME.HOST.PID.XXXXXXXX.partial``,
     is never read as a file of ours (not *.json); one left by a writer that
     was killed is removed by the next successful write of the same path
-    (remove_stale_partials).
+    (remove_stale_partials); ``clean=False`` leaves that to the caller, who
+    writes many files and cleans once.
     """
     path = os.fspath(name)
     if "\0" in path:
@@ -386,4 +398,5 @@ def write_atomic(name: str | os.PathLike[str], text: str) -> None:
         if os.path.exists(temporary):
             os.remove(temporary)
         raise
-    remove_stale_partials(path)
+    if clean:
+        remove_stale_partials(path)

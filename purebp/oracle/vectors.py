@@ -53,6 +53,7 @@ from purebp.files.jsonfile import (
     obj,
     parse_json,
     read_text,
+    remove_stale_partials,
     version,
     write_atomic,
 )
@@ -562,10 +563,13 @@ def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
              for case in curated() + random_cases(random_count, seed)]
     # The manifest first: a writer killed midway leaves files it lists missing, so
     # the partial suite is refused rather than read as a smaller one.
-    write_atomic(os.path.join(out, MANIFEST), manifest_text(files))
+    manifest = os.path.join(out, MANIFEST)
+    write_atomic(manifest, manifest_text(files), clean=False)
     paths = []
     for name, text in files:
         path = os.path.join(out, name)
-        write_atomic(path, text)
+        write_atomic(path, text, clean=False)
         paths.append(path)
+    # One listing of the folder for all: one per file made a big suite quadratic.
+    remove_stale_partials(manifest, *paths)
     return paths
