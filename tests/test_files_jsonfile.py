@@ -256,3 +256,24 @@ def test_a_suite_lists_its_folder_once_and_still_removes_stale_partials(tmp_path
     paths = vectors.write_suite(str(out))
     assert len(paths) > 10 and len(listings) == 1
     assert _partials(out) == []
+
+
+def test_a_partial_from_another_pid_numbering_or_a_longer_host_name_is_kept(tmp_path, monkeypatch):
+    """A dead PID proves nothing about a writer in another PID namespace (a container sharing the
+    folder and host name), nor on a host whose name only starts like ours: both temporaries stay."""
+    target = str(tmp_path / "m.json")
+    dead = _dead_pid()
+    real_readlink, real_node = os.readlink, jsonfile.platform.node
+    monkeypatch.setattr(os, "readlink", lambda p: "pid:[1]" if p == "/proc/self/ns/pid"
+                        else real_readlink(p))
+    container = jsonfile._partial_prefix(target).rsplit(".", 2)[0] + f".{dead}.abcd1234.partial"
+    monkeypatch.setattr(os, "readlink", real_readlink)
+    monkeypatch.setattr(jsonfile.platform, "node", lambda: real_node() + "-and-more" * 4)
+    longer = jsonfile._partial_prefix(target).rsplit(".", 2)[0] + f".{dead}.abcd1234.partial"
+    monkeypatch.setattr(jsonfile.platform, "node", real_node)
+    ours = jsonfile._partial_prefix(target).rsplit(".", 2)[0] + f".{dead}.abcd1234.partial"
+    assert len({container, longer, ours}) == 3
+    for name in (container, longer, ours):
+        (tmp_path / name).write_text("half a fi", "utf-8")
+    Network([2, 3, 1], seed=0).save(target)
+    assert _partials(tmp_path) == sorted([container, longer])

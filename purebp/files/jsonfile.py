@@ -20,6 +20,7 @@ name in a message is shown by purebp._checks.shown_path: whole, on one line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -283,15 +284,32 @@ def read_text(name: str | os.PathLike[str], max_bytes: int, what: str) -> str:
         raise FormatError(f"{shown_path(path)}: not a UTF-8 text file") from None
 
 
+def _host_tag() -> str:
+    """Return what names this host, and this host's PID numbering, in a temporary's name.
+
+    The host name (cut to 24 characters, made file-name safe), then 8 hex
+    digits of a hash of the whole name and of the PID namespace: two hosts
+    whose names share a long start differ, and so do two containers that share a
+    folder and a host name but number their processes apart, since a PID is
+    only proof of a dead writer in the numbering it came from.
+    """
+    node = platform.node()
+    try:
+        numbering = os.readlink("/proc/self/ns/pid")  # Linux: e.g. 'pid:[4026531836]'
+    except (OSError, AttributeError):
+        numbering = ""
+    digest = hashlib.sha256(f"{node}\0{numbering}".encode("utf-8", "surrogatepass")).hexdigest()
+    return f"{re.sub(r'[^A-Za-z0-9-]', '-', node)[:24] or 'host'}-{digest[:8]}"
+
+
 def _partial_prefix(path: str) -> str:
     """Return the name a temporary file for ``path`` starts with: .NAME.HOST.PID.
 
-    The writer's host and PID are in the name so that a later writer can
-    tell a temporary left by a killed one from one still being written. NAME
-    is cut to 100 characters to leave room in a file name.
+    The writer's host (_host_tag) and PID are in the name so that a later
+    writer can tell a temporary left by a killed one from one still being
+    written. NAME is cut to 100 characters to leave room in a file name.
     """
-    host = re.sub(r"[^A-Za-z0-9-]", "-", platform.node())[:32] or "host"
-    return f".{os.path.basename(path)[:100]}.{host}.{os.getpid()}."
+    return f".{os.path.basename(path)[:100]}.{_host_tag()}.{os.getpid()}."
 
 
 def _alive(pid: int) -> bool:

@@ -1,0 +1,171 @@
+"""A straightforward numpy backpropagation, checked through purebp's oracle.
+
+This is what another library's implementation looks like from purebp's side:
+a function that takes a test-vector case (without its expected values) and
+returns the quantities it computes. ``run(case)`` is correct; ``run(case,
+bug=NAME)`` plants one of the classic mistakes in ``BUGS``, so that
+tests/test_examples.py can show the oracle reporting each one.
+
+    python3 examples/numpy_backprop.py [VECTORS]
+
+checks the correct version against the curated suite (or the vector files in
+VECTORS) and prints the oracle's table. Needs numpy.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+#: The planted bugs, each a classic of hand-written backprop.
+BUGS = {
+    "transposed-weight": "backward pass multiplies by W instead of Wᵀ (only square layers get that far)",
+    "derivative-of-z": "sigmoid/tanh derivative applied to the pre-activation z instead of the output",
+    "bias-not-summed": "bias gradient taken from the first sample instead of summed over the batch",
+    "mean-without-1/N": "the 1/N of a mean loss left out of the gradient",
+    "sign": "gradient with the wrong sign (ascent instead of descent)",
+    "updated-weights-in-delta": "the outer weights updated before the hidden delta is computed from them",
+    "softmax-no-shift": "softmax computed without subtracting the row maximum",
+    "wrong-layer-delta": "the hidden delta takes f′ of the layer above instead of its own",
+}
+
+
+def _activate(name, z):
+    if name == "identity":
+        return z
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -700.0, None)))
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "relu":
+        return np.where(z > 0, z, 0.0)
+    return np.where(z > 0, z, 0.01 * z)  # leaky_relu
+
+
+def _slope(name, z, a, bug):
+    """f′ at z, from z and a = f(z); the planted bug feeds z where a belongs."""
+    if name in ("sigmoid", "tanh") and bug == "derivative-of-z":
+        a = z
+    if name == "identity":
+        return np.ones_like(z)
+    if name == "sigmoid":
+        return a * (1.0 - a)
+    if name == "tanh":
+        return 1.0 - a * a
+    if name == "relu":
+        return (z > 0).astype(float)
+    return np.where(z > 0, 1.0, 0.01)
+
+
+def _softmax(z, bug):
+    shifted = z if bug == "softmax-no-shift" else z - z.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = np.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+def forward(net, Ws, bs, X, bug=None):
+    """Return (zs, activations) with activations[0] = X."""
+    zs, acts = [], [X]
+    for l, (W, b) in enumerate(zip(Ws, bs)):
+        z = acts[-1] @ W + b
+        name = net["output_activation"] if l == len(Ws) - 1 else net["activation"]
+        zs.append(z)
+        acts.append(_softmax(z, bug) if name == "softmax" else _activate(name, z))
+    return zs, acts
+
+
+def loss(net, y, z, a):
+    n, _ = y.shape
+    name = net["loss"]
+    if name == "half_sse":
+        return 0.5 * np.sum((a - y) ** 2)
+    if name == "mse":
+        return np.mean((a - y) ** 2)
+    if name == "bce":
+        linear = np.where(z >= 0, (1 - y) * z, -y * z)
+        return np.mean(linear + np.log1p(np.exp(-np.abs(z))))
+    top = z.max(axis=1, keepdims=True)
+    logp = (z - top) - np.log(np.exp(z - top).sum(axis=1, keepdims=True))
+    return -np.sum(np.where(y != 0, y * logp, 0.0)) / n
+
+
+def backward(net, Ws, y, zs, acts, learning_rate, bug=None):
+    """Return (weight gradients, bias gradients)."""
+    n, k = y.shape
+    L = len(Ws)
+    name = net["loss"]
+    z, a = zs[-1], acts[-1]
+    # the mean losses' 1/N (or 1/NK); the planted bug forgets it
+    per = 1.0 if bug == "mean-without-1/N" else None
+    if name == "half_sse":
+        delta = (a - y) * _slope(net["output_activation"], z, a, bug)
+    elif name == "mse":
+        delta = 2.0 * (a - y) / (per or n * k) * _slope(net["output_activation"], z, a, bug)
+    elif name == "bce":
+        delta = (_activate("sigmoid", z) - y) / (per or n * k)
+    else:
+        delta = (y.sum(axis=1, keepdims=True) * a - y) / (per or n)
+    Ws = list(Ws)
+    grads_w, grads_b = [None] * L, [None] * L
+    for l in range(L - 1, -1, -1):
+        grads_w[l] = acts[l].T @ delta
+        grads_b[l] = delta[:1] if bug == "bias-not-summed" else delta.sum(axis=0, keepdims=True)
+        if bug == "updated-weights-in-delta":
+            Ws[l] = Ws[l] - learning_rate * grads_w[l]
+        if l > 0:
+            back = delta @ (Ws[l] if bug == "transposed-weight" else Ws[l].T)
+            if bug == "wrong-layer-delta":  # f′ of the layer above instead of this one
+                delta = back * _slope(net["activation"], zs[l], acts[l + 1], bug)
+            else:
+                delta = back * _slope(net["activation"], zs[l - 1], acts[l], bug)
+    if bug == "sign":
+        grads_w = [-g for g in grads_w]
+        grads_b = [-g for g in grads_b]
+    return grads_w, grads_b
+
+
+def run(case, bug=None):
+    """Return the quantities of a test-vector case as numpy computes them (lists of floats)."""
+    net = case["network"]
+    Ws = [np.array(w, dtype=float) for w in case["parameters"]["weights"]]
+    bs = [np.array(b, dtype=float) for b in case["parameters"]["biases"]]
+    X = np.array(case["inputs"], dtype=float)
+    y = np.array(case["targets"], dtype=float)
+    lr = case["learning_rate"]
+    result = {}
+    trajectory = []
+    for step in range(max(case.get("steps", 0), 1)):
+        zs, acts = forward(net, Ws, bs, X, bug)
+        value = float(loss(net, y, zs[-1], acts[-1]))
+        gw, gb = backward(net, Ws, y, zs, acts, lr, bug)
+        if step == 0:
+            result.update({
+                "pre_activations": [z.tolist() for z in zs],
+                "activations": [a.tolist() for a in acts[1:]],
+                "loss": value,
+                "gradients": {"weights": [g.tolist() for g in gw], "biases": [g.tolist() for g in gb]},
+            })
+        trajectory.append(value)
+        Ws = [W - lr * g for W, g in zip(Ws, gw)]
+        bs = [b - lr * g for b, g in zip(bs, gb)]
+        if step == 0:
+            result["updated"] = {"weights": [W.tolist() for W in Ws], "biases": [b.tolist() for b in bs]}
+    result["trajectory"] = trajectory[: case.get("steps", 0)]
+    return result
+
+
+def main():
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+    from purebp import oracle, vectors
+
+    cases = vectors.load(sys.argv[1]) if len(sys.argv) > 1 else None
+    report = oracle.check_implementation(run, cases)
+    print(report.table())
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,245 @@
+"""Argument checks for the public entry points.
+
+Each check either returns a clean value (numbers converted to float, a fresh
+list that the caller's later edits cannot reach) or raises ``TypeError`` (the
+wrong kind of thing) or ``ValueError`` (the right kind, a wrong value), with a
+message in purebp's style (purebp.errors): the operation, the argument, what
+was expected and what came. Nothing here changes a network: callers check
+everything first and only then touch their state.
+
+Each check takes any object, since it is what stands between a caller's
+value and the arithmetic; ``float_matrix`` is annotated with the RealMatrix
+a caller is meant to pass, and returns the Matrix purebp computes with.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import os
+from typing import List, Optional, Sequence, Tuple, cast
+
+from purebp._types import Matrix, RealMatrix
+
+#: The most characters of a file name a message shows; a longer one loses its middle.
+SHOWN_PATH = 200
+
+
+def _shown(value: object) -> Tuple[str, bool]:
+    """Return (text, described): repr(value) cut to 40 characters, safe for any value.
+
+    Huge ints (whose repr Python refuses beyond 4300 digits) are described
+    by their size, and lists nested too deeply to print by their type;
+    ``described`` says the text is such a description, not a repr.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128:
+        return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits", True
+    try:
+        text = repr(value)
+    except (RecursionError, ValueError):
+        return f"a {type(value).__name__} too large or deep to print", True
+    return (text if len(text) <= 40 else text[:37] + "..."), False
+
+
+def _short_repr(value: object) -> str:
+    """Return repr(value) cut to 40 characters, or a description of a value too large to print."""
+    return _shown(value)[0]
+
+
+def _describe(value: object) -> str:
+    """Return a short description of a value for an error message: its type and short repr."""
+    text, described = _shown(value)
+    return text if described else f"{type(value).__name__} {text}"
+
+
+def shown_path(path: str) -> str:
+    r"""Return a file name as a message shows it: whole, on one line, and bounded.
+
+    A plain name is shown as it is; one with a line break, a NUL, another
+    unprintable character or a space at an end is shown as its repr, escapes
+    visible. A name longer than SHOWN_PATH characters is shown by its first and
+    last SHOWN_PATH // 2 (the folder and the file), and only those are copied,
+    so the message stays short however long the name.
+
+    >>> print(shown_path("data/xor.csv"))
+    data/xor.csv
+    >>> print(shown_path("no\nsuch.csv"))
+    'no\nsuch.csv'
+    >>> print(shown_path("/tmp/" + "d" * 500 + "/xor.csv"))  # doctest: +ELLIPSIS
+    /tmp/dddd...dddd…dddd...dddd/xor.csv (513 characters)
+    """
+    def show(text: str) -> str:
+        return text if text.isprintable() and text.strip() == text else repr(text)
+
+    if len(path) > SHOWN_PATH:
+        half = SHOWN_PATH // 2
+        return f"{show(path[:half])}…{show(path[-half:])} ({len(path):,} characters)"
+    return show(path) if path else "''"
+
+
+def path(op: str, value: object, name: str = "path") -> str:
+    """Return a file path as a str, refusing other types and NUL bytes by name."""
+    if isinstance(value, bytes) or not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{op}: {name} must be a str or os.PathLike, got {_describe(value)}")
+    text = os.fspath(value)
+    if not isinstance(text, str):
+        raise ValueError(f"{op}: {name} must name a file as a str, got {_describe(text)}")
+    if "\0" in text:
+        raise ValueError(f"{op}: {name} must not hold a NUL byte, got {shown_path(text)}")
+    return text
+
+
+def is_sequence(value: object) -> bool:
+    """Return True for list-like values: lists, tuples, arrays, not strings."""
+    if isinstance(value, (str, bytes, bytearray, dict, set)):
+        return False
+    return hasattr(value, "__len__") and hasattr(value, "__getitem__")
+
+
+def real_number(op: str, name: str, value: object) -> float:
+    """Return value as a finite float, or raise naming op and name.
+
+    Accepts ints and floats (and other real number types); refuses bools,
+    strings, None, NaN and ±inf.
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a real number, got {_describe(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise ValueError(
+            f"{op}: {name} must fit in a float, got {_describe(value)}"
+        ) from None
+    if not math.isfinite(number):
+        raise ValueError(f"{op}: {name} must be finite, got {number!r}")
+    return number
+
+
+def float_matrix(
+    op: str,
+    name: str,
+    value: RealMatrix,
+    rows: Optional[int] = None,
+    columns: Optional[int] = None,
+    columns_meaning: str = "",
+) -> Matrix:
+    """Return value as a new non-empty list of equal-length rows of finite floats.
+
+    ``rows`` and ``columns``, when given, are the sizes it must have;
+    ``columns_meaning`` names where the expected column count comes from
+    (``"input_size"``, say), for the message.
+    """
+    if not is_sequence(value):
+        raise TypeError(
+            f"{op}: {name} must be a list of rows (lists of numbers),"
+            f" got {_describe(value)}"
+        )
+    if len(value) == 0:
+        raise ValueError(f"{op}: {name} is empty; it must have at least one row")
+    if rows is not None and len(value) != rows:
+        raise ValueError(f"{op}: {name} has {len(value)} rows, expected {rows}")
+    result: Matrix = []
+    width = columns
+    for i, row in enumerate(value):
+        if not is_sequence(row):
+            raise TypeError(
+                f"{op}: {name}[{i}] must be a row (a list of numbers),"
+                f" got {_describe(row)}"
+            )
+        if width is None:
+            width = len(row)
+            if width == 0:
+                raise ValueError(f"{op}: {name}[0] is empty; it must have at least one entry")
+        elif len(row) != width:
+            if columns is None:
+                raise ValueError(
+                    f"{op}: {name} is ragged: {name}[{i}] has {len(row)} entries,"
+                    f" expected {width} like {name}[0]"
+                )
+            because = f" ({columns_meaning})" if columns_meaning else ""
+            raise ValueError(
+                f"{op}: {name}[{i}] has {len(row)} entries, expected {width}{because}"
+            )
+        if all(type(a) is float for a in row) and all(map(math.isfinite, row)):
+            # Finite floats already (every matrix a network keeps): copied as they
+            # are, which is what the check below returns for them, 2× faster; the
+            # tutorial's readable loop checks its arguments twice an epoch.
+            result.append(list(cast(Sequence[float], row)))
+            continue
+        row_values = [real_number(op, f"{name}[{i}][{j}]", a) for j, a in enumerate(row)]
+        result.append(row_values)
+    return result
+
+
+def integer(op: str, name: str, value: object, minimum: int) -> int:
+    """Return value if it is an int (not a bool) ≥ minimum, else raise."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: {name} must be an int, got {_describe(value)}")
+    if value < minimum:
+        wanted = "must not be negative" if minimum == 0 else f"must be at least {minimum}"
+        raise ValueError(f"{op}: {name} {wanted}, got {value}")
+    return int(value)
+
+
+def size(op: str, name: str, value: object) -> int:
+    """Return value if it is an int ≥ 1 (a layer size, a batch size), else raise."""
+    return integer(op, name, value, 1)
+
+
+def count(op: str, name: str, value: object) -> int:
+    """Return value if it is an int ≥ 0 (a number of epochs), else raise."""
+    return integer(op, name, value, 0)
+
+
+#: The largest layer, and the most weights, a network may have: beyond these a
+#: pure-Python network would take hours per epoch or exhaust memory.
+MAX_LAYER_SIZE = 100_000
+MAX_WEIGHTS = 10_000_000
+
+
+def layer_sizes(op: str, sizes: Sequence[object], names: Sequence[str]) -> List[int]:
+    """Return the sizes as ints ≥ 1, refusing layers or networks too large to run."""
+    checked = [size(op, name, value) for name, value in zip(names, sizes)]
+    for name, value in zip(names, checked):
+        if value > MAX_LAYER_SIZE:
+            shown = str(value) if value < 10 ** 12 else _short_repr(value)
+            raise ValueError(f"{op}: {name} must be at most {MAX_LAYER_SIZE:,}, the units a"
+                             f" pure-Python layer may have, got {shown}")
+    weights = sum(a * b for a, b in zip(checked[:-1], checked[1:]))
+    if weights > MAX_WEIGHTS:
+        raise ValueError(f"{op}: sizes must make at most {MAX_WEIGHTS:,} weights, got"
+                         f" {checked}, which make {weights:,}")
+    return checked
+
+
+def learning_rate(op: str, value: object) -> float:
+    """Return the learning rate as a finite float ≥ 0, else raise."""
+    rate = real_number(op, "learning_rate", value)
+    if rate < 0:
+        raise ValueError(f"{op}: learning_rate must not be negative, got {rate!r}")
+    return rate
+
+
+def seed(op: str, value: object) -> Optional[int]:
+    """Return the seed if it is None or an int (not a bool), else raise."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{op}: seed must be an int or None, got {_describe(value)}")
+    return int(value)
+
+
+def name(op: str, argument: str, value: object, known: Sequence[str]) -> str:
+    """Return value if it is one of the known names, else raise listing them."""
+    if not isinstance(value, str):
+        raise TypeError(f"{op}: {argument} must be a name (a str), got {_describe(value)}")
+    if value not in known:
+        choices = ", ".join(repr(k) for k in known)
+        raise ValueError(f"{op}: unknown {argument} {_short_repr(value)}; expected one of {choices}")
+    return value
+
+
+def all_finite(matrices: Sequence[Sequence[Sequence[float]]]) -> bool:
+    """Return True if every entry of every matrix is a finite number."""
+    isfinite = math.isfinite
+    return all(isfinite(v) for m in matrices for row in m for v in row)

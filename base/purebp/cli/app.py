@@ -1,0 +1,122 @@
+"""The command line: ``python3 -m purebp`` (or ``purebp`` once installed).
+
+``purebp [options]`` runs the tutorial's demo (purebp.cli.demo); ``purebp
+COMMAND [options]`` runs one of COMMANDS below, the only list of them: the
+demo's --help is written from it, and ``main`` dispatches through it. Each
+command lives in its own module, which imports purebp.cli.options and never
+this one.
+
+``main(argv)`` returns the exit code: 0 when the run finished (for ``check``:
+and everything passed; 1 when something failed), 2 for a usage mistake or an
+unusable input (one line on stderr, never a traceback), 130 when interrupted
+with Ctrl-C, 141 when the reader of its output went away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+import textwrap
+from typing import Optional, Sequence, Tuple
+
+from purebp import __version__
+from purebp._checks import _short_repr
+from purebp.cli import check, demo, explain, train, vanishing, vectors
+from purebp.cli.options import Command, Parser, one_line
+
+#: Every command but the demo, in the order --help lists them: the one list.
+COMMANDS: Tuple[Command, ...] = (
+    Command("train", "train a general network on a data set or a CSV file",
+            train.DESCRIPTION, train.add_options, train.run),
+    Command("explain", "one training step, every equation with its numbers",
+            explain.DESCRIPTION, explain.add_options, explain.run),
+    Command("vanishing", "per-layer gradient norms of a deep net: vanishing, exploding",
+            vanishing.DESCRIPTION, vanishing.add_options, vanishing.run),
+    Command("vectors", "write the test-vector suite",
+            vectors.DESCRIPTION, vectors.add_options, vectors.run),
+    Command("check", "check another implementation's results against test vectors",
+            check.DESCRIPTION, check.add_options, check.run),
+)
+
+
+def find(name: str) -> Optional[Command]:
+    """Return the command called ``name``, or None (then ``purebp`` runs the demo)."""
+    return next((command for command in COMMANDS if command.name == name), None)
+
+
+def epilog() -> str:
+    """The demo's --help ending: every command with its help line.
+
+    >>> print(epilog().splitlines()[1])
+      purebp train      train a general network on a data set or a CSV file
+    """
+    width = max(len(command.name) for command in COMMANDS)
+    lines = [f"  purebp {command.name.ljust(width)}  {command.help}" for command in COMMANDS]
+    return "\n".join(["other commands (each with --help):", *lines])
+
+
+def unknown_command(word: str) -> str:
+    """The message for a first word that is no command: the nearest one, if one is near.
+
+    >>> unknown_command("trian")
+    "unknown command 'trian'; did you mean 'train'?"
+    """
+    names = [command.name for command in COMMANDS]
+    near = difflib.get_close_matches(word, names, n=1)
+    if near:
+        return f"unknown command {_short_repr(word)}; did you mean {near[0]!r}?"
+    return f"unknown command {_short_repr(word)}; expected one of {', '.join(names)}, or options"
+
+
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """Return the argument parser of ``purebp COMMAND``, or of the demo (no command)."""
+    if command is not None:
+        found = find(command)
+        if found is None:
+            raise ValueError(f"build_parser: unknown command {command!r}; expected one of"
+                             f" {', '.join(c.name for c in COMMANDS)}")
+        return found.parser()
+    # Raw, to keep the epilog's list of commands one per line; so the
+    # description is wrapped here.
+    parser = Parser(prog="purebp", description=textwrap.fill(demo.DESCRIPTION, 79),
+                    epilog=epilog(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    demo.add_options(parser)
+    parser.add_argument("--version", action="version", version=f"purebp {__version__}",
+                        help="print purebp's version and exit")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line with ``argv`` (default: sys.argv[1:]); return the exit code."""
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser: argparse.ArgumentParser
+    command = find(words[0]) if words else None
+    if command is not None:
+        parser, run, words = command.parser(), command.run, words[1:]
+    elif words and not words[0].startswith("-"):  # the demo takes no words, only options
+        print(f"purebp: error: {one_line(unknown_command(words[0]))} (see 'purebp --help')",
+              file=sys.stderr)
+        return 2
+    else:
+        parser, run = build_parser(), demo.run
+    try:
+        args = parser.parse_args(words)
+    except SystemExit as stop:  # --help, or a usage error already printed
+        return int(stop.code or 0)
+    try:
+        code = run(args)
+    except (ValueError, TypeError) as error:
+        print(f"purebp: error: {one_line(str(error))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("purebp: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`purebp | head`): stop quietly, as a program
+        # killed by SIGPIPE would, and keep the interpreter's final flush of
+        # stdout from raising again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    return code

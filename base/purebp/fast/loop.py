@@ -1,0 +1,158 @@
+"""The training loop that runs written-out epochs: the same bits as ``train``'s own loop.
+
+``NeuralNetwork.train`` and ``Network.train`` (with ``fast=True``, the
+default) hand their checked arguments to ``train`` here, which gets the
+same numbers as their readable loops from the code purebp.fast.unrolled
+writes for the network's shape:
+
+  - between two epochs that must be reported (a log line, an ``on_epoch``
+    call) it runs all the epochs in one call of the written-out code, and
+    brings the network's attributes up to date before each report and at
+    the end, so callers see what the readable loop would show them;
+  - if a written-out epoch stops being finite, the network is left as it
+    was at the start of that call and the readable loop (``train(...,
+    fast=False)``) replays those epochs, so DivergenceError is raised by the
+    same code, at the same epoch, with the same state;
+  - a shape the written-out code does not cover (softmax with cross_entropy,
+    more than ``unrolled.MAX_WRITTEN_OUT`` parameters) trains with the
+    readable loop.
+
+A network taking part has ``epochs_trained``, ``train`` with a ``fast``
+argument, and:
+
+    _spec()                     its purebp.fast.unrolled.Spec
+    _layers()                   (weights, biases): the matrices of every layer, in order
+    _set_layers(weights, biases)
+    _keep_forward(X, zs, activations)   what the last forward pass kept (activations
+                                without X: the output of every layer)
+and, for mini-batches (Network), ``rng``, ``_batches(n, batch_size)`` and
+``_share(batch_loss, size, n)``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, List, Optional, Sequence, Tuple
+
+from purebp import training
+from purebp._types import Matrix
+from purebp.fast import unrolled
+
+#: One sample's row for the written-out code: its inputs, then its targets.
+Row = Tuple[float, ...]
+
+
+def train(net: Any, X: Matrix, y: Matrix, epochs: int, learning_rate: float,
+          batch_size: Optional[int], log_every: int, log: training.Log,
+          on_epoch: training.OnEpoch) -> List[float]:
+    """Train ``net`` for ``epochs`` epochs on checked X and y; return each epoch's loss."""
+    spec = net._spec()
+    if not unrolled.supported(spec):
+        return _readable(net, X, y, epochs, learning_rate, batch_size, log_every, log, on_epoch)
+    kernel = unrolled.compiled(spec)
+    rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
+    losses: List[float] = []
+    remaining = epochs
+    while remaining:
+        epoch = net.epochs_trained
+        # As many epochs per call as can run before the next report (log line
+        # or on_epoch): one call per epoch made the tutorial's run 2.3× slower.
+        count = remaining if on_epoch is None and batch_size is None else 1
+        if log is not None:
+            count = min(count, -epoch % log_every + 1)
+        done = (_epochs(net, kernel, X, rows, learning_rate, count, losses)
+                if batch_size is None else
+                _batches(net, kernel, X, rows, learning_rate, batch_size, losses))
+        if done:
+            net.epochs_trained += count
+        else:
+            # Not finite somewhere: the readable loop finds the epoch and raises.
+            losses += _readable(net, X, y, count, learning_rate, batch_size, log_every, None, None)
+        remaining -= count
+        if not training.report(net, net.epochs_trained - 1, losses[-1], log_every, log, on_epoch):
+            break
+    return losses
+
+
+def _readable(net: Any, X: Matrix, y: Matrix, epochs: int, learning_rate: float,
+              batch_size: Optional[int], log_every: int, log: training.Log,
+              on_epoch: training.OnEpoch) -> List[float]:
+    """Run the network's own readable loop: ``net.train(..., fast=False)``."""
+    batches = {} if batch_size is None else {"batch_size": batch_size}
+    losses: List[float] = net.train(X, y, epochs, learning_rate, log_every=log_every, log=log,
+                                    on_epoch=on_epoch, fast=False, **batches)
+    return losses
+
+
+def _epochs(net: Any, kernel: Any, X: Matrix, rows: List[Row], learning_rate: float,
+            count: int, losses: List[float]) -> bool:
+    """Run ``count`` full-batch epochs written out; False (nothing changed) if one diverged."""
+    kept: List[Any] = []
+    start = len(losses)
+    flat = kernel(rows, flat_parameters(net), learning_rate, count, losses, kept)
+    if flat is None:
+        del losses[start:]  # the readable loop will append them again as it replays
+        return False
+    set_flat_parameters(net, flat)
+    keep_forward(net, X, kept)
+    return True
+
+
+def _batches(net: Any, kernel: Any, X: Matrix, rows: List[Row], learning_rate: float,
+             batch_size: int, losses: List[float]) -> bool:
+    """Run one mini-batch epoch written out, with ``Network._epoch``'s batches and loss.
+
+    False if it diverged; the network, its generator included, is then unchanged.
+    """
+    rng_state = net.rng.getstate()
+    flat: Optional[List[float]] = flat_parameters(net)
+    loss = 0.0
+    kept: List[Any] = []
+    batches = net._batches(len(rows), batch_size)
+    for batch in batches:
+        batch_losses: List[float] = []
+        flat = kernel([rows[i] for i in batch], flat, learning_rate, 1, batch_losses,
+                      kept if batch is batches[-1] else None)
+        if flat is None:
+            net.rng.setstate(rng_state)
+            return False
+        loss += net._share(batch_losses[0], len(batch), len(rows))
+    if flat is None or not math.isfinite(loss):  # finite batches can add up to an overflow
+        net.rng.setstate(rng_state)
+        return False
+    set_flat_parameters(net, flat)
+    keep_forward(net, [X[i] for i in batches[-1]], kept)
+    losses.append(loss)
+    return True
+
+
+# -- between the network's matrices and the written-out code's flat list ------
+
+
+def flat_parameters(net: Any) -> List[float]:
+    """Return every weights[l] row by row, then every biases[l]: the written-out code's order."""
+    weights, biases = net._layers()
+    return ([w for W in weights for row in W for w in row]
+            + [b for B in biases for b in B[0]])
+
+
+def set_flat_parameters(net: Any, flat: Sequence[float]) -> None:
+    """Give ``net`` the parameters of a flat list in ``flat_parameters``' order."""
+    sizes = net._spec().sizes
+    at, weights, biases = 0, [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        weights.append([list(flat[at + i * fan_out:at + (i + 1) * fan_out])
+                        for i in range(fan_in)])
+        at += fan_in * fan_out
+    for fan_out in sizes[1:]:
+        biases.append([list(flat[at:at + fan_out])])
+        at += fan_out
+    net._set_layers(weights, biases)
+
+
+def keep_forward(net: Any, X: Matrix, kept: List[Any]) -> None:
+    """Keep the forward pass the written-out code kept, per sample (z0, a1, z1, a2, ...)."""
+    depth = len(net._spec().sizes) - 1
+    zs = [[list(sample[2 * l]) for sample in kept] for l in range(depth)]
+    activations = [[list(sample[2 * l + 1]) for sample in kept] for l in range(depth)]
+    net._keep_forward(X, zs, activations)

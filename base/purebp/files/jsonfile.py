@@ -1,0 +1,251 @@
+"""Reading and writing purebp's JSON files safely: vectors and model files alike.
+
+    FormatError                 ValueError for a file that breaks its format; says where
+                                (defined in purebp.errors, importable from here too)
+    read_json(path, max_bytes)  the parsed JSON of a file, every failure a FormatError
+    parse_json(text, source)    the same for a text
+    write_atomic(path, text)    write through a temporary file and os.replace
+    fail, describe, names, number, matrix, layers, obj, field, version, network_spec
+                                validators: each returns a clean value or raises
+                                FormatError naming the place (``where``), in the
+                                style purebp.errors gives: ``m.json.loss must be ...``
+
+Nothing read is ever executed: the standard library's JSON parser, then these
+checks. NaN and Infinity literals parse as floats and are refused by
+``number`` where they stand, so the message can name their place. A file
+name in a message is shown by purebp._checks.shown_path: whole, on one line.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from typing import Any, Dict, Iterable, List, NoReturn, Optional, Sequence, Tuple
+
+from purebp._checks import shown_path
+from purebp._types import Matrix
+from purebp.activations import ACTIVATIONS
+from purebp.activations import NAMES as ACTIVATION_NAMES
+from purebp.errors import FormatError as FormatError  # still importable from here
+from purebp.losses import LOSSES
+
+#: A matrix's expected (rows, columns); None where any size will do.
+Shape = Tuple[Optional[int], Optional[int]]
+
+
+def fail(message: str) -> NoReturn:
+    """Raise FormatError(message); the message starts with the place (purebp.errors)."""
+    raise FormatError(message)
+
+
+def describe(value: Any) -> str:
+    """A short rendering of a JSON value for an error message: at most 40 characters.
+
+    A short list of numbers is shown as it is written; another list by its
+    length, an object as such (never the whole file).
+
+    >>> print(describe("tanh"), describe([2, 4, 1]), describe([[0.5]] * 3), describe({}), sep="; ")
+    "tanh"; [2, 4, 1]; a list of length 3; an object
+    """
+    if _huge(value):
+        return f"an int of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, list):
+        if len(value) > 8 or not all(isinstance(v, (int, float)) and not _huge(v) for v in value):
+            return f"a list of length {len(value)}"
+        text = json.dumps(value)
+    elif isinstance(value, dict):
+        return "an object"
+    elif isinstance(value, (str, int, float, bool, type(None))):
+        text = json.dumps(value)
+    else:
+        text = type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _huge(value: Any) -> bool:
+    """True for an int whose digits would make a message long (or json.dumps refuse it)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 128
+
+
+def names(known: Iterable[str]) -> str:
+    """The names a field may hold, as a message lists them: "a", "b", "c"."""
+    return ", ".join(json.dumps(name) for name in known)
+
+
+def number(value: Any, where: str) -> float:
+    """A finite float (ints accepted, bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        fail(f"{where} must be a number, got {describe(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        fail(f"{where} must fit in a float, got {describe(value)}")
+    if not math.isfinite(number):
+        fail(f"{where} must be a finite number, got {number!r}")
+    return number
+
+
+def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) -> Matrix:
+    """A non-empty list of equal rows of finite floats, of the given sizes when not None."""
+    if not isinstance(value, list):
+        fail(f"{where} must be a matrix (a list of rows), got {describe(value)}")
+    if rows is not None and len(value) != rows:
+        fail(f"{where} has {len(value)} rows, expected {rows}")
+    if not value:
+        fail(f"{where} is empty; it must have at least one row")
+    result = []
+    for i, row in enumerate(value):
+        if not isinstance(row, list):
+            fail(f"{where}[{i}] must be a row (a list of numbers), got {describe(row)}")
+        width = columns if columns is not None else len(value[0])
+        if width == 0:  # a row of no entries is never a network's: [[]] is no 1 × 0 matrix
+            fail(f"{where}[0] is empty; it must have at least one entry")
+        if len(row) != width:
+            like = "" if columns is not None else f" like {where}[0]"
+            fail(f"{where}[{i}] has {len(row)} entries, expected {width}{like}")
+        result.append([number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row)])
+    return result
+
+
+def layers(value: Any, where: str, shapes: Optional[Sequence[Shape]]) -> List[Matrix]:
+    """A list of matrices, one per layer; shapes None: any number, any sizes."""
+    if not isinstance(value, list) or (shapes is not None and len(value) != len(shapes)):
+        count = "" if shapes is None else f"{len(shapes)} "
+        fail(f"{where} must be a list of {count}matrices (one per layer), got {describe(value)}")
+    if shapes is None:
+        shapes = [(None, None)] * len(value)
+    return [matrix(m, f"{where}[{l}]", r, c) for l, (m, (r, c)) in enumerate(zip(value, shapes))]
+
+
+def obj(value: Any, where: str) -> Dict[str, Any]:
+    """A JSON object."""
+    if not isinstance(value, dict):
+        fail(f"{where} must be an object, got {describe(value)}")
+    return value
+
+
+def field(mapping: Dict[str, Any], key: str, where: str) -> Any:
+    """mapping[key], or a FormatError saying it is missing."""
+    if key not in mapping:
+        fail(f"{where}: missing field {key!r}")
+    return mapping[key]
+
+
+def version(value: Any, where: str, expected: int) -> None:
+    """Refuse any version but ``expected`` (an int: true is not 1 here)."""
+    if type(value) is not int or value != expected:
+        fail(f"{where} must be {expected}, the version this purebp reads, got {describe(value)}")
+
+
+def network_spec(value: Any, where: str) -> Dict[str, Any]:
+    """A network description: sizes, activation, output_activation, loss (all checked)."""
+    net = obj(value, where)
+    sizes = field(net, "sizes", where)
+    if (not isinstance(sizes, list) or len(sizes) < 2
+            or not all(isinstance(s, int) and not isinstance(s, bool) and 1 <= s <= 100_000
+                       for s in sizes)):
+        fail(f"{where}.sizes must be a list of at least two sizes from 1 to 100000,"
+             f" got {describe(sizes)}")
+    activation = field(net, "activation", where)
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
+        fail(f"{where}.activation: unknown activation {describe(activation)};"
+             f" expected one of {names(ACTIVATIONS)}")
+    output = field(net, "output_activation", where)
+    if not isinstance(output, str) or output not in ACTIVATION_NAMES:
+        fail(f"{where}.output_activation: unknown activation {describe(output)};"
+             f" expected one of {names(ACTIVATION_NAMES)}")
+    loss = field(net, "loss", where)
+    if not isinstance(loss, str) or loss not in LOSSES:
+        fail(f"{where}.loss: unknown loss {describe(loss)}; expected one of {names(LOSSES)}")
+    needed = LOSSES[loss].output_activation
+    if needed is not None and output != needed:
+        fail(f"{where}.output_activation must be {describe(needed)} for loss {describe(loss)},"
+             f" got {describe(output)}")
+    if output == "softmax" and loss != "cross_entropy":
+        fail(f"{where}.loss must be \"cross_entropy\" for output_activation \"softmax\","
+             f" got {describe(loss)}")
+    return {"sizes": list(sizes), "activation": activation,
+            "output_activation": output, "loss": loss}
+
+
+def _clean(text: str) -> str:
+    """Return text rebuilt as a well-formed str, or a stand-in if it is not one.
+
+    PyPy 3.9's json module puts a malformed string in its error message for
+    a non-ASCII character, and using that string later crashes the
+    interpreter's formatting; rebuilding it from its bytes is safe everywhere.
+    """
+    try:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8")
+    except Exception:  # a malformed str can fail in ways no normal one does
+        return "unexpected character"
+
+
+def parse_json(text: str, source: str) -> Any:
+    """Return the parsed JSON of ``text``; errors name ``source``."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise FormatError(
+            f"{source}: not valid JSON: {_clean(error.msg)} at line {error.lineno},"
+            f" column {error.colno}") from None
+    except RecursionError:
+        raise FormatError(f"{source}: nested too deeply to be a purebp file") from None
+    except ValueError as error:  # e.g. an integer literal of more than 4300 digits
+        raise FormatError(f"{source}: unreadable number: {error}") from None
+
+
+def read_text(path: str, max_bytes: int, what: str) -> str:
+    """Return the UTF-8 text of a file of at most max_bytes; errors name the file."""
+    if "\0" in path:
+        raise FormatError(f"{shown_path(path)}: a file name must not hold a NUL byte")
+    try:
+        size = os.path.getsize(path)
+        if size > max_bytes:
+            raise FormatError(
+                f"{shown_path(path)} has {size} bytes, more than the {max_bytes} a {what} may have")
+        chunks, total = [], 0
+        with open(path, "rb") as handle:
+            # Counted chunk by chunk, since a device or pipe reports size 0; not
+            # read(max_bytes + 1), for which PyPy allocates the whole limit
+            # (a 512 MiB buffer, 0.24 s, for every model file).
+            for chunk in iter(lambda: handle.read(1 << 16), b""):
+                total += len(chunk)
+                if total > max_bytes:
+                    raise FormatError(
+                        f"{shown_path(path)} has more than the {max_bytes} bytes a {what} may have")
+                chunks.append(chunk)
+        return b"".join(chunks).decode("utf-8")
+    except OSError as error:
+        raise FormatError(f"{shown_path(path)}: cannot read: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{shown_path(path)}: not a UTF-8 text file") from None
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write text to path through a temporary file in the same folder and os.replace.
+
+    A crash mid-write leaves the old file (or none) where the good one was,
+    never a half-written one.
+    """
+    if "\0" in path:
+        raise ValueError(f"{shown_path(path)}: a file name must not hold a NUL byte")
+    folder = os.path.dirname(os.path.abspath(path))
+    # Not *.json: a temporary left by a killed writer is never read as a file of ours.
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".partial")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        # mkstemp makes the file private (0600); give it the mode a new file gets
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise

@@ -1,0 +1,487 @@
+"""Test vectors: the versioned JSON format, its loader, and the suite purebp writes.
+
+A file holds ``{"format": "purebp-vectors", "version": 1, "cases": [...]}``;
+docs/vectors.md describes every field. The functions here:
+
+    load(path)                 every case in a file, or in every *.json file of a folder
+    parse(text, source)        the cases of a JSON text (source names it in errors)
+    dump(cases) / write(path, cases)   the JSON text / an atomic write of one file
+    case_input(case)           what an implementation is given: the case without "expected"
+    curated()                  the named cases of the suite, expected values included
+    random_cases(n, seed)      n seeded random cases, expected values included
+    complete(case)             a case with its "expected" computed (purebp.oracle.exact)
+    write_suite(out, n, seed)  the suite as one file per case in folder ``out``
+
+Loading is strict and safe: the file is plain JSON read with the standard
+library (nothing in it is executed), at most ``MAX_BYTES`` long; NaN,
+Infinity, numbers too large for a float, strings where numbers belong, wrong
+shapes and unknown names are refused with a ``VectorFormatError`` (a
+``ValueError``) naming the file and the place in it, like
+``vectors/xor.json: cases[0].parameters.weights[1][2][0] must be a number, got "a"``.
+Results files from other implementations use the same format; there only
+``id`` and whichever ``expected`` fields they computed are needed
+(``load(path, partial=True)``).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import os
+import random
+import re
+from typing import Any, Callable, Dict, List, Optional, TypeVar, cast
+
+from purebp import _checks
+from purebp._types import RealMatrix
+from purebp.activations import ACTIVATIONS
+from purebp.datasets import moons
+from purebp.errors import VectorFormatError as VectorFormatError  # still importable from here
+from purebp.files.jsonfile import (
+    FormatError,
+    describe,
+    fail,
+    field,
+    layers,
+    matrix,
+    names,
+    network_spec,
+    number,
+    obj,
+    parse_json,
+    read_text,
+    version,
+    write_atomic,
+)
+from purebp.network import Network
+from purebp.oracle import exact
+from purebp.tutorial import NeuralNetwork
+
+FORMAT = "purebp-vectors"
+VERSION = 1
+#: Files larger than this are refused before they are read.
+MAX_BYTES = 64 * 1024 * 1024
+#: The quantities a case's "expected" may hold.
+QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", "trajectory")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _as_vector_error(function: _F) -> _F:
+    """Make every FormatError that ``function`` raises a VectorFormatError."""
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return function(*args, **kwargs)
+        except VectorFormatError:
+            raise
+        except FormatError as error:
+            raise VectorFormatError(str(error)) from None
+    return cast(_F, wrapper)
+
+
+# -- validation ------------------------------------------------------------------------
+
+
+def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[int],
+              steps: Optional[int]) -> Dict[str, Any]:
+    """Check the expected quantities that are present; all are optional.
+
+    With ``sizes`` None (a results file without its network) only the kinds
+    of values are checked, not their shapes.
+    """
+    exp = obj(value, where)
+    unknown = set(exp) - set(QUANTITIES) - {"outputs"}
+    if unknown:
+        fail(f"{where}: unknown field {describe(sorted(unknown)[0])};"
+             f" expected some of {names(QUANTITIES + ('outputs',))}")
+    w_shapes = b_shapes = layer_shapes = None
+    if sizes is not None:
+        w_shapes = list(zip(sizes[:-1], sizes[1:]))
+        b_shapes = [(1, c) for c in sizes[1:]]
+        layer_shapes = [(n, c) for c in sizes[1:]]
+    result: Dict[str, Any] = {}
+    for key in ("pre_activations", "activations"):
+        if key in exp:
+            result[key] = layers(exp[key], f"{where}.{key}", layer_shapes)
+    if "outputs" in exp:
+        result["outputs"] = matrix(exp["outputs"], f"{where}.outputs", n,
+                                    None if sizes is None else sizes[-1])
+    if "loss" in exp:
+        result["loss"] = number(exp["loss"], f"{where}.loss")
+    for key in ("gradients", "updated"):
+        if key in exp:
+            part = obj(exp[key], f"{where}.{key}")
+            result[key] = {}
+            if "weights" in part:
+                result[key]["weights"] = layers(part["weights"], f"{where}.{key}.weights", w_shapes)
+            if "biases" in part:
+                result[key]["biases"] = layers(part["biases"], f"{where}.{key}.biases", b_shapes)
+    if "trajectory" in exp:
+        traj = exp["trajectory"]
+        if not isinstance(traj, list) or (steps is not None and len(traj) != steps):
+            count = "" if steps is None else f"{steps} "
+            fail(f"{where}.trajectory must be a list of {count}losses, got {describe(traj)}")
+        result["trajectory"] = [number(v, f"{where}.trajectory[{k}]") for k, v in enumerate(traj)]
+    return result
+
+
+@_as_vector_error
+def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, Any]:
+    """Return a checked copy of one case, or raise VectorFormatError saying where.
+
+    With ``partial=True`` (results files) only ``id`` and ``expected`` are
+    read; shapes of what is present are checked against ``network`` when given.
+    """
+    case = obj(value, where)
+    case_id = field(case, "id", where)
+    if not isinstance(case_id, str) or not _ID.fullmatch(case_id):
+        fail(f"{where}.id must be an id of letters, digits, '-', '_', '.', got {describe(case_id)}")
+    if partial:
+        result: Dict[str, Any] = {"id": case_id}
+        sizes = n = steps = None
+        if "network" in case:
+            sizes = network_spec(case["network"], f"{where}.network")["sizes"]
+        if "inputs" in case and isinstance(case["inputs"], list):
+            n = len(case["inputs"])
+        expected = case.get("expected", {})
+        if sizes is None:
+            sizes = _sizes_from(expected, f"{where}.expected")
+        result["expected"] = _expected(expected, f"{where}.expected", sizes, n, None)
+        return result
+
+    description = case.get("description", "")
+    if not isinstance(description, str):
+        fail(f"{where}.description must be a string, got {describe(description)}")
+    network = network_spec(field(case, "network", where), f"{where}.network")
+    sizes = network["sizes"]
+    params = obj(field(case, "parameters", where), f"{where}.parameters")
+    weights = layers(field(params, "weights", f"{where}.parameters"),
+                      f"{where}.parameters.weights", list(zip(sizes[:-1], sizes[1:])))
+    biases = layers(field(params, "biases", f"{where}.parameters"),
+                     f"{where}.parameters.biases", [(1, c) for c in sizes[1:]])
+    inputs = matrix(field(case, "inputs", where), f"{where}.inputs", None, sizes[0])
+    targets = matrix(field(case, "targets", where), f"{where}.targets", len(inputs), sizes[-1])
+    learning_rate = number(field(case, "learning_rate", where), f"{where}.learning_rate")
+    if learning_rate < 0:
+        fail(f"{where}.learning_rate must be a number ≥ 0, got {learning_rate!r}")
+    steps = case.get("steps", 0)
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 0 <= steps <= 10_000:
+        fail(f"{where}.steps must be an int from 0 to 10000, got {describe(steps)}")
+    result = {
+        "id": case_id, "description": description, "network": network,
+        "parameters": {"weights": weights, "biases": biases},
+        "inputs": inputs, "targets": targets, "learning_rate": learning_rate, "steps": steps,
+    }
+    if "expected" in case:
+        result["expected"] = _expected(case["expected"], f"{where}.expected", sizes,
+                                       len(inputs), steps)
+    return result
+
+
+def _sizes_from(expected: Any, where: str) -> Optional[List[int]]:
+    """Layer sizes read off a results file's gradients, when it has no network."""
+    if not isinstance(expected, dict):
+        return None
+    key = "gradients" if expected.get("gradients") else "updated"
+    grads = expected.get(key)
+    if isinstance(grads, dict) and isinstance(grads.get("weights"), list) and grads["weights"]:
+        try:
+            sizes = [len(grads["weights"][0])] + [len(w[0]) for w in grads["weights"]]
+            return sizes
+        except (TypeError, IndexError, KeyError):
+            # Some layer is no matrix: the kinds-only check says which, and how.
+            layers(grads["weights"], f"{where}.{key}.weights", None)
+            fail(f"{where}.{key}.weights must be a list of matrices, got"
+                 f" {describe(grads['weights'])}")
+    return None
+
+
+# -- reading and writing files -----------------------------------------------------------
+
+
+@_as_vector_error
+def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict[str, Any]]:
+    """Return the checked cases of a JSON text in the format; errors name ``source``."""
+    data = parse_json(text, source)
+    top = obj(data, source)
+    if top.get("format") != FORMAT:
+        fail(f"{source}.format must be {describe(FORMAT)}, got {describe(top.get('format'))}")
+    version(top.get("version"), f"{source}.version", VERSION)
+    cases = field(top, "cases", source)
+    if not isinstance(cases, list):
+        fail(f"{source}.cases must be a list of cases, got {describe(cases)}")
+    checked = [validate_case(c, f"{source}: cases[{i}]", partial) for i, c in enumerate(cases)]
+    seen: Dict[str, int] = {}
+    for i, c in enumerate(checked):
+        if c["id"] in seen:
+            fail(f"{source}: cases[{i}].id must be unique, got {c['id']!r},"
+                 f" the id of cases[{seen[c['id']]}] too")
+        seen[c["id"]] = i
+    return checked
+
+
+@_as_vector_error
+def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
+    """Return the cases of a file, or of every ``*.json`` file in a folder (sorted by name)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise VectorFormatError(f"load: path must be a str or os.PathLike naming a file or"
+                                f" folder, got {_checks._describe(path)}")
+    shown = _checks.shown_path(os.fspath(path))
+    if "\0" in os.fspath(path):
+        raise VectorFormatError(f"load: path must not hold a NUL byte, got {shown}")
+    if os.path.isdir(path):
+        files = sorted(n for n in os.listdir(path) if n.endswith(".json"))
+        if not files:
+            raise VectorFormatError(f"{shown}: the folder holds no .json files")
+        cases: List[Dict[str, Any]] = []
+        seen: Dict[str, str] = {}
+        for name in files:
+            file = os.path.join(path, name)
+            for case in load(file, partial):
+                if case["id"] in seen:
+                    raise VectorFormatError(
+                        f"{_checks.shown_path(file)}: case id {case['id']!r} must be unique"
+                        f" in the folder, got it in {_checks.shown_path(seen[case['id']])} too")
+                seen[case["id"]] = file
+                cases.append(case)
+        return cases
+    text = read_text(path, MAX_BYTES, "vector file")
+    return parse(text, shown, partial)
+
+
+def dump(cases: List[Dict[str, Any]]) -> str:
+    """Return the JSON text of a file holding ``cases`` (floats as their shortest repr)."""
+    # allow_nan=False: a NaN or infinity must never reach a file.
+    return json.dumps({"format": FORMAT, "version": VERSION, "cases": cases},
+                      indent=1, allow_nan=False) + "\n"
+
+
+def write(path: str, cases: List[Dict[str, Any]]) -> None:
+    """Write ``cases`` to ``path`` atomically (a temporary file, then os.replace)."""
+    write_atomic(path, dump(cases))
+
+
+# -- making cases ---------------------------------------------------------------------
+
+
+def case_input(case: Dict[str, Any]) -> Dict[str, Any]:
+    """Return the case without ``expected``: what an implementation under test is given."""
+    return {k: v for k, v in case.items() if k != "expected"}
+
+
+def complete(case: Dict[str, Any]) -> Dict[str, Any]:
+    """Return the case with ``expected`` computed in 50-digit Decimal and rounded to float."""
+    truth = exact.run(case["network"], case["parameters"]["weights"],
+                      case["parameters"]["biases"], case["inputs"], case["targets"],
+                      case["learning_rate"], case["steps"])
+    result = dict(case_input(case))
+    result["expected"] = exact.to_float(truth)
+    return result
+
+
+def _case(case_id: str, description: str, net: Network, inputs: RealMatrix, targets: RealMatrix,
+          learning_rate: float, steps: int = 3) -> Dict[str, Any]:
+    return {
+        "id": case_id,
+        "description": description,
+        "network": {"sizes": net.sizes, "activation": net.activation,
+                    "output_activation": net.output_activation, "loss": net.loss_name},
+        "parameters": {"weights": net.weights, "biases": net.biases},
+        "inputs": [[float(v) for v in row] for row in inputs],
+        "targets": [[float(v) for v in row] for row in targets],
+        "learning_rate": learning_rate,
+        "steps": steps,
+    }
+
+
+def _uniform(rng: random.Random, rows: int, columns: int, bound: float) -> List[List[float]]:
+    return [[rng.uniform(-bound, bound) for _ in range(columns)] for _ in range(rows)]
+
+
+def _one_hot(rng: random.Random, rows: int, classes: int) -> List[List[float]]:
+    labels = [rng.randrange(classes) for _ in range(rows)]
+    return [[1.0 if k == label else 0.0 for k in range(classes)] for label in labels]
+
+
+XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
+XOR_Y = [[0], [1], [1], [0]]
+
+
+def _curated_skeletons() -> List[Dict[str, Any]]:
+    """The named cases, without their expected values."""
+    rng = random.Random(2024)
+    cases: List[Dict[str, Any]] = []
+    add = cases.append
+
+    tutorial = NeuralNetwork(2, 4, 1, seed=0)
+    net = Network([2, 4, 1])
+    net.weights = [tutorial.weights_input_hidden, tutorial.weights_hidden_output]
+    net.biases = [tutorial.bias_hidden, tutorial.bias_output]
+    add(_case("xor-tutorial", "The tutorial's 2-4-1 sigmoid network on XOR, half_sse, lr 0.1"
+              " (NeuralNetwork seed 0)", net, XOR_X, XOR_Y, 0.1, steps=5))
+
+    net = Network([3, 5, 2], "tanh", "sigmoid", "mse", "xavier", seed=11)
+    add(_case("single-sample", "One sample: batch sums and means over a single row",
+              net, [[0.5, -1.0, 2.0]], [[0.0, 1.0]], 0.5))
+
+    X, y = moons(n=64, noise=0.1, seed=3)
+    net = Network([2, 8, 1], "tanh", "sigmoid", "bce", "xavier", seed=12)
+    add(_case("batch-64", "64 moons samples: long sums over the batch", net, X, y, 0.5))
+
+    net = Network([3, 4, 2], "sigmoid", "sigmoid", "half_sse", seed=13)
+    net.biases = [_uniform(rng, 1, 4, 1.0), _uniform(rng, 1, 2, 1.0)]
+    add(_case("zero-inputs", "All inputs 0: first-layer weight gradients are exactly 0",
+              net, [[0.0] * 3] * 4, [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]], 0.5))
+
+    for act, size in (("sigmoid", 30.0), ("sigmoid", 800.0), ("tanh", 30.0), ("tanh", 800.0)):
+        # x = ±1 and one weight of ±size per unit: every hidden pre-activation is ±size
+        net = Network([2, 3, 1], act, "identity" if act == "tanh" else "sigmoid",
+                      "mse" if act == "tanh" else "half_sse", seed=14)
+        net.weights[0] = [[size, -size, size], [0.0, 0.0, 0.0]]
+        net.weights[1] = [[0.5], [-0.25], [1.0]]
+        add(_case(f"{act}-saturated-{int(size)}",
+                  f"{act} hidden units at pre-activations ±{size:g}: derivatives near 0",
+                  net, [[1.0, 0.5], [-1.0, 2.0]], [[0.0], [1.0]], 0.1))
+
+    for act in ("relu", "leaky_relu"):
+        net = Network([2, 3, 1], act, "identity", "mse", seed=15)
+        net.weights[0] = [[1.0, 2.0, -1.0], [-1.0, 0.5, -1.0]]
+        net.weights[1] = [[1.5], [-0.5], [2.0]]
+        add(_case(f"{act}-at-zero", f"{act} units whose pre-activation is exactly 0"
+                  " (the kink; PyTorch's derivative there is used)",
+                  net, [[1.0, 1.0], [2.0, 2.0], [1.0, -1.0]], [[1.0], [0.0], [2.0]], 0.02))
+
+    net = Network([2, 3, 4], "tanh", "softmax", "cross_entropy", seed=16)
+    net.weights[1] = [[500.0 * w for w in row] for row in net.weights[1]]
+    add(_case("softmax-large-logits", "Logits in the hundreds to a thousand: softmax needs"
+              " the max shift", net, _uniform(rng, 3, 2, 2.0), _one_hot(rng, 3, 4), 1e-4))
+
+    net = Network([1, 2, 1], "identity", "sigmoid", "bce", seed=17)
+    net.weights = [[[1.0, -1.0]], [[400.0], [-400.0]]]
+    add(_case("bce-saturated", "bce at z = ±800: right and wrong confident outputs",
+              net, [[1.0], [-1.0], [1.0], [-1.0]], [[1.0], [0.0], [0.0], [1.0]], 0.001))
+
+    net = Network([1, 2, 3], "identity", "softmax", "cross_entropy", seed=18)
+    net.weights = [[[1.0, -1.0]], [[400.0, 0.0, -400.0], [-400.0, 0.0, 400.0]]]
+    add(_case("cross-entropy-saturated", "cross_entropy with logits ±800: right and wrong"
+              " confident classes", net, [[1.0], [-1.0], [1.0]],
+              [[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.5, 0.5]], 0.001))
+
+    net = Network([3, 5, 5, 5, 5, 5, 5, 2], "tanh", "softmax", "cross_entropy", "xavier", seed=19)
+    add(_case("deep-7-layers", "Seven weight layers of tanh: a long chain of deltas",
+              net, _uniform(rng, 6, 3, 1.0), _one_hot(rng, 6, 2), 0.1))
+
+    net = Network([4, 64, 3], "relu", "softmax", "cross_entropy", "he", seed=20)
+    add(_case("wide-64", "64 relu units: long sums inside each layer",
+              net, _uniform(rng, 16, 4, 1.0), _one_hot(rng, 16, 3), 0.05))
+
+    net = Network([2, 3, 1], "sigmoid", "identity", "mse", seed=21)
+    add(_case("tiny-values", "Inputs around 1e-300: tiny first-layer gradients, no underflow"
+              " to zero", net, [[1e-300, -3e-300], [2e-300, 5e-301]], [[0.5], [-0.5]], 0.1))
+
+    net = Network([2, 3, 1], "relu", "identity", "mse", "he", seed=22)
+    add(_case("large-values", "Inputs around 1e6: losses near 1e12",
+              net, [[1e6, -2e6], [3e6, 5e5]], [[1.0], [-1.0]], 1e-14))
+
+    for act in ACTIVATIONS:
+        net = Network([3, 4, 4, 2], act, "identity", "mse", "xavier", seed=23)
+        net.biases = [_uniform(rng, 1, 4, 0.5), _uniform(rng, 1, 4, 0.5), _uniform(rng, 1, 2, 0.5)]
+        add(_case(f"activation-{act}", f"Two hidden layers of {act}, linear output, mse",
+                  net, _uniform(rng, 5, 3, 2.0), _uniform(rng, 5, 2, 1.0), 0.1))
+
+    for loss, output in (("half_sse", "sigmoid"), ("mse", "tanh"), ("bce", "sigmoid"),
+                         ("cross_entropy", "softmax")):
+        k = 3
+        net = Network([2, 5, k], "tanh", output, loss, "xavier", seed=24)
+        targets = (_one_hot(rng, 6, k) if loss == "cross_entropy" else
+                   [[rng.random() for _ in range(k)] for _ in range(6)])
+        add(_case(f"loss-{loss}", f"{loss} over 6 samples and 3 outputs ({output} output)",
+                  net, _uniform(rng, 6, 2, 1.5), targets, 0.2))
+
+    net = Network([3, 3, 3, 3], "tanh", "identity", "mse", "xavier", seed=27)
+    add(_case("square-layers", "Every weight matrix square: a transposed weight in the backward"
+              " pass keeps the shapes right and only the numbers wrong",
+              net, _uniform(rng, 4, 3, 1.0), _uniform(rng, 4, 3, 1.0), 0.1))
+
+    net = Network([1, 1, 1], "sigmoid", "sigmoid", "half_sse", seed=25)
+    add(_case("one-unit", "The smallest network: 1-1-1", net, [[1.0], [-1.0]], [[1.0], [0.0]], 1.0))
+
+    net = Network([3, 2], "identity", "identity", "mse", seed=26)
+    add(_case("linear-regression", "No hidden layer: one linear layer with mse",
+              net, _uniform(rng, 5, 3, 1.0), _uniform(rng, 5, 2, 1.0), 0.1))
+    return cases
+
+
+_CURATED: List[Dict[str, Any]] = []
+
+
+def curated() -> List[Dict[str, Any]]:
+    """Return the curated suite, every case with its expected values.
+
+    The 50-digit computation runs once per process (it takes seconds on
+    PyPy, whose decimal module is pure Python); each call returns a fresh
+    copy, so callers may change what they get.
+    """
+    if not _CURATED:
+        _CURATED.extend(complete(c) for c in _curated_skeletons())
+    return copy.deepcopy(_CURATED)
+
+
+def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
+    """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included."""
+    rng = random.Random(seed)
+    pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
+        [("sigmoid", "bce"), ("softmax", "cross_entropy")]
+    cases = []
+    for i in range(n):
+        depth = rng.randint(1, 4)
+        sizes = [rng.randint(1, 8) for _ in range(depth + 1)]
+        output, loss = rng.choice(pairs)
+        if output == "softmax":
+            sizes[-1] = max(sizes[-1], 2)
+        net = Network(sizes, rng.choice(list(ACTIVATIONS)), output, loss,
+                      rng.choice(["normal", "xavier", "he"]), seed=rng.randrange(2 ** 32))
+        rows = rng.randint(1, 8)
+        if loss == "cross_entropy":
+            targets = _one_hot(rng, rows, sizes[-1])
+        elif loss == "bce":
+            targets = [[float(rng.randint(0, 1)) for _ in range(sizes[-1])] for _ in range(rows)]
+        else:
+            targets = _uniform(rng, rows, sizes[-1], 1.0)
+        case = _case(f"random-{seed}-{i:04d}", f"Random case {i} of seed {seed}", net,
+                     _uniform(rng, rows, sizes[0], 2.0), targets, round(rng.uniform(0.01, 1.0), 3))
+        cases.append(_tame(case))
+    return cases
+
+
+def _tame(case: Dict[str, Any]) -> Dict[str, Any]:
+    """Return the case completed, its learning rate halved until the trajectory descends.
+
+    A diverging trajectory amplifies every rounding difference, so two correct
+    implementations could disagree on it by more than any useful tolerance.
+    """
+    for _ in range(60):
+        done = complete(case)
+        trajectory = done["expected"]["trajectory"]
+        if all(b <= a for a, b in zip(trajectory, trajectory[1:])):
+            return done
+        case = dict(case, learning_rate=case["learning_rate"] / 2)
+    return done
+
+
+def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
+    """Write the curated suite and ``random_count`` random cases to folder ``out``, one file each.
+
+    Returns the paths written. The folder is created if needed.
+    """
+    os.makedirs(out, exist_ok=True)
+    paths = []
+    for case in curated() + random_cases(random_count, seed):
+        path = os.path.join(out, case["id"] + ".json")
+        write(path, [case])
+        paths.append(path)
+    return paths

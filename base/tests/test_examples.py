@@ -1,0 +1,69 @@
+"""Tests for examples/: the oracle passes correct implementations and catches classic bugs.
+
+examples/numpy_backprop.py is a plain numpy backpropagation with eight
+plantable bugs; examples/torch_adapter.py runs the cases through PyTorch's
+autograd in float64. Each test skips when its library is absent (CI installs
+numpy, so the bug hunt always runs there).
+"""
+
+import functools
+import importlib.util
+import os
+
+import pytest
+
+from purebp import oracle, vectors
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+
+
+def load_example(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(EXAMPLES, name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def curated():
+    return vectors.curated()
+
+
+@pytest.fixture(scope="module")
+def numpy_example():
+    pytest.importorskip("numpy")
+    return load_example("numpy_backprop")
+
+
+def test_correct_numpy_implementation_passes_every_case(numpy_example, curated):
+    """Straightforward numpy backprop passes the curated suite and 40 random cases."""
+    report = oracle.check_implementation(numpy_example.run, curated + vectors.random_cases(40, 9))
+    assert report.passed, report.table(failures_only=True)
+    assert report.counts()["not checked"] == 0
+
+
+BUGS = ["transposed-weight", "derivative-of-z", "bias-not-summed", "mean-without-1/N", "sign",
+        "updated-weights-in-delta", "softmax-no-shift", "wrong-layer-delta"]
+
+
+def test_the_example_plants_the_eight_bugs_named_here(numpy_example):
+    """The example's bug list is the eight classic bugs this file hunts."""
+    assert sorted(numpy_example.BUGS) == sorted(BUGS)
+
+
+@pytest.mark.parametrize("bug", BUGS)
+def test_each_classic_bug_is_reported_as_a_failure_by_the_numbers(numpy_example, curated, bug):
+    """With the bug planted, the oracle reports FAIL, and some failure is a wrong number."""
+    report = oracle.check_implementation(functools.partial(numpy_example.run, bug=bug), curated)
+    assert not report.passed
+    by_comparison = [(c.id, q.name) for c in report.cases for q in c.quantities
+                     if q.status == "fail" and not q.detail.startswith("raised")]
+    assert by_comparison, f"{bug}: only exceptions, no wrong number was caught"
+
+
+def test_pytorch_float64_passes_every_case(curated):
+    """PyTorch autograd in float64, with its own loss modules, passes the curated suite."""
+    pytest.importorskip("torch")
+    torch_example = load_example("torch_adapter")
+    report = oracle.check_implementation(torch_example.run, curated + vectors.random_cases(20, 4))
+    assert report.passed, report.table(failures_only=True)

@@ -1,0 +1,232 @@
+"""Tests for purebp.fast.loop: train gives the same bits with fast=True as with fast=False.
+
+The reference (each network's readable ``_epoch``) is checked against
+hand-derived formulas, finite differences and 50-digit arithmetic elsewhere;
+here the law is that training with ``fast=False`` changes nothing that
+a caller can see: losses, parameters, the kept forward pass, epochs_trained,
+the generator state, the log lines, the on_epoch calls, and where and how a
+diverging run stops.
+"""
+
+import copy
+import math
+
+import pytest
+from bitwise import bits, snapshot
+from hypothesis import given
+from hypothesis import strategies as st
+from strategies import batches, general_cases, networks
+
+from purebp.errors import DivergenceError
+from purebp.network import Network
+from purebp.tutorial import NeuralNetwork
+
+XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+XOR_Y = [[0.0], [1.0], [1.0], [0.0]]
+
+
+def run(net, X, y, enabled, **kwargs):
+    """Train a copy of net with unrolled code on or off; return what a caller sees."""
+    net = copy.deepcopy(net)
+    lines, calls = [], []
+    stop_at = kwargs.pop("stop_at", None)
+
+    def on_epoch(n, epoch, loss):
+        calls.append((epoch, bits(loss), n.epochs_trained, snapshot(n)))
+        return epoch != stop_at
+
+    if kwargs.pop("with_on_epoch", False):
+        kwargs["on_epoch"] = on_epoch
+    try:
+        losses, error = net.train(X, y, log=lines.append, fast=enabled, **kwargs), None
+    except DivergenceError as e:
+        losses, error = None, (e.epoch, bits(e.loss), str(e))
+    return {"losses": bits(losses), "error": error, "state": snapshot(net),
+            "lines": lines, "calls": calls}
+
+
+def assert_same_either_way(net, X, y, **kwargs):
+    unrolled = run(net, X, y, True, **kwargs)
+    reference = run(net, X, y, False, **kwargs)
+    assert unrolled == reference
+
+
+settings_strategy = st.fixed_dictionaries({
+    "epochs": st.integers(0, 12),
+    "learning_rate": st.sampled_from([0.0, 0.05, 0.5, 3.0]),
+    "log_every": st.integers(1, 5),
+    "with_on_epoch": st.booleans(),
+    "stop_at": st.one_of(st.none(), st.integers(0, 12)),
+})
+
+
+@given(general_cases(), settings_strategy, st.one_of(st.none(), st.integers(1, 9)))
+def test_network_train_is_the_same_with_and_without_unrolled_code(case, kwargs, batch_size):
+    """Every activation, loss, depth, batch size, log and on_epoch pattern: identical bits."""
+    net, X, y = case
+    assert_same_either_way(net, X, y, batch_size=batch_size, **kwargs)
+
+
+@given(networks().flatmap(lambda net: st.tuples(st.just(net), batches(net))), settings_strategy)
+def test_neural_network_train_is_the_same_with_and_without_unrolled_code(case, kwargs):
+    """The tutorial's class, any sizes and settings: identical bits."""
+    net, (X, y) = case
+    assert_same_either_way(net, X, y, **kwargs)
+
+
+@given(general_cases(), st.sampled_from([1e3, 1e6, 1e12]), st.one_of(st.none(), st.integers(1, 3)))
+def test_diverging_runs_stop_at_the_same_epoch_in_the_same_state(case, learning_rate, batch_size):
+    """Huge learning rates: the same DivergenceError (or none), the same state left behind."""
+    net, X, y = case
+    assert_same_either_way(net, X, y, epochs=30, learning_rate=learning_rate,
+                           batch_size=batch_size, log_every=7)
+
+
+@pytest.mark.parametrize("scale", [1.0, 30.0, 800.0])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
+def test_saturated_and_extreme_units_give_the_same_bits(activation, scale):
+    """Weights scaled so that sigmoid reaches its e^x branch (z < −708) and tanh saturates."""
+    net = Network([2, 3, 2], activation, "sigmoid", "bce", seed=3)
+    net.weights = [[[w * scale for w in row] for row in W] for W in net.weights]
+    X = [[1.0, -1.0], [0.5, 2.0], [-2.0, 0.25]]
+    y = [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
+    assert_same_either_way(net, X, y, epochs=5, learning_rate=0.1, log_every=2)
+
+
+def test_negative_zero_gradients_reach_negative_zero_parameters_as_in_the_reference():
+    """An off relu output gives δ = e·0.0 = −0.0; with −0.0 parameters the start of each sum shows.
+
+    z = 0.0 + 1·(−0.0) + (−1)·1 + (−0.0) = −1, so ŷ = 0, e = −1 and δ = −1·0.0 = −0.0.
+    The weight gradient (a dot product, from 0.0) is 0.0 + 1·(−0.0) = 0.0, leaving w0 = −0.0;
+    the bias gradient (a column sum, from the first row) is −0.0, turning b = −0.0 into 0.0.
+    """
+    net = Network([2, 1], "relu", "relu", "half_sse", seed=0)
+    net.weights, net.biases = [[[-0.0], [1.0]]], [[[-0.0]]]
+    X, y = [[1.0, -1.0]], [[1.0]]
+    reference = run(net, X, y, False, epochs=1, learning_rate=1.0)
+    assert reference["state"]["weights"][0][0] == [bits(-0.0)], "the case no longer tests the sign"
+    assert reference["state"]["biases"] == [[[bits(0.0)]]], "the case no longer tests the sign"
+    assert run(net, X, y, True, epochs=1, learning_rate=1.0) == reference
+
+
+def test_a_negative_zero_hidden_delta_sum_matches_the_reference():
+    """δ0 = (0.0 + δ1·w1)·f′ with δ1 = −1, w1 = 0.0: the sum is 0.0, so a −0.0 hidden bias stays −0.0."""
+    net = Network([1, 1, 1], "relu", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[1.0]], [[0.0]]], [[[-0.0]], [[0.0]]]
+    X, y = [[1.0]], [[1.0]]
+    reference = run(net, X, y, False, epochs=1, learning_rate=1.0)
+    assert reference["state"]["biases"][0] == [[bits(-0.0)]], "the case no longer tests the sign"
+    assert run(net, X, y, True, epochs=1, learning_rate=1.0) == reference
+
+
+# Zeros of both signs, ±1 and ±0.5: units exactly at 0 (relu′(0)) and −0.0 products are common.
+_SMALL = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, -0.5])
+ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu", "leaky_relu")
+
+
+@given(st.sampled_from(ELEMENTWISE), st.sampled_from(("identity", "relu", "leaky_relu")),
+       st.lists(st.integers(1, 3), min_size=2, max_size=4), st.data())
+def test_zero_heavy_networks_give_the_same_bits(hidden, output, sizes, data):
+    """Weights, biases, inputs and targets from {±0.0, ±0.5, ±1}: every sign of zero as the reference."""
+    net = Network(sizes, hidden, output, "half_sse", seed=0)
+    net.weights = [[[data.draw(_SMALL) for _ in range(c)] for _ in range(r)]
+                   for r, c in zip(sizes[:-1], sizes[1:])]
+    net.biases = [[[data.draw(_SMALL) for _ in range(c)]] for c in sizes[1:]]
+    n = data.draw(st.integers(1, 3))
+    X = [[data.draw(_SMALL) for _ in range(sizes[0])] for _ in range(n)]
+    y = [[data.draw(_SMALL) for _ in range(sizes[-1])] for _ in range(n)]
+    assert_same_either_way(net, X, y, epochs=2, learning_rate=1.0)
+
+
+def test_relu_derivative_at_exactly_zero_is_zero_as_in_the_reference():
+    """A hidden relu unit with z = 0.0 exactly has f′ = 0: its bias must not move."""
+    net = Network([1, 1, 1], "relu", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[0.0]], [[1.0]]], [[[0.0]], [[0.0]]]
+    X, y = [[1.0]], [[1.0]]
+    reference = run(net, X, y, False, epochs=2, learning_rate=0.5)
+    assert reference["state"]["biases"][0] == [[bits(0.0)]]
+    assert run(net, X, y, True, epochs=2, learning_rate=0.5) == reference
+
+
+@pytest.mark.parametrize("activation", ELEMENTWISE)
+def test_a_dense_sweep_of_hidden_units_gives_the_same_bits(activation):
+    """60 hidden units × 17 inputs: ~1,000 activations and derivatives per epoch, where a
+    formula that is right only to within an ulp (a ** 2 for a * a, say) shows up."""
+    width = 60
+    net = Network([1, width, 1], activation, "identity", "half_sse", seed=0)
+    net.weights = [[[(j - width // 2) / 7.0 for j in range(width)]],
+                   [[1.0 / (j + 1)] for j in range(width)]]
+    net.biases = [[[0.0] * width], [[0.0]]]
+    X = [[x / 4.0] for x in range(-8, 9)]  # includes 0.0: units exactly at z = 0
+    y = [[math.sin(x)] for x in range(-8, 9)]
+    assert_same_either_way(net, X, y, epochs=3, learning_rate=0.01)
+
+
+def test_an_overflowing_loss_with_finite_parameters_diverges():
+    """e = 1e200 makes e·e = inf while learning rate 0 keeps every parameter finite: epoch 0 diverges."""
+    net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[1e200]]], [[[0.0]]]
+    result = run(net, [[1.0]], [[0.0]], True, epochs=3, learning_rate=0.0)
+    assert result["error"] is not None and result["error"][0] == 0
+    assert result["state"]["epochs_trained"] == 0
+    assert result == run(net, [[1.0]], [[0.0]], False, epochs=3, learning_rate=0.0)
+
+
+def test_finite_batch_losses_that_add_up_to_inf_diverge():
+    """Three batches of half_sse 7.2e307 each: every batch is finite, the epoch's sum is not."""
+    net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[1.2e154]]], [[[0.0]]]
+    X, y = [[1.0]] * 3, [[0.0]] * 3
+    result = run(net, X, y, True, epochs=2, learning_rate=0.0, batch_size=1)
+    assert result["error"] is not None and result["error"][0] == 0
+    assert result["error"][1] == bits(math.inf)
+    assert result == run(net, X, y, False, epochs=2, learning_rate=0.0, batch_size=1)
+
+
+def test_huge_but_finite_parameters_are_not_mistaken_for_divergence():
+    """Parameters whose sum overflows are still finite: training goes on, as the reference does."""
+    net = Network([2, 2, 1], "identity", "identity", "half_sse", seed=0)
+    net.weights = [[[1.5e308, 1.5e308], [0.0, 0.0]], [[0.0], [0.0]]]
+    X, y = [[0.0, 0.0]], [[0.0]]
+    result = run(net, X, y, True, epochs=3, learning_rate=0.5)
+    assert result["error"] is None and len(result["losses"]) == 3
+    assert result == run(net, X, y, False, epochs=3, learning_rate=0.5)
+
+
+def test_the_tutorial_workload_is_the_same_either_way():
+    """10,000 epochs of the tutorial's run: the same losses, weights and log, bit for bit."""
+    net = NeuralNetwork(2, 4, 1, seed=0)
+    assert_same_either_way(net, XOR_X, XOR_Y, epochs=10_000, learning_rate=0.1)
+
+
+def test_softmax_networks_train_with_the_reference():
+    """cross_entropy with softmax is not unrolled; training still works and agrees."""
+    net = Network([2, 3, 3], "tanh", "softmax", "cross_entropy", seed=1)
+    y = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
+    result = run(net, XOR_X, y, True, epochs=20, learning_rate=0.5, log_every=5)
+    assert result == run(net, XOR_X, y, False, epochs=20, learning_rate=0.5, log_every=5)
+    assert len(result["lines"]) == 4
+
+
+def test_on_epoch_sees_the_network_as_it_is_after_that_epoch():
+    """Inside on_epoch the parameters and predictions are those after the epoch it names."""
+    net = NeuralNetwork(2, 4, 1, seed=0)
+    seen = []
+    net.train(XOR_X, XOR_Y, 3, 0.1, log=None,
+              on_epoch=lambda n, epoch, loss: seen.append(
+                  (epoch, copy.deepcopy(n.weights_input_hidden), n.predicted_output)))
+    twin = NeuralNetwork(2, 4, 1, seed=0)
+    for epoch, weights, predicted in seen:
+        twin.feedforward(XOR_X)
+        twin.backward(XOR_X, XOR_Y, 0.1)
+        assert weights == twin.weights_input_hidden
+        assert predicted == twin.predicted_output, f"epoch {epoch}"
+
+
+def test_the_log_lines_are_the_epochs_the_reference_logs():
+    """log_every 3 over 10 epochs: epochs 0, 3, 6, 9, with each epoch's own loss."""
+    net = Network([2, 4, 1], seed=0)
+    lines = []
+    losses = net.train(XOR_X, XOR_Y, 10, 0.1, log_every=3, log=lines.append)
+    assert lines == [f"Epoch {e}, Loss: {losses[e]:.4f}" for e in (0, 3, 6, 9)]
+    assert all(math.isfinite(v) for v in losses)

@@ -1,0 +1,111 @@
+"""Tests for scripts/: the benchmark runs and prints its three tables (it times, never asserts speed).
+
+The numpy workload in scripts/bench.py must also be the tutorial's
+algorithm: from the same start it must reach purebp's weights to rounding.
+"""
+
+import importlib.util
+import os
+import subprocess
+import sys
+
+import pytest
+
+from purebp import NeuralNetwork
+
+SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
+BENCH = os.path.join(SCRIPTS, "bench.py")
+
+
+def test_bench_prints_the_workload_the_scaling_and_the_memory_tables():
+    """A short run of bench.py exits 0 and prints every section (ratios only with numpy)."""
+    result = subprocess.run(
+        [sys.executable, BENCH, "--pairs", "1", "--epochs", "20", "--quick", "--no-pypy"],
+        capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "The tutorial's workload: 2-4-1 on XOR, 20 epochs" in out
+    for name in ("purebp NeuralNetwork.train", "purebp Network.train",
+                 "reference code, NeuralNetwork", "reference code, Network"):
+        assert name in out
+    if importlib.util.find_spec("numpy") is not None:
+        assert "× numpy" in out
+    else:
+        assert "numpy is not installed" in out
+    assert "Network.gradients, one call each" in out
+    if sys.implementation.name == "cpython":
+        assert "Peak memory of NeuralNetwork.train" in out
+        rows = [line.split() for line in out.splitlines()[-2:]]
+        assert [row[0] for row in rows] == ["1000", "10000"]
+
+
+def test_the_benchmarks_numpy_code_is_the_tutorials_algorithm():
+    """bench.numpy_train reaches NeuralNetwork.train's weights after 200 epochs (to 1e-12)."""
+    np = pytest.importorskip("numpy")
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    net = NeuralNetwork(2, 4, 1, seed=3)
+    W1, W2 = bench.numpy_train(np, net, 200, 0.1)
+    net.train(bench.XOR_X, bench.XOR_Y, 200, 0.1, log=None)
+    for got, want in ((W1.tolist(), net.weights_input_hidden),
+                      (W2.tolist(), net.weights_hidden_output)):
+        for got_row, want_row in zip(got, want):
+            for g, w in zip(got_row, want_row):
+                assert abs(g - w) <= 1e-12
+
+
+# -- scripts/zipapp.py: purebp as one file for a bare Python ----------------------------
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory):
+    """dist/purebp.pyz, built by scripts/zipapp.py into a temporary folder."""
+    out = tmp_path_factory.mktemp("zipapp") / "purebp.pyz"
+    result = subprocess.run([sys.executable, os.path.join(SCRIPTS, "zipapp.py"), "--out", str(out)],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def bare(*argv, cwd=None):
+    """Run a command with no site-packages (-S) and no PYTHONPATH; return (code, stdout, stderr)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-S", *argv], capture_output=True, text=True,
+                            timeout=300, env=env, cwd=cwd)
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_the_archive_holds_the_package_and_nothing_else(archive):
+    """Every module of purebp/ is in the archive, with a __main__.py, and no tests or caches."""
+    import zipfile
+    names = set(zipfile.ZipFile(archive).namelist())
+    package = os.path.join(os.path.dirname(SCRIPTS), "purebp")
+    for folder, _, files in os.walk(package):
+        for name in files:
+            if name.endswith(".py"):
+                relative = os.path.relpath(os.path.join(folder, name), os.path.dirname(package))
+                assert relative.replace(os.sep, "/") in names
+    assert "__main__.py" in names
+    assert not [n for n in names if "__pycache__" in n or n.startswith("tests/")]
+
+
+def test_the_archive_runs_the_demo_on_a_bare_python_as_the_checkout_does(archive, tmp_path):
+    """python3 -S purebp.pyz prints what python3 -S -m purebp prints, and exits the same way."""
+    root = os.path.dirname(SCRIPTS)
+    from_archive = bare(str(archive), "--epochs", "300", "--log-every", "100", cwd=tmp_path)
+    from_checkout = bare("-m", "purebp", "--epochs", "300", "--log-every", "100", cwd=root)
+    assert from_archive == from_checkout and from_archive[0] == 0
+    code, out, err = bare(str(archive), "trian", cwd=tmp_path)
+    assert code == 2 and out == "" and "did you mean 'train'?" in err
+
+
+def test_every_command_runs_from_the_archive(archive, tmp_path):
+    """train, explain, vanishing, vectors and check all run from the one file, with -S."""
+    run = [("train", "--data", "xor", "--epochs", "5", "--save", "m.json"),
+           ("explain",), ("vanishing", "--depth", "2", "--width", "4"),
+           ("vectors", "--out", "v", "--random", "1"), ("check", "v", "v")]
+    for argv in run:
+        code, out, err = bare(str(archive), *argv, cwd=tmp_path)
+        assert code == 0 and out and "Traceback" not in err, (argv, err)
+    assert (tmp_path / "m.json").is_file()
