@@ -1055,3 +1055,85 @@ def test_float32_arrays_are_taken_at_their_exact_values_in_float64(by_id, own_re
                if q.name == "loss"]
     want = struct.unpack("f", struct.pack("f", own_results["xor-tutorial"]["loss"]))[0]
     assert loss.max_abs_error == abs(want - case["expected"]["loss"])
+
+
+# -- results the file format would refuse, and wide numpy types --------------------------
+
+
+def test_long_double_results_are_rounded_to_float64_not_a_recursion(by_id, own_results):
+    """A numpy long double (scalar or array entry) is read as float(x), the nearest float64.
+
+    Its tolist() is itself, which used to recurse without end; the loss's
+    error is then exactly that of the float64 nearest to it.
+    """
+    np = pytest.importorskip("numpy")
+    case = by_id["one-unit"]
+    good = own_results["one-unit"]
+    wide = {"loss": np.longdouble(good["loss"]),
+            "activations": np.array(good["activations"][0], dtype=np.longdouble)[None]}
+    (loss,) = [q for q in oracle.compare(case, wide).quantities if q.name == "loss"]
+    assert loss.status == "pass" and loss.max_abs_error == abs(good["loss"]
+                                                               - case["expected"]["loss"])
+    for value, detail in ((np.longdouble(0.4), "got 0.4,"), (np.clongdouble(1), "not a number")):
+        report = oracle.check_implementation(lambda c, value=value: {"loss": value}, [case])
+        (loss,) = [q for q in report.cases[0].quantities if q.name == "loss"]
+        assert loss.status == "fail" and detail in loss.detail, loss.detail
+    testing = pytest.importorskip("purebp.oracle.testing")
+    testing.assert_matches(dict(case, learning_rate=np.longdouble(case["learning_rate"])), good)
+
+
+#: Results that float() reads as the right loss but the file format refuses, by name.
+NOT_NUMBERS = {
+    "str": repr, "underscores": lambda x: repr(x)[:4] + "_" + repr(x)[4:],
+    "bytes": lambda x: repr(x).encode(), "Decimal": lambda x: Decimal(repr(x)),
+    "bool": lambda x: True, "huge int": lambda x: 10 ** 5000, "long str": lambda x: "1" * 10 ** 6,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_NUMBERS))
+def test_results_that_are_not_numbers_fail_as_the_file_format_refuses_them(by_id, kind):
+    """A string, bytes, a bool, a Decimal or an int past the float range fails the entry,
+    even where float() reads it as the right loss, with the value shown in a short repr."""
+    case = by_id["one-unit"]
+    value = NOT_NUMBERS[kind](case["expected"]["loss"])
+    (loss,) = [q for q in oracle.compare(case, {"loss": value}).quantities if q.name == "loss"]
+    assert loss.status == "fail" and len(loss.detail) < 120, loss.detail
+
+
+def test_numpy_string_and_masked_results_are_not_numbers(by_id):
+    """np.array("0.4") and np.ma.masked fail as not numbers (masked was silently "not checked")."""
+    np = pytest.importorskip("numpy")
+    for value in (np.array("0.408346046753514"), np.ma.masked):
+        (loss,) = [q for q in oracle.compare(by_id["one-unit"], {"loss": value}).quantities
+                   if q.name == "loss"]
+        assert loss.status == "fail" and "not a number" in loss.detail
+
+
+def test_fractions_are_read_as_their_nearest_float(by_id, own_results):
+    """A Fraction result is a real number: float(x), as in cases and networks."""
+    from fractions import Fraction
+    good = own_results["one-unit"]["loss"]
+    (loss,) = [q for q in oracle.compare(by_id["one-unit"], {"loss": Fraction(good)}).quantities
+               if q.name == "loss"]
+    assert loss.status == "pass"
+
+
+def test_check_refuses_results_holding_one_id_twice(by_id, own_results):
+    """Two results for one case are refused, as the file loader refuses them (not last-wins)."""
+    case = by_id["one-unit"]
+    bad = {"loss": 12345.0}
+    with pytest.raises(ValueError, match=r"check: actual holds case id 'one-unit' twice"):
+        oracle.check([case], [{"id": "one-unit", "expected": bad},
+                              {"id": "one-unit", "expected": own_results["one-unit"]}])
+    with pytest.raises(ValueError, match=r"check: expected holds case id 'one-unit' twice"):
+        oracle.check([case, case], [{"id": "one-unit", "expected": own_results["one-unit"]}])
+
+
+@pytest.mark.parametrize("results", [[], [{"id": "one-unit", "expected": {}}]])
+def test_a_check_that_compared_nothing_fails(capsys, tmp_path, suite_dir, results):
+    """--subset with no cases, or cases with no quantities, compares nothing: FAIL, exit 1."""
+    path = tmp_path / "empty.json"
+    vectors.write(str(path), results)
+    code, out, err = run_main(capsys, "check", "--subset", suite_dir, path)
+    assert code == 1, out + err
+    assert out.splitlines()[-1].startswith("FAIL") and "nothing was compared" in out

@@ -206,12 +206,22 @@ def _ratio(error: float, allowed: float) -> float:
 
 
 def _unusable(name: str, path: str, got: Any) -> Optional[QuantityResult]:
-    """Return the failure of an entry that is not a number at all, or None if it is one."""
-    try:
-        float(got)
-    except (TypeError, ValueError, OverflowError):
-        return QuantityResult(name, "fail", None, None, None, f"{name}{path}: not a number: {got!r}")
-    return None
+    """Return the failure of an entry that is not a number at all, or None if it is one.
+
+    Results are read as the file format reads them: an int or a float (after
+    _plain), so a string, bytes, a bool, a Decimal or a masked value is not a
+    number, however float() would read it.
+    """
+    if isinstance(got, float) or (isinstance(got, int) and not isinstance(got, bool)):
+        try:
+            float(got)
+        except OverflowError:
+            return QuantityResult(name, "fail", None, None, None,
+                                  f"{name}{path}: {_checks._short_repr(got)} is beyond the"
+                                  f" float range")
+        return None
+    return QuantityResult(name, "fail", None, None, None,
+                          f"{name}{path}: not a number: {_checks._describe(got)}")
 
 
 #: The largest float. A truth beyond it is expected as ±inf, and is at least this large.
@@ -361,9 +371,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (str, bytes, bool, int)) or value is None:
         return value
     if not isinstance(value, float) and callable(getattr(value, "tolist", None)):
-        return _plain(value.tolist())
-    if isinstance(value, numbers.Real):
-        return float(value)
+        listed = value.tolist()
+        # A long double's tolist() is itself (read as a real number below, rounded to
+        # float64); a masked value's is None, kept as the object so it fails as no number.
+        if type(listed) is not type(value) and listed is not None:
+            return _plain(listed)
+    if isinstance(value, numbers.Real) and not isinstance(value, float):
+        try:
+            return float(value)
+        except OverflowError:  # a Fraction beyond the float range: fails as not a float
+            return value
     return value
 
 
@@ -437,7 +454,13 @@ class Report(NamedTuple):
     @property
     def passed(self) -> bool:
         return (not self.unknown_ids and (self.subset or not self.missing_ids)
-                and all(c.passed for c in self.cases))
+                and all(c.passed for c in self.cases) and self.compared)
+
+    @property
+    def compared(self) -> bool:
+        """True if some quantity was compared at all: a report that compared nothing fails."""
+        return any(q.status in ("pass", "fail", "not checkable")
+                   for c in self.cases for q in c.quantities)
 
     def counts(self) -> Dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -450,7 +473,7 @@ class Report(NamedTuple):
         """Return the last line of the table: PASS or FAIL, and what was not checked.
 
         >>> Report([], POLICIES["float64"], [], ["one-unit"]).verdict()
-        'FAIL: no results for 1 case of the suite (one-unit)'
+        'FAIL: no results for 1 case of the suite (one-unit); nothing was compared'
         """
         notes = []
         if self.missing_ids:
@@ -470,9 +493,11 @@ class Report(NamedTuple):
                 notes.append(f"{words}: " + ", ".join(
                     f"{name} in {_some(ids) if len(ids) <= 3 else _count(ids, 'case')}"
                     for name, ids in where.items()))
+        if not self.compared:
+            notes.append("nothing was compared")
         if self.passed:
             word = "PASS"
-        elif self.unknown_ids or (self.missing_ids and not self.subset) or any(
+        elif not self.compared or self.unknown_ids or (self.missing_ids and not self.subset) or any(
                 q.status == "fail" for c in self.cases for q in c.quantities):
             word = "FAIL"
         else:  # nothing failed, but some entry could not be judged either way
@@ -540,11 +565,15 @@ def _ids(op: str, name: str, cases: Any) -> List[str]:
     """Return the ids of a list of cases, checking it is one (each a dict with an "id")."""
     if isinstance(cases, (str, bytes, Mapping)) or not isinstance(cases, Sequence):
         raise TypeError(f"{op}: {name} must be a list of cases, got {_checks._describe(cases)}")
-    ids = []
+    ids: List[str] = []
     for i, case in enumerate(cases):
         if not isinstance(case, Mapping) or not isinstance(case.get("id"), str):
             raise TypeError(f"{op}: {name}[{i}] must be a case with an id (a dict with a str"
                             f" \"id\"), got {_checks._describe(case)}")
+        if case["id"] in ids:
+            raise ValueError(f"{op}: {name} holds case id {_checks._short_repr(case['id'])}"
+                             f" twice ({name}[{ids.index(case['id'])}] and {name}[{i}]);"
+                             f" each case must appear once")
         ids.append(case["id"])
     return ids
 
