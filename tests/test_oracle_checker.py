@@ -1137,3 +1137,70 @@ def test_a_check_that_compared_nothing_fails(capsys, tmp_path, suite_dir, result
     code, out, err = run_main(capsys, "check", "--subset", suite_dir, path)
     assert code == 1, out + err
     assert out.splitlines()[-1].startswith("FAIL") and "nothing was compared" in out
+
+
+# -- bad arguments name themselves -------------------------------------------------------
+
+
+def _misuses(one):
+    """(name, call, error type, what the message must say) for each misuse found in review."""
+    from purebp.oracle import testing
+    from purebp.oracle import tolerance_policy as tol
+    f64 = oracle.POLICIES["float64"]
+    diverging = {"id": "diverges", "network": {"sizes": [1, 1], "activation": "identity",
+                                               "output_activation": "identity", "loss": "mse"},
+                 "parameters": {"weights": [[[3.0]]], "biases": [[[0.0]]]},
+                 "inputs": [[1e10]], "targets": [[0.0]], "learning_rate": 1e300, "steps": 2}
+    return {
+        "tolerance pol": (lambda: tol.tolerance("float64", 1.0), TypeError, "tolerance: pol"),
+        "tolerance scale": (lambda: tol.tolerance(f64, None), TypeError, "tolerance: scale"),
+        "tolerances case": (lambda: oracle.tolerances(dict(one, network={"sizes": [1, 1]}), f64),
+                            ValueError, "tolerances: case.network"),
+        "policy huge rtol": (lambda: oracle.policy(rtol=10 ** 400), ValueError, "policy: rtol"),
+        "assert_matches huge rtol": (lambda: testing.assert_matches(one, {}, rtol=10 ** 400),
+                                     ValueError, "policy: rtol"),
+        "ulp_distance huge": (lambda: oracle.ulp_distance(10 ** 400, 1.0), ValueError,
+                              "ulp_distance: a must fit in a float"),
+        "ulp_distance single": (lambda: oracle.ulp_distance(1.0, 1.0, single="no"), TypeError,
+                                "ulp_distance: single"),
+        "compare_quantity expected": (
+            lambda: oracle.compare_quantity("loss", None, 1.0, 1e-9, f64), TypeError,
+            "compare_quantity: expected must be a number"),
+        "compare_quantity tolerance": (
+            lambda: oracle.compare_quantity("loss", 1.0, 1.0, None, f64), TypeError,
+            "compare_quantity: tolerance must be a number"),
+        "check_files expected_path": (lambda: oracle.check_files(None, "x.json"), TypeError,
+                                      "check_files: expected_path"),
+        "check_files actual_path": (lambda: oracle.check_files("x.json", None), TypeError,
+                                    "check_files: actual_path"),
+        "expected exact": (lambda: testing.expected(one, exact="no"), TypeError,
+                           "expected: exact"),
+        "load partial": (lambda: vectors.load("x.json", partial=1), TypeError, "load: partial"),
+        "parse partial": (lambda: vectors.parse("{}", partial="no"), TypeError,
+                          "parse: partial"),
+        "random_cases budget": (lambda: vectors.random_cases(10 ** 9), ValueError,
+                                "random_cases: n = 1,000,000,000"),
+        "purebp_results diverging": (lambda: oracle.purebp_results(diverging), ValueError,
+                                     "purebp_results: case 'diverges' diverges in float64"),
+        "assert_matches diverging": (lambda: testing.assert_matches(diverging, {"loss": 1.0}),
+                                     ValueError,
+                                     "assert_matches: case 'diverges' diverges in float64"),
+    }
+
+
+MISUSES = ("tolerance pol", "tolerance scale", "tolerances case", "policy huge rtol",
+           "assert_matches huge rtol", "ulp_distance huge", "ulp_distance single",
+           "compare_quantity expected", "compare_quantity tolerance",
+           "check_files expected_path", "check_files actual_path", "expected exact",
+           "load partial", "parse partial", "random_cases budget", "purebp_results diverging",
+           "assert_matches diverging")
+
+
+@pytest.mark.parametrize("misuse", MISUSES)
+def test_each_public_oracle_function_names_the_bad_argument(by_id, misuse):
+    """A bad argument raises TypeError or ValueError whose message names function and argument."""
+    call, error, words = _misuses(by_id["one-unit"])[misuse]
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value).startswith(words), str(info.value)
+    assert len(str(info.value)) < 400

@@ -49,6 +49,7 @@ from purebp.oracle import vectors
 from purebp.oracle.tolerance_policy import (
     POLICIES,
     Policy,
+    case_tolerances,
     checked_policy,
     policy,
     tolerances,
@@ -118,6 +119,14 @@ def ulp_distance(a: float, b: float, single: bool = False) -> int:
     for name, value in (("a", a), ("b", b)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"ulp_distance: {name} must be a float, got {_checks._describe(value)}")
+        try:
+            float(value)
+        except OverflowError:  # an int past the float range (10**400)
+            raise ValueError(f"ulp_distance: {name} must fit in a float, got"
+                             f" {_checks._describe(value)}") from None
+    if not isinstance(single, bool):
+        raise TypeError(f"ulp_distance: single must be True or False, got"
+                        f" {_checks._describe(single)}")
     a, b = float(a), float(b)
     return abs(_ordinal(a, single) - _ordinal(b, single))
 
@@ -267,8 +276,19 @@ def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
     checkable" where the tolerance or the truth cannot be computed (beyond the
     float range; _judge). One failing entry fails the quantity.
     """
-    pol = checked_policy("compare_quantity", pol)
+    op = "compare_quantity"
+    pol = checked_policy(op, pol)
     exp, act, tol = _entries(expected), _entries(actual), _entries(tolerance)
+    if not isinstance(name, str):
+        raise TypeError(f"{op}: name must be a quantity's name (a str), got {_checks._describe(name)}")
+    if [p for p, _ in tol] != [p for p, _ in exp]:
+        raise ValueError(f"{op}: tolerance must have the shape of expected, {_shape(expected)},"
+                         f" got {_shape(tolerance)}")
+    for argument, entries in (("expected", exp), ("tolerance", tol)):
+        for path, value in entries:
+            if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+                raise TypeError(f"{op}: {argument}{path} must be a number, got"
+                                f" {_checks._describe(value)}")
     if [p for p, _ in exp] != [p for p, _ in act]:
         return QuantityResult(name, "fail", None, None, None,
                               f"{name}{_first_difference(expected, actual)}; shape"
@@ -406,7 +426,7 @@ def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Po
 def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
              require: Sequence[str]) -> CaseResult:
     """compare, for checked arguments."""
-    tolerance = tolerances(case, pol)
+    tolerance = case_tolerances(case, pol)
     results = []
     for part in ("gradients", "updated"):
         if part in actual and not isinstance(actual[part], dict):
@@ -611,6 +631,8 @@ def check_files(expected_path: str, actual_path: str, pol: Optional[Policy] = No
     """Check a results file or folder against an expected file or folder (see check)."""
     op = "check_files"
     pol, require = checked_policy(op, pol), checked_require(op, require)
+    for name, value in (("expected_path", expected_path), ("actual_path", actual_path)):
+        _checks.path(op, value, name)
     expected = vectors.load(expected_path)
     for case in expected:
         if "expected" not in case:
@@ -628,7 +650,18 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     an implementation (its error against the 50-digit truth is measured by
     the tests and stated in the README).
     """
-    case = vectors.validate_case(_plain(vectors.case_input(case)), "purebp_results: case")
+    op = "purebp_results"
+    return float64_results(vectors.validate_case(_plain(vectors.case_input(case)), f"{op}: case"),
+                           op)
+
+
+def float64_results(case: Mapping[str, Any], op: str) -> Dict[str, Any]:
+    """purebp_results for a checked case; ``op`` names the public function in errors.
+
+    A case whose float64 parameters overflow to ±inf or NaN before its last
+    step (a learning rate of 1e300, say) raises ValueError: purebp's own run
+    of it has no finite next step (its exact values are vectors.complete's).
+    """
     spec = case["network"]
     net = Network(spec["sizes"], spec["activation"], spec["output_activation"], spec["loss"],
                   seed=0)
@@ -642,6 +675,11 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     }
     trajectory = []
     for step in range(max(case.get("steps", 0), 1)):
+        if not (_checks.all_finite(net.weights) and _checks.all_finite(net.biases)):
+            raise ValueError(f"{op}: case {case['id']!r} diverges in float64: after step {step}"
+                             f" of its {case['steps']} a weight or bias is no longer finite"
+                             f" (learning_rate {lr!r}), so purebp's float64 run cannot take"
+                             f" step {step + 1}")
         trajectory.append(net.step(X, y, lr))
         if step == 0:
             result["updated"] = {"weights": net.weights, "biases": net.biases}

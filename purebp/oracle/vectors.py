@@ -35,7 +35,7 @@ import random
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
-from purebp import _checks
+from purebp import _checks, _limits
 from purebp._types import RealMatrix
 from purebp.activations import ACTIVATIONS
 from purebp.datasets import moons
@@ -189,12 +189,19 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
 # -- reading and writing files -----------------------------------------------------------
 
 
+def _flag(op: str, name: str, value: object) -> None:
+    """Refuse a flag that is not True or False (a truthy "no" would mean yes)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be True or False, got {_checks._describe(value)}")
+
+
 @_as_vector_error
 def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict[str, Any]]:
     """Return the checked cases of a JSON text in the format; errors name ``source``."""
     if not isinstance(text, str):
         raise TypeError(f"parse: text must be a str (a file's JSON text), got"
                         f" {_checks._describe(text)}")
+    _flag("parse", "partial", partial)
     data = parse_json(text, source)
     top = obj(data, source)
     if top.get("format") != FORMAT:
@@ -267,6 +274,7 @@ def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
     list (left from another suite) are not read.
     """
     path = _checks.path("load", path)  # TypeError for another type, ValueError for a NUL
+    _flag("load", "partial", partial)
     shown = _checks.shown_path(path)
     if os.path.isdir(path):
         listed = read_manifest(os.fspath(path))
@@ -507,6 +515,8 @@ def _seed(op: str, seed: Any) -> int:
 def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
     """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included."""
     n, seed = _checks.count("random_cases", "n", n), _seed("random_cases", seed)
+    _limits.check("random_cases", _limits.RANDOM_CASE_BYTES * n, _limits.random_case_seconds() * n,
+                  f"n = {n:,} (each case computed in 50-digit decimals)")
     rng = random.Random(seed)
     pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
         [("sigmoid", "bce"), ("softmax", "cross_entropy")]
