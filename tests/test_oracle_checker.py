@@ -1204,3 +1204,26 @@ def test_each_public_oracle_function_names_the_bad_argument(by_id, misuse):
         call()
     assert str(info.value).startswith(words), str(info.value)
     assert len(str(info.value)) < 400
+
+
+def test_shape_messages_count_layers_and_a_too_deep_input(by_id):
+    """A list of matrices is counted in layers; a (1, 4, 2) X names the entry that is a list."""
+    case = by_id["xor-tutorial"]
+    (pre,) = [q for q in oracle.compare(case, {"pre_activations": [[[0.0] * 2] * 4]}).quantities
+              if q.name == "pre_activations"]
+    assert pre.detail.startswith("pre_activations has 1 layers, expected 2;"), pre.detail
+    too_deep = dict(vectors.case_input(case), inputs=[[[1.0, 2.0]] * 4])
+    with pytest.raises(ValueError, match=r"^c\.inputs\[0\]\[0\] must be a number, got \[1\.0, 2\.0\]"):
+        vectors.validate_case(too_deep, "c")
+    with pytest.raises(TypeError, match=r"^forward: X\[0\]\[0\] must be a real number, got list"):
+        network.Network([2, 1]).forward([[[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]]])
+
+
+def test_writing_an_infinite_case_names_the_case_and_the_field(tmp_path, by_id):
+    """vectors.write of a case holding inf names the case's index, id and field, writes nothing."""
+    bad = dict(by_id["one-unit"], learning_rate=math.inf)
+    path = tmp_path / "inf.json"
+    with pytest.raises(ValueError, match=r"cases\[1\] \(id 'one-unit'\): learning_rate must be"
+                                         r" finite to be written, got inf"):
+        vectors.write(str(path), [by_id["xor-tutorial"], bad])
+    assert not path.exists()

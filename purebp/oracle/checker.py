@@ -195,7 +195,9 @@ def _first_difference(expected: Any, actual: Any, path: str = "") -> str:
     """
     if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
         if len(expected) != len(actual):
-            what = "rows" if expected and isinstance(expected[0], (list, tuple)) else "entries"
+            nested = expected and isinstance(expected[0], (list, tuple))
+            what = ("layers" if nested and expected[0] and isinstance(expected[0][0], (list, tuple))
+                    else "rows" if nested else "entries")  # a list of matrices: one per layer
             return f"{path} has {len(actual)} {what}, expected {len(expected)}"
         for i, (e, a) in enumerate(zip(expected, actual)):
             found = _first_difference(e, a, f"{path}[{i}]")

@@ -30,6 +30,7 @@ import copy
 import functools
 import hashlib
 import json
+import math
 import os
 import random
 import re
@@ -318,8 +319,34 @@ def dump(cases: List[Dict[str, Any]]) -> str:
         raise TypeError(f"dump: cases must be a list of cases (dicts), got"
                         f" {_checks._describe(cases)}")
     # allow_nan=False: a NaN or infinity must never reach a file.
-    return json.dumps({"format": FORMAT, "version": VERSION, "cases": cases},
-                      indent=1, allow_nan=False) + "\n"
+    try:
+        return json.dumps({"format": FORMAT, "version": VERSION, "cases": cases},
+                          indent=1, allow_nan=False) + "\n"
+    except ValueError:
+        for i, case in enumerate(cases):
+            where = _not_finite(case, "")
+            if where is not None:
+                raise ValueError(f"dump: cases[{i}] (id {_checks._short_repr(case.get('id'))}):"
+                                 f" {where[0]} must be finite to be written, got {where[1]!r}"
+                                 ) from None
+        raise
+
+
+def _not_finite(value: Any, path: str) -> Optional[Tuple[str, float]]:
+    """Return (where, value) of the first NaN or infinity in a case, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path.lstrip("."), value
+    if isinstance(value, dict):
+        items: Any = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for where, v in items:
+        found = _not_finite(v, where)
+        if found is not None:
+            return found
+    return None
 
 
 def write(path: str, cases: List[Dict[str, Any]]) -> None:
