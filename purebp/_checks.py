@@ -190,6 +190,8 @@ def float_matrix_copied(
             if width == 0:
                 raise ValueError(f"{op}: {name}[0] is empty; it must have at least one entry")
         elif len(row) != width:
+            if len(row) and is_sequence(row[0]):  # one level too deep: say so, not the count
+                real_number(op, f"{name}[{i}][0]", as_lists(row[0]))
             if columns is None:
                 raise ValueError(
                     f"{op}: {name} is ragged: {name}[{i}] has {len(row)} entries,"

@@ -1055,3 +1055,175 @@ def test_float32_arrays_are_taken_at_their_exact_values_in_float64(by_id, own_re
                if q.name == "loss"]
     want = struct.unpack("f", struct.pack("f", own_results["xor-tutorial"]["loss"]))[0]
     assert loss.max_abs_error == abs(want - case["expected"]["loss"])
+
+
+# -- results the file format would refuse, and wide numpy types --------------------------
+
+
+def test_long_double_results_are_rounded_to_float64_not_a_recursion(by_id, own_results):
+    """A numpy long double (scalar or array entry) is read as float(x), the nearest float64.
+
+    Its tolist() is itself, which used to recurse without end; the loss's
+    error is then exactly that of the float64 nearest to it.
+    """
+    np = pytest.importorskip("numpy")
+    case = by_id["one-unit"]
+    good = own_results["one-unit"]
+    wide = {"loss": np.longdouble(good["loss"]),
+            "activations": np.array(good["activations"][0], dtype=np.longdouble)[None]}
+    (loss,) = [q for q in oracle.compare(case, wide).quantities if q.name == "loss"]
+    assert loss.status == "pass" and loss.max_abs_error == abs(good["loss"]
+                                                               - case["expected"]["loss"])
+    for value, detail in ((np.longdouble(0.4), "got 0.4,"), (np.clongdouble(1), "not a number")):
+        report = oracle.check_implementation(lambda c, value=value: {"loss": value}, [case])
+        (loss,) = [q for q in report.cases[0].quantities if q.name == "loss"]
+        assert loss.status == "fail" and detail in loss.detail, loss.detail
+    testing = pytest.importorskip("purebp.oracle.testing")
+    testing.assert_matches(dict(case, learning_rate=np.longdouble(case["learning_rate"])), good)
+
+
+#: Results that float() reads as the right loss but the file format refuses, by name.
+NOT_NUMBERS = {
+    "str": repr, "underscores": lambda x: repr(x)[:4] + "_" + repr(x)[4:],
+    "bytes": lambda x: repr(x).encode(), "Decimal": lambda x: Decimal(repr(x)),
+    "bool": lambda x: True, "huge int": lambda x: 10 ** 5000, "long str": lambda x: "1" * 10 ** 6,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(NOT_NUMBERS))
+def test_results_that_are_not_numbers_fail_as_the_file_format_refuses_them(by_id, kind):
+    """A string, bytes, a bool, a Decimal or an int past the float range fails the entry,
+    even where float() reads it as the right loss, with the value shown in a short repr."""
+    case = by_id["one-unit"]
+    value = NOT_NUMBERS[kind](case["expected"]["loss"])
+    (loss,) = [q for q in oracle.compare(case, {"loss": value}).quantities if q.name == "loss"]
+    assert loss.status == "fail" and len(loss.detail) < 120, loss.detail
+
+
+def test_numpy_string_and_masked_results_are_not_numbers(by_id):
+    """np.array("0.4") and np.ma.masked fail as not numbers (masked was silently "not checked")."""
+    np = pytest.importorskip("numpy")
+    for value in (np.array("0.408346046753514"), np.ma.masked):
+        (loss,) = [q for q in oracle.compare(by_id["one-unit"], {"loss": value}).quantities
+                   if q.name == "loss"]
+        assert loss.status == "fail" and "not a number" in loss.detail
+
+
+def test_fractions_are_read_as_their_nearest_float(by_id, own_results):
+    """A Fraction result is a real number: float(x), as in cases and networks."""
+    from fractions import Fraction
+    good = own_results["one-unit"]["loss"]
+    (loss,) = [q for q in oracle.compare(by_id["one-unit"], {"loss": Fraction(good)}).quantities
+               if q.name == "loss"]
+    assert loss.status == "pass"
+
+
+def test_check_refuses_results_holding_one_id_twice(by_id, own_results):
+    """Two results for one case are refused, as the file loader refuses them (not last-wins)."""
+    case = by_id["one-unit"]
+    bad = {"loss": 12345.0}
+    with pytest.raises(ValueError, match=r"check: actual holds case id 'one-unit' twice"):
+        oracle.check([case], [{"id": "one-unit", "expected": bad},
+                              {"id": "one-unit", "expected": own_results["one-unit"]}])
+    with pytest.raises(ValueError, match=r"check: expected holds case id 'one-unit' twice"):
+        oracle.check([case, case], [{"id": "one-unit", "expected": own_results["one-unit"]}])
+
+
+@pytest.mark.parametrize("results", [[], [{"id": "one-unit", "expected": {}}]])
+def test_a_check_that_compared_nothing_fails(capsys, tmp_path, suite_dir, results):
+    """--subset with no cases, or cases with no quantities, compares nothing: FAIL, exit 1."""
+    path = tmp_path / "empty.json"
+    vectors.write(str(path), results)
+    code, out, err = run_main(capsys, "check", "--subset", suite_dir, path)
+    assert code == 1, out + err
+    assert out.splitlines()[-1].startswith("FAIL") and "nothing was compared" in out
+
+
+# -- bad arguments name themselves -------------------------------------------------------
+
+
+def _misuses(one):
+    """(name, call, error type, what the message must say) for each misuse found in review."""
+    from purebp.oracle import testing
+    from purebp.oracle import tolerance_policy as tol
+    f64 = oracle.POLICIES["float64"]
+    diverging = {"id": "diverges", "network": {"sizes": [1, 1], "activation": "identity",
+                                               "output_activation": "identity", "loss": "mse"},
+                 "parameters": {"weights": [[[3.0]]], "biases": [[[0.0]]]},
+                 "inputs": [[1e10]], "targets": [[0.0]], "learning_rate": 1e300, "steps": 2}
+    return {
+        "tolerance pol": (lambda: tol.tolerance("float64", 1.0), TypeError, "tolerance: pol"),
+        "tolerance scale": (lambda: tol.tolerance(f64, None), TypeError, "tolerance: scale"),
+        "tolerances case": (lambda: oracle.tolerances(dict(one, network={"sizes": [1, 1]}), f64),
+                            ValueError, "tolerances: case.network"),
+        "policy huge rtol": (lambda: oracle.policy(rtol=10 ** 400), ValueError, "policy: rtol"),
+        "assert_matches huge rtol": (lambda: testing.assert_matches(one, {}, rtol=10 ** 400),
+                                     ValueError, "policy: rtol"),
+        "ulp_distance huge": (lambda: oracle.ulp_distance(10 ** 400, 1.0), ValueError,
+                              "ulp_distance: a must fit in a float"),
+        "ulp_distance single": (lambda: oracle.ulp_distance(1.0, 1.0, single="no"), TypeError,
+                                "ulp_distance: single"),
+        "compare_quantity expected": (
+            lambda: oracle.compare_quantity("loss", None, 1.0, 1e-9, f64), TypeError,
+            "compare_quantity: expected must be a number"),
+        "compare_quantity tolerance": (
+            lambda: oracle.compare_quantity("loss", 1.0, 1.0, None, f64), TypeError,
+            "compare_quantity: tolerance must be a number"),
+        "check_files expected_path": (lambda: oracle.check_files(None, "x.json"), TypeError,
+                                      "check_files: expected_path"),
+        "check_files actual_path": (lambda: oracle.check_files("x.json", None), TypeError,
+                                    "check_files: actual_path"),
+        "expected exact": (lambda: testing.expected(one, exact="no"), TypeError,
+                           "expected: exact"),
+        "load partial": (lambda: vectors.load("x.json", partial=1), TypeError, "load: partial"),
+        "parse partial": (lambda: vectors.parse("{}", partial="no"), TypeError,
+                          "parse: partial"),
+        "random_cases budget": (lambda: vectors.random_cases(10 ** 9), ValueError,
+                                "random_cases: n = 1,000,000,000"),
+        "purebp_results diverging": (lambda: oracle.purebp_results(diverging), ValueError,
+                                     "purebp_results: case 'diverges' diverges in float64"),
+        "assert_matches diverging": (lambda: testing.assert_matches(diverging, {"loss": 1.0}),
+                                     ValueError,
+                                     "assert_matches: case 'diverges' diverges in float64"),
+    }
+
+
+MISUSES = ("tolerance pol", "tolerance scale", "tolerances case", "policy huge rtol",
+           "assert_matches huge rtol", "ulp_distance huge", "ulp_distance single",
+           "compare_quantity expected", "compare_quantity tolerance",
+           "check_files expected_path", "check_files actual_path", "expected exact",
+           "load partial", "parse partial", "random_cases budget", "purebp_results diverging",
+           "assert_matches diverging")
+
+
+@pytest.mark.parametrize("misuse", MISUSES)
+def test_each_public_oracle_function_names_the_bad_argument(by_id, misuse):
+    """A bad argument raises TypeError or ValueError whose message names function and argument."""
+    call, error, words = _misuses(by_id["one-unit"])[misuse]
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value).startswith(words), str(info.value)
+    assert len(str(info.value)) < 400
+
+
+def test_shape_messages_count_layers_and_a_too_deep_input(by_id):
+    """A list of matrices is counted in layers; a (1, 4, 2) X names the entry that is a list."""
+    case = by_id["xor-tutorial"]
+    (pre,) = [q for q in oracle.compare(case, {"pre_activations": [[[0.0] * 2] * 4]}).quantities
+              if q.name == "pre_activations"]
+    assert pre.detail.startswith("pre_activations has 1 layers, expected 2;"), pre.detail
+    too_deep = dict(vectors.case_input(case), inputs=[[[1.0, 2.0]] * 4])
+    with pytest.raises(ValueError, match=r"^c\.inputs\[0\]\[0\] must be a number, got \[1\.0, 2\.0\]"):
+        vectors.validate_case(too_deep, "c")
+    with pytest.raises(TypeError, match=r"^forward: X\[0\]\[0\] must be a real number, got list"):
+        network.Network([2, 1]).forward([[[1.0, 2.0], [1.0, 2.0], [3.0, 4.0]]])
+
+
+def test_writing_an_infinite_case_names_the_case_and_the_field(tmp_path, by_id):
+    """vectors.write of a case holding inf names the case's index, id and field, writes nothing."""
+    bad = dict(by_id["one-unit"], learning_rate=math.inf)
+    path = tmp_path / "inf.json"
+    with pytest.raises(ValueError, match=r"cases\[1\] \(id 'one-unit'\): learning_rate must be"
+                                         r" finite to be written, got inf"):
+        vectors.write(str(path), [by_id["xor-tutorial"], bad])
+    assert not path.exists()

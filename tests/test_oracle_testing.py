@@ -145,3 +145,23 @@ def test_assert_matches_takes_numpy_cases_and_results():
                      pre_activations=[np.array(z) for z in got["pre_activations"]])
     result = assert_matches(numpy_case, numpy_got, require=["loss", "trajectory"])
     assert all(q.status == "pass" for q in result.quantities)
+
+
+@pytest.mark.parametrize("make, words", [
+    (lambda: networks(max_depth=None), "networks: max_depth"),
+    (lambda: networks(max_width="x"), "networks: max_width"),
+    (lambda: networks(max_depth=-1), "networks: max_depth"),
+    (lambda: networks(activations=["swish"]), "networks: unknown activations"),
+    (lambda: networks(output_and_loss=[("softmax", "mse")]), "networks: output_and_loss"),
+    (lambda: cases(max_batch=-1), "cases: max_batch"),
+    (lambda: cases(max_steps=None), "cases: max_steps"),
+    (lambda: cases(weight_bound="x"), "cases: weight_bound"),
+    (lambda: cases(input_bound=-1.0), "cases: input_bound"),
+    (lambda: cases(network_specs="x"), "cases: network_specs"),
+], ids=["depth None", "width str", "depth -1", "activation", "pair", "batch -1", "steps None",
+        "bound str", "bound -1", "specs str"])
+def test_strategies_refuse_bad_bounds_when_called_not_when_drawn(make, words):
+    """A bad bound raises TypeError or ValueError at the call, naming it (it failed only when drawn)."""
+    with pytest.raises((TypeError, ValueError)) as info:
+        make()
+    assert str(info.value).startswith(words), str(info.value)

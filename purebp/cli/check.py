@@ -2,7 +2,8 @@
 
 The comparison and its tolerance policy are purebp.oracle.checker's. Exit
 code 0: every quantity passed; 1: some failed, or a case of the suite has no
-results (unless --subset); 2: an input is unusable.
+results (unless --subset), or nothing was compared at all; 2: an input is
+unusable.
 """
 
 from __future__ import annotations

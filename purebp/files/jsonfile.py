@@ -110,6 +110,8 @@ def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) 
         if width == 0:  # a row of no entries is never a network's: [[]] is no 1 × 0 matrix
             fail(f"{where}[0] is empty; it must have at least one entry")
         if len(row) != width:
+            if row and isinstance(row[0], list):  # one level too deep: say so, not the count
+                number(row[0], f"{where}[{i}][0]")
             like = "" if columns is not None else f" like {where}[0]"
             fail(f"{where}[{i}] has {len(row)} entries, expected {width}{like}")
         result.append([number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row)])

@@ -49,6 +49,7 @@ from purebp.oracle import vectors
 from purebp.oracle.tolerance_policy import (
     POLICIES,
     Policy,
+    case_tolerances,
     checked_policy,
     policy,
     tolerances,
@@ -118,6 +119,14 @@ def ulp_distance(a: float, b: float, single: bool = False) -> int:
     for name, value in (("a", a), ("b", b)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"ulp_distance: {name} must be a float, got {_checks._describe(value)}")
+        try:
+            float(value)
+        except OverflowError:  # an int past the float range (10**400)
+            raise ValueError(f"ulp_distance: {name} must fit in a float, got"
+                             f" {_checks._describe(value)}") from None
+    if not isinstance(single, bool):
+        raise TypeError(f"ulp_distance: single must be True or False, got"
+                        f" {_checks._describe(single)}")
     a, b = float(a), float(b)
     return abs(_ordinal(a, single) - _ordinal(b, single))
 
@@ -186,7 +195,9 @@ def _first_difference(expected: Any, actual: Any, path: str = "") -> str:
     """
     if isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
         if len(expected) != len(actual):
-            what = "rows" if expected and isinstance(expected[0], (list, tuple)) else "entries"
+            nested = expected and isinstance(expected[0], (list, tuple))
+            what = ("layers" if nested and expected[0] and isinstance(expected[0][0], (list, tuple))
+                    else "rows" if nested else "entries")  # a list of matrices: one per layer
             return f"{path} has {len(actual)} {what}, expected {len(expected)}"
         for i, (e, a) in enumerate(zip(expected, actual)):
             found = _first_difference(e, a, f"{path}[{i}]")
@@ -206,12 +217,22 @@ def _ratio(error: float, allowed: float) -> float:
 
 
 def _unusable(name: str, path: str, got: Any) -> Optional[QuantityResult]:
-    """Return the failure of an entry that is not a number at all, or None if it is one."""
-    try:
-        float(got)
-    except (TypeError, ValueError, OverflowError):
-        return QuantityResult(name, "fail", None, None, None, f"{name}{path}: not a number: {got!r}")
-    return None
+    """Return the failure of an entry that is not a number at all, or None if it is one.
+
+    Results are read as the file format reads them: an int or a float (after
+    _plain), so a string, bytes, a bool, a Decimal or a masked value is not a
+    number, however float() would read it.
+    """
+    if isinstance(got, float) or (isinstance(got, int) and not isinstance(got, bool)):
+        try:
+            float(got)
+        except OverflowError:
+            return QuantityResult(name, "fail", None, None, None,
+                                  f"{name}{path}: {_checks._short_repr(got)} is beyond the"
+                                  f" float range")
+        return None
+    return QuantityResult(name, "fail", None, None, None,
+                          f"{name}{path}: not a number: {_checks._describe(got)}")
 
 
 #: The largest float. A truth beyond it is expected as ±inf, and is at least this large.
@@ -257,8 +278,19 @@ def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
     checkable" where the tolerance or the truth cannot be computed (beyond the
     float range; _judge). One failing entry fails the quantity.
     """
-    pol = checked_policy("compare_quantity", pol)
+    op = "compare_quantity"
+    pol = checked_policy(op, pol)
     exp, act, tol = _entries(expected), _entries(actual), _entries(tolerance)
+    if not isinstance(name, str):
+        raise TypeError(f"{op}: name must be a quantity's name (a str), got {_checks._describe(name)}")
+    if [p for p, _ in tol] != [p for p, _ in exp]:
+        raise ValueError(f"{op}: tolerance must have the shape of expected, {_shape(expected)},"
+                         f" got {_shape(tolerance)}")
+    for argument, entries in (("expected", exp), ("tolerance", tol)):
+        for path, value in entries:
+            if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
+                raise TypeError(f"{op}: {argument}{path} must be a number, got"
+                                f" {_checks._describe(value)}")
     if [p for p, _ in exp] != [p for p, _ in act]:
         return QuantityResult(name, "fail", None, None, None,
                               f"{name}{_first_difference(expected, actual)}; shape"
@@ -361,9 +393,16 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (str, bytes, bool, int)) or value is None:
         return value
     if not isinstance(value, float) and callable(getattr(value, "tolist", None)):
-        return _plain(value.tolist())
-    if isinstance(value, numbers.Real):
-        return float(value)
+        listed = value.tolist()
+        # A long double's tolist() is itself (read as a real number below, rounded to
+        # float64); a masked value's is None, kept as the object so it fails as no number.
+        if type(listed) is not type(value) and listed is not None:
+            return _plain(listed)
+    if isinstance(value, numbers.Real) and not isinstance(value, float):
+        try:
+            return float(value)
+        except OverflowError:  # a Fraction beyond the float range: fails as not a float
+            return value
     return value
 
 
@@ -389,7 +428,7 @@ def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Po
 def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
              require: Sequence[str]) -> CaseResult:
     """compare, for checked arguments."""
-    tolerance = tolerances(case, pol)
+    tolerance = case_tolerances(case, pol)
     results = []
     for part in ("gradients", "updated"):
         if part in actual and not isinstance(actual[part], dict):
@@ -437,7 +476,13 @@ class Report(NamedTuple):
     @property
     def passed(self) -> bool:
         return (not self.unknown_ids and (self.subset or not self.missing_ids)
-                and all(c.passed for c in self.cases))
+                and all(c.passed for c in self.cases) and self.compared)
+
+    @property
+    def compared(self) -> bool:
+        """True if some quantity was compared at all: a report that compared nothing fails."""
+        return any(q.status in ("pass", "fail", "not checkable")
+                   for c in self.cases for q in c.quantities)
 
     def counts(self) -> Dict[str, int]:
         counts = dict.fromkeys(STATUSES, 0)
@@ -450,7 +495,7 @@ class Report(NamedTuple):
         """Return the last line of the table: PASS or FAIL, and what was not checked.
 
         >>> Report([], POLICIES["float64"], [], ["one-unit"]).verdict()
-        'FAIL: no results for 1 case of the suite (one-unit)'
+        'FAIL: no results for 1 case of the suite (one-unit); nothing was compared'
         """
         notes = []
         if self.missing_ids:
@@ -470,9 +515,11 @@ class Report(NamedTuple):
                 notes.append(f"{words}: " + ", ".join(
                     f"{name} in {_some(ids) if len(ids) <= 3 else _count(ids, 'case')}"
                     for name, ids in where.items()))
+        if not self.compared:
+            notes.append("nothing was compared")
         if self.passed:
             word = "PASS"
-        elif self.unknown_ids or (self.missing_ids and not self.subset) or any(
+        elif not self.compared or self.unknown_ids or (self.missing_ids and not self.subset) or any(
                 q.status == "fail" for c in self.cases for q in c.quantities):
             word = "FAIL"
         else:  # nothing failed, but some entry could not be judged either way
@@ -540,11 +587,15 @@ def _ids(op: str, name: str, cases: Any) -> List[str]:
     """Return the ids of a list of cases, checking it is one (each a dict with an "id")."""
     if isinstance(cases, (str, bytes, Mapping)) or not isinstance(cases, Sequence):
         raise TypeError(f"{op}: {name} must be a list of cases, got {_checks._describe(cases)}")
-    ids = []
+    ids: List[str] = []
     for i, case in enumerate(cases):
         if not isinstance(case, Mapping) or not isinstance(case.get("id"), str):
             raise TypeError(f"{op}: {name}[{i}] must be a case with an id (a dict with a str"
                             f" \"id\"), got {_checks._describe(case)}")
+        if case["id"] in ids:
+            raise ValueError(f"{op}: {name} holds case id {_checks._short_repr(case['id'])}"
+                             f" twice ({name}[{ids.index(case['id'])}] and {name}[{i}]);"
+                             f" each case must appear once")
         ids.append(case["id"])
     return ids
 
@@ -582,6 +633,8 @@ def check_files(expected_path: str, actual_path: str, pol: Optional[Policy] = No
     """Check a results file or folder against an expected file or folder (see check)."""
     op = "check_files"
     pol, require = checked_policy(op, pol), checked_require(op, require)
+    for name, value in (("expected_path", expected_path), ("actual_path", actual_path)):
+        _checks.path(op, value, name)
     expected = vectors.load(expected_path)
     for case in expected:
         if "expected" not in case:
@@ -599,7 +652,18 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     an implementation (its error against the 50-digit truth is measured by
     the tests and stated in the README).
     """
-    case = vectors.validate_case(_plain(vectors.case_input(case)), "purebp_results: case")
+    op = "purebp_results"
+    return float64_results(vectors.validate_case(_plain(vectors.case_input(case)), f"{op}: case"),
+                           op)
+
+
+def float64_results(case: Mapping[str, Any], op: str) -> Dict[str, Any]:
+    """purebp_results for a checked case; ``op`` names the public function in errors.
+
+    A case whose float64 parameters overflow to ±inf or NaN before its last
+    step (a learning rate of 1e300, say) raises ValueError: purebp's own run
+    of it has no finite next step (its exact values are vectors.complete's).
+    """
     spec = case["network"]
     net = Network(spec["sizes"], spec["activation"], spec["output_activation"], spec["loss"],
                   seed=0)
@@ -613,6 +677,11 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     }
     trajectory = []
     for step in range(max(case.get("steps", 0), 1)):
+        if not (_checks.all_finite(net.weights) and _checks.all_finite(net.biases)):
+            raise ValueError(f"{op}: case {case['id']!r} diverges in float64: after step {step}"
+                             f" of its {case['steps']} a weight or bias is no longer finite"
+                             f" (learning_rate {lr!r}), so purebp's float64 run cannot take"
+                             f" step {step + 1}")
         trajectory.append(net.step(X, y, lr))
         if step == 0:
             result["updated"] = {"weights": net.weights, "biases": net.biases}

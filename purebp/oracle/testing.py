@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
+from purebp import _checks
 from purebp._checks import _describe as describe
 from purebp.activations import ACTIVATIONS
 from purebp.oracle import checker as oracle
@@ -61,6 +62,22 @@ def networks(max_depth: int = 4, max_width: int = 8,
              output_and_loss: Sequence[Tuple[str, str]] = OUTPUT_AND_LOSS) -> SearchStrategy[Spec]:
     """Return a strategy of network specs: depth 1–max_depth, widths 1–max_width."""
     _require_hypothesis()
+    op = "networks"
+    _checks.size(op, "max_depth", max_depth)
+    _checks.size(op, "max_width", max_width)
+    if isinstance(activations, str) or not isinstance(activations, Sequence) or not activations:
+        raise TypeError(f"{op}: activations must be a non-empty list of activation names, got"
+                        f" {describe(activations)}")
+    for name in activations:
+        _checks.name(op, "activations", name, list(ACTIVATIONS))
+    if isinstance(output_and_loss, str) or not isinstance(output_and_loss, Sequence) \
+            or not output_and_loss:
+        raise TypeError(f"{op}: output_and_loss must be a non-empty list of (output_activation,"
+                        f" loss) pairs, got {describe(output_and_loss)}")
+    for pair in output_and_loss:
+        if not isinstance(pair, (tuple, list)) or tuple(pair) not in OUTPUT_AND_LOSS:
+            raise ValueError(f"{op}: output_and_loss must hold pairs of OUTPUT_AND_LOSS, got"
+                             f" {describe(pair)}")
     from hypothesis import strategies as st
 
     @st.composite
@@ -89,6 +106,15 @@ def cases(network_specs: Optional[SearchStrategy[Spec]] = None, max_batch: int =
     """
     _require_hypothesis()
     from hypothesis import strategies as st
+    op = "cases"
+    if network_specs is not None and not isinstance(network_specs, st.SearchStrategy):
+        raise TypeError(f"{op}: network_specs must be a hypothesis strategy (networks(...)) or"
+                        f" None, got {describe(network_specs)}")
+    _checks.size(op, "max_batch", max_batch)
+    _checks.count(op, "max_steps", max_steps)
+    for name, bound in (("weight_bound", weight_bound), ("input_bound", input_bound)):
+        if _checks.real_number(op, name, bound) < 0:
+            raise ValueError(f"{op}: {name} must not be negative, got {describe(bound)}")
     specs = networks() if network_specs is None else network_specs
 
     def floats(bound: float) -> SearchStrategy[float]:
@@ -140,11 +166,18 @@ def expected(case: Dict[str, Any], exact: bool = False) -> Dict[str, Any]:
     """
     if not isinstance(case, Mapping):
         raise TypeError(f"expected: case must be a test-vector case (a dict), got {describe(case)}")
+    if not isinstance(exact, bool):
+        raise TypeError(f"expected: exact must be True or False, got {describe(exact)}")
     checked = vectors.validate_case(oracle._plain(vectors.case_input(dict(case))), "case")
+    return _expected(checked, exact, "expected")
+
+
+def _expected(checked: Case, exact: bool, op: str) -> Dict[str, Any]:
+    """expected, for a checked case; ``op`` names the public function in errors."""
     if exact:
         values: Dict[str, Any] = vectors.complete(checked)["expected"]
         return values
-    return oracle.purebp_results(checked)
+    return oracle.float64_results(checked, op)
 
 
 def assert_matches(case: Dict[str, Any], actual: Dict[str, Any], preset: str = "float64",
@@ -169,7 +202,7 @@ def assert_matches(case: Dict[str, Any], actual: Dict[str, Any], preset: str = "
     pol = oracle.policy(preset, rtol, atol, ulps)
     require = oracle.checked_require(op, require)
     checked = vectors.validate_case(oracle._plain(vectors.case_input(dict(case))), f"{op}: case")
-    checked["expected"] = expected(checked, exact)
+    checked["expected"] = _expected(checked, exact, op)
     result = oracle.compare(checked, actual, pol, require)
     if not result.passed:
         report = oracle.Report([result], pol, [])

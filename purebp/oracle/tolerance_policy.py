@@ -110,9 +110,15 @@ def _checked_bound(name: str, value: Optional[float]) -> Optional[float]:
     """Return value (None: not given), after checking it is a finite number ≥ 0."""
     if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)):
         raise TypeError(f"policy: {name} must be a number or None, got {describe(value)}")
-    if value is not None and not (math.isfinite(value) and value >= 0):
-        raise ValueError(f"policy: {name} must be a finite number ≥ 0, got {value!r}")
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an int past the float range (10**400)
+        number = math.inf
+    if not (math.isfinite(number) and number >= 0):
+        raise ValueError(f"policy: {name} must be a finite number ≥ 0, got {describe(value)}")
+    return number
 
 
 def _checked_ulps(ulps: Optional[int]) -> Optional[int]:
@@ -163,12 +169,25 @@ def policy(preset: str = "float64", rtol: Optional[float] = None, atol: Optional
                          ulps=base.ulps if ulps is None else ulps)
 
 
-def tolerance(pol: Policy, scale: float, uncertainty: float = 0.0) -> float:
+def tolerance(pol: Optional[Policy], scale: float, uncertainty: float = 0.0) -> float:
     """Return atol + rtol·S + κ·U, the allowed |actual − expected| of one entry.
+
+    ``pol`` None is the float64 preset, as for every function of the oracle.
 
     >>> tolerance(POLICIES["float64"], 1.0) == 1e-320 + 1e-10
     True
     """
+    pol = checked_policy("tolerance", pol)
+    for name, value in (("scale", scale), ("uncertainty", uncertainty)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"tolerance: {name} must be a float, got {describe(value)}")
+        if not value >= 0:
+            raise ValueError(f"tolerance: {name} must be ≥ 0, got {describe(value)}")
+    return _tolerance(pol, float(scale), float(uncertainty))
+
+
+def _tolerance(pol: Policy, scale: float, uncertainty: float = 0.0) -> float:
+    """tolerance, for checked arguments (called once per entry)."""
     return pol.atol + pol.rtol * scale + pol.kappa * uncertainty
 
 
@@ -237,8 +256,8 @@ def _abs_matmul(A: Rows, B: Rows) -> Matrix:
 def _matrix_of(pol: Policy, S: Rows, U: Optional[Rows] = None) -> Matrix:
     """Return the tolerance of every entry of a matrix from its S (and U)."""
     if U is None:
-        return [[tolerance(pol, s) for s in row] for row in S]
-    return [[tolerance(pol, s, u) for s, u in zip(rs, ru)] for rs, ru in zip(S, U)]
+        return [[_tolerance(pol, s) for s in row] for row in S]
+    return [[_tolerance(pol, s, u) for s, u in zip(rs, ru)] for rs, ru in zip(S, U)]
 
 
 class Bounds(NamedTuple):
@@ -573,7 +592,7 @@ def trajectory_tolerances(pol: Policy, steps: int, trajectory: Sequence[float], 
     ...                       1.0, 0.25)
     [0.5, 4.625]
     """
-    return [tolerance(pol, (1 + _TRAJECTORY_GROWTH * s) * (scale + abs(trajectory[s])))
+    return [_tolerance(pol, (1 + _TRAJECTORY_GROWTH * s) * (scale + abs(trajectory[s])))
             + _DRIFT_MARGIN * s * drift for s in range(steps)]
 
 
@@ -601,10 +620,20 @@ def tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     nested lists of floats, one per entry, and a float for the loss, under
     the names of purebp.oracle.checker.QUANTITIES ("gradients.weights", ...).
     """
+    from purebp.oracle import vectors  # the case's format; vectors does not import this module
+
     pol = checked_policy("tolerances", pol)
     if not isinstance(case, Mapping) or not isinstance(case.get("network"), Mapping):
         raise TypeError(f"tolerances: case must be a test-vector case (a dict with a network),"
                         f" got {describe(case)}")
+    checked = vectors.validate_case(vectors.case_input(case), "tolerances: case")
+    given = case.get("expected", {})
+    checked["expected"] = given if isinstance(given, Mapping) else {}
+    return case_tolerances(checked, pol)
+
+
+def case_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
+    """tolerances, for a checked case and policy (purebp.oracle.checker's)."""
     network = case["network"]
     W, B = case["parameters"]["weights"], case["parameters"]["biases"]
     y, lr = case["targets"], case["learning_rate"]
@@ -616,7 +645,7 @@ def tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     }
     result["outputs"] = result["activations"][-1]
     scale = loss_scale(network["loss"], y, zs[-1], acts[-1], z_scales[-1], a_scales[-1])
-    result["loss"] = tolerance(pol, scale)
+    result["loss"] = _tolerance(pol, scale)
     weight_bounds, bias_bounds = backward_bounds(network, W, y, zs, acts, z_scales, a_scales,
                                                  pol.eps, pol.kappa)
     result["gradients.weights"] = gradient_tolerances(pol, weight_bounds)

@@ -30,12 +30,13 @@ import copy
 import functools
 import hashlib
 import json
+import math
 import os
 import random
 import re
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
-from purebp import _checks
+from purebp import _checks, _limits
 from purebp._types import RealMatrix
 from purebp.activations import ACTIVATIONS
 from purebp.datasets import moons
@@ -190,12 +191,19 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
 # -- reading and writing files -----------------------------------------------------------
 
 
+def _flag(op: str, name: str, value: object) -> None:
+    """Refuse a flag that is not True or False (a truthy "no" would mean yes)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{op}: {name} must be True or False, got {_checks._describe(value)}")
+
+
 @_as_vector_error
 def parse(text: str, source: str = "<text>", partial: bool = False) -> List[Dict[str, Any]]:
     """Return the checked cases of a JSON text in the format; errors name ``source``."""
     if not isinstance(text, str):
         raise TypeError(f"parse: text must be a str (a file's JSON text), got"
                         f" {_checks._describe(text)}")
+    _flag("parse", "partial", partial)
     data = parse_json(text, source)
     top = obj(data, source)
     if top.get("format") != FORMAT:
@@ -268,6 +276,7 @@ def load(path: str, partial: bool = False) -> List[Dict[str, Any]]:
     list (left from another suite) are not read.
     """
     path = _checks.path("load", path)  # TypeError for another type, ValueError for a NUL
+    _flag("load", "partial", partial)
     shown = _checks.shown_path(path)
     if os.path.isdir(path):
         listed = read_manifest(os.fspath(path))
@@ -311,8 +320,34 @@ def dump(cases: List[Dict[str, Any]]) -> str:
         raise TypeError(f"dump: cases must be a list of cases (dicts), got"
                         f" {_checks._describe(cases)}")
     # allow_nan=False: a NaN or infinity must never reach a file.
-    return json.dumps({"format": FORMAT, "version": VERSION, "cases": cases},
-                      indent=1, allow_nan=False) + "\n"
+    try:
+        return json.dumps({"format": FORMAT, "version": VERSION, "cases": cases},
+                          indent=1, allow_nan=False) + "\n"
+    except ValueError:
+        for i, case in enumerate(cases):
+            where = _not_finite(case, "")
+            if where is not None:
+                raise ValueError(f"dump: cases[{i}] (id {_checks._short_repr(case.get('id'))}):"
+                                 f" {where[0]} must be finite to be written, got {where[1]!r}"
+                                 ) from None
+        raise
+
+
+def _not_finite(value: Any, path: str) -> Optional[Tuple[str, float]]:
+    """Return (where, value) of the first NaN or infinity in a case, or None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path.lstrip("."), value
+    if isinstance(value, dict):
+        items: Any = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, (list, tuple)):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value))
+    else:
+        return None
+    for where, v in items:
+        found = _not_finite(v, where)
+        if found is not None:
+            return found
+    return None
 
 
 def write(path: str, cases: List[Dict[str, Any]]) -> None:
@@ -508,6 +543,8 @@ def _seed(op: str, seed: Any) -> int:
 def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
     """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included."""
     n, seed = _checks.count("random_cases", "n", n), _seed("random_cases", seed)
+    _limits.check("random_cases", _limits.RANDOM_CASE_BYTES * n, _limits.random_case_seconds() * n,
+                  f"n = {n:,} (each case computed in 50-digit decimals)")
     rng = random.Random(seed)
     pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
         [("sigmoid", "bce"), ("softmax", "cross_entropy")]
