@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import time
-import tracemalloc
 from contextlib import redirect_stdout
 
 import pytest
@@ -22,6 +21,12 @@ from purebp.cli import options, train
 from purebp.datasets import load_csv
 from purebp.errors import ModelFormatError
 from purebp.files import jsonfile, model
+
+try:
+    import tracemalloc
+except ImportError:  # PyPy has none: the measured-memory tests skip there
+    tracemalloc = None  # type: ignore[assignment]
+needs_tracemalloc = pytest.mark.skipif(tracemalloc is None, reason="no tracemalloc here (PyPy)")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CAP = 3 * 1024 ** 3  # the child's address space: room for Python, none for the requests
@@ -92,6 +97,7 @@ def test_a_resumed_run_over_budget_is_refused_before_its_data_is_made(tmp_path, 
     assert "must fit in the memory budget of 2 GiB" in capsys.readouterr().err
 
 
+@needs_tracemalloc
 def test_a_model_file_of_empty_lists_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
     """A file of [] entries is tiny on disk and huge parsed: the estimate refuses it."""
     path = tmp_path / "m.json"
@@ -110,6 +116,7 @@ def test_a_model_file_of_empty_lists_is_refused_before_it_is_parsed(tmp_path, mo
         model.load(str(path))
 
 
+@needs_tracemalloc
 @pytest.mark.parametrize("text", [
     "[" + ",".join(["[]"] * 20_000) + "]",
     "[" + ",".join(["{}"] * 20_000) + "]",
@@ -132,6 +139,7 @@ def test_the_json_estimate_is_above_what_parsing_takes(text):
     assert _limits.json_bytes(text) >= held
 
 
+@needs_tracemalloc
 @pytest.mark.parametrize("argv, samples", [
     (["--data", "moons", "--samples", "600", "--layers", "2,32,1"], 600),
     (["--data", "parity", "--bits", "6", "--layers", "6,40,1"], 2 ** 6),
@@ -349,6 +357,7 @@ def _hidden(*sizes):
     return ",".join(map(str, sizes))
 
 
+@needs_tracemalloc
 @pytest.mark.parametrize("argv, samples", [
     (["--data", "moons", "--samples", "4000", "--layers", "2,1,1"], 4000),
     (["--data", "moons", "--samples", "20", "--layers", _hidden(2, *[1] * 2100)], 20),
