@@ -289,3 +289,30 @@ def test_a_partial_from_another_pid_numbering_or_a_longer_host_name_is_kept(tmp_
         (tmp_path / name).write_text("half a fi", "utf-8")
     Network([2, 3, 1], seed=0).save(target)
     assert _partials(tmp_path) == sorted([container, longer])
+
+
+@pytest.mark.parametrize("value, read", [
+    (float("nan"), "nan"), (float("inf"), "inf"), (float("-inf"), "-inf"),
+    (10 ** 400, "inf"), (-10 ** 400, "-inf"), (2, "2.0"), (-0.5, "-0.5"),
+])
+def test_number_with_finite_false_reads_nan_and_infinities(value, read):
+    """number(..., finite=False) reads NaN and ±inf as they are and a huge int as ±inf."""
+    assert repr(jsonfile.number(value, "r.json.loss", finite=False)) == read
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "r.json.loss must be a finite number, got nan"),
+    (float("-inf"), "r.json.loss must be a finite number, got -inf"),
+    (10 ** 400, "r.json.loss must fit in a float, got an int of about 401 digits"),
+])
+def test_number_refuses_nan_and_infinities_by_default(value, message):
+    """number's default, for every input of a file, still refuses NaN, ±inf and huge ints."""
+    with pytest.raises(FormatError, match=re.escape(message)):
+        jsonfile.number(value, "r.json.loss")
+
+
+@pytest.mark.parametrize("value", [True, "1.0", None, [1.0]])
+def test_number_with_finite_false_still_refuses_what_is_no_number(value):
+    """finite=False lets infinities through, never a bool, a string, null or a list."""
+    with pytest.raises(FormatError, match=r"r\.json\.loss must be a number"):
+        jsonfile.number(value, "r.json.loss", finite=False)

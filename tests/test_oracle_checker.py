@@ -714,17 +714,30 @@ UNUSABLE = {
     "missing file": lambda own: None,
     "truncated JSON": lambda own: results_text(own)[:200],
     "wrong version": lambda own: results_text(own).replace('"version": 1', '"version": 2'),
-    "NaN literal": lambda own: results_text(own).replace(
-        repr(own["xor-tutorial"]["loss"]), "NaN"),
 }
 
 
-@pytest.mark.parametrize("problem", list(UNUSABLE) + ["expected without values"])
+@pytest.mark.parametrize("problem", list(UNUSABLE) + ["expected without values",
+                                                      "NaN in the suite's expected values",
+                                                      "Infinity in the suite's inputs"])
 def test_check_unusable_input_exits_2_naming_the_file(capsys, tmp_path, suite_dir, by_id,
                                                       own_results, problem):
-    """A missing, truncated, wrong-version or NaN file, or vectors without values, exit 2."""
+    """A missing, truncated or wrong-version file, vectors without values, or NaN or
+    Infinity anywhere in the suite, exit 2 (a results file's NaN is a result: exit 1)."""
     expected, actual = suite_dir, tmp_path / "bad.json"
-    if problem == "expected without values":
+    if problem != "expected without values" and problem not in UNUSABLE:
+        expected = tmp_path / "suite-with-nan.json"
+        doc = json.loads(vectors.dump([by_id["xor-tutorial"]]))
+        if "NaN" in problem:
+            doc["cases"][0]["expected"]["loss"] = math.nan
+        else:
+            doc["cases"][0]["inputs"][0][0] = math.inf
+        text = json.dumps(doc)  # allow_nan, the default: writes the NaN and Infinity literals
+        assert ("NaN" if "NaN" in problem else "Infinity") in text
+        expected.write_text(text, encoding="utf-8")
+        actual = write_results(tmp_path / "results.json", own_results)
+        bad = expected
+    elif problem == "expected without values":
         expected = tmp_path / "inputs-only.json"
         vectors.write(str(expected), [vectors.case_input(by_id["xor-tutorial"])])
         actual = write_results(tmp_path / "results.json", own_results)

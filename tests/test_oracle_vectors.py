@@ -12,6 +12,7 @@ import copy
 import json
 import math
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -665,19 +666,75 @@ def test_partial_checks_pre_activation_rows_against_inputs():
     ({"loss": "0.5"}, "cases[0].expected.loss"),
     ({"trajectory": [1.0, True]}, "cases[0].expected.trajectory[1]"),
     ({"gradients": {"weights": [[[0.0, "x"]]]}}, "cases[0].expected.gradients.weights[0][0][1]"),
-    ({"gradients": {"weights": [[[0.0, 12345.0]]]}},  # 12345.0 becomes 1e400 below
-     "cases[0].expected.gradients.weights[0][0][1]"),
+    ({"gradients": {"weights": [[[0.0, None]]]}}, "cases[0].expected.gradients.weights[0][0][1]"),
     ({"surprise": 1}, "cases[0].expected"),
 ])
 def test_partial_still_checks_what_is_present(bad, where):
-    """partial=True still refuses strings, 1e400 and unknown fields in what is present."""
+    """partial=True still refuses strings, nulls and unknown fields in what is present."""
     # A network is given so that the shapes are known too.
     case = dict(results_case(**bad), network={"sizes": [1, 2], "activation": "identity",
                                               "output_activation": "identity", "loss": "mse"})
-    text = text_of(document([case])).replace("12345.0", "1e400")
+    text = text_of(document([case]))
     with pytest.raises(VectorFormatError) as info:
         vectors.parse(text, partial=True, source="r.json")
     assert f"r.json: {where}" in str(info.value)
+
+
+#: A JSON number or literal as a results file may write it, and the float it reads as.
+BLOW_UPS = [("NaN", math.nan), ("Infinity", math.inf), ("-Infinity", -math.inf),
+            ("1e400", math.inf), ("-1e400", -math.inf), (str(10 ** 400), math.inf),
+            (str(-10 ** 400), -math.inf)]
+
+
+def same_float(a, b):
+    """True if a and b are the same float, NaN being the same as NaN."""
+    return (math.isnan(a) and math.isnan(b)) or a == b
+
+
+@pytest.mark.parametrize("literal, value", BLOW_UPS)
+def test_partial_reads_nan_and_infinities_in_every_reported_quantity(literal, value):
+    """A results file's NaN, ±Infinity and numbers past the float range read as nan and ±inf."""
+    numbers = {"pre_activations": [[[7.5, 0.5]]], "activations": [[[7.5, 0.5]]],
+               "outputs": [[7.5, 0.5]], "loss": 7.5, "trajectory": [0.5, 7.5],
+               "gradients": {"weights": [[[7.5, 0.5]]], "biases": [[[0.5, 7.5]]]},
+               "updated": {"weights": [[[0.5, 7.5]]], "biases": [[[7.5, 0.5]]]}}
+    case = dict(results_case(**numbers), network={"sizes": [1, 2], "activation": "identity",
+                                                   "output_activation": "identity", "loss": "mse"},
+                inputs=[[1.0]])
+    # 7.5 stands for the blow-up: json.dumps writes it as "7.5", replaced by the literal
+    (got,) = vectors.parse(text_of(document([case])).replace("7.5", literal), partial=True)
+    found, written = list(leaves(got["expected"])), list(leaves(numbers))
+    assert [p for p, _ in found] == [p for p, _ in written] and len(found) == 17
+    assert all(same_float(v, value if w == 7.5 else w) for (_, v), (_, w) in zip(found, written))
+
+
+def leaves(value, path=""):
+    """Yield (path, number) for every number of nested dicts and lists."""
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from leaves(value[key], f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from leaves(v, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400"])
+@pytest.mark.parametrize("field, where", [
+    ("loss", "cases[0].expected.loss must be a finite number"),
+    ("gradients", "cases[0].expected.gradients.weights[0][0][0] must be a finite number"),
+])
+def test_a_suite_refuses_nan_and_infinities_in_expected_values(literal, field, where):
+    """Without partial (a suite), a NaN or ±Infinity in expected values is refused, naming it."""
+    expected = {"loss": 0.125} if field == "loss" else {
+        "gradients": {"weights": [[[0.125, 0.0, 0.0], [0.0, 0.0, 0.0]],
+                                  [[0.0] * 4] * 3]}}
+    doc = document([dict(small_case(), expected=expected)])
+    text = text_of(doc).replace("0.125", literal, 1)
+    assert literal in text
+    with pytest.raises(VectorFormatError, match=re.escape(where)):
+        vectors.parse(text, source="suite.json")
 
 
 @pytest.mark.parametrize("expected", [{"loss": 0.5}, {"trajectory": [0.5, 0.25]}, None])

@@ -23,7 +23,8 @@ DESCRIPTION = ("Compare ACTUAL (another implementation's results) with EXPECTED"
 
 
 def add_options(parser: Parser) -> None:
-    """Add EXPECTED, ACTUAL, the tolerance options, --require, --format, --failures-only."""
+    """Add EXPECTED, ACTUAL, the tolerance options, --require, --format, --failures-only,
+    --layers, --subset."""
     parser.add_argument("expected", metavar="EXPECTED", help="a vector file or folder")
     parser.add_argument("actual", metavar="ACTUAL",
                         help="a results file or folder in the same format")
@@ -42,6 +43,9 @@ def add_options(parser: Parser) -> None:
                         "json": "a machine-readable JSON report"}, old_flags={"--json": "json"})
     parser.add_argument("--failures-only", action="store_true",
                         help="list only the failing quantities in the table")
+    parser.add_argument("--layers", action="store_true",
+                        help="show every case's table per layer (tolerance used by z, a, the"
+                             " gradients and the updated parameters), not only a failing case's")
     parser.add_argument("--subset", action="store_true",
                         help="ACTUAL holds results for only some of EXPECTED's cases, on purpose:"
                              " the others are listed, not failed")
@@ -59,6 +63,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     policy = checker.policy(args.preset, args.rtol, args.atol, args.ulps)
     with _limits.tally():  # both folders' files are held at once: one budget for all
         report = checker.check_files(args.expected, args.actual, policy, require, args.subset)
-    text = report.to_json() if args.format == "json" else report.table(args.failures_only)
+    text = (report.to_json() if args.format == "json"
+            else report.table(args.failures_only, layers=args.layers))
     print(text, file=stream)
     return 0 if report.passed else 1

@@ -14,7 +14,8 @@
 
 Nothing read is ever executed: the standard library's JSON parser, then these
 checks. NaN and Infinity literals parse as floats and are refused by
-``number`` where they stand, so the message can name their place. A file
+``number`` where they stand, so the message can name their place; only
+the reported numbers of a results file accept them (``finite=False``). A file
 name in a message is shown by purebp._checks.shown_path: whole, on one line.
 """
 
@@ -81,21 +82,33 @@ def names(known: Iterable[str]) -> str:
     return ", ".join(json.dumps(name) for name in known)
 
 
-def number(value: Any, where: str) -> float:
-    """A finite float (ints accepted, bools refused)."""
+def number(value: Any, where: str, finite: bool = True) -> float:
+    """A finite float (ints accepted, bools refused).
+
+    ``finite=False`` (the numbers a results file reports, never its inputs)
+    also accepts NaN and ±inf, and reads a number past the float range as
+    the infinity of its sign, as float() reads "1e400" (the JSON parser has
+    done so already for a literal with a fraction or an exponent).
+    """
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         fail(f"{where} must be a number, got {describe(value)}")
     try:
         number = float(value)
     except OverflowError:
+        if not finite:  # an int of more than 309 digits: an overflow like 1e400's
+            return math.inf if value > 0 else -math.inf
         fail(f"{where} must fit in a float, got {describe(value)}")
-    if not math.isfinite(number):
+    if finite and not math.isfinite(number):
         fail(f"{where} must be a finite number, got {number!r}")
     return number
 
 
-def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) -> Matrix:
-    """A non-empty list of equal rows of finite floats, of the given sizes when not None."""
+def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int],
+           finite: bool = True) -> Matrix:
+    """A non-empty list of equal rows of finite floats, of the given sizes when not None.
+
+    ``finite=False``: NaN and ±inf entries too (``number``).
+    """
     if not isinstance(value, list):
         fail(f"{where} must be a matrix (a list of rows), got {describe(value)}")
     if rows is not None and len(value) != rows:
@@ -111,21 +124,26 @@ def matrix(value: Any, where: str, rows: Optional[int], columns: Optional[int]) 
             fail(f"{where}[0] is empty; it must have at least one entry")
         if len(row) != width:
             if row and isinstance(row[0], list):  # one level too deep: say so, not the count
-                number(row[0], f"{where}[{i}][0]")
+                number(row[0], f"{where}[{i}][0]", finite)
             like = "" if columns is not None else f" like {where}[0]"
             fail(f"{where}[{i}] has {len(row)} entries, expected {width}{like}")
-        result.append([number(v, f"{where}[{i}][{j}]") for j, v in enumerate(row)])
+        result.append([number(v, f"{where}[{i}][{j}]", finite) for j, v in enumerate(row)])
     return result
 
 
-def layers(value: Any, where: str, shapes: Optional[Sequence[Shape]]) -> List[Matrix]:
-    """A list of matrices, one per layer; shapes None: any number, any sizes."""
+def layers(value: Any, where: str, shapes: Optional[Sequence[Shape]],
+           finite: bool = True) -> List[Matrix]:
+    """A list of matrices, one per layer; shapes None: any number, any sizes.
+
+    ``finite=False``: NaN and ±inf entries too (``number``).
+    """
     if not isinstance(value, list) or (shapes is not None and len(value) != len(shapes)):
         count = "" if shapes is None else f"{len(shapes)} "
         fail(f"{where} must be a list of {count}matrices (one per layer), got {describe(value)}")
     if shapes is None:
         shapes = [(None, None)] * len(value)
-    return [matrix(m, f"{where}[{l}]", r, c) for l, (m, (r, c)) in enumerate(zip(value, shapes))]
+    return [matrix(m, f"{where}[{l}]", r, c, finite)
+            for l, (m, (r, c)) in enumerate(zip(value, shapes))]
 
 
 def obj(value: Any, where: str) -> Dict[str, Any]:

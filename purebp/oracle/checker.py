@@ -131,6 +131,16 @@ def ulp_distance(a: float, b: float, single: bool = False) -> int:
     return abs(_ordinal(a, single) - _ordinal(b, single))
 
 
+class LayerResult(NamedTuple):
+    """One layer's part of a quantity held per layer (gradients.weights[1], say)."""
+
+    layer: int  # l = 0 … L−1: the weight layer, as in parameters.weights[l]
+    status: str  # as QuantityResult's
+    max_abs_error: Optional[float]
+    max_used: Optional[float]  # the layer's largest error as a fraction of its tolerance
+    detail: str  # the layer's worst entry, in full ("gradients.weights[1][0][2]: got …")
+
+
 class QuantityResult(NamedTuple):
     """One quantity of one case: status and the largest errors found."""
 
@@ -141,6 +151,54 @@ class QuantityResult(NamedTuple):
     max_ulps: Optional[int]
     detail: str  # where the worst entry is, or why it failed or was not checked
     max_used: Optional[float] = None  # the largest error as a fraction of its tolerance
+    layers: Tuple[LayerResult, ...] = ()  # one per layer, where the quantity has layers
+
+
+#: The phases of a training step, in the order a first failure is looked for.
+PHASES = ("forward", "loss", "backward", "update", "trajectory")
+#: The phase of each quantity (by the part of its name before the dot).
+_PHASE_OF = {"pre_activations": "forward", "activations": "forward", "outputs": "forward",
+             "loss": "loss", "gradients": "backward", "updated": "update",
+             "trajectory": "trajectory"}
+#: Within one layer of one phase: z before a = f(z) before the outputs; W before b.
+_RANK_IN_LAYER = {"pre_activations": 0, "activations": 1, "outputs": 2,
+                  "gradients.weights": 0, "gradients.biases": 1,
+                  "updated.weights": 0, "updated.biases": 1}
+
+
+def phase_of(name: str) -> str:
+    """Return the phase a quantity belongs to ("call" for a failed call of the implementation).
+
+    >>> phase_of("gradients.biases"), phase_of("outputs")
+    ('backward', 'forward')
+    """
+    return _PHASE_OF.get(name.partition(".")[0], "call")
+
+
+def _computed_order(name: str, layer: Optional[int]) -> Tuple[float, float, int]:
+    """Return where (quantity, layer) is computed: forward, loss, backward, update, trajectory.
+
+    The forward pass goes z⁰, a⁰, z¹, a¹, …; the backward pass from the last
+    layer to the first; the update from the first to the last. A failure with no
+    layer (a quantity with the wrong number of layers) comes first in its phase;
+    a failed call before everything.
+    """
+    phase = phase_of(name)
+    where = PHASES.index(phase) if phase in PHASES else -1
+    if layer is None:
+        step = -math.inf
+    else:
+        step = -layer if phase == "backward" else layer
+    return float(where), step, _RANK_IN_LAYER.get(name, 0)
+
+
+class FirstFailure(NamedTuple):
+    """The first failing quantity in the order the step computes them (_computed_order)."""
+
+    quantity: str  # "gradients.weights"
+    layer: Optional[int]  # its layer, None for the loss, the trajectory or a whole quantity
+    phase: str  # one of PHASES, or "call"
+    detail: str  # its worst entry, as the quantity's (or layer's) detail says it
 
 
 class CaseResult(NamedTuple):
@@ -153,6 +211,22 @@ class CaseResult(NamedTuple):
     def passed(self) -> bool:
         """True when no quantity failed and none was beyond checking ("not checkable")."""
         return all(q.status in ("pass", "not checked") for q in self.quantities)
+
+    @property
+    def first_failure(self) -> Optional[FirstFailure]:
+        """The failing quantity (and layer) computed first, where a wrong value arises before
+        it propagates; None when nothing failed."""
+        found: List[FirstFailure] = []
+        for q in self.quantities:
+            if q.status != "fail":
+                continue
+            failing = [l for l in q.layers if l.status == "fail"]
+            found.extend([FirstFailure(q.name, l.layer, phase_of(q.name), l.detail)
+                          for l in failing] or [FirstFailure(q.name, None, phase_of(q.name),
+                                                             q.detail)])
+        if not found:
+            return None
+        return min(found, key=lambda f: _computed_order(f.quantity, f.layer))
 
 
 def _get(expected: Mapping[str, Any], name: str) -> Any:
@@ -252,18 +326,19 @@ def _judge(a: float, e: float, t: float | Decimal, pol: Policy) -> Tuple[str, st
         return "not checkable", "the exact value is beyond even 50-digit decimals' range"
     if isinstance(t, float) and not math.isfinite(t):
         return "not checkable", "the allowed error is beyond the float range"
+    if not math.isfinite(a):
+        # NaN, or an infinity other than e: never within a finite t of the truth, which
+        # e bounds (a finite e, or ±inf: beyond the float range on e's side)
+        return "fail", f"got {a!r}, expected {e!r}"
     if math.isfinite(e):
-        if not math.isfinite(a):
-            return "fail", f"{a!r} where {e!r} was expected"
         ok = abs(a - e) <= t or (pol.ulps is not None
                                  and ulp_distance(a, e, pol.name == "float32") <= pol.ulps)
         return ("pass", "") if ok else ("fail", "")
-    # e is ±inf: the truth lies beyond the float range, so |truth| > MAX_FLOAT and
-    # |truth − a| > MAX_FLOAT − a·sign(e) (inf for the other infinity or NaN).
+    # e is ±inf and a finite: the truth lies beyond the float range, so |truth| > MAX_FLOAT
+    # and |truth − a| > MAX_FLOAT − a·sign(e).
     with localcontext() as ctx:
         ctx.rounding = ROUND_FLOOR  # a lower bound, rounded down
-        lowest_error = (Decimal(MAX_FLOAT) - Decimal(a) * (1 if e > 0 else -1)
-                        if math.isfinite(a) else Decimal("Infinity"))
+        lowest_error = Decimal(MAX_FLOAT) - Decimal(a) * (1 if e > 0 else -1)
     if lowest_error > t:
         return "fail", f"{a!r} where the exact value is beyond the float range ({e!r})"
     return "not checkable", (f"the exact value is beyond the float range ({e!r}) and {a!r} is"
@@ -297,9 +372,9 @@ def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
                               f" {_shape(actual)} but expected {_shape(expected)}")
     single = pol.name == "float32"
     worst_abs = worst_rel = worst_used = 0.0
-    worst_ulps = 0
+    worst_ulps: Optional[int] = 0  # None once an entry is infinitely far (no ULP count)
     failure = undecided = None
-    decided = 0
+    decided = blown_up = 0  # blown_up: failing entries that are NaN or ±inf
     for (path, e), (_, a), (_, t) in zip(exp, act, tol):
         unusable = _unusable(name, path, a)
         if unusable is not None:
@@ -321,18 +396,18 @@ def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
         worst_abs = max(worst_abs, error)
         worst_rel, worst_used = max(worst_rel, _ratio(error, abs(e))), max(worst_used,
                                                                             _ratio(error, allowed))
-        if ulps is not None:
-            worst_ulps = max(worst_ulps, ulps)
+        worst_ulps = None if ulps is None or worst_ulps is None else max(worst_ulps, ulps)
         if verdict == "fail":
+            blown_up += not math.isfinite(a)
             badness = error / max(allowed, 1e-300) if math.isfinite(allowed) else math.inf
+            # strictly worse only: of equally bad entries (every NaN), the first is shown
             if failure is None or badness > failure[0]:
                 failure = (badness, f"{name}{path}: {why}" if why else
                            f"{name}{path}: got {a!r}, expected {e!r} (error {error:.3g},"
                            f" allowed {allowed:.3g})")
-            if why and ulps is None:
-                return QuantityResult(name, "fail", math.inf, math.inf, None, failure[1])
     if failure is not None:
-        return QuantityResult(name, "fail", worst_abs, worst_rel, worst_ulps, failure[1], worst_used)
+        detail = failure[1] + (f"; {blown_up} entries are nan or ±inf" if blown_up > 1 else "")
+        return QuantityResult(name, "fail", worst_abs, worst_rel, worst_ulps, detail, worst_used)
     if undecided is not None:
         if not decided:  # no entry could be judged: no errors to show
             return QuantityResult(name, "not checkable", None, None, None, undecided)
@@ -451,8 +526,37 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
             # The loss's scale overflows floats: its tolerance in Decimal, where it can be had.
             wide = wide_loss_tolerance(case, pol)
             allowed = allowed if wide is None else wide
-        results.append(compare_quantity(name, want, got, allowed, pol))
+        result = compare_quantity(name, want, got, allowed, pol)
+        results.append(_with_layers(result, want, got, allowed, pol,
+                                    len(case["network"]["sizes"]) - 2))
     return CaseResult(case["id"], results)
+
+
+#: The quantities held as one matrix per layer (outputs is one matrix: the last layer's).
+LAYERED = ("pre_activations", "activations", "gradients.weights", "gradients.biases",
+           "updated.weights", "updated.biases")
+
+
+def _layer_result(layer: int, q: QuantityResult) -> LayerResult:
+    return LayerResult(layer, q.status, q.max_abs_error, q.max_used, q.detail)
+
+
+def _with_layers(result: QuantityResult, want: Any, got: Any, allowed: Any, pol: Policy,
+                 last: int) -> QuantityResult:
+    """Return ``result`` with its ``layers``: each layer compared on its own.
+
+    A layer is compared as a quantity named "gradients.weights[1]", so that
+    its detail names the entry in full; outputs is layer ``last``'s. A
+    quantity with the wrong number of layers (or none) gets no layers.
+    """
+    if result.name == "outputs":
+        return result._replace(layers=(_layer_result(last, result),))
+    if (result.name not in LAYERED or not isinstance(want, list) or not isinstance(got, list)
+            or len(got) != len(want)):
+        return result
+    return result._replace(layers=tuple(
+        _layer_result(l, compare_quantity(f"{result.name}[{l}]", w, g, t, pol))
+        for l, (w, g, t) in enumerate(zip(want, got, allowed))))
 
 
 #: A report's statuses, in the order of its counts.
@@ -526,8 +630,12 @@ class Report(NamedTuple):
             word = "NOT CHECKABLE"
         return word + (": " + "; ".join(notes) if notes else "")
 
-    def table(self, failures_only: bool = False) -> str:
-        """Return the report as a text table, one line per case and quantity."""
+    def table(self, failures_only: bool = False, layers: bool = False) -> str:
+        """Return the report as a text table, one line per case and quantity.
+
+        A failing case's rows are followed by its first failure and its table
+        per layer (_layer_lines); ``layers`` shows that table for every case.
+        """
         def fmt(v: Optional[float]) -> str:
             return "-" if v is None else (f"{v:.2e}" if isinstance(v, float) else str(v))
 
@@ -546,6 +654,7 @@ class Report(NamedTuple):
                     lines.append(f"    {q.detail}")
                 elif q.status == "not checkable":
                     lines.append(f"    {q.detail}")
+            lines.extend(_layer_lines(c, failures_only, layers))
         blank = f"{'':>11} {'':>11} {'':>10} {'':>9}"
         for case_id in self.unknown_ids:
             lines.append(f"{case_id:<26} {'(whole case)':<18} {blank}  FAIL")
@@ -579,8 +688,96 @@ class Report(NamedTuple):
                 {"name": q.name, "status": q.status, "max_abs_error": num(q.max_abs_error),
                  "max_rel_error": num(q.max_rel_error), "max_ulps": q.max_ulps,
                  "tolerance_used": num(q.max_used), "detail": q.detail}
-                for q in c.quantities]} for c in self.cases],
+                for q in c.quantities], **_layer_json(c)} for c in self.cases],
         }, indent=1, allow_nan=False)
+
+
+# -- the report per layer, and the first failure -------------------------------------------
+
+
+#: The per-layer table's columns: (heading, quantity).
+LAYER_COLUMNS = (("z", "pre_activations"), ("a", "activations"),
+                 ("grad W", "gradients.weights"), ("grad b", "gradients.biases"),
+                 ("new W", "updated.weights"), ("new b", "updated.biases"))
+
+
+def _finite(v: Optional[float]) -> Optional[float]:
+    """v, or None for None and for ±inf and NaN (a JSON report holds finite numbers only)."""
+    return None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+
+
+def _by_layer(c: CaseResult) -> Dict[int, Dict[str, LayerResult]]:
+    """Return {layer: {quantity: its LayerResult}} for the quantities compared per layer."""
+    found: Dict[int, Dict[str, LayerResult]] = {}
+    for q in c.quantities:
+        for part in q.layers:
+            found.setdefault(part.layer, {})[q.name] = part
+    return dict(sorted(found.items()))
+
+
+def _first_failure_line(first: FirstFailure) -> str:
+    """Return "first failure: gradients.weights[1][0][2] (layer 1, backward): got …".
+
+    The entry's path is taken from the detail where it starts with the quantity
+    (compare_quantity's "name[i][j]: what"); otherwise the detail follows whole.
+    """
+    where = first.quantity if first.layer is None else f"{first.quantity}[{first.layer}]"
+    when = first.phase if first.layer is None else f"layer {first.layer}, {first.phase}"
+    head, colon, rest = first.detail.partition(": ")
+    if colon and head.startswith(where):
+        where, what = head, rest
+    else:
+        what = first.detail
+    return f"    first failure: {where} ({when}): {what}"
+
+
+def _layer_cell(part: Optional[LayerResult]) -> str:
+    """One cell of the per-layer table: the tolerance used, in %.
+
+    "-": not given; "n/c": not checkable; "fail": failed with no error to
+    measure (a wrong shape or a value that is no number).
+    """
+    if part is None:
+        return "-"
+    if part.status == "not checkable":
+        return "n/c"
+    if part.max_used is None:
+        return "fail" if part.status == "fail" else "-"
+    return f"{100 * part.max_used:.1f}%" if part.max_used < 10 else ">1000%"
+
+
+def _layer_lines(c: CaseResult, failures_only: bool, every_case: bool) -> List[str]:
+    """Return the lines after a case's rows: its first failure and its table per layer.
+
+    A failing case gets both; with ``every_case`` (``purebp check --layers``)
+    every case shown gets its table, one row per layer and one column per
+    quantity held per layer, each cell the share of the tolerance its worst
+    entry used.
+    """
+    first = c.first_failure
+    if failures_only and first is None:
+        return []
+    lines = [] if first is None else [_first_failure_line(first)]
+    by_layer = _by_layer(c)
+    if by_layer and (first is not None or every_case):
+        lines.append(f"    {'layer':>5} " + " ".join(f"{h:>8}" for h, _ in LAYER_COLUMNS)
+                     + "  (tolerance used per layer)")
+        for layer, parts in by_layer.items():
+            lines.append(f"    {layer:>5} "
+                         + " ".join(f"{_layer_cell(parts.get(q)):>8}" for _, q in LAYER_COLUMNS))
+    return lines
+
+
+def _layer_json(c: CaseResult) -> Dict[str, Any]:
+    """Return a case's "first_failure" and "layers" entries of the JSON report."""
+    first = c.first_failure
+    return {
+        "first_failure": None if first is None else first._asdict(),
+        "layers": [dict({"layer": layer}, **{
+            name: {"status": part.status, "max_abs_error": _finite(part.max_abs_error),
+                   "tolerance_used": _finite(part.max_used), "detail": part.detail}
+            for name, part in parts.items()}) for layer, parts in _by_layer(c).items()],
+    }
 
 
 def _ids(op: str, name: str, cases: Any) -> List[str]:

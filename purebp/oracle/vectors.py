@@ -21,7 +21,9 @@ shapes and unknown names are refused with a ``VectorFormatError`` (a
 ``vectors/xor.json: cases[0].parameters.weights[1][2][0] must be a number, got "a"``.
 Results files from other implementations use the same format; there only
 ``id`` and whichever ``expected`` fields they computed are needed
-(``load(path, partial=True)``).
+(``load(path, partial=True)``), and those may hold NaN and ±Infinity (a
+number past the float range reads as ±inf): an implementation that
+overflowed has results too, which purebp.oracle.checker fails entry by entry.
 """
 
 from __future__ import annotations
@@ -91,11 +93,14 @@ def _as_vector_error(function: _F) -> _F:
 
 
 def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[int],
-              steps: Optional[int]) -> Dict[str, Any]:
+              steps: Optional[int], finite: bool = True) -> Dict[str, Any]:
     """Check the expected quantities that are present; all are optional.
 
     With ``sizes`` None (a results file without its network) only the kinds
-    of values are checked, not their shapes.
+    of values are checked, not their shapes. ``finite=False`` (a results
+    file) lets entries be NaN or ±inf, a number past the float range read as
+    ±inf: what an implementation that overflowed reports, for the checker to
+    fail where it happened. A suite's expected values are always finite.
     """
     exp = obj(value, where)
     unknown = set(exp) - set(QUANTITIES) - {"outputs"}
@@ -110,26 +115,29 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     result: Dict[str, Any] = {}
     for key in ("pre_activations", "activations"):
         if key in exp:
-            result[key] = layers(exp[key], f"{where}.{key}", layer_shapes)
+            result[key] = layers(exp[key], f"{where}.{key}", layer_shapes, finite)
     if "outputs" in exp:
         result["outputs"] = matrix(exp["outputs"], f"{where}.outputs", n,
-                                    None if sizes is None else sizes[-1])
+                                    None if sizes is None else sizes[-1], finite)
     if "loss" in exp:
-        result["loss"] = number(exp["loss"], f"{where}.loss")
+        result["loss"] = number(exp["loss"], f"{where}.loss", finite)
     for key in ("gradients", "updated"):
         if key in exp:
             part = obj(exp[key], f"{where}.{key}")
             result[key] = {}
             if "weights" in part:
-                result[key]["weights"] = layers(part["weights"], f"{where}.{key}.weights", w_shapes)
+                result[key]["weights"] = layers(part["weights"], f"{where}.{key}.weights", w_shapes,
+                                                finite)
             if "biases" in part:
-                result[key]["biases"] = layers(part["biases"], f"{where}.{key}.biases", b_shapes)
+                result[key]["biases"] = layers(part["biases"], f"{where}.{key}.biases", b_shapes,
+                                               finite)
     if "trajectory" in exp:
         traj = exp["trajectory"]
         if not isinstance(traj, list) or (steps is not None and len(traj) != steps):
             count = "" if steps is None else f"{steps} "
             fail(f"{where}.trajectory must be a list of {count}losses, got {describe(traj)}")
-        result["trajectory"] = [number(v, f"{where}.trajectory[{k}]") for k, v in enumerate(traj)]
+        result["trajectory"] = [number(v, f"{where}.trajectory[{k}]", finite)
+                                for k, v in enumerate(traj)]
     return result
 
 
@@ -156,7 +164,8 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
         # off one quantity would blame the others for its mistakes, and the checker
         # compares each quantity's shape with the suite's, naming the one that differs.
         expected = case.get("expected", {})
-        result["expected"] = _expected(expected, f"{where}.expected", sizes, n, None)
+        # finite=False: a results file may report NaN and ±inf (an overflow is a result)
+        result["expected"] = _expected(expected, f"{where}.expected", sizes, n, None, False)
         return result
 
     description = case.get("description", "")
