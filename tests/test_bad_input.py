@@ -556,7 +556,7 @@ OPTIONS = {
     "vectors": {"--out": ["vectors", "out"], "--random": ["1"], "--seed": ["3"]},
     "check": {"--preset": ["float32"], "--rtol": ["1e-3"], "--atol": ["0"], "--ulps": ["4"],
               "--require": ["loss", "gradients,loss"], "--json": None,
-              "--failures-only": None},
+              "--failures-only": None, "--per-layer": None},
     "explain": {
         "--case": ["vectors/activation-tanh.json", "vectors", "data.csv"],
         "--id": ["activation-tanh"], "--network": ["2,3,1", "2,2,2"],

@@ -1060,3 +1060,71 @@ def test_paths_echoed_after_work_are_escaped(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "\x1b" not in out
     assert "Saved to '" in out and "\\x1b[31m" in out
+
+
+# -- purebp check: the report per layer ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_cases(tmp_path_factory):
+    """A suite file of two curated cases (2 and 3 weight layers), and results with one NaN."""
+    from purebp import vectors
+
+    folder = tmp_path_factory.mktemp("per-layer")
+    cases = [c for c in vectors.curated() if c["id"] in ("xor-tutorial", "activation-tanh")]
+    suite = folder / "suite.json"
+    vectors.write(str(suite), cases)
+    results = [{"id": c["id"], "expected": json.loads(json.dumps(c["expected"]))} for c in cases]
+    results[1]["expected"]["gradients"]["biases"][1][0][2] = math.nan
+    blown = folder / "blown.json"
+    blown.write_text(json.dumps({"format": "purebp-vectors", "version": 1, "cases": results}),
+                     "utf-8")  # json.dumps writes the NaN literal, as vectors.write never does
+    return suite, blown, cases
+
+
+def per_layer_tables(out):
+    """{case id: the rows of its per-layer table} of a check's text report."""
+    tables, case_id, rows = {}, None, None
+    for line in out.splitlines():
+        if line and not line.startswith(" "):
+            case_id, rows = line.split()[0], None
+        elif "(tolerance used per layer)" in line:
+            rows = tables.setdefault(case_id, [])
+        elif rows is not None and line.strip()[:1].isdigit():
+            rows.append(line.split())
+    return tables
+
+
+def test_check_per_layer_shows_every_cases_table(capsys, two_cases):
+    """--per-layer prints each case's table, one row per layer; without it a passing case has none."""
+    suite, _, _ = two_cases
+    code, out, err = run_main(capsys, "check", str(suite), str(suite))
+    assert (code, err) == (0, "") and per_layer_tables(out) == {}
+    code, out, err = run_main(capsys, "check", "--per-layer", str(suite), str(suite))
+    assert (code, err) == (0, "")
+    assert per_layer_tables(out) == {
+        "xor-tutorial": [[str(l)] + ["0.0%"] * 6 for l in range(2)],
+        "activation-tanh": [[str(l)] + ["0.0%"] * 6 for l in range(3)]}
+    assert "first failure" not in out and out.splitlines()[-1] == "PASS"
+
+
+def test_check_names_a_nan_gradient_first_in_backward_order_exit_1(capsys, two_cases):
+    """A NaN in layer 1's bias gradient: exit 1, first failure named with its layer, tabled."""
+    suite, blown, cases = two_cases
+    want = cases[1]["expected"]["gradients"]["biases"][1][0][2]
+    code, out, err = run_main(capsys, "check", str(suite), str(blown))
+    assert (code, err) == (1, "")
+    assert (f"    first failure: gradients.biases[1][0][2] (layer 1, backward): got nan,"
+            f" expected {want!r}\n") in out
+    tables = per_layer_tables(out)
+    assert list(tables) == ["activation-tanh"]  # the failing case only
+    assert tables["activation-tanh"][1] == ["1", "0.0%", "0.0%", "0.0%", ">1000%", "0.0%", "0.0%"]
+    code, out, err = run_main(capsys, "check", "--format", "json", str(suite), str(blown))
+    assert (code, err) == (1, "")
+    report = json.loads(out, parse_constant=lambda name: pytest.fail(f"JSON holds {name}"))
+    first = [c["first_failure"] for c in report["cases"]]
+    assert first[0] is None
+    assert {k: first[1][k] for k in ("quantity", "layer", "phase")} == \
+        {"quantity": "gradients.biases", "layer": 1, "phase": "backward"}
+    assert report["cases"][1]["layers"][1]["gradients.biases"]["status"] == "fail"
+    assert report["cases"][1]["layers"][1]["gradients.biases"]["tolerance_used"] is None

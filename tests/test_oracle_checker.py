@@ -1240,3 +1240,282 @@ def test_writing_an_infinite_case_names_the_case_and_the_field(tmp_path, by_id):
                                          r" finite to be written, got inf"):
         vectors.write(str(path), [by_id["xor-tutorial"], bad])
     assert not path.exists()
+
+
+# -- blow-ups: NaN and ±inf are results, and fail where they are --------------------------
+
+
+#: A number no case holds, written into a results file and then replaced by a literal.
+SENTINEL = 7.25e99
+
+
+def results_file(path, results):
+    """Write a results file whose SENTINEL entries become ``literal``s: (path, literal) -> path."""
+    def write(literal):
+        text = json.dumps({"format": "purebp-vectors", "version": 1, "cases": [
+            {"id": case_id, "expected": r} for case_id, r in results.items()]})
+        assert json.dumps(SENTINEL) in text
+        path.write_text(text.replace(json.dumps(SENTINEL), literal), "utf-8")
+        return path
+    return write
+
+
+@pytest.mark.parametrize("literal, shown", [("NaN", "nan"), ("Infinity", "inf"),
+                                            ("-Infinity", "-inf"), ("1e400", "inf"),
+                                            ("-1e400", "-inf")])
+def test_a_results_file_with_nan_or_infinity_fails_at_that_entry_exit_1(
+        capsys, tmp_path, suite_dir, by_id, literal, shown):
+    """NaN, ±Infinity or 1e400 in a results file is a failing entry ("got nan"), exit 1, not 2."""
+    case = by_id["xor-tutorial"]
+    expected = copy.deepcopy(case["expected"])
+    want = expected["gradients"]["weights"][0][1][2]
+    expected["gradients"]["weights"][0][1][2] = SENTINEL
+    path = results_file(tmp_path / "blown.json", {case["id"]: expected})(literal)
+    code, out, err = run_main(capsys, "check", "--subset", suite_dir, path)
+    assert (code, err) == (1, "")
+    failing = [line.split()[:2] for line in out.splitlines() if line.endswith("FAIL")]
+    assert failing == [["xor-tutorial", "gradients.weights"]]
+    assert out.splitlines()[-1].startswith("FAIL: no results for ")
+    assert f"\n    gradients.weights[0][1][2]: got {shown}, expected {want!r}\n" in out
+    assert (f"\n    first failure: gradients.weights[0][1][2] (layer 0, backward): got {shown},"
+            f" expected {want!r}\n") in out
+    code, out, err = run_main(capsys, "check", "--subset", "--format", "json", suite_dir, path)
+    assert (code, err) == (1, "")
+    data = json.loads(out, parse_constant=no_constants)
+    (q,) = [q for q in data["cases"][0]["quantities"] if q["status"] == "fail"]
+    assert q["name"] == "gradients.weights" and q["max_abs_error"] is None
+    assert q["tolerance_used"] is None and q["max_ulps"] is None
+    assert data["cases"][0]["layers"][0]["gradients.weights"]["max_abs_error"] is None
+
+
+def test_several_blown_up_entries_are_counted_and_the_first_is_shown(by_id):
+    """12 NaN and ±inf entries: the first in row order is shown, "12 entries are nan or ±inf"."""
+    case = by_id["xor-tutorial"]
+    acts = copy.deepcopy(case["expected"]["activations"])
+    blow_ups = [math.nan, math.inf, -math.inf]
+    for k, (i, j) in enumerate((i, j) for i in range(1, 4) for j in range(4)):
+        acts[0][i][j] = blow_ups[k % 3]
+    report = oracle.check([case], [{"id": case["id"], "expected": {"activations": acts}}])
+    (q,) = [q for q in report.cases[0].quantities if q.name == "activations"]
+    want = case["expected"]["activations"][0][1][0]
+    assert q.status == "fail"
+    assert q.detail == f"activations[0][1][0]: got nan, expected {want!r}; 12 entries are nan or ±inf"
+    assert [(l.layer, l.status) for l in q.layers] == [(0, "fail"), (1, "pass")]
+    json.loads(report.to_json(), parse_constant=no_constants)  # valid JSON, no NaN literal
+
+
+def test_one_blown_up_entry_is_not_counted(by_id):
+    """A single NaN says where, without a count; a finite wrong entry beside it is not shown."""
+    case = by_id["xor-tutorial"]
+    acts = copy.deepcopy(case["expected"]["activations"])
+    acts[0][0][0] *= 1 + 1e-3
+    acts[0][2][1] = math.nan
+    (q,) = [q for q in oracle.compare(case, {"activations": acts}).quantities
+            if q.name == "activations"]
+    assert q.detail == (f"activations[0][2][1]: got nan, expected"
+                        f" {case['expected']['activations'][0][2][1]!r}")
+
+
+def naive_softmax_impl(np):
+    """purebp's results, with the output softmax computed without the max shift, in numpy."""
+    def impl(case):
+        own = oracle.purebp_results(case)
+        z = np.array(own["pre_activations"][-1])
+        with np.errstate(over="ignore", invalid="ignore"):
+            e = np.exp(z)  # e^1221 overflows to inf, and inf / inf is nan
+            softmax = e / e.sum(axis=1, keepdims=True)
+        return {"pre_activations": [np.array(m) for m in own["pre_activations"]],
+                "activations": [np.array(own["activations"][0]), softmax]}
+    return impl
+
+
+def test_check_implementation_fails_numpy_nan_where_softmax_overflows(by_id):
+    """A softmax without the max shift gives numpy NaN at large logits: FAIL "got nan" there."""
+    np = pytest.importorskip("numpy")
+    case = by_id["softmax-large-logits"]
+    report = oracle.check_implementation(naive_softmax_impl(np), [case])
+    z = np.array(case["expected"]["pre_activations"][-1])
+    with np.errstate(over="ignore", invalid="ignore"):
+        naive = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
+    blown = [tuple(int(k) for k in at) for at in np.argwhere(~np.isfinite(naive))]
+    assert blown  # the logits are large enough to overflow e^z
+    i, j = blown[0]
+    want = case["expected"]["activations"][1][i][j]
+    (result,) = report.cases
+    by_name = {q.name: q for q in result.quantities}
+    assert by_name["pre_activations"].status == "pass"
+    assert by_name["activations"].status == "fail"
+    assert by_name["activations"].detail.startswith(
+        f"activations[1][{i}][{j}]: got nan, expected {want!r}")
+    assert result.first_failure[:3] == ("activations", 1, "forward")
+    assert "first failure: activations[1]" in report.table()
+    json.loads(report.to_json(), parse_constant=no_constants)
+
+
+def test_an_expected_infinity_passes_the_same_infinity_and_fails_nan(overflowing_loss):
+    """A true loss beyond the float range (expected inf): inf passes, nan and -inf fail, said so."""
+    def loss_of(value):
+        return next(q for q in oracle.compare(overflowing_loss, {"loss": value}).quantities
+                    if q.name == "loss")
+    assert loss_of(math.inf).status == "pass"
+    assert (loss_of(math.nan).status, loss_of(math.nan).detail) == ("fail", "loss: got nan, expected inf")
+    assert (loss_of(-math.inf).status, loss_of(-math.inf).detail) == \
+        ("fail", "loss: got -inf, expected inf")
+
+
+# -- the first failure, in the order a step computes, and the report per layer ------------------
+
+
+#: A relative error far beyond any tolerance: a thousand times WRONG.
+PLANTED = 1e-3
+
+
+def planted(case, places):
+    """The case's exact expected values with the largest entry of each place off by PLANTED.
+
+    A place is (quantity, layer), layer None for the loss and the trajectory;
+    "outputs" gives the outputs on their own (from the last activations).
+    """
+    expected = copy.deepcopy(case["expected"])
+    for name, layer in places:
+        if name == "outputs":
+            expected["outputs"] = copy.deepcopy(expected["activations"][-1])
+        part, _, sub = name.partition(".")
+        holder = expected[part] if sub else expected
+        key = sub or part
+        if name == "loss":
+            holder[key] *= 1 + PLANTED
+            continue
+        value = holder[key] if layer is None else holder[key][layer]
+        at = largest(value)
+        assert get_at(value, at) != 0
+        get_at(value, at[:-1])[at[-1]] *= 1 + PLANTED
+    return expected
+
+
+@pytest.mark.parametrize("places, first", [
+    # a wrong z¹ shows up in a¹, a², the loss, every gradient: z¹ is named, not a later one
+    ([("pre_activations", 1), ("activations", 2), ("loss", None), ("gradients.weights", 0),
+      ("updated.biases", 2), ("trajectory", None)], ("pre_activations", 1, "forward")),
+    # the forward pass interleaves: a⁰ comes before z¹, though all z are listed before all a
+    ([("pre_activations", 1), ("activations", 0)], ("activations", 0, "forward")),
+    ([("outputs", None), ("loss", None)], ("outputs", 2, "forward")),
+    ([("loss", None), ("gradients.biases", 2)], ("loss", None, "loss")),
+    # the backward pass runs from the last layer: b¹'s gradient before W⁰'s
+    ([("gradients.weights", 0), ("gradients.biases", 1), ("updated.weights", 0)],
+     ("gradients.biases", 1, "backward")),
+    ([("gradients.biases", 2), ("gradients.weights", 2)], ("gradients.weights", 2, "backward")),
+    # the update runs from the first layer
+    ([("updated.biases", 0), ("updated.weights", 1)], ("updated.biases", 0, "update")),
+    ([("trajectory", None)], ("trajectory", None, "trajectory")),
+])
+def test_the_first_failure_is_the_first_computed(by_id, places, first):
+    """first_failure follows forward (z⁰, a⁰, z¹, …), loss, backward (last layer first), update."""
+    case = by_id["activation-tanh"]  # three weight layers
+    result = oracle.compare(case, planted(case, places))
+    # exact copies elsewhere: the planted quantities fail, and only they
+    outputs = {"outputs"} if ("activations", 2) in places else set()  # the last activations
+    assert {q.name for q in result.quantities if q.status == "fail"} == \
+        {n for n, _ in places} | outputs
+    assert result.first_failure[:3] == first
+    name, layer, phase = first
+    where = name if layer is None or name == "outputs" else f"{name}[{layer}]"
+    when = phase if layer is None else f"layer {layer}, {phase}"
+    report = oracle.check([case], [{"id": case["id"], "expected": planted(case, places)}])
+    (line,) = [x for x in report.table().splitlines() if "first failure:" in x]
+    assert line.startswith(f"    first failure: {where}") and f" ({when}): got " in line
+    data = json.loads(report.to_json(), parse_constant=no_constants)
+    assert data["cases"][0]["first_failure"] == {"quantity": name, "layer": layer, "phase": phase,
+                                                 "detail": result.first_failure.detail}
+
+
+def test_an_error_in_layer_0s_weight_gradient_only_is_named_and_tabled_per_layer(by_id):
+    """Only gradients.weights[0] off: backward layer 0 is named; the table shows layer 0's
+    weight gradient far beyond its tolerance and every other cell at 0.0%."""
+    case = by_id["activation-tanh"]
+    actual = planted(case, [("gradients.weights", 0)])
+    result = oracle.compare(case, actual)
+    assert [q.name for q in result.quantities if q.status == "fail"] == ["gradients.weights"]
+    (grads,) = [q for q in result.quantities if q.name == "gradients.weights"]
+    assert [(l.layer, l.status) for l in grads.layers] == [(0, "fail"), (1, "pass"), (2, "pass")]
+    at = largest(case["expected"]["gradients"]["weights"][0])
+    want = get_at(case["expected"]["gradients"]["weights"][0], at)
+    got = get_at(actual["gradients"]["weights"][0], at)
+    assert grads.layers[0].max_abs_error == abs(got - want) == grads.max_abs_error
+    assert grads.layers[0].detail.startswith(
+        f"gradients.weights[0][{at[0]}][{at[1]}]: got {got!r}, expected {want!r} (error ")
+    assert result.first_failure == ("gradients.weights", 0, "backward", grads.layers[0].detail)
+    others = [l for q in result.quantities for l in q.layers if l is not grads.layers[0]]
+    assert len(others) == 6 * 3 + 1 - 1 and all(l.max_used == 0.0 for l in others)  # + outputs
+    report = oracle.check([case], [{"id": case["id"], "expected": actual}])
+    lines = report.table().splitlines()
+    start = next(i for i, x in enumerate(lines) if "first failure:" in x)
+    assert lines[start] == (f"    first failure: gradients.weights[0][{at[0]}][{at[1]}]"
+                            f" (layer 0, backward): {grads.layers[0].detail.split(': ', 1)[1]}")
+    assert lines[start + 1:start + 5] == [
+        "    layer        z        a   grad W   grad b    new W    new b  (tolerance used per layer)",
+        "        0     0.0%     0.0%   >1000%     0.0%     0.0%     0.0%",
+        "        1     0.0%     0.0%     0.0%     0.0%     0.0%     0.0%",
+        "        2     0.0%     0.0%     0.0%     0.0%     0.0%     0.0%",
+    ]
+    assert lines[start - 1].startswith("activation-tanh") and "trajectory" in lines[start - 1]
+
+
+def test_the_json_report_per_layer_holds_each_layers_quantities(by_id):
+    """JSON: per case "first_failure" and "layers", one object per layer with each quantity's
+    status, max_abs_error, tolerance_used and detail; the old fields are kept as they were."""
+    case = by_id["activation-tanh"]
+    actual = planted(case, [("gradients.weights", 0)])
+    data = json.loads(oracle.check([case], [{"id": case["id"], "expected": actual}]).to_json(),
+                      parse_constant=no_constants)
+    assert data["format"] == "purebp-check-report" and data["version"] == 1
+    (entry,) = data["cases"]
+    assert list(entry) == ["id", "passed", "quantities", "first_failure", "layers"]
+    assert [q["name"] for q in entry["quantities"]] == list(ALL_QUANTITIES)
+    assert list(entry["quantities"][0]) == ["name", "status", "max_abs_error", "max_rel_error",
+                                            "max_ulps", "tolerance_used", "detail"]
+    assert entry["first_failure"]["quantity"] == "gradients.weights"
+    assert [layer["layer"] for layer in entry["layers"]] == [0, 1, 2]
+    per_layer = ["pre_activations", "activations", "gradients.weights", "gradients.biases",
+                 "updated.weights", "updated.biases"]
+    assert [sorted(layer) for layer in entry["layers"]] == [
+        sorted(["layer"] + per_layer), sorted(["layer"] + per_layer),
+        sorted(["layer", "outputs"] + per_layer)]
+    weights0 = entry["layers"][0]["gradients.weights"]
+    assert list(weights0) == ["status", "max_abs_error", "tolerance_used", "detail"]
+    assert weights0["status"] == "fail" and weights0["tolerance_used"] > 10
+    assert entry["layers"][1]["gradients.weights"] == {
+        "status": "pass", "max_abs_error": 0.0, "tolerance_used": 0.0, "detail": ""}
+
+
+def test_a_passing_case_has_no_first_failure_and_its_table_only_on_request(by_id):
+    """A passing case: first_failure None (null in JSON); its per-layer table only with layers."""
+    case = by_id["xor-tutorial"]
+    report = oracle.check([case], [{"id": case["id"], "expected": case["expected"]}])
+    assert report.cases[0].first_failure is None
+    assert "tolerance used per layer" not in report.table()
+    shown = report.table(layers=True).splitlines()
+    start = next(i for i, x in enumerate(shown) if "tolerance used per layer" in x)
+    assert shown[start + 1:start + 3] == [
+        "        0     0.0%     0.0%     0.0%     0.0%     0.0%     0.0%",
+        "        1     0.0%     0.0%     0.0%     0.0%     0.0%     0.0%"]
+    assert "tolerance used per layer" not in report.table(failures_only=True, layers=True)
+    data = json.loads(report.to_json())
+    assert data["cases"][0]["first_failure"] is None and len(data["cases"][0]["layers"]) == 2
+
+
+def test_a_quantity_given_for_some_layers_only_has_a_dash_in_the_others(by_id):
+    """Gradients with a layer missing fail as a whole, with no layer, named first in backward."""
+    case = by_id["activation-tanh"]
+    grads = copy.deepcopy(case["expected"]["gradients"])
+    grads["weights"] = grads["weights"][:2]
+    result = oracle.compare(case, {"gradients": grads, "loss": case["expected"]["loss"]})
+    (weights,) = [q for q in result.quantities if q.name == "gradients.weights"]
+    assert weights.status == "fail" and weights.layers == ()
+    assert result.first_failure[:3] == ("gradients.weights", None, "backward")
+    report = oracle.check([case], [{"id": case["id"], "expected": {"gradients": grads}}])
+    rows = report.table().splitlines()
+    (line,) = [x for x in rows if "first failure:" in x]
+    assert line.startswith("    first failure: gradients.weights (backward): has 2 layers,"
+                           " expected 3; shape ")
+    assert "        0        -        -        -     0.0%        -        -" in rows

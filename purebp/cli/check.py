@@ -24,7 +24,7 @@ DESCRIPTION = ("Compare ACTUAL (another implementation's results) with EXPECTED"
 
 def add_options(parser: Parser) -> None:
     """Add EXPECTED, ACTUAL, the tolerance options, --require, --format, --failures-only,
-    --layers, --subset."""
+    --per-layer, --subset."""
     parser.add_argument("expected", metavar="EXPECTED", help="a vector file or folder")
     parser.add_argument("actual", metavar="ACTUAL",
                         help="a results file or folder in the same format")
@@ -43,7 +43,8 @@ def add_options(parser: Parser) -> None:
                         "json": "a machine-readable JSON report"}, old_flags={"--json": "json"})
     parser.add_argument("--failures-only", action="store_true",
                         help="list only the failing quantities in the table")
-    parser.add_argument("--layers", action="store_true",
+    # not --layers: in train and explain that flag gives a network's sizes (one name, one meaning)
+    parser.add_argument("--per-layer", action="store_true",
                         help="show every case's table per layer (tolerance used by z, a, the"
                              " gradients and the updated parameters), not only a failing case's")
     parser.add_argument("--subset", action="store_true",
@@ -64,6 +65,6 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     with _limits.tally():  # both folders' files are held at once: one budget for all
         report = checker.check_files(args.expected, args.actual, policy, require, args.subset)
     text = (report.to_json() if args.format == "json"
-            else report.table(args.failures_only, layers=args.layers))
+            else report.table(args.failures_only, layers=args.per_layer))
     print(text, file=stream)
     return 0 if report.passed else 1

@@ -721,11 +721,15 @@ def _first_failure_line(first: FirstFailure) -> str:
     The entry's path is taken from the detail where it starts with the quantity
     (compare_quantity's "name[i][j]: what"); otherwise the detail follows whole.
     """
-    where = first.quantity if first.layer is None else f"{first.quantity}[{first.layer}]"
+    # outputs is one matrix, the last layer's: its entries are outputs[i][j], no layer index
+    held_per_layer = first.layer is not None and first.quantity in LAYERED
+    where = f"{first.quantity}[{first.layer}]" if held_per_layer else first.quantity
     when = first.phase if first.layer is None else f"layer {first.layer}, {first.phase}"
     head, colon, rest = first.detail.partition(": ")
     if colon and head.startswith(where):
         where, what = head, rest
+    elif first.detail.startswith(where + " "):  # "gradients.weights[0] has 5 rows, …"
+        what = first.detail[len(where) + 1:]
     else:
         what = first.detail
     return f"    first failure: {where} ({when}): {what}"
@@ -749,7 +753,7 @@ def _layer_cell(part: Optional[LayerResult]) -> str:
 def _layer_lines(c: CaseResult, failures_only: bool, every_case: bool) -> List[str]:
     """Return the lines after a case's rows: its first failure and its table per layer.
 
-    A failing case gets both; with ``every_case`` (``purebp check --layers``)
+    A failing case gets both; with ``every_case`` (``purebp check --per-layer``)
     every case shown gets its table, one row per layer and one column per
     quantity held per layer, each cell the share of the tolerance its worst
     entry used.
