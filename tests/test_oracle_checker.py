@@ -1519,3 +1519,14 @@ def test_a_quantity_given_for_some_layers_only_has_a_dash_in_the_others(by_id):
     assert line.startswith("    first failure: gradients.weights (backward): has 2 layers,"
                            " expected 3; shape ")
     assert "        0        -        -        -     0.0%        -        -" in rows
+
+
+def test_an_impl_that_raises_has_its_call_as_first_failure(by_id):
+    """An exception from impl: the first failure is the call itself, phase "call", no layer."""
+    def impl(case):
+        raise OverflowError("math range error")
+    report = oracle.check_implementation(impl, [by_id["one-unit"]])
+    first = report.cases[0].first_failure
+    assert first == ("(call)", None, "call", "raised OverflowError: math range error")
+    assert "    first failure: the call: raised OverflowError: math range error" \
+        in report.table().splitlines()

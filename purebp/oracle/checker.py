@@ -11,6 +11,8 @@
     check_implementation(impl, cases=None, ...)  run a callable on each case and check it
     purebp_results(case)        what purebp's own float64 Network computes for a case
     Report                      .passed, .table(), .verdict(), .to_json()
+    CaseResult.first_failure    the failing quantity computed first, with its layer and phase
+    QuantityResult.layers       a quantity held per layer, compared layer by layer
 
 An entry passes when |actual − expected| ≤ atol + rtol·S + κ·U, or when the
 two are within ``ulps`` units in the last place (if given): S is the entry's
@@ -24,6 +26,19 @@ tolerance lies beyond the float range, it passes only if equal, fails only
 where that is certain, and is otherwise "not checkable", never a pass
 (_judge; purebp/docs/vectors.md, "Beyond the float range"). Results may be numpy
 arrays and scalars: they are read as Python floats (_plain).
+
+Results may be NaN or ±inf (a results file's NaN and Infinity literals, an
+overflow in numpy): such an entry fails, "got nan", unless it is the very
+infinity expected; the quantity's line says how many entries are not finite.
+
+A failing case is reported in the order a step computes its quantities
+(_computed_order): the forward pass layer by layer (z⁰, a⁰, z¹, …), the
+loss, the backward pass from the last layer, the update from the first, the
+trajectory. Each quantity held per layer is compared once whole and once
+layer by layer (``QuantityResult.layers``), so that ``first_failure`` can
+name the first layer to go wrong, and the report can show a table per layer
+(Report.table(layers=True), ``purebp check --per-layer``; "first_failure" and
+"layers" in to_json()).
 
 What this module does not do: decide what an implementation computes (a
 results file or ``impl`` fills in any subset of the quantities; the rest are
@@ -61,6 +76,8 @@ __all__ = [
     "POLICIES",
     "QUANTITIES",
     "CaseResult",
+    "FirstFailure",
+    "LayerResult",
     "Policy",
     "QuantityResult",
     "Report",
@@ -71,6 +88,7 @@ __all__ = [
     "compare_quantity",
     "curated",
     "load",
+    "phase_of",
     "policy",
     "purebp_results",
     "tolerances",
@@ -721,6 +739,8 @@ def _first_failure_line(first: FirstFailure) -> str:
     The entry's path is taken from the detail where it starts with the quantity
     (compare_quantity's "name[i][j]: what"); otherwise the detail follows whole.
     """
+    if first.phase == "call":  # the implementation raised or returned no dict: nothing ran
+        return f"    first failure: the call: {first.detail}"
     # outputs is one matrix, the last layer's: its entries are outputs[i][j], no layer index
     held_per_layer = first.layer is not None and first.quantity in LAYERED
     where = f"{first.quantity}[{first.layer}]" if held_per_layer else first.quantity
