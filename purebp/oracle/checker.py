@@ -46,6 +46,7 @@ from purebp import _checks
 from purebp._checks import shown_path
 from purebp.network import Network
 from purebp.oracle import vectors
+from purebp.oracle.diagnosis import Diagnosis, diagnose
 from purebp.oracle.tolerance_policy import (
     POLICIES,
     Policy,
@@ -148,6 +149,7 @@ class CaseResult(NamedTuple):
 
     id: str
     quantities: List[QuantityResult]
+    diagnosis: Tuple[Diagnosis, ...] = ()  # the likely causes of its failures (diagnosis.py)
 
     @property
     def passed(self) -> bool:
@@ -452,7 +454,9 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
             wide = wide_loss_tolerance(case, pol)
             allowed = allowed if wide is None else wide
         results.append(compare_quantity(name, want, got, allowed, pol))
-    return CaseResult(case["id"], results)
+    failing = [q.name for q in results if q.status == "fail" and q.name in QUANTITIES]
+    found = tuple(diagnose(case, actual, tolerance, pol, failing)) if failing else ()
+    return CaseResult(case["id"], results, found)
 
 
 #: A report's statuses, in the order of its counts.
@@ -546,6 +550,7 @@ class Report(NamedTuple):
                     lines.append(f"    {q.detail}")
                 elif q.status == "not checkable":
                     lines.append(f"    {q.detail}")
+            lines.extend(f"    {d.text}" for d in c.diagnosis)  # the likely causes, if any
         blank = f"{'':>11} {'':>11} {'':>10} {'':>9}"
         for case_id in self.unknown_ids:
             lines.append(f"{case_id:<26} {'(whole case)':<18} {blank}  FAIL")
@@ -579,7 +584,8 @@ class Report(NamedTuple):
                 {"name": q.name, "status": q.status, "max_abs_error": num(q.max_abs_error),
                  "max_rel_error": num(q.max_rel_error), "max_ulps": q.max_ulps,
                  "tolerance_used": num(q.max_used), "detail": q.detail}
-                for q in c.quantities]} for c in self.cases],
+                for q in c.quantities],
+                "diagnosis": [d.record() for d in c.diagnosis]} for c in self.cases],
         }, indent=1, allow_nan=False)
 
 
