@@ -571,7 +571,16 @@ def _shape(value: Any) -> Any:
 
 
 def _is_number(x: Any) -> bool:
-    return isinstance(x, float) or (isinstance(x, int) and not isinstance(x, bool))
+    """True for a float, or an int within the float range (a results file's numbers)."""
+    if isinstance(x, float):
+        return True
+    if not isinstance(x, int) or isinstance(x, bool):
+        return False
+    try:
+        float(x)
+    except OverflowError:
+        return False
+    return True
 
 
 def _close(a: float, b: float, t: Any, pol: Policy) -> bool:
