@@ -663,10 +663,7 @@ def _evidence(blocks: Sequence[_Block], mistaken: Results, factor: float,
 
 def _ulp32(e: float) -> float:
     """Return the spacing of float32 numbers at |e| (2^−149 below float32's normal range)."""
-    try:
-        f = abs(struct.unpack("<f", struct.pack("<f", e))[0])
-    except OverflowError:
-        return math.inf
+    f = abs(_to_float32(e))
     if not math.isfinite(f):
         return math.inf
     if f < 2.0 ** -126:
@@ -674,8 +671,9 @@ def _ulp32(e: float) -> float:
     return math.ldexp(1.0, math.frexp(f)[1] - 24)  # 24 significant bits
 
 
-#: float32-somewhere needs the worst error to be at least this part of a float32 ulp
-#: of the expected value: a generic error of 1e-9 relative is 0.017 ulp at most.
+#: An error of float32 size is at least this part of a float32 ulp of the expected
+#: value: a generic error of 1e-9 relative is 0.017 ulp at most, one rounding to
+#: float32 is at least 1/8 ulp three times in four.
 _FLOAT32_SIZE = 1 / 8
 
 
@@ -691,9 +689,29 @@ def _within_float32(block: _Block, tolerance32: Mapping[str, Any]) -> bool:
     return all(_close(a, e, t, float32) for a, e, t in zip(block.actual, block.expected, allowed))
 
 
-def _float32_sized(block: _Block) -> bool:
-    """True when the block's worst error is at least _FLOAT32_SIZE of a float32 ulp."""
-    return max(abs(a - e) / _ulp32(e) for a, e in zip(block.actual, block.expected)) >= _FLOAT32_SIZE
+def _float32_sized(a: float, e: float) -> bool:
+    """True when |a − e| is at least _FLOAT32_SIZE of a float32 ulp at e."""
+    return abs(a - e) >= _FLOAT32_SIZE * _ulp32(e)
+
+
+def _float32_spread(blocks: Iterable[_Block]) -> bool:
+    """True when at least half the failed entries carry an error of float32 size.
+
+    Entries whose expected value is itself a float32 number are not counted
+    (rounding it to float32 changes nothing), unless all are. One entry
+    changed is not a float32 computation, whose every entry is rounded.
+    """
+    entries = [(a, e) for b in blocks for a, e in zip(b.actual, b.expected)]
+    rounded = [(a, e) for a, e in entries if _to_float32(e) != e] or entries
+    return 2 * sum(_float32_sized(a, e) for a, e in rounded) >= len(rounded)
+
+
+def _to_float32(x: float) -> float:
+    try:
+        rounded: float = struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return math.inf if x > 0 else -math.inf
+    return rounded
 
 
 def _ratio(block: _Block, pol: Policy) -> Optional[float]:
@@ -800,13 +818,15 @@ def diagnose(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any]
             found_at.setdefault(min(indices), []).append(Diagnosis(
                 mistake_id, quantity, layer, _text([blocks[i] for i in sorted(indices)], what)))
             explained_blocks.update(indices)
-    # float32-somewhere: every failed number within float32's tolerance, errors of float32 size
+    # float32-somewhere: every failed number within float32's tolerance, their errors of
+    # float32 size (in half the entries at least), in each matrix it names at its worst
     unexplained = [i for i in failed if i not in explained_blocks]
     if unexplained:
         tolerance32 = case_tolerances(case, POLICIES["float32"])
-        if all(_within_float32(blocks[i], tolerance32) for i in failed):
+        if all(_within_float32(blocks[i], tolerance32) for i in failed) and _float32_spread(
+                blocks[i] for i in failed):
             for i in unexplained:
-                if _float32_sized(blocks[i]):
+                if any(_float32_sized(a, e) for a, e in zip(blocks[i].actual, blocks[i].expected)):
                     found_at.setdefault(i, []).append(Diagnosis(
                         "float32-somewhere", blocks[i].quantity, blocks[i].layer,
                         _text([blocks[i]], "`float32-somewhere` (within float32 rounding)")))
