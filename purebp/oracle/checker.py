@@ -12,6 +12,9 @@
     purebp_results(case)        what purebp's own float64 Network computes for a case
     Report                      .passed, .table(), .verdict(), .to_json()
 
+A failing case's CaseResult carries its ``diagnosis``: the classic mistakes
+its numbers match (purebp.oracle.diagnosis), shown by the table and the JSON.
+
 An entry passes when |actual − expected| ≤ atol + rtol·S + κ·U, or when the
 two are within ``ulps`` units in the last place (if given): S is the entry's
 scale, the sum of the absolute values of the terms that make it, and U its

@@ -583,20 +583,17 @@ def _is_number(x: Any) -> bool:
     return True
 
 
-def _close(a: float, b: float, t: Any, pol: Policy) -> bool:
-    """True when a and b agree as the checker's rule says: |a − b| ≤ t, or within pol.ulps."""
-    from purebp.oracle.checker import ulp_distance  # imported here: the checker imports us
-
+def _close(a: float, b: float, t: Any) -> bool:
+    """True when |a − b| ≤ t, the checker's rule for one entry (its ``ulps`` option aside)."""
     if a == b:
         return True
-    t = float(t)  # a Decimal where the loss's scale overflows floats
-    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(t)):
+    allowed = float(t)  # t may be a Decimal, where the loss's scale overflows floats
+    if not (math.isfinite(a) and math.isfinite(b) and math.isfinite(allowed)):
         return False  # an infinite allowance proves nothing
-    return abs(a - b) <= t or (pol.ulps is not None and ulp_distance(a, b, pol.name == "float32")
-                               <= pol.ulps)
+    return abs(a - b) <= allowed
 
 
-def _blocks(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any], pol: Policy,
+def _blocks(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any],
             failing: Iterable[str]) -> List[_Block]:
     """Return the matrices of the quantities the implementation gave, judged as the checker does.
 
@@ -605,11 +602,9 @@ def _blocks(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any],
     as expected, entries that are no numbers, a quantity not checkable) are
     left out.
     """
-    from purebp.oracle.checker import QUANTITIES  # imported here: the checker imports us
-
     failed_names = set(failing)
     blocks = []
-    for name in QUANTITIES:
+    for name in tolerance:  # the quantities, in the checker's order
         want, got, tol = _get(case["expected"], name), _get(actual, name), tolerance.get(name)
         if want is None or got is None or tol is None or _shape(want) != _shape(got):
             continue
@@ -621,7 +616,7 @@ def _blocks(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any],
             if e is None or a is None or allowed is None or not all(_is_number(x) for x in a):
                 continue
             a = [float(x) for x in a]
-            passed = all(_close(x, y, s, pol) for x, y, s in zip(a, e, allowed))
+            passed = all(_close(x, y, s) for x, y, s in zip(a, e, allowed))
             if passed or name in failed_names:
                 blocks.append(_Block(name, layer, e, a, allowed, not passed))
     return blocks
@@ -636,8 +631,7 @@ def _mistaken_block(block: _Block, mistaken: Results) -> Optional[List[float]]:
     return m if m is not None and len(m) == len(block.expected) else None
 
 
-def _evidence(blocks: Sequence[_Block], mistaken: Results, factor: float,
-              pol: Policy) -> List[int]:
+def _evidence(blocks: Sequence[_Block], mistaken: Results, factor: float) -> List[int]:
     """Return the failed blocks whose numbers equal the mistaken ones ([] if it does not fit).
 
     The mistake fits when it changes (beyond tolerance) exactly the matrices
@@ -652,10 +646,10 @@ def _evidence(blocks: Sequence[_Block], mistaken: Results, factor: float,
         m = _mistaken_block(block, mistaken)
         if m is None:
             return []
-        changed = not all(_close(x, e, t, pol) for x, e, t in zip(m, block.expected, block.tolerance))
+        changed = not all(_close(x, e, t) for x, e, t in zip(m, block.expected, block.tolerance))
         if changed != block.failed:
             return []
-        if block.failed and all(_close(a, x, factor * float(t), pol)
+        if block.failed and all(_close(a, x, factor * float(t))
                                 for a, x, t in zip(block.actual, m, block.tolerance)):
             explained.append(i)
     return explained
@@ -685,8 +679,7 @@ def _within_float32(block: _Block, tolerance32: Mapping[str, Any]) -> bool:
     allowed = None if tol is None else _flat(tol)
     if allowed is None or len(allowed) != len(block.expected):
         return False
-    float32 = POLICIES["float32"]
-    return all(_close(a, e, t, float32) for a, e, t in zip(block.actual, block.expected, allowed))
+    return all(_close(a, e, t) for a, e, t in zip(block.actual, block.expected, allowed))
 
 
 def _float32_sized(a: float, e: float) -> bool:
@@ -714,7 +707,7 @@ def _to_float32(x: float) -> float:
     return rounded
 
 
-def _ratio(block: _Block, pol: Policy) -> Optional[float]:
+def _ratio(block: _Block) -> Optional[float]:
     """Return r ≠ 1 when every actual entry equals r·expected within tolerance (times |r|).
 
     r is read off the largest expected entry; at least two entries must tell
@@ -727,8 +720,8 @@ def _ratio(block: _Block, pol: Policy) -> Optional[float]:
     r = block.actual[top] / e_top
     widen = max(1.0, abs(r))  # r multiplies the implementation's rounding too
     telling = [i for i, (e, t) in enumerate(zip(block.expected, block.tolerance))
-               if not _close(r * e, e, t, pol)]
-    if len(telling) < 2 or not all(_close(a, r * e, widen * float(t), pol)
+               if not _close(r * e, e, t)]
+    if len(telling) < 2 or not all(_close(a, r * e, widen * float(t))
                                    for a, e, t in zip(block.actual, block.expected,
                                                       block.tolerance)):
         return None
@@ -756,7 +749,7 @@ def _text(blocks: Sequence[_Block], what: str) -> str:
     return f"{names} {'matches' if single else 'match'} {what}"
 
 
-def _catalog_matches(case: Case, blocks: Sequence[_Block], pol: Policy
+def _catalog_matches(case: Case, blocks: Sequence[_Block]
                      ) -> Dict[Tuple[str, str], Dict[Optional[int], Tuple[List[int], Variant]]]:
     """Return, by (id, quantity), by the layer planted in: the blocks explained, the first variant."""
     steps = int(case.get("steps", 0)) if any(b.quantity == "trajectory" for b in blocks) else 1
@@ -776,7 +769,7 @@ def _catalog_matches(case: Case, blocks: Sequence[_Block], pol: Policy
                     mistaken = mistake.recompute(case, layer, variant, steps)
                 except (ArithmeticError, ValueError, IndexError):
                     continue  # the mistaken pass itself fails here: no numbers to match
-                for i in _evidence(blocks, mistaken, factor, pol):
+                for i in _evidence(blocks, mistaken, factor):
                     found = matched.setdefault((mistake.id, blocks[i].quantity), {})
                     explained, first = found.get(layer, ([], variant))
                     if i not in explained:
@@ -791,17 +784,19 @@ def diagnose(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any]
     ``case``: a checked case with its expected values; ``actual``: the
     implementation's quantities (as plain floats); ``tolerance``: the
     checker's tolerances for the case (case_tolerances(case, pol)), keyed by
-    quantity name ("gradients.weights"); ``failing``: the names of the
-    quantities that failed. Each (id, quantity, layer) is reported once; its
-    text names the failing matrices it explains.
+    quantity name ("gradients.weights"); ``pol``: the policy they are of
+    (its ``ulps`` is not used: a match is by tolerance alone; under the
+    float32 preset, float32-somewhere is not looked for); ``failing``: the
+    names of the quantities that failed. Each (id, quantity, layer) is
+    reported once; its text names the failing matrices it explains.
     """
-    blocks = _blocks(case, actual, tolerance, pol, failing)
+    blocks = _blocks(case, actual, tolerance, failing)
     failed = [i for i, b in enumerate(blocks) if b.failed]
     if not failed:
         return []
     found_at: Dict[int, List[Diagnosis]] = {}  # by the first block each explains
     explained_blocks = set()
-    for (mistake_id, quantity), by_layer in _catalog_matches(case, blocks, pol).items():
+    for (mistake_id, quantity), by_layer in _catalog_matches(case, blocks).items():
         mistake = CATALOG[mistake_id]
         everywhere = by_layer.pop(None, None)
         if everywhere is not None and any(set(everywhere[0]) <= set(one[0])
@@ -821,7 +816,7 @@ def diagnose(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any]
     # float32-somewhere: every failed number within float32's tolerance, their errors of
     # float32 size (in half the entries at least), in each matrix it names at its worst
     unexplained = [i for i in failed if i not in explained_blocks]
-    if unexplained:
+    if unexplained and pol.name != "float32":
         tolerance32 = case_tolerances(case, POLICIES["float32"])
         if all(_within_float32(blocks[i], tolerance32) for i in failed) and _float32_spread(
                 blocks[i] for i in failed):
@@ -832,7 +827,7 @@ def diagnose(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any]
                         _text([blocks[i]], "`float32-somewhere` (within float32 rounding)")))
                     explained_blocks.add(i)
     for i in failed:
-        r = None if i in explained_blocks else _ratio(blocks[i], pol)
+        r = None if i in explained_blocks else _ratio(blocks[i])
         if r is not None:
             found_at.setdefault(i, []).append(Diagnosis(
                 "constant-ratio", blocks[i].quantity, blocks[i].layer,
