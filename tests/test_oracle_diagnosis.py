@@ -209,10 +209,14 @@ def sum_of(terms):
     return total
 
 
-def check(case, **planted):
-    """Return the report's one case for the implementation with ``planted`` mistakes."""
-    report = oracle.check_implementation(lambda c: backprop(c, **planted), [case])
+def check(case, pol=None, **planted):
+    """Return the report and its one case for the implementation with ``planted`` mistakes."""
+    report = oracle.check_implementation(lambda c: backprop(c, **planted), [case], pol)
     return report, report.cases[0]
+
+
+#: The float64 preset, and one 400 times tighter: a diagnosis does not hang on the width.
+POLICIES = [None, oracle.policy(rtol=oracle.POLICIES["float64"].rtol / 400)]
 
 
 # -- the tests ------------------------------------------------------------------------------
@@ -230,9 +234,10 @@ def test_the_catalog_holds_every_id_the_issue_names():
         assert mistake.id == mistake_id and mistake.description and mistake.applies_to
 
 
-def test_the_implementation_here_is_correct_on_every_curated_case(curated):
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+def test_the_implementation_here_is_correct_on_every_curated_case(curated, pol):
     """Without a mistake planted, every curated case passes and none has a diagnosis."""
-    report = oracle.check_implementation(backprop, list(curated.values()))
+    report = oracle.check_implementation(backprop, list(curated.values()), pol)
     assert report.passed, report.table(failures_only=True)
     assert [c.id for c in report.cases if c.diagnosis] == []
 
@@ -270,12 +275,13 @@ PLANTED = [
 ]
 
 
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
 @pytest.mark.parametrize("mistake, planted, case_id, quantity, layer", PLANTED)
 def test_a_planted_mistake_is_diagnosed_by_its_id_and_layer(curated, mistake, planted, case_id,
-                                                             quantity, layer):
+                                                             quantity, layer, pol):
     """The report of the case carries the mistake's id with the layer it was planted in."""
     planted = {"bug": mistake, **planted}
-    report, result = check(curated[case_id], **planted)
+    report, result = check(curated[case_id], pol, **planted)
     assert not result.passed
     found = [(d.id, d.quantity, d.layer) for d in result.diagnosis]
     assert (mistake, quantity, layer) in found, report.table(failures_only=True)
@@ -326,9 +332,10 @@ def test_the_wrong_leaky_slope_is_named(curated):
     assert any("`wrong-leaky-slope` (slope 0.3)" in d.text for d in result.diagnosis)
 
 
-def test_a_uniform_factor_no_mistake_explains_is_a_constant_ratio(curated):
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+def test_a_uniform_factor_no_mistake_explains_is_a_constant_ratio(curated, pol):
     """Every gradient ×4 (and the step taken with it): "every entry is 4.000 times the expected"."""
-    report, result = check(curated["activation-tanh"], factor=4.0)
+    report, result = check(curated["activation-tanh"], pol, factor=4.0)
     ratios = [d for d in result.diagnosis if d.id == "constant-ratio"]
     assert {(d.quantity, d.layer) for d in ratios} == {
         (q, l) for q in ("gradients.weights", "gradients.biases") for l in range(3)}
@@ -361,12 +368,13 @@ def perturbed(case, rng, signs):
     return result
 
 
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
 @pytest.mark.parametrize("case_id", ["loss-mse", "activation-tanh", "deep-7-layers", "batch-64",
                                      "square-layers", "loss-cross_entropy"])
-def test_a_generic_small_error_is_not_diagnosed(curated, case_id):
+def test_a_generic_small_error_is_not_diagnosed(curated, case_id, pol):
     """Gradients off by 1e-9 relative in random directions: no catalog id, no float32, no false ratio."""
     rng, signs = random.Random(case_id), {}
-    report = oracle.check_implementation(lambda c: perturbed(c, rng, signs), [curated[case_id]])
+    report = oracle.check_implementation(lambda c: perturbed(c, rng, signs), [curated[case_id]], pol)
     (result,) = report.cases
     assert not result.passed
     for d in result.diagnosis:
@@ -374,7 +382,8 @@ def test_a_generic_small_error_is_not_diagnosed(curated, case_id):
         assert len(signs[(d.quantity.split(".")[1], d.layer)]) == 1, d.text  # truly constant
 
 
-def test_one_entry_changed_is_not_diagnosed(curated):
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+def test_one_entry_changed_is_not_diagnosed(curated, pol):
     """A single gradient entry off by 1e-6 relative matches nothing."""
     def one_off(case):
         result = backprop(case)
@@ -382,6 +391,33 @@ def test_one_entry_changed_is_not_diagnosed(curated):
         return result
 
     for case_id in ("loss-mse", "square-layers", "xor-tutorial"):
-        report = oracle.check_implementation(one_off, [curated[case_id]])
+        report = oracle.check_implementation(one_off, [curated[case_id]], pol)
         assert not report.passed
         assert report.cases[0].diagnosis == (), report.table()
+
+
+def test_purebp_check_prints_the_diagnosis_from_files(capsys, tmp_path, curated):
+    """`purebp check` on files shows the diagnosis lines, and --json its list."""
+    from purebp import cli
+
+    case = curated["activation-sigmoid"]
+    expected, actual = tmp_path / "expected.json", tmp_path / "actual.json"
+    vectors.write(str(expected), [case])
+    results = backprop(vectors.case_input(case), bug="derivative-of-z", where=0)
+    vectors.write(str(actual), [{"id": case["id"], "expected": results}])
+    assert cli.main(["check", "--failures-only", str(expected), str(actual)]) == 1
+    out = capsys.readouterr().out
+    assert "    gradients.weights[0] match `derivative-of-z` in layer 0\n" in out
+    assert cli.main(["check", "--json", str(expected), str(actual)]) == 1
+    (found,) = json.loads(capsys.readouterr().out)["cases"]
+    assert {"id": "derivative-of-z", "quantity": "gradients.weights", "layer": 0} in found["diagnosis"]
+
+
+def test_a_case_result_made_without_a_diagnosis_has_none(curated):
+    """CaseResult(id, quantities) still works, with an empty diagnosis; diagnose of nothing failing is []."""
+    from purebp.oracle.diagnosis import diagnose
+
+    assert oracle.CaseResult("x", []).diagnosis == ()
+    case = curated["loss-mse"]
+    tolerance = oracle.tolerances(case, oracle.POLICIES["float64"])
+    assert diagnose(case, backprop(case), tolerance, oracle.POLICIES["float64"], []) == []
