@@ -421,3 +421,12 @@ def test_a_case_result_made_without_a_diagnosis_has_none(curated):
     case = curated["loss-mse"]
     tolerance = oracle.tolerances(case, oracle.POLICIES["float64"])
     assert diagnose(case, backprop(case), tolerance, oracle.POLICIES["float64"], []) == []
+
+
+def test_the_reference_pass_without_a_mistake_passes_every_curated_case(curated):
+    """diagnosis.run(Pass(case)), the pass every mistake changes, is itself right (50-digit truth)."""
+    from purebp.oracle.diagnosis import Pass, run
+
+    for case in curated.values():
+        result = oracle.compare(case, run(Pass(vectors.case_input(case))))
+        assert result.passed, (case["id"], [q for q in result.quantities if q.status != "pass"])

@@ -5,9 +5,10 @@ CATALOG is a small change to a readable float64 reference pass (``Pass``,
 one hook per place a classic mistake sits); recomputing the case with the
 mistake planted gives the numbers an implementation with that mistake
 produces. A failing matrix of a quantity is diagnosed with the mistake when
-its numbers equal the mistaken ones entry by entry, within the very
-tolerance entries the checker judged it by (purebp/docs/vectors.md,
-"Diagnosis", states the rule):
+the mistake changes exactly the matrices that failed and this one's numbers
+equal the mistaken ones entry by entry, within the very tolerance entries
+the checker judged it by (purebp/docs/vectors.md, "Diagnosis", states the
+rule):
 
     Pass                        the correct pass, its hooks in forward → loss → backward → update order
     run(hooks, steps)           the quantities of a case, in the layout of case["expected"]
@@ -16,10 +17,15 @@ tolerance entries the checker judged it by (purebp/docs/vectors.md,
     diagnose(case, actual, tolerance, pol, failing)   the findings for a case's failing quantities
 
 Besides the recomputed mistakes, two findings are matched by their shape
-alone: ``float32-somewhere`` (every entry within the float32 preset's
-tolerance and the worst error of float32 size) and ``constant-ratio``
-(every entry r times the expected, r ≠ 1, and no catalog entry explains
-it).
+alone, where no recomputed one explains a matrix: ``float32-somewhere``
+(every failed entry within the float32 preset's tolerance, half of them or
+more off by at least 1/8 of a float32 ulp) and ``constant-ratio`` (every
+entry r times the expected, r ≠ 1).
+
+>>> CATALOG["missing-half"].applies_to
+'half_sse'
+>>> Diagnosis("sign-flipped", "gradients.weights", None, "").record()
+{'id': 'sign-flipped', 'quantity': 'gradients.weights', 'layer': None}
 
 What this module does not do: judge pass or fail (purebp.oracle.checker
 does, and calls ``diagnose`` only for failing cases), or compute a tolerance
@@ -165,9 +171,10 @@ def run(hooks: Pass, steps: Optional[int] = None) -> Results:
 # -- the mistakes, each a few lines changed ---------------------------------------------
 
 
-def _count(hooks: Pass, y: Matrix) -> int:
+def _mean_count(case: Case) -> float:
     """The mean's divisor: n·k for mse and bce, n for cross_entropy."""
-    return len(y) if hooks.loss_name == "cross_entropy" else len(y) * len(y[0])
+    n, k = len(case["targets"]), len(case["targets"][0])
+    return float(n if case["network"]["loss"] == "cross_entropy" else n * k)
 
 
 class _Factors(Pass):
@@ -187,7 +194,7 @@ class MissingMean(_Factors):
     """The 1/N (1/(N·K) for mse and bce) of a mean loss left out: value and gradient × count."""
 
     def factors(self, y: Matrix) -> Tuple[float, float]:
-        count = float(_count(self, y))
+        count = _mean_count(self.case)
         return (count if self.options["loss"] else 1.0), (count if self.options["gradient"] else 1.0)
 
 
@@ -195,7 +202,7 @@ class ExtraMean(_Factors):
     """The mean applied twice: value and gradient divided by the count once more."""
 
     def factors(self, y: Matrix) -> Tuple[float, float]:
-        count = float(_count(self, y))
+        count = _mean_count(self.case)
         return (1 / count if self.options["loss"] else 1.0), (1 / count if self.options["gradient"]
                                                               else 1.0)
 
@@ -434,11 +441,6 @@ class Mistake(NamedTuple):
         return run(self.hooks(case, layer, **form.options), steps)
 
 
-def _mean_count(case: Case) -> float:
-    n, k = len(case["targets"]), len(case["targets"][0])
-    return float(n if case["network"]["loss"] == "cross_entropy" else n * k)
-
-
 #: Where a factor mistake sits: loss and gradient both, the gradient only, the loss only.
 _FACTOR_VARIANTS = (Variant("", {"loss": True, "gradient": True}),
                     Variant("gradient only", {"loss": False, "gradient": True}),
@@ -481,7 +483,8 @@ CATALOG: Dict[str, Mistake] = {m.id: m for m in (
             "weights[l], l ≥ 1", lambda case: bool(_hidden_below(case)), _hidden_below,
             UpdatedWeightsInBackward),
     Mistake("learning-rate-twice", "the learning rate multiplied in twice: lr·g, p − lr²·g",
-            "every case", _always, _not_layered, LearningRateTwice),
+            "every case", _always, _not_layered, LearningRateTwice, factor=lambda case: max(
+                1.0, float(case["learning_rate"]))),
     Mistake("bias-not-updated", "the biases left out of the step", "every layer", _always,
             _every_layer, BiasNotUpdated),
     Mistake("wrong-leaky-slope", "leaky_relu with another slope than 0.01, in f and f′ or f′ only",
