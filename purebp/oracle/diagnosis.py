@@ -721,6 +721,8 @@ def _ratio(block: _Block) -> Optional[float]:
     if e_top == 0 or not math.isfinite(block.actual[top]):
         return None
     r = block.actual[top] / e_top
+    if not math.isfinite(r):  # beyond the float range: no ratio a JSON report could hold
+        return None
     widen = max(1.0, abs(r))  # r multiplies the implementation's rounding too
     telling = [i for i, (e, t) in enumerate(zip(block.expected, block.tolerance))
                if not _close(r * e, e, t)]
