@@ -19,14 +19,15 @@ import sys
 
 import numpy as np
 
-#: The planted bugs, each a classic of hand-written backprop.
+#: The planted bugs, each a classic of hand-written backprop, named as in the oracle's
+#: diagnosis catalog (purebp.oracle.diagnosis.CATALOG) where it has them.
 BUGS = {
-    "transposed-weight": "backward pass multiplies by W instead of Wᵀ (only square layers get that far)",
+    "transposed-weights": "backward pass multiplies by W instead of Wᵀ (only square layers get that far)",
     "derivative-of-z": "sigmoid/tanh derivative applied to the pre-activation z instead of the output",
-    "bias-not-summed": "bias gradient taken from the first sample instead of summed over the batch",
-    "mean-without-1/N": "the 1/N of a mean loss left out of the gradient",
-    "sign": "gradient with the wrong sign (ascent instead of descent)",
-    "updated-weights-in-delta": "the outer weights updated before the hidden delta is computed from them",
+    "bias-gradient-one-row": "bias gradient taken from the first sample instead of summed over the batch",
+    "missing-mean": "the 1/N of a mean loss left out of the gradient",
+    "sign-flipped": "gradient with the wrong sign (ascent instead of descent)",
+    "updated-weights-in-backward": "the outer weights updated before the hidden delta is computed from them",
     "softmax-no-shift": "softmax computed without subtracting the row maximum",
     "wrong-layer-delta": "the hidden delta takes f′ of the layer above instead of its own",
 }
@@ -99,7 +100,7 @@ def backward(net, Ws, y, zs, acts, learning_rate, bug=None):
     name = net["loss"]
     z, a = zs[-1], acts[-1]
     # the mean losses' 1/N (or 1/NK); the planted bug forgets it
-    per = 1.0 if bug == "mean-without-1/N" else None
+    per = 1.0 if bug == "missing-mean" else None
     if name == "half_sse":
         delta = (a - y) * _slope(net["output_activation"], z, a, bug)
     elif name == "mse":
@@ -112,16 +113,16 @@ def backward(net, Ws, y, zs, acts, learning_rate, bug=None):
     grads_w, grads_b = [None] * L, [None] * L
     for l in range(L - 1, -1, -1):
         grads_w[l] = acts[l].T @ delta
-        grads_b[l] = delta[:1] if bug == "bias-not-summed" else delta.sum(axis=0, keepdims=True)
-        if bug == "updated-weights-in-delta":
+        grads_b[l] = delta[:1] if bug == "bias-gradient-one-row" else delta.sum(axis=0, keepdims=True)
+        if bug == "updated-weights-in-backward":
             Ws[l] = Ws[l] - learning_rate * grads_w[l]
         if l > 0:
-            back = delta @ (Ws[l] if bug == "transposed-weight" else Ws[l].T)
+            back = delta @ (Ws[l] if bug == "transposed-weights" else Ws[l].T)
             if bug == "wrong-layer-delta":  # f′ of the layer above instead of this one
                 delta = back * _slope(net["activation"], zs[l], acts[l + 1], bug)
             else:
                 delta = back * _slope(net["activation"], zs[l - 1], acts[l], bug)
-    if bug == "sign":
+    if bug == "sign-flipped":
         grads_w = [-g for g in grads_w]
         grads_b = [-g for g in grads_b]
     return grads_w, grads_b

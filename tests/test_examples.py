@@ -13,6 +13,7 @@ import os
 import pytest
 
 from purebp import oracle, vectors
+from purebp.oracle.diagnosis import CATALOG
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
 
@@ -42,8 +43,8 @@ def test_correct_numpy_implementation_passes_every_case(numpy_example, curated):
     assert report.counts()["not checked"] == 0
 
 
-BUGS = ["transposed-weight", "derivative-of-z", "bias-not-summed", "mean-without-1/N", "sign",
-        "updated-weights-in-delta", "softmax-no-shift", "wrong-layer-delta"]
+BUGS = ["transposed-weights", "derivative-of-z", "bias-gradient-one-row", "missing-mean",
+        "sign-flipped", "updated-weights-in-backward", "softmax-no-shift", "wrong-layer-delta"]
 
 
 def test_the_example_plants_the_eight_bugs_named_here(numpy_example):
@@ -59,6 +60,15 @@ def test_each_classic_bug_is_reported_as_a_failure_by_the_numbers(numpy_example,
     by_comparison = [(c.id, q.name) for c in report.cases for q in c.quantities
                      if q.status == "fail" and not q.detail.startswith("raised")]
     assert by_comparison, f"{bug}: only exceptions, no wrong number was caught"
+
+
+@pytest.mark.parametrize("bug", [bug for bug in BUGS if bug in CATALOG])
+def test_each_catalogued_bug_is_diagnosed_by_its_id(numpy_example, curated, bug):
+    """A planted bug the diagnosis catalog names is diagnosed by that id, and by no other."""
+    report = oracle.check_implementation(functools.partial(numpy_example.run, bug=bug), curated)
+    found = {d.id for c in report.cases for d in c.diagnosis}
+    assert bug in found, f"{bug}: diagnosed as {sorted(found)}"
+    assert found <= {bug, "constant-ratio"}, f"{bug}: also diagnosed as {sorted(found - {bug})}"
 
 
 def test_pytorch_float64_passes_every_case(curated):

@@ -6,6 +6,7 @@ For implementers of other libraries, who test their numbers against purebp's.
     purebp.oracle.vectors     the versioned test-vector format, the curated and random suites
     purebp.oracle.tolerance_policy  how far from the truth a correct implementation may land
     purebp.oracle.checker       comparing results with the vectors: reports, check_implementation
+    purebp.oracle.diagnosis     which classic mistake a failing case's numbers match
     purebp.oracle.testing     hypothesis strategies and assert_matches (needs hypothesis)
 
 The checker's names are importable from here (``purebp.oracle.compare``,

@@ -14,6 +14,9 @@
     CaseResult.first_failure    the failing quantity computed first, with its layer and phase
     QuantityResult.layers       a quantity held per layer, compared layer by layer
 
+A failing case's CaseResult carries its ``diagnosis``: the classic mistakes
+its numbers match (purebp.oracle.diagnosis), shown by the table and the JSON.
+
 An entry passes when |actual − expected| ≤ atol + rtol·S + κ·U, or when the
 two are within ``ulps`` units in the last place (if given): S is the entry's
 scale, the sum of the absolute values of the terms that make it, and U its
@@ -61,6 +64,7 @@ from purebp import _checks
 from purebp._checks import shown_path
 from purebp.network import Network
 from purebp.oracle import vectors
+from purebp.oracle.diagnosis import Diagnosis, diagnose
 from purebp.oracle.tolerance_policy import (
     POLICIES,
     Policy,
@@ -224,6 +228,7 @@ class CaseResult(NamedTuple):
 
     id: str
     quantities: List[QuantityResult]
+    diagnosis: Tuple[Diagnosis, ...] = ()  # the likely causes of its failures (diagnosis.py)
 
     @property
     def passed(self) -> bool:
@@ -547,7 +552,9 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
         result = compare_quantity(name, want, got, allowed, pol)
         results.append(_with_layers(result, want, got, allowed, pol,
                                     len(case["network"]["sizes"]) - 2))
-    return CaseResult(case["id"], results)
+    failing = [q.name for q in results if q.status == "fail" and q.name in QUANTITIES]
+    found = tuple(diagnose(case, actual, tolerance, pol, failing)) if failing else ()
+    return CaseResult(case["id"], results, found)
 
 
 #: The quantities held as one matrix per layer (outputs is one matrix: the last layer's).
@@ -672,6 +679,7 @@ class Report(NamedTuple):
                     lines.append(f"    {q.detail}")
                 elif q.status == "not checkable":
                     lines.append(f"    {q.detail}")
+            lines.extend(f"    {d.text}" for d in c.diagnosis)  # the likely causes, if any
             lines.extend(_layer_lines(c, failures_only, layers))
         blank = f"{'':>11} {'':>11} {'':>10} {'':>9}"
         for case_id in self.unknown_ids:
@@ -706,7 +714,8 @@ class Report(NamedTuple):
                 {"name": q.name, "status": q.status, "max_abs_error": num(q.max_abs_error),
                  "max_rel_error": num(q.max_rel_error), "max_ulps": q.max_ulps,
                  "tolerance_used": num(q.max_used), "detail": q.detail}
-                for q in c.quantities], **_layer_json(c)} for c in self.cases],
+                for q in c.quantities], **_layer_json(c),
+                "diagnosis": [d.record() for d in c.diagnosis]} for c in self.cases],
         }, indent=1, allow_nan=False)
 
 
