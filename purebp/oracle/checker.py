@@ -5,6 +5,7 @@
     POLICIES                    the tolerance presets, "float64" and "float32"
     policy(preset, rtol=, atol=, ulps=)   a preset with some values replaced
     tolerances(case, policy)    the allowed error of every expected entry of a case
+    op_tolerances(case, policy)  the same for a per-operation case (purebp.oracle.ops)
     compare(case, actual, policy, require)  one case's CaseResult
     check(expected, actual, policy, require, subset)  a Report over two lists of cases
     check_files(expected_path, actual_path, ...)  the same from files or folders
@@ -28,7 +29,9 @@ arrays and scalars: they are read as Python floats (_plain).
 What this module does not do: decide what an implementation computes (a
 results file or ``impl`` fills in any subset of the quantities; the rest are
 "not checked" unless ``require`` names them), or read anything but the
-test-vector format (purebp.oracle.vectors).
+test-vector format (purebp.oracle.vectors). Per-operation cases (with
+"op": one dense layer, activation or loss) are compared the same way, on
+their own quantities OP_QUANTITIES (_compare_op); a suite may mix both kinds.
 """
 
 from __future__ import annotations
@@ -55,11 +58,13 @@ from purebp.oracle.tolerance_policy import (
     tolerances,
     wide_loss_tolerance,
 )
-from purebp.oracle.vectors import curated, load
+from purebp.oracle.ops import op_tolerances
+from purebp.oracle.vectors import OP_QUANTITIES, curated, load
 
 __all__ = [
     "POLICIES",
     "QUANTITIES",
+    "OP_QUANTITIES",
     "CaseResult",
     "Policy",
     "QuantityResult",
@@ -71,6 +76,7 @@ __all__ = [
     "compare_quantity",
     "curated",
     "load",
+    "op_tolerances",
     "policy",
     "purebp_results",
     "tolerances",
@@ -348,7 +354,8 @@ def checked_require(op: str, require: Any) -> Tuple[str, ...]:
     """Return the quantity names of ``require`` (one name, or a list of them), checked.
 
     A name is a quantity of QUANTITIES or the part before its dot
-    ("gradients" for both gradient quantities).
+    ("gradients" for both gradient quantities), or a per-operation quantity
+    of OP_QUANTITIES.
     """
     names = (require,) if isinstance(require, str) else require
     if not isinstance(names, (list, tuple)):
@@ -358,9 +365,9 @@ def checked_require(op: str, require: Any) -> Tuple[str, ...]:
         if not isinstance(name, str):
             raise TypeError(f"{op}: require must hold quantity names (str), got"
                             f" {_checks._describe(name)}")
-        if not any(q == name or q.startswith(name + ".") for q in QUANTITIES):
+        if not any(q == name or q.startswith(name + ".") for q in QUANTITIES + OP_QUANTITIES):
             raise ValueError(f"{op}: require: unknown quantity {_checks._short_repr(name)};"
-                             f" expected some of {', '.join(QUANTITIES)}")
+                             f" expected some of {', '.join(QUANTITIES + OP_QUANTITIES)}")
     return tuple(names)
 
 
@@ -428,6 +435,8 @@ def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Po
 def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
              require: Sequence[str]) -> CaseResult:
     """compare, for checked arguments."""
+    if "op" in case:
+        return _compare_op(case, actual, pol, require)
     tolerance = case_tolerances(case, pol)
     results = []
     for part in ("gradients", "updated"):
@@ -452,6 +461,30 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
             wide = wide_loss_tolerance(case, pol)
             allowed = allowed if wide is None else wide
         results.append(compare_quantity(name, want, got, allowed, pol))
+    return CaseResult(case["id"], results)
+
+
+def _compare_op(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
+                require: Sequence[str]) -> CaseResult:
+    """_compare for a per-operation case: each of its OP_QUANTITIES, under op_tolerances.
+
+    A quantity ``require`` names fails when missing; one that the results do
+    not give is otherwise "not checked", as for network cases.
+    """
+    tolerance = op_tolerances(case, pol)
+    results = []
+    for name in OP_QUANTITIES:
+        want = case["expected"].get(name)
+        if want is None:
+            continue
+        got = actual.get(name)
+        if got is None:
+            required = name in require
+            results.append(QuantityResult(name, "fail" if required else "not checked",
+                                          None, None, None,
+                                          "required but missing" if required else "not given"))
+            continue
+        results.append(compare_quantity(name, want, got, tolerance[name], pol))
     return CaseResult(case["id"], results)
 
 
@@ -653,8 +686,11 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     the tests and stated in the README).
     """
     op = "purebp_results"
-    return float64_results(vectors.validate_case(_plain(vectors.case_input(case)), f"{op}: case"),
-                           op)
+    checked = vectors.validate_case(_plain(vectors.case_input(case)), f"{op}: case")
+    if "op" in checked:
+        raise ValueError(f"{op}: case must be a network case, got the per-operation case"
+                         f" {checked['id']!r} (purebp's Network runs whole networks only)")
+    return float64_results(checked, op)
 
 
 def float64_results(case: Mapping[str, Any], op: str) -> Dict[str, Any]:
