@@ -49,6 +49,7 @@ from purebp import _checks
 from purebp._checks import shown_path
 from purebp.network import Network
 from purebp.oracle import vectors
+from purebp.oracle.ops import op_tolerances
 from purebp.oracle.tolerance_policy import (
     POLICIES,
     Policy,
@@ -58,13 +59,12 @@ from purebp.oracle.tolerance_policy import (
     tolerances,
     wide_loss_tolerance,
 )
-from purebp.oracle.ops import op_tolerances
 from purebp.oracle.vectors import OP_QUANTITIES, curated, load
 
 __all__ = [
+    "OP_QUANTITIES",
     "POLICIES",
     "QUANTITIES",
-    "OP_QUANTITIES",
     "CaseResult",
     "Policy",
     "QuantityResult",

@@ -167,6 +167,11 @@ def _abs(A: Rows) -> Matrix:
     return [[abs(v) for v in row] for row in A]
 
 
+def _shifted_sizes(z: Rows) -> Matrix:
+    """|z_j − max z| of each row: how far softmax's shift z − max z may round (eps times it)."""
+    return [[abs(v - max(row)) for v in row] for row in z]
+
+
 def _float_activation(name: str, z: Rows) -> Matrix:
     """a = f(z) in float64 (purebp's own): a tolerance needs its sizes, not its last digits."""
     if name == "softmax":
@@ -201,8 +206,8 @@ def op_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     if case["op"] == "activation":
         name, G = case["activation"], case["upstream"]
         a = _float_activation(name, x)
-        # softmax's shift z − max z rounds relative to the logits' size: their scale is |z|
-        a_scales = activation_scales(name, _abs(x) if name == "softmax" else zeros, a)
+        # the inputs are exact; only softmax's shifted logits z − max z are rounded
+        a_scales = activation_scales(name, _shifted_sizes(x) if name == "softmax" else zeros, a)
         if name == "softmax":
             # s_k·(G_k − Σ_j G_j·s_j): the sizes of its terms, s taken at its own scale
             S = [[sk * (abs(gk) + math.fsum(abs(gj) * sj for gj, sj in zip(rg, rs)))
@@ -216,10 +221,10 @@ def op_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     name, y = case["loss"], case["targets"]
     # the inputs are ŷ for half_sse and mse (z is not read), the logits for bce and
     # cross_entropy (σ(z) or softmax(z) their outputs); cross_entropy's log-sum-exp
-    # shifts by max z, so its logits' scale is |z|
+    # rounds the shifted logits z − max z, as softmax does
     a = (x if name in ("half_sse", "mse") else
          _float_activation("sigmoid" if name == "bce" else "softmax", x))
-    z_scales = _abs(x) if name == "cross_entropy" else zeros
+    z_scales = _shifted_sizes(x) if name == "cross_entropy" else zeros
     delta = output_delta_bounds({"loss": name, "output_activation": "identity"}, y, x, a,
                                 z_scales, zeros, eps)
     return {"output": tolerance(pol, loss_scale(name, y, x, a, z_scales, zeros)),
