@@ -545,3 +545,23 @@ def test_vectors_ops_writes_a_suite_that_checks_against_itself(tmp_path, capsys)
         {"id": "op-dense-basic", "expected": {"output": wrong}}]}))
     assert cli.main(["check", out, str(results), "--subset"]) == 1
     assert "op-dense-basic" in capsys.readouterr().out
+
+
+def test_explain_refuses_an_op_case_in_one_line(tmp_path, capsys):
+    """purebp explain --case on an op case exits 2 saying it steps through network cases only."""
+    path = tmp_path / "op.json"
+    vectors.write(str(path), ops.curated_ops()[:1])
+    assert cli.main(["explain", "--case", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "is a per-operation case" in err and len(err.strip().splitlines()) == 1
+
+
+def test_assert_matches_checks_op_cases_against_their_50_digit_truth(suite):
+    """purebp.testing.assert_matches takes an op case: the truth passes, W for Wᵀ raises."""
+    from purebp.oracle import testing
+
+    case = by_id(suite, "op-dense-square")
+    assert testing.assert_matches(vectors.case_input(case), loop_op(case)).passed
+    with pytest.raises(AssertionError, match="grad_inputs"):
+        testing.assert_matches(vectors.case_input(case), loop_op(case, mistake="transposed"))
+    assert testing.expected(vectors.case_input(case)) == case["expected"]
