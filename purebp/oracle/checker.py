@@ -735,7 +735,9 @@ def check_implementation(impl: Callable[[Dict[str, Any]], Dict[str, Any]],
     and ``steps``; see purebp/docs/vectors.md) and returns a dict with any of
     ``pre_activations``, ``activations``, ``outputs``, ``loss``,
     ``gradients`` ({"weights", "biases"}), ``updated`` ({"weights",
-    "biases"}) and ``trajectory``, as lists or numpy arrays. ``cases``
+    "biases"}) and ``trajectory``, as lists or numpy arrays; for a
+    per-operation case (one with "op", purebp.oracle.ops) any of OP_QUANTITIES
+    (``output``, ``grad_inputs``, ``grad_weights``, ``grad_biases``). ``cases``
     defaults to the curated suite; each must hold its expected values. An
     exception from ``impl`` fails that case with its message.
     """
