@@ -7,9 +7,12 @@ bug=NAME)`` plants one of the classic mistakes in ``BUGS``, so that
 tests/test_examples.py can show the oracle reporting each one.
 
     python3 examples/numpy_backprop.py [VECTORS]
+    python3 examples/numpy_backprop.py --ops [VECTORS]
 
 checks the correct version against the curated suite (or the vector files in
-VECTORS) and prints the oracle's table. Needs numpy.
+VECTORS) and prints the oracle's table; with --ops, against the curated
+per-operation suite: ``run_op(case)`` computes one dense layer, activation or
+loss (a folder may mix both kinds of case). Needs numpy.
 """
 
 from __future__ import annotations
@@ -158,12 +161,65 @@ def run(case, bug=None):
     return result
 
 
+def _op_sigmoid(z):
+    """σ(z) in its two stable forms: e^z never overflows, and σ(−800) is 0 as it must be.
+
+    (_activate clips z at −700 instead, which makes σ(−800) about 1e-304; a
+    network case cannot tell, its tolerance there being wide, but the op case
+    gives z exactly and holds σ(−800) to the float nearest 1e-348: 0.)
+    """
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def run_op(case):
+    """Return the quantities of a per-operation case (one dense layer, activation or loss)."""
+    x = np.array(case["inputs"], dtype=float)
+    if case["op"] == "dense":
+        W = np.array(case["weights"], dtype=float)
+        b = np.array(case["biases"], dtype=float)
+        G = np.array(case["upstream"], dtype=float)  # ∂L/∂z
+        return {"output": (x @ W + b).tolist(), "grad_inputs": (G @ W.T).tolist(),
+                "grad_weights": (x.T @ G).tolist(),
+                "grad_biases": G.sum(axis=0, keepdims=True).tolist()}
+    if case["op"] == "activation":
+        name = case["activation"]
+        G = np.array(case["upstream"], dtype=float)  # ∂L/∂a
+        if name == "softmax":
+            s = _softmax(x, None)
+            # the vector-Jacobian product of softmax, row by row: s ⊙ (G − Σ_j G_j·s_j)
+            return {"output": s.tolist(),
+                    "grad_inputs": (s * (G - (G * s).sum(axis=1, keepdims=True))).tolist()}
+        a = _op_sigmoid(x) if name == "sigmoid" else _activate(name, x)
+        return {"output": a.tolist(), "grad_inputs": (G * _slope(name, x, a, None)).tolist()}
+    name = case["loss"]
+    y = np.array(case["targets"], dtype=float)
+    n, k = y.shape
+    value = float(loss({"loss": name}, y, x, x))  # x: the outputs, or the logits for bce and CE
+    if name == "half_sse":
+        grad = x - y
+    elif name == "mse":
+        grad = 2.0 * (x - y) / (n * k)
+    elif name == "bce":
+        grad = (_op_sigmoid(x) - y) / (n * k)
+    else:
+        grad = (y.sum(axis=1, keepdims=True) * _softmax(x, None) - y) / n
+    return {"output": value, "grad_inputs": grad.tolist()}
+
+
 def main():
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     from purebp import oracle, vectors
+    from purebp.oracle import ops
 
-    cases = vectors.load(sys.argv[1]) if len(sys.argv) > 1 else None
-    report = oracle.check_implementation(run, cases)
+    args = sys.argv[1:]
+    paths = [a for a in args if a != "--ops"]
+    if paths:
+        cases = vectors.load(paths[0])
+    else:
+        cases = ops.curated_ops() if "--ops" in args else None
+    report = oracle.check_implementation(
+        lambda case: run_op(case) if "op" in case else run(case), cases)
     print(report.table())
     return 0 if report.passed else 1
 

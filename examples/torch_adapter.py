@@ -7,8 +7,12 @@ BCEWithLogitsLoss, CrossEntropyLoss with probability targets), so a PASS says
 purebp's loss conventions are PyTorch's.
 
     python3 examples/torch_adapter.py [VECTORS]
+    python3 examples/torch_adapter.py --ops [VECTORS]
 
-checks it against the curated suite (or the vector files in VECTORS). Needs torch.
+checks it against the curated suite (or the vector files in VECTORS); with
+--ops, against the curated per-operation suite: ``run_op(case)`` runs one
+dense layer, activation or loss forward and lets autograd carry the case's
+upstream gradient back (``.backward(upstream)``). Needs torch.
 """
 
 from __future__ import annotations
@@ -77,12 +81,42 @@ def run(case):
     return result
 
 
+def run_op(case):
+    """Return the quantities of a per-operation case as PyTorch computes them in float64."""
+    def tensor(name, grad=False):
+        return torch.tensor(case[name], dtype=torch.float64, requires_grad=grad)
+
+    x = tensor("inputs", grad=True)
+    if case["op"] == "dense":
+        W, b = tensor("weights", grad=True), tensor("biases", grad=True)
+        z = x @ W + b
+        z.backward(tensor("upstream"))  # G = ∂L/∂z, carried back by autograd
+        return {"output": z.tolist(), "grad_inputs": x.grad.tolist(),
+                "grad_weights": W.grad.tolist(), "grad_biases": b.grad.tolist()}
+    if case["op"] == "activation":
+        name = case["activation"]
+        a = torch.softmax(x, dim=1) if name == "softmax" else ACTIVATIONS[name](x)
+        a.backward(tensor("upstream"))  # G = ∂L/∂a
+        return {"output": a.tolist(), "grad_inputs": x.grad.tolist()}
+    # x is the outputs for half_sse and mse, the logits for bce and cross_entropy
+    value = _loss(case["loss"], x, x, tensor("targets"))
+    value.backward()
+    return {"output": value.item(), "grad_inputs": x.grad.tolist()}
+
+
 def main():
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     from purebp import oracle, vectors
+    from purebp.oracle import ops
 
-    cases = vectors.load(sys.argv[1]) if len(sys.argv) > 1 else None
-    report = oracle.check_implementation(run, cases)
+    args = sys.argv[1:]
+    paths = [a for a in args if a != "--ops"]
+    if paths:
+        cases = vectors.load(paths[0])
+    else:
+        cases = ops.curated_ops() if "--ops" in args else None
+    report = oracle.check_implementation(
+        lambda case: run_op(case) if "op" in case else run(case), cases)
     print(report.table())
     return 0 if report.passed else 1
 

@@ -553,7 +553,7 @@ OPTIONS = {
     "vanishing": {"--depth": ["1", "3"], "--width": ["2", "4"], "--samples": ["4"],
                   "--seed": ["3"], "--configs": ["tanh:xavier", "relu:he,sigmoid:normal"],
                   "--plot": ["plots"]},
-    "vectors": {"--out": ["vectors", "out"], "--random": ["1"], "--seed": ["3"]},
+    "vectors": {"--out": ["vectors", "out"], "--random": ["1"], "--seed": ["3"], "--ops": None},
     "check": {"--preset": ["float32"], "--rtol": ["1e-3"], "--atol": ["0"], "--ulps": ["4"],
               "--require": ["loss", "gradients,loss"], "--json": None,
               "--failures-only": None, "--per-layer": None},

@@ -2,7 +2,8 @@
 
 examples/numpy_backprop.py is a plain numpy backpropagation with eight
 plantable bugs; examples/torch_adapter.py runs the cases through PyTorch's
-autograd in float64. Each test skips when its library is absent (CI installs
+autograd in float64. Both also compute the per-operation cases (run_op), and
+pass the op suite. Each test skips when its library is absent (CI installs
 numpy, so the bug hunt always runs there).
 """
 
@@ -13,6 +14,7 @@ import os
 import pytest
 
 from purebp import oracle, vectors
+from purebp.oracle import ops
 from purebp.oracle.diagnosis import CATALOG
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
@@ -77,3 +79,42 @@ def test_pytorch_float64_passes_every_case(curated):
     torch_example = load_example("torch_adapter")
     report = oracle.check_implementation(torch_example.run, curated + vectors.random_cases(20, 4))
     assert report.passed, report.table(failures_only=True)
+
+
+@pytest.fixture(scope="module")
+def op_suite():
+    return ops.curated_ops() + ops.random_op_cases(60, 11)
+
+
+def test_numpy_run_op_passes_the_op_suite(numpy_example, op_suite):
+    """numpy's dense layer, activations and losses (run_op) pass every op case, each quantity given."""
+    report = oracle.check_implementation(numpy_example.run_op, op_suite)
+    assert report.passed, report.table(failures_only=True)
+    assert report.counts()["not checked"] == 0
+
+
+def test_numpy_example_checks_the_op_suite_from_the_command_line(numpy_example, monkeypatch,
+                                                                  capsys):
+    """``numpy_backprop.py --ops`` checks the curated op suite and exits 0 with PASS."""
+    monkeypatch.setattr("sys.argv", ["numpy_backprop.py", "--ops"])
+    assert numpy_example.main() == 0
+    out = capsys.readouterr().out
+    assert "op-dense-square" in out and out.rstrip().endswith("PASS")
+
+
+def test_numpy_example_checks_an_op_folder(numpy_example, monkeypatch, capsys, tmp_path):
+    """Given a folder that ``purebp vectors --ops`` wrote, the example checks every case in it."""
+    folder = str(tmp_path / "ops")
+    ops.write_op_suite(folder, 2, 1)
+    monkeypatch.setattr("sys.argv", ["numpy_backprop.py", folder])
+    assert numpy_example.main() == 0
+    assert "op-random-1-0001" in capsys.readouterr().out
+
+
+def test_pytorch_float64_run_op_passes_the_op_suite(op_suite):
+    """torch's own ops and losses, with autograd's backward(upstream), pass every op case."""
+    pytest.importorskip("torch")
+    torch_example = load_example("torch_adapter")
+    report = oracle.check_implementation(torch_example.run_op, op_suite)
+    assert report.passed, report.table(failures_only=True)
+    assert report.counts()["not checked"] == 0

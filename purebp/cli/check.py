@@ -38,7 +38,8 @@ def add_options(parser: Parser) -> None:
                         help="also pass entries within this many units in the last place")
     parser.add_argument("--require", default="", metavar="Q1,Q2",
                         help="quantities that must be present, e.g. loss,gradients"
-                             f" (from: {', '.join(checker.QUANTITIES)})")
+                             f" (from: {', '.join(checker.QUANTITIES)}; for op cases:"
+                             f" {', '.join(checker.OP_QUANTITIES)})")
     add_format(parser, {"text": "a table, one line per case and quantity",
                         "json": "a machine-readable JSON report"}, old_flags={"--json": "json"})
     parser.add_argument("--failures-only", action="store_true",
@@ -57,10 +58,11 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     are not checkable)."""
     stream = sys.stdout if out is None else out
     require = [r.strip() for r in args.require.split(",") if r.strip()]
+    known = checker.QUANTITIES + checker.OP_QUANTITIES
     for r in require:
-        if not any(q == r or q.startswith(r + ".") for q in checker.QUANTITIES):
+        if not any(q == r or q.startswith(r + ".") for q in known):
             raise ValueError(f"--require: unknown quantity {r!r}; expected some of"
-                             f" {', '.join(checker.QUANTITIES)}")
+                             f" {', '.join(known)}")
     policy = checker.policy(args.preset, args.rtol, args.atol, args.ulps)
     with _limits.tally():  # both folders' files are held at once: one budget for all
         report = checker.check_files(args.expected, args.actual, policy, require, args.subset)

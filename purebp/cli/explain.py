@@ -97,6 +97,9 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
             raise ValueError(f"--case {shown_path(args.case)} holds {len(cases)} cases;"
                              " pick one with --id")
         case = cases[0]
+        if "op" in case:
+            raise ValueError(f"--case {shown_path(args.case)}: case {case['id']!r} is a"
+                             " per-operation case; explain steps through network cases only")
         spec = case["network"]
         check_budget(spec["sizes"], len(case["inputs"]), args.max_entries, args.precision)
         net = Network(spec["sizes"], spec["activation"], spec["output_activation"],

@@ -4,6 +4,7 @@ For implementers of other libraries, who test their numbers against purebp's.
 
     purebp.oracle.exact       every quantity of a case in 50-digit decimals, rounded once
     purebp.oracle.vectors     the versioned test-vector format, the curated and random suites
+    purebp.oracle.ops         per-operation cases: one dense layer, activation or loss at a time
     purebp.oracle.tolerance_policy  how far from the truth a correct implementation may land
     purebp.oracle.checker       comparing results with the vectors: reports, check_implementation
     purebp.oracle.diagnosis     which classic mistake a failing case's numbers match

@@ -5,6 +5,7 @@
     POLICIES                    the tolerance presets, "float64" and "float32"
     policy(preset, rtol=, atol=, ulps=)   a preset with some values replaced
     tolerances(case, policy)    the allowed error of every expected entry of a case
+    op_tolerances(case, policy)  the same for a per-operation case (purebp.oracle.ops)
     compare(case, actual, policy, require)  one case's CaseResult
     check(expected, actual, policy, require, subset)  a Report over two lists of cases
     check_files(expected_path, actual_path, ...)  the same from files or folders
@@ -46,7 +47,9 @@ name the first layer to go wrong, and the report can show a table per layer
 What this module does not do: decide what an implementation computes (a
 results file or ``impl`` fills in any subset of the quantities; the rest are
 "not checked" unless ``require`` names them), or read anything but the
-test-vector format (purebp.oracle.vectors).
+test-vector format (purebp.oracle.vectors). Per-operation cases (with
+"op": one dense layer, activation or loss) are compared the same way, on
+their own quantities OP_QUANTITIES (_compare_op); a suite may mix both kinds.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ from purebp._checks import shown_path
 from purebp.network import Network
 from purebp.oracle import vectors
 from purebp.oracle.diagnosis import Diagnosis, diagnose
+from purebp.oracle.ops import op_tolerances
 from purebp.oracle.tolerance_policy import (
     POLICIES,
     Policy,
@@ -74,9 +78,10 @@ from purebp.oracle.tolerance_policy import (
     tolerances,
     wide_loss_tolerance,
 )
-from purebp.oracle.vectors import curated, load
+from purebp.oracle.vectors import OP_QUANTITIES, curated, load
 
 __all__ = [
+    "OP_QUANTITIES",
     "POLICIES",
     "QUANTITIES",
     "CaseResult",
@@ -92,6 +97,7 @@ __all__ = [
     "compare_quantity",
     "curated",
     "load",
+    "op_tolerances",
     "phase_of",
     "policy",
     "purebp_results",
@@ -446,7 +452,8 @@ def checked_require(op: str, require: Any) -> Tuple[str, ...]:
     """Return the quantity names of ``require`` (one name, or a list of them), checked.
 
     A name is a quantity of QUANTITIES or the part before its dot
-    ("gradients" for both gradient quantities).
+    ("gradients" for both gradient quantities), or a per-operation quantity
+    of OP_QUANTITIES.
     """
     names = (require,) if isinstance(require, str) else require
     if not isinstance(names, (list, tuple)):
@@ -456,9 +463,9 @@ def checked_require(op: str, require: Any) -> Tuple[str, ...]:
         if not isinstance(name, str):
             raise TypeError(f"{op}: require must hold quantity names (str), got"
                             f" {_checks._describe(name)}")
-        if not any(q == name or q.startswith(name + ".") for q in QUANTITIES):
+        if not any(q == name or q.startswith(name + ".") for q in QUANTITIES + OP_QUANTITIES):
             raise ValueError(f"{op}: require: unknown quantity {_checks._short_repr(name)};"
-                             f" expected some of {', '.join(QUANTITIES)}")
+                             f" expected some of {', '.join(QUANTITIES + OP_QUANTITIES)}")
     return tuple(names)
 
 
@@ -526,6 +533,8 @@ def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Po
 def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
              require: Sequence[str]) -> CaseResult:
     """compare, for checked arguments."""
+    if "op" in case:
+        return _compare_op(case, actual, pol, require)
     tolerance = case_tolerances(case, pol)
     results = []
     for part in ("gradients", "updated"):
@@ -582,6 +591,30 @@ def _with_layers(result: QuantityResult, want: Any, got: Any, allowed: Any, pol:
     return result._replace(layers=tuple(
         _layer_result(l, compare_quantity(f"{result.name}[{l}]", w, g, t, pol))
         for l, (w, g, t) in enumerate(zip(want, got, allowed))))
+
+
+def _compare_op(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
+                require: Sequence[str]) -> CaseResult:
+    """_compare for a per-operation case: each of its OP_QUANTITIES, under op_tolerances.
+
+    A quantity ``require`` names fails when missing; one that the results do
+    not give is otherwise "not checked", as for network cases.
+    """
+    tolerance = op_tolerances(case, pol)
+    results = []
+    for name in OP_QUANTITIES:
+        want = case["expected"].get(name)
+        if want is None:
+            continue
+        got = actual.get(name)
+        if got is None:
+            required = name in require
+            results.append(QuantityResult(name, "fail" if required else "not checked",
+                                          None, None, None,
+                                          "required but missing" if required else "not given"))
+            continue
+        results.append(compare_quantity(name, want, got, tolerance[name], pol))
+    return CaseResult(case["id"], results)
 
 
 #: A report's statuses, in the order of its counts.
@@ -883,8 +916,11 @@ def purebp_results(case: Mapping[str, Any]) -> Dict[str, Any]:
     the tests and stated in the README).
     """
     op = "purebp_results"
-    return float64_results(vectors.validate_case(_plain(vectors.case_input(case)), f"{op}: case"),
-                           op)
+    checked = vectors.validate_case(_plain(vectors.case_input(case)), f"{op}: case")
+    if "op" in checked:
+        raise ValueError(f"{op}: case must be a network case, got the per-operation case"
+                         f" {checked['id']!r} (purebp's Network runs whole networks only)")
+    return float64_results(checked, op)
 
 
 def float64_results(case: Mapping[str, Any], op: str) -> Dict[str, Any]:
@@ -929,7 +965,9 @@ def check_implementation(impl: Callable[[Dict[str, Any]], Dict[str, Any]],
     and ``steps``; see purebp/docs/vectors.md) and returns a dict with any of
     ``pre_activations``, ``activations``, ``outputs``, ``loss``,
     ``gradients`` ({"weights", "biases"}), ``updated`` ({"weights",
-    "biases"}) and ``trajectory``, as lists or numpy arrays. ``cases``
+    "biases"}) and ``trajectory``, as lists or numpy arrays; for a
+    per-operation case (one with "op", purebp.oracle.ops) any of OP_QUANTITIES
+    (``output``, ``grad_inputs``, ``grad_weights``, ``grad_biases``). ``cases``
     defaults to the curated suite; each must hold its expected values. An
     exception from ``impl`` fails that case with its message.
     """

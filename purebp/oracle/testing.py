@@ -17,6 +17,7 @@ Contents:
                           implementation is given; see purebp/docs/vectors.md)
     expected(case, exact=False)   purebp's values for a case: its float64 Network,
                           or with exact=True the 50-digit truth rounded to float64
+                          (for a per-operation case, always the 50-digit truth)
     assert_matches(case, actual, ...)   raise AssertionError listing what differs
                           beyond the oracle's tolerance policy (purebp.oracle)
 
@@ -33,7 +34,7 @@ from purebp import _checks
 from purebp._checks import _describe as describe
 from purebp.activations import ACTIVATIONS
 from purebp.oracle import checker as oracle
-from purebp.oracle import vectors
+from purebp.oracle import ops, vectors
 
 if TYPE_CHECKING:  # hypothesis is imported only when a strategy is asked for
     from hypothesis.strategies import DrawFn, SearchStrategy
@@ -173,7 +174,14 @@ def expected(case: Dict[str, Any], exact: bool = False) -> Dict[str, Any]:
 
 
 def _expected(checked: Case, exact: bool, op: str) -> Dict[str, Any]:
-    """expected, for a checked case; ``op`` names the public function in errors."""
+    """expected, for a checked case; ``op`` names the public function in errors.
+
+    A per-operation case has no float64 run of purebp's: its values are the
+    50-digit ones (purebp.oracle.ops), exact or not.
+    """
+    if "op" in checked:
+        op_values: Dict[str, Any] = ops.complete_op(checked)["expected"]
+        return op_values
     if exact:
         values: Dict[str, Any] = vectors.complete(checked)["expected"]
         return values

@@ -11,6 +11,12 @@ purebp/docs/vectors.md describes every field. The functions here:
     random_cases(n, seed)      n seeded random cases, expected values included
     complete(case)             a case with its "expected" computed (purebp.oracle.exact)
     write_suite(out, n, seed)  the suite as one file per case in folder ``out``, and its MANIFEST
+    write_case_files(out, cases)  any cases so: one file each, MANIFEST first (write_suite's)
+
+A case with ``"op"`` instead of ``"network"`` is a per-operation case (one
+dense layer, activation or loss on its own): validate_case checks it with
+_validate_op_case, next to it; purebp.oracle.ops makes those cases and their
+truth.
     read_manifest(folder)      the file names and SHA-256 a folder's MANIFEST lists
 
 Loading is strict and safe: the file is plain JSON read with the standard
@@ -71,6 +77,17 @@ MAX_BYTES = 64 * 1024 * 1024
 #: The quantities a case's "expected" may hold.
 QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", "trajectory")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+#: The operations a per-operation case may hold, and the quantities of each one's "expected".
+OPS = {
+    "dense": ("output", "grad_inputs", "grad_weights", "grad_biases"),
+    "activation": ("output", "grad_inputs"),
+    "loss": ("output", "grad_inputs"),
+}
+#: Every per-operation quantity, in report order (purebp.oracle.checker.OP_QUANTITIES).
+OP_QUANTITIES = OPS["dense"]
+#: The activations and losses of the per-operation cases.
+OP_ACTIVATIONS = tuple(ACTIVATIONS) + ("softmax",)
+OP_LOSSES = ("half_sse", "mse", "bce", "cross_entropy")
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
@@ -141,18 +158,112 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     return result
 
 
+def _is_op_case(case: Mapping[str, Any], partial: bool) -> bool:
+    """True for a per-operation case: it has "op", or (a result) op quantities in "expected"."""
+    if "op" in case:
+        return True
+    expected = case.get("expected")
+    return partial and isinstance(expected, dict) and bool(set(expected) & set(OP_QUANTITIES))
+
+
+def _op_expected(value: Any, where: str, op: Optional[str],
+                 shapes: Optional[Dict[str, Tuple[int, int]]]) -> Dict[str, Any]:
+    """Check the per-operation quantities present; with ``shapes`` None only their kinds.
+
+    A loss's "output" is one number; every other quantity is a matrix. ``op``
+    None (a result without its "op") accepts any of OP_QUANTITIES.
+    """
+    exp = obj(value, where)
+    allowed = OP_QUANTITIES if op is None else OPS[op]
+    unknown = set(exp) - set(allowed)
+    if unknown:
+        fail(f"{where}: unknown field {describe(sorted(unknown)[0])};"
+             f" expected some of {names(allowed)}")
+    result: Dict[str, Any] = {}
+    for key in allowed:
+        if key not in exp:
+            continue
+        if op == "loss" and key == "output":
+            result[key] = number(exp[key], f"{where}.{key}")
+        elif op is None and key == "output" and not isinstance(exp[key], list):
+            result[key] = number(exp[key], f"{where}.{key}")  # a loss's value
+        else:
+            rows, columns = (None, None) if shapes is None else shapes[key]
+            result[key] = matrix(exp[key], f"{where}.{key}", rows, columns)
+    return result
+
+
+def _validate_op_case(case: Dict[str, Any], case_id: str, where: str,
+                      partial: bool) -> Dict[str, Any]:
+    """validate_case for a per-operation case (purebp/docs/vectors.md, "Per-operation vectors").
+
+    dense: inputs x (n × m), weights W (m × k), biases b (1 × k), upstream G
+    (n × k); activation: activation, inputs z (n × k), upstream G (n × k);
+    loss: loss, inputs (n × k: outputs for half_sse and mse, logits for bce and
+    cross_entropy), targets (n × k).
+    """
+    op = case.get("op")
+    if op is not None or not partial:
+        op = field(case, "op", where)
+        if not isinstance(op, str) or op not in OPS:
+            fail(f"{where}.op: unknown operation {describe(op)}; expected one of {names(OPS)}")
+    if partial:
+        expected = case.get("expected", {})
+        return {"id": case_id, "expected": _op_expected(expected, f"{where}.expected", op, None)}
+    if not case_id.startswith("op-"):
+        fail(f"{where}.id of a per-operation case must start with \"op-\", got {describe(case_id)}")
+    if "network" in case:
+        fail(f"{where}: a case has either \"network\" or \"op\", got both")
+    description = case.get("description", "")
+    if not isinstance(description, str):
+        fail(f"{where}.description must be a string, got {describe(description)}")
+    result: Dict[str, Any] = {"id": case_id, "description": description, "op": op}
+    inputs = matrix(field(case, "inputs", where), f"{where}.inputs", None, None)
+    n, width = len(inputs), len(inputs[0])
+    result["inputs"] = inputs
+    if op == "dense":
+        weights = matrix(field(case, "weights", where), f"{where}.weights", width, None)
+        k = len(weights[0])
+        result["weights"] = weights
+        result["biases"] = matrix(field(case, "biases", where), f"{where}.biases", 1, k)
+        result["upstream"] = matrix(field(case, "upstream", where), f"{where}.upstream", n, k)
+        shapes = {"output": (n, k), "grad_inputs": (n, width), "grad_weights": (width, k),
+                  "grad_biases": (1, k)}
+    elif op == "activation":
+        name = field(case, "activation", where)
+        if not isinstance(name, str) or name not in OP_ACTIVATIONS:
+            fail(f"{where}.activation: unknown activation {describe(name)};"
+                 f" expected one of {names(OP_ACTIVATIONS)}")
+        result["activation"] = name
+        result["upstream"] = matrix(field(case, "upstream", where), f"{where}.upstream", n, width)
+        shapes = {"output": (n, width), "grad_inputs": (n, width)}
+    else:
+        name = field(case, "loss", where)
+        if not isinstance(name, str) or name not in OP_LOSSES:
+            fail(f"{where}.loss: unknown loss {describe(name)}; expected one of {names(OP_LOSSES)}")
+        result["loss"] = name
+        result["targets"] = matrix(field(case, "targets", where), f"{where}.targets", n, width)
+        shapes = {"grad_inputs": (n, width)}
+    if "expected" in case:
+        result["expected"] = _op_expected(case["expected"], f"{where}.expected", op, shapes)
+    return result
+
+
 @_as_vector_error
 def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, Any]:
     """Return a checked copy of one case, or raise VectorFormatError saying where.
 
     With ``partial=True`` (results files) only ``id`` and ``expected`` are
     read; shapes of what is present are checked against ``network`` when given
-    (without it, purebp.oracle.checker compares them with the suite's).
+    (without it, purebp.oracle.checker compares them with the suite's). A
+    per-operation case (one with "op") is checked by _validate_op_case.
     """
     case = obj(value, where)
     case_id = field(case, "id", where)
     if not isinstance(case_id, str) or not _ID.fullmatch(case_id):
         fail(f"{where}.id must be an id of letters, digits, '-', '_', '.', got {describe(case_id)}")
+    if _is_op_case(case, partial):
+        return _validate_op_case(case, case_id, where, partial)
     if partial:
         result: Dict[str, Any] = {"id": case_id}
         sizes = n = steps = None
@@ -385,7 +496,10 @@ def complete(case: Mapping[str, Any]) -> Dict[str, Any]:
     if not isinstance(case, Mapping):
         raise TypeError(f"complete: case must be a test-vector case (a dict), got"
                         f" {_checks._describe(case)}")
-    validate_case(case_input(case), "complete: case")  # exact.run checks nothing itself
+    checked = validate_case(case_input(case), "complete: case")  # exact.run checks nothing itself
+    if "op" in checked:
+        raise ValueError(f"complete: case must be a network case, got the per-operation case"
+                         f" {checked['id']!r}; purebp.oracle.ops.complete_op computes those")
     truth = exact.run(case["network"], case["parameters"]["weights"],
                       case["parameters"]["biases"], case["inputs"], case["targets"],
                       case["learning_rate"], case["steps"])
@@ -604,9 +718,16 @@ def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
     out = _checks.path("write_suite", out, "out")
     random_count = _checks.count("write_suite", "random_count", random_count)
     seed = _seed("write_suite", seed)
+    return write_case_files(out, curated() + random_cases(random_count, seed))
+
+
+def write_case_files(out: str, cases: List[Dict[str, Any]]) -> List[str]:
+    """Write ``cases`` to folder ``out`` as write_suite does: ``<id>.json`` each, MANIFEST first.
+
+    Returns the paths of the case files written (``out`` is checked by the caller).
+    """
     os.makedirs(out, exist_ok=True)
-    files = [(case["id"] + ".json", dump([case]))
-             for case in curated() + random_cases(random_count, seed)]
+    files = [(case["id"] + ".json", dump([case])) for case in cases]
     # The manifest first: a writer killed midway leaves files it lists missing, so
     # the partial suite is refused rather than read as a smaller one.
     manifest = os.path.join(out, MANIFEST)
