@@ -50,7 +50,8 @@ def _dtype(op: str, np: Any, dtype: Any) -> Any:
         found = np.dtype(dtype)
     except TypeError:
         found = None
-    if found not in (np.dtype(np.float64), np.dtype(np.float32)):
+    # (None first: numpy compares None as equal to float64, its default dtype)
+    if found is None or found not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise ValueError(f"{op}: dtype must be float64 or float32, got {_checks._describe(dtype)}")
     return found
 

@@ -152,14 +152,18 @@ def _activation_name(op: str, torch: Any, module: Any, where: str) -> Optional[s
 
 
 def _is_linear(torch: Any, module: Any) -> bool:
-    """True for a module with a weight of out × in and a bias (nn.Linear or one like it)."""
-    return isinstance(getattr(module, "weight", None), torch.Tensor) and hasattr(module, "bias")
+    """True for a module with a weight of out × in and a bias (nn.Linear or one like it).
+
+    A convolution's weight has more than two dimensions: it is not one.
+    """
+    weight = getattr(module, "weight", None)
+    return isinstance(weight, torch.Tensor) and weight.dim() == 2 and hasattr(module, "bias")
 
 
 def _check_linear(op: str, torch: Any, module: Any, where: str) -> Tuple[int, int]:
     """Return (in, out) of a Linear-like module, after checking its weight and bias."""
     weight, bias = module.weight, module.bias
-    if not isinstance(weight, torch.nn.Parameter) or weight.dim() != 2:
+    if not isinstance(weight, torch.nn.Parameter):
         raise ValueError(f"{op}: {where}.weight must be a Parameter of out × in, got"
                          f" {type(weight).__name__} of shape {tuple(weight.shape)}")
     if bias is None:
