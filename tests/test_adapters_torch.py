@@ -179,14 +179,17 @@ def test_check_refuses_a_model_that_expresses_nothing(torch, adapter, curated):
     (lambda nn: (nn.Sequential(nn.Linear(2, 1)), nn.MSELoss(reduction="sum")), "reduction='sum'"),
     (lambda nn: (nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2), nn.Tanh(),
                                nn.Linear(2, 1)), nn.MSELoss()), "relu, tanh"),
-    (lambda nn: (nn.Sequential(nn.Linear(2, 3), nn.Linear(2, 1)), nn.MSELoss()), "takes 2 inputs"),
+    (lambda nn: (nn.Sequential(nn.Linear(2, 3), nn.Linear(2, 1)), nn.MSELoss()), "has 2 inputs, expected 3"),
     (lambda nn: (nn.Sequential(nn.Linear(2, 1), nn.ReLU()), nn.BCEWithLogitsLoss()), "takes logits"),
     (lambda nn: (nn.Sequential(nn.Linear(2, 1)), nn.BCELoss()), "must end with Sigmoid"),
     (lambda nn: (nn.Sequential(nn.Linear(2, 1)), nn.L1Loss()), "L1Loss is none of"),
+    (lambda nn: (lambda act: (nn.Sequential(nn.Linear(2, 2), act, nn.Linear(2, 2), act,
+                                            nn.Linear(2, 1)), nn.MSELoss()))(nn.Tanh()),
+     "model[3] (Tanh) is the same module object as model[1]"),
 ])
 def test_a_model_purebp_has_no_network_for_is_refused_naming_the_module(torch, adapter, make,
                                                                           words):
-    """Unknown modules, other slopes, no bias, other reductions, mixed activations: ValueError."""
+    """Unknown modules, other slopes, no bias or reduction, mixed activations, a reused module: ValueError."""
     model, loss = make(torch.nn)
     with pytest.raises(ValueError) as caught:
         adapter.network_spec(model, loss)

@@ -101,7 +101,7 @@ def test_the_javascript_backprop_passes_the_curated_suite(tmp_path):
 
 @needs_node
 def test_the_javascript_writes_shortest_round_trip_numbers(tmp_path):
-    """Each number in its files reads back as the double it computed: 0.1 as 0.1, not 0.1000000000000000055."""
+    """Each number in its files is the shortest decimal of its double: 0.1, never 0.1000000000000000055."""
     suite, results = str(tmp_path / "v"), str(tmp_path / "r")
     vectors.write_suite(suite)
     run_js(suite, results)

@@ -189,11 +189,15 @@ def _map(op: str, model: Any, loss: Any) -> Mapped:
     names: List[Optional[str]] = []
     for i, module in enumerate(modules):
         where = f"model[{i}] ({type(module).__name__})"
+        first = next(j for j, other in enumerate(modules) if other is module)
+        if first != i:  # one module twice: its hook could not tell the two calls apart
+            raise ValueError(f"{op}: {where} is the same module object as model[{first}]; give"
+                             f" each place its own module")
         if _is_linear(torch, module):
             inputs, out = _check_linear(op, torch, module, where)
             if sizes and sizes[-1] != inputs:
-                raise ValueError(f"{op}: {where} takes {inputs} inputs, but the layer before it"
-                                 f" gives {sizes[-1]}")
+                raise ValueError(f"{op}: {where} has {inputs} inputs, expected {sizes[-1]}, the"
+                                 f" outputs of the Linear layer before it")
             sizes.extend([inputs, out] if not sizes else [out])
             linears.append(i)
             activations.append(None)

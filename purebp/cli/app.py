@@ -59,7 +59,7 @@ def epilog() -> str:
     """The demo's --help ending: every command with its help line.
 
     >>> print(epilog().splitlines()[1])
-      purebp train      train a general network on a data set or a CSV file
+      purebp train        train a general network on a data set or a CSV file
     """
     width = max(len(command.name) for command in COMMANDS)
     lines = [f"  purebp {command.name.ljust(width)}  {command.help}" for command in COMMANDS]
