@@ -75,7 +75,7 @@ def test_a_correct_model_passes_and_says_what_it_expressed(capsys, tmp_path, tor
     code, out, err = run_main(capsys, "check-torch", write(tmp_path, XOR_FILE))
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].startswith("1 cases expressible by the model and checked; 28 not expressible")
+    assert lines[0].startswith("1 case expressible by the model and checked; 28 cases not expressible")
     assert lines[-1].startswith("PASS")
     assert any(line.startswith("xor-tutorial") and line.endswith("PASS") for line in lines)
 

@@ -8,6 +8,8 @@
     check(build, *, cases=...)       the same, with ``build(spec)`` giving (model, loss) or
                                     None for each case's network, so one file covers many sizes
     half_sse_loss()                 ½ Σ_n Σ_k (ŷ − y)², the tutorial's loss, as a torch module
+    not_expressible_note(report)    one line: how many cases were checked, how many not expressible
+    require()                       the torch module, or ImportError saying "pip install torch"
 
 A model is an ``nn.Sequential`` of Linear layers (``nn.Linear``, or any
 module with a ``weight`` Parameter of out × in and a ``bias`` Parameter of
@@ -474,11 +476,15 @@ def check(model: Any, loss: Any = None, *, cases: Optional[Iterable[Mapping[str,
 
 def not_expressible_note(report: Report) -> str:
     """Return the line saying how many cases were checked and how many were not expressible."""
-    checked = len(report.cases)
+    def cases(count: int) -> str:
+        return f"{count} case{'' if count == 1 else 's'}"
+
+    checked = cases(len(report.cases))
     if not report.missing_ids:
-        return f"{checked} cases expressible by the model, all checked"
-    return (f"{checked} cases expressible by the model and checked; {len(report.missing_ids)}"
+        return f"{checked} expressible by the model, all checked"
+    return (f"{checked} expressible by the model and checked; {cases(len(report.missing_ids))}"
             f" not expressible, listed as NOT CHECKED")
 
 
-__all__ = ["check", "expressible", "half_sse_loss", "network_spec", "require", "results"]
+__all__ = ["check", "expressible", "half_sse_loss", "network_spec", "not_expressible_note", "require",
+           "results"]
