@@ -9,12 +9,15 @@ runs everywhere (torch is blocked in-process), the others skip without torch.
 """
 
 import json
+import os
 import sys
 
 import pytest
 
 from purebp import cli
 from purebp.oracle import vectors
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 XOR_FILE = """
 from torch import nn
@@ -154,3 +157,10 @@ def test_without_torch_it_says_pip_install_torch_and_exits_2(capsys, tmp_path, m
     assert (code, out) == (2, "")
     assert err == ("purebp: error: purebp.adapters.torch needs PyTorch, which is not installed:"
                    " pip install torch\n")
+
+
+def test_the_example_module_file_passes_every_curated_case(capsys, torch):
+    """examples/torch_build.py, the documented MODULE_FILE, expresses and passes the whole suite."""
+    path = os.path.join(ROOT, "examples", "torch_build.py")
+    code, out, _ = run_main(capsys, "check-torch", path)
+    assert code == 0 and out.splitlines()[0] == "29 cases expressible by the model, all checked"
