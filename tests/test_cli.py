@@ -325,7 +325,8 @@ def test_a_command_added_to_the_list_is_dispatched_and_listed(capsys, monkeypatc
     assert run_main(capsys, "hello", "--who", "you") == (3, "hello, you\n", "")
     code, out, _ = run_main(capsys, "hello", "--help")
     assert code == 0 and out.startswith("usage: purebp hello") and "whom to greet" in out
-    assert "  purebp hello      say hello" in run_main(capsys, "--help")[1]
+    width = max(len(c.name) for c in app.COMMANDS)  # the names are padded to the longest
+    assert f"  purebp {'hello'.ljust(width)}  say hello" in run_main(capsys, "--help")[1]
     code, _, err = run_main(capsys, "hello", "--bogus")
     assert code == 2 and err.startswith("purebp hello: error: unrecognized arguments: --bogus")
 

@@ -3,13 +3,19 @@
 examples/numpy_backprop.py is a plain numpy backpropagation with eight
 plantable bugs; examples/torch_adapter.py runs the cases through PyTorch's
 autograd in float64. Both also compute the per-operation cases (run_op), and
-pass the op suite. Each test skips when its library is absent (CI installs
-numpy, so the bug hunt always runs there).
+pass the op suite; examples/js/backprop.js is the same in plain JavaScript,
+run with node. Each test skips when its library (or node) is absent (CI
+installs numpy and nodejs, so the bug hunt and the JavaScript always run there).
 """
 
 import functools
 import importlib.util
+import json
+import math
 import os
+import re
+import shutil
+import subprocess
 
 import pytest
 
@@ -118,3 +124,125 @@ def test_pytorch_float64_run_op_passes_the_op_suite(op_suite):
     report = oracle.check_implementation(torch_example.run_op, op_suite)
     assert report.passed, report.table(failures_only=True)
     assert report.counts()["not checked"] == 0
+
+
+# -- examples/js/backprop.js: the vectors from another language ----------------------------
+
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
+
+
+def run_js(vectors_folder, results_folder):
+    done = subprocess.run([NODE, os.path.join(EXAMPLES, "js", "backprop.js"), vectors_folder,
+                           results_folder], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@needs_node
+def test_the_javascript_backprop_passes_the_curated_suite(tmp_path):
+    """node backprop.js reads every case file the manifest lists, and its results pass check."""
+    suite, results = str(tmp_path / "v"), str(tmp_path / "r")
+    vectors.write_suite(suite, 3, 11)
+    assert run_js(suite, results) == f"wrote results for 32 cases to {results}\n"
+    report = oracle.check_files(suite, results)
+    assert report.passed, report.table(failures_only=True)
+    assert report.counts()["not checked"] == 0 and not report.missing_ids
+
+
+@needs_node
+def test_the_javascript_writes_shortest_round_trip_numbers(tmp_path):
+    """Each number in its files is the shortest decimal of its double: 0.1, never 0.1000000000000000055."""
+    suite, results = str(tmp_path / "v"), str(tmp_path / "r")
+    vectors.write_suite(suite)
+    run_js(suite, results)
+    with open(os.path.join(results, "xor-tutorial.json"), encoding="utf-8") as handle:
+        text = handle.read()
+    mine = vectors.load(os.path.join(results, "xor-tutorial.json"), partial=True)[0]["expected"]
+    for number in re.findall(r"-?\d[\d.e+-]*", text)[:200]:
+        assert repr(float(number)) == number or float(number) == int(number), number
+    assert mine["loss"] == pytest.approx(oracle.purebp_results(vectors.curated()[0])["loss"],
+                                         rel=1e-14)
+
+
+OP_CASES = [
+    {"id": "op-dense-hand", "op": "dense", "inputs": [[1.0, 2.0], [3.0, -1.0]],
+     "weights": [[1.0, 0.5, -1.0], [2.0, 0.0, 1.0]], "biases": [[0.25, 0.0, 1.0]],
+     "upstream": [[1.0, 0.0, -1.0], [0.5, 2.0, 0.0]]},
+    {"id": "op-softmax-hand", "op": "activation", "activation": "softmax",
+     "inputs": [[1.0, 2.0, 3.0], [800.0, 0.0, -800.0]], "upstream": [[1.0, -2.0, 0.5], [0.0, 1.0, 3.0]]},
+    {"id": "op-sigmoid-hand", "op": "activation", "activation": "sigmoid",
+     "inputs": [[0.0, 30.0, -800.0]], "upstream": [[2.0, 1.0, 1.0]]},
+    {"id": "op-relu-hand", "op": "activation", "activation": "relu",
+     "inputs": [[0.0, 2.0, -3.0]], "upstream": [[5.0, 5.0, 5.0]]},
+    {"id": "op-leaky-hand", "op": "activation", "activation": "leaky_relu",
+     "inputs": [[0.0, 2.0, -3.0]], "upstream": [[5.0, 5.0, 5.0]]},
+    {"id": "op-ce-hand", "op": "loss", "loss": "cross_entropy",
+     "inputs": [[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]], "targets": [[0.0, 0.0, 1.0], [0.5, 0.5, 0.0]]},
+    {"id": "op-bce-hand", "op": "loss", "loss": "bce", "inputs": [[800.0, -800.0]],
+     "targets": [[1.0, 1.0]]},
+    {"id": "op-mse-hand", "op": "loss", "loss": "mse", "inputs": [[1.0, 4.0]], "targets": [[0.0, 1.0]]},
+    {"id": "op-half-hand", "op": "loss", "loss": "half_sse", "inputs": [[1.0, 4.0]],
+     "targets": [[0.0, 1.0]]},
+]
+
+
+def flat(value):
+    """A number, or the entries of nested lists, as one list."""
+    if isinstance(value, list):
+        return [v for item in value for v in flat(item)]
+    return [value]
+
+
+def op_truth():
+    """What each op case above must give, by hand-written loops and math's functions."""
+    x, W, b, G = (OP_CASES[0][k] for k in ("inputs", "weights", "biases", "upstream"))
+    dense = {
+        "output": [[sum(x[i][m] * W[m][j] for m in range(2)) + b[0][j] for j in range(3)]
+                   for i in range(2)],
+        "grad_inputs": [[sum(G[i][j] * W[m][j] for j in range(3)) for m in range(2)]
+                        for i in range(2)],
+        "grad_weights": [[sum(x[n][m] * G[n][j] for n in range(2)) for j in range(3)]
+                         for m in range(2)],
+        "grad_biases": [[G[0][j] + G[1][j] for j in range(3)]],
+    }
+
+    def softmax(row):
+        exps = [math.exp(v - max(row)) for v in row]
+        return [e / sum(exps) for e in exps]
+
+    z, g = OP_CASES[1]["inputs"], OP_CASES[1]["upstream"]
+    s = [softmax(row) for row in z]
+    soft = {"output": s, "grad_inputs": [
+        [s[i][k] * (g[i][k] - sum(g[i][j] * s[i][j] for j in range(3))) for k in range(3)]
+        for i in range(2)]}
+    sig = [0.5, 1 / (1 + math.exp(-30.0)), math.exp(-800.0)]
+    sigmoid = {"output": [sig], "grad_inputs": [[2 * 0.25, math.exp(-30.0) / (1 + math.exp(-30.0)) ** 2,
+                                                 0.0]]}
+    relu = {"output": [[0.0, 2.0, 0.0]], "grad_inputs": [[0.0, 5.0, 0.0]]}
+    leaky = {"output": [[0.0, 2.0, -0.03]], "grad_inputs": [[0.05, 5.0, 0.05]]}
+    ce_rows = [math.log(math.exp(1) + math.exp(2) + math.exp(3)) - 3.0, math.log(3.0)]
+    ce = {"output": sum(ce_rows) / 2, "grad_inputs": [
+        [(p - t) / 2 for p, t in zip(softmax(z_row), y_row)]
+        for z_row, y_row in zip(OP_CASES[5]["inputs"], OP_CASES[5]["targets"])]}
+    bce = {"output": 400.0, "grad_inputs": [[0.0, -0.5]]}
+    mse = {"output": (1.0 + 9.0) / 2, "grad_inputs": [[1.0, 3.0]]}
+    half = {"output": 0.5 * (1.0 + 9.0), "grad_inputs": [[1.0, 3.0]]}
+    return [dense, soft, sigmoid, relu, leaky, ce, bce, mse, half]
+
+
+@needs_node
+def test_the_javascript_computes_op_cases_as_the_op_format_defines_them(tmp_path):
+    """Dense, activation and loss op cases give the outputs and gradients computed here by hand."""
+    suite, results = tmp_path / "ops", tmp_path / "r"
+    suite.mkdir()
+    (suite / "ops.json").write_text(json.dumps({"format": "purebp-vectors", "version": 1,
+                                                "cases": OP_CASES}), encoding="utf-8")
+    run_js(str(suite), str(results))
+    for case, truth in zip(OP_CASES, op_truth()):
+        with open(results / f"{case['id']}.json", encoding="utf-8") as handle:
+            got = json.load(handle)["cases"][0]["expected"]
+        assert sorted(got) == sorted(truth), case["id"]
+        for name, want in truth.items():
+            assert flat(got[name]) == pytest.approx(flat(want), rel=1e-14, abs=1e-300), (
+                case["id"], name)

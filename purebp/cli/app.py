@@ -28,7 +28,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from purebp import __version__, _limits
 from purebp._checks import _short_repr, shown_path
-from purebp.cli import check, demo, docs, explain, train, vanishing, vectors
+from purebp.cli import check, check_torch, demo, docs, explain, train, vanishing, vectors
 from purebp.cli.options import Command, Parser, one_line
 
 #: Every command but the demo, in the order --help lists them: the one list.
@@ -43,6 +43,8 @@ COMMANDS: Tuple[Command, ...] = (
             vectors.DESCRIPTION, vectors.add_options, vectors.run),
     Command("check", "check another implementation's results against test vectors",
             check.DESCRIPTION, check.add_options, check.run),
+    Command("check-torch", "check a PyTorch model (your MODULE_FILE, which is run) against test vectors",
+            check_torch.DESCRIPTION, check_torch.add_options, check_torch.run),
     Command("docs", "print one of purebp's documents (backprop, ...), or list them",
             docs.DESCRIPTION, docs.add_options, docs.run),
 )
@@ -57,7 +59,7 @@ def epilog() -> str:
     """The demo's --help ending: every command with its help line.
 
     >>> print(epilog().splitlines()[1])
-      purebp train      train a general network on a data set or a CSV file
+      purebp train        train a general network on a data set or a CSV file
     """
     width = max(len(command.name) for command in COMMANDS)
     lines = [f"  purebp {command.name.ljust(width)}  {command.help}" for command in COMMANDS]
