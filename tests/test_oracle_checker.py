@@ -1470,7 +1470,8 @@ def test_the_json_report_per_layer_holds_each_layers_quantities(by_id):
                       parse_constant=no_constants)
     assert data["format"] == "purebp-check-report" and data["version"] == 1
     (entry,) = data["cases"]
-    assert list(entry) == ["id", "passed", "quantities", "first_failure", "layers"]
+    assert list(entry) == ["id", "passed", "quantities", "first_failure", "layers",
+                           "diagnosis"]
     assert [q["name"] for q in entry["quantities"]] == list(ALL_QUANTITIES)
     assert list(entry["quantities"][0]) == ["name", "status", "max_abs_error", "max_rel_error",
                                             "max_ulps", "tolerance_used", "detail"]
