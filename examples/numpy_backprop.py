@@ -39,8 +39,9 @@ BUGS = {
 def _activate(name, z):
     if name == "identity":
         return z
-    if name == "sigmoid":
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -700.0, None)))
+    if name == "sigmoid":  # e^−|z| never overflows: σ = 1/(1 + e) above 0, e/(1 + e) below
+        e = np.exp(-np.abs(z))
+        return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
     if name == "tanh":
         return np.tanh(z)
     if name == "relu":

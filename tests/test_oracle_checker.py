@@ -200,20 +200,20 @@ def float32_neighbour(x):
 # -- purebp's own results: the bound the README states ----------------------------------------
 
 
-def test_purebp_passes_the_curated_suite_using_under_one_percent_of_any_tolerance(curated):
-    """purebp's float64 results pass every curated quantity with error < 1% of its tolerance."""
+def test_purebp_passes_the_curated_suite_using_under_a_tenth_of_any_tolerance(curated):
+    """purebp's float64 results pass every curated quantity with error < 10% of its tolerance."""
     report = oracle.check_implementation(oracle.purebp_results, curated)
     assert report.passed, report.table(failures_only=True)
     assert report.counts()["not checked"] == 0
-    # Measured 0.25% (sigmoid-saturated-30's gradients); 1% is the bound the README states.
-    assert max_used(report) < 0.01
+    # Measured 4.7% (xor-tutorial's updated weights); 10% is the bound the README states.
+    assert max_used(report) < 0.1
 
 
-def test_purebp_passes_forty_random_cases_using_under_one_percent_of_any_tolerance():
-    """purebp's float64 results pass 40 seeded random cases with error < 1% of any tolerance."""
+def test_purebp_passes_forty_random_cases_using_under_a_tenth_of_any_tolerance():
+    """purebp's float64 results pass 40 seeded random cases with error < 10% of any tolerance."""
     report = oracle.check_implementation(oracle.purebp_results, vectors.random_cases(40, seed=5))
     assert report.passed, report.table(failures_only=True)
-    assert max_used(report) < 0.01  # measured 0.008%
+    assert max_used(report) < 0.1  # measured 3.2%
 
 
 def test_purebp_loss_and_trajectory_are_within_a_few_ulps_of_the_exact_values(curated,
@@ -222,6 +222,8 @@ def test_purebp_loss_and_trajectory_are_within_a_few_ulps_of_the_exact_values(cu
     # Measured: loss at most 2 ulps (wide-64), trajectory at most 12 (large-values, whose
     # losses near 1e12 come from long sums); the margins are the README's stated bounds.
     for case in curated:
+        if case["id"] == "xor-chaotic":  # amplifies rounding: tests/test_oracle_tolerance_policy.py
+            continue
         got, want = own_results[case["id"]], case["expected"]
         assert oracle.ulp_distance(got["loss"], want["loss"]) <= 4, case["id"]
         assert len(got["trajectory"]) == case["steps"] == len(want["trajectory"])
@@ -538,7 +540,7 @@ def test_policy_refuses_bad_values(kwargs):
 def test_policy_replaces_only_what_is_given():
     """policy() keeps the preset's values except those passed."""
     pol = oracle.policy("float32", atol=0.0)
-    assert (pol.name, pol.rtol, pol.atol, pol.ulps) == ("float32", 2e-4, 0.0, None)
+    assert (pol.name, pol.rtol, pol.atol, pol.ulps) == ("float32", 16 * 2.0 ** -24, 0.0, None)
 
 
 def steps_up(x, n):
@@ -652,10 +654,12 @@ def test_check_a_perturbed_gradient_exits_1_naming_case_and_quantity(capsys, sui
     """One gradient entry off by 1e-6 relative exits 1; the table's FAIL row names it."""
     code, out, _ = run_main(capsys, "check", suite_dir, perturbed_results)
     assert code == 1
-    failing = [line for line in out.splitlines() if line.endswith("FAIL")]
-    assert len(failing) == 2  # the one quantity's row, then the verdict
+    *rows, verdict = out.splitlines()
+    failing = [line for line in rows if line.endswith("FAIL")]
+    assert len(failing) == 1  # the one quantity's row
     assert failing[0].split()[:2] == ["xor-tutorial", "gradients.weights"]
-    assert out.splitlines()[-1] == "FAIL"
+    # purebp's own xor-chaotic trajectory, beyond step 25, is named as not checkable
+    assert verdict == "FAIL: trajectory too chaotic to check to its end in xor-chaotic"
 
 
 def test_check_json_reports_the_failure(capsys, suite_dir, perturbed_results):
@@ -859,14 +863,16 @@ def overflowing_loss():
 def test_a_true_loss_beyond_the_float_range_passes_inf_and_fails_a_finite_loss(overflowing_loss):
     """Expected loss inf (true 1e310): inf passes, 12345 and 1.7e308 fail, never PASS.
 
-    The loss's scale, by hand: |a − y|·(|a| + |y| + 2·S_a) with a = 1e155, y = 0,
-    S_a = S_z + |a| = 2e155, so S = 5e310 and the tolerance 1e-10·S = 5e300,
-    computed in Decimal; 12345 and 1.7e308 are more than 1e306 below the
-    smallest true loss possible, the largest float.
+    The loss's scale, by hand (purebp/docs/vectors.md, mse): d = a − y = 1e155 with
+    S_a = S_z = 2·|x·w| = 2e155 (two terms, x·w and the bias 0); the term d² carries
+    2·|d|·(S_a + |d|) + d² = 7e310, the sum N·d² = 1e310 (N = 1), the mean's division
+    d²/N = 1e310: S = 9e310 and the tolerance rtol·S = 16·2^-53·9e310 ≈ 1.6e297,
+    computed in Decimal; 12345 and 1.7e308 are more than 1e306 below the smallest
+    true loss possible, the largest float.
     """
     assert overflowing_loss["expected"]["loss"] == math.inf
     wide = oracle_check.wide_loss_tolerance(overflowing_loss, oracle.POLICIES["float64"])
-    assert abs(wide / Decimal("5e300") - 1) < Decimal("1e-15")
+    assert abs(wide / (16 * Decimal(2) ** -53 * Decimal("9e310")) - 1) < Decimal("1e-15")
     loss = {v: oracle.compare(overflowing_loss, {"loss": v}).quantities for v in
             (math.inf, 12345.0, 1.0, 1.7e308, -math.inf)}
     status = {v: next(q.status for q in qs if q.name == "loss") for v, qs in loss.items()}
@@ -1024,8 +1030,9 @@ def test_a_results_file_without_network_blames_the_quantity_that_is_wrong(capsys
     path = write_results(tmp_path / "transposed.json", results)
     code, out, err = run_main(capsys, "check", "--failures-only", suite_dir, path)
     assert code == 1 and err == "", err
-    failing = [line.split()[:2] for line in out.splitlines() if line.endswith("FAIL")]
-    assert failing[0] == ["deep-7-layers", "gradients.weights"] and len(failing) == 2
+    *rows, verdict = out.splitlines()
+    failing = [line.split()[:2] for line in rows if line.endswith("FAIL")]
+    assert failing == [["deep-7-layers", "gradients.weights"]] and verdict.startswith("FAIL")
     assert "gradients.weights[0] has 5 rows, expected 3" in out
     assert "pre_activations" not in out
 

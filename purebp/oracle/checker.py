@@ -20,11 +20,14 @@ its numbers match (purebp.oracle.diagnosis), shown by the table and the JSON.
 
 An entry passes when |actual − expected| ≤ atol + rtol·S + κ·U, or when the
 two are within ``ulps`` units in the last place (if given): S is the entry's
-scale, the sum of the absolute values of the terms that make it, and U its
-uncertainty, what a correct implementation may legitimately compute
-differently (a saturated unit's derivative from its rounded output, either
-slope at a kink). purebp.oracle.tolerance_policy computes both, one function per
-quantity; purebp/docs/vectors.md gives the derivation. POLICIES, Policy, policy and
+rounding scale, a first-order bound of what rounding in any order of
+summation can do to it (in units of the arithmetic's unit roundoff u; the
+presets' rtol is 16·u), and U its uncertainty, what a correct implementation
+may legitimately compute differently (either slope at a kink). A trajectory's
+bound grows as the run amplifies rounding, and its steps beyond a useful
+bound are reported, not judged (_compare_trajectory).
+purebp.oracle.tolerance_policy computes both, one function per quantity;
+purebp/docs/vectors.md gives the derivation. POLICIES, Policy, policy and
 tolerances are importable from here as well. Where an entry's truth or its
 tolerance lies beyond the float range, it passes only if equal, fails only
 where that is certain, and is otherwise "not checkable", never a pass
@@ -71,11 +74,12 @@ from purebp.oracle.diagnosis import Diagnosis, diagnose
 from purebp.oracle.ops import op_tolerances
 from purebp.oracle.tolerance_policy import (
     POLICIES,
+    USEFUL_TRAJECTORY,
     Policy,
+    arithmetic,
     case_tolerances,
     checked_policy,
     policy,
-    tolerances,
     wide_loss_tolerance,
 )
 from purebp.oracle.vectors import OP_QUANTITIES, curated, load
@@ -355,6 +359,10 @@ def _judge(a: float, e: float, t: float | Decimal, pol: Policy) -> Tuple[str, st
         return "not checkable", "the exact value is beyond even 50-digit decimals' range"
     if isinstance(t, float) and not math.isfinite(t):
         return "not checkable", "the allowed error is beyond the float range"
+    narrowest = arithmetic(pol)
+    if narrowest.narrow and abs(e) > narrowest.largest:
+        return "not checkable", (f"the exact value {e!r} is beyond {pol.name}'s range, where a"
+                                 f" correct {pol.name} computation overflows")
     if not math.isfinite(a):
         # NaN, or an infinity other than e: never within a finite t of the truth, which
         # e bounds (a finite e, or ±inf: beyond the float range on e's side)
@@ -443,6 +451,25 @@ def compare_quantity(name: str, expected: Any, actual: Any, tolerance: Any,
         return QuantityResult(name, "not checkable", worst_abs, worst_rel, worst_ulps, undecided,
                               worst_used)
     return QuantityResult(name, "pass", worst_abs, worst_rel, worst_ulps, "", worst_used)
+
+
+def tolerances(case: Mapping[str, Any], pol: Optional[Policy] = None) -> Dict[str, Any]:
+    """Return the allowed |actual − expected| for every entry of a case's quantities.
+
+    The result has the layout of ``case["expected"]`` (with "outputs" added):
+    nested lists of floats, one per entry, and a float for the loss, under
+    the names of QUANTITIES ("gradients.weights", ...), and
+    "trajectory_checkable", how many of the trajectory's steps can be checked
+    (purebp.oracle.tolerance_policy.case_tolerances).
+    """
+    pol = checked_policy("tolerances", pol)
+    if not isinstance(case, Mapping) or not isinstance(case.get("network"), Mapping):
+        raise TypeError(f"tolerances: case must be a test-vector case (a dict with a network),"
+                        f" got {_checks._describe(case)}")
+    checked = vectors.validate_case(vectors.case_input(case), "tolerances: case")
+    given = case.get("expected", {})
+    checked["expected"] = given if isinstance(given, Mapping) else {}
+    return case_tolerances(checked, pol)
 
 
 # -- checking the arguments of the public functions -------------------------------------
@@ -558,6 +585,12 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
             # The loss's scale overflows floats: its tolerance in Decimal, where it can be had.
             wide = wide_loss_tolerance(case, pol)
             allowed = allowed if wide is None else wide
+        if name == "trajectory":
+            other = case["expected"].get("trajectory_right_slope",
+                                         tolerance.get("trajectory_right_slope"))
+            results.append(_compare_trajectory(want, got, allowed, tolerance["trajectory_checkable"],
+                                               other, pol))
+            continue
         result = compare_quantity(name, want, got, allowed, pol)
         results.append(_with_layers(result, want, got, allowed, pol,
                                     len(case["network"]["sizes"]) - 2))
@@ -617,6 +650,39 @@ def _compare_op(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
     return CaseResult(case["id"], results)
 
 
+#: How a trajectory's detail starts when its later steps are too chaotic to check.
+CHAOTIC = "not checkable from step"
+
+
+def _compare_trajectory(want: Any, got: Any, allowed: List[float], checkable: int,
+                        other: Optional[List[float]], pol: Policy) -> QuantityResult:
+    """Compare a trajectory: its first ``checkable`` steps, against either slope at a kink.
+
+    Steps from ``checkable`` on are too chaotic to check (purebp/docs/vectors.md,
+    "The trajectory"): they are named in the detail, and neither pass nor fail.
+    Where the case has exact kinks, the trajectory with the other slope taken
+    there (``other``, its "trajectory_right_slope") is as correct as the expected one.
+    """
+    steps = len(want)
+    if not isinstance(got, (list, tuple)) or len(got) != steps or checkable == 0:
+        return compare_quantity("trajectory", want, got, allowed, pol)
+    result = compare_quantity("trajectory", want[:checkable], list(got[:checkable]),
+                              allowed[:checkable], pol)
+    if result.status == "fail" and other is not None:
+        alternative = compare_quantity("trajectory", other[:checkable], list(got[:checkable]),
+                                       allowed[:checkable], pol)
+        if alternative.status == "pass":
+            result = alternative._replace(detail="matches the trajectory with slope 1 at the"
+                                                 " kink (trajectory_right_slope): either slope"
+                                                 " is correct there")
+    exact = all(a == e for a, e in zip(got[checkable:], want[checkable:]))
+    if checkable < steps and result.status != "fail" and not exact:  # equal passes anywhere
+        chaos = (f"{CHAOTIC} {checkable} of {steps}: the run amplifies rounding so much that"
+                 f" the allowance exceeds {USEFUL_TRAJECTORY:g} of the loss")
+        result = result._replace(detail=f"{chaos}; {result.detail}" if result.detail else chaos)
+    return result
+
+
 #: A report's statuses, in the order of its counts.
 STATUSES = ("pass", "fail", "not checked", "not checkable")
 
@@ -667,6 +733,10 @@ class Report(NamedTuple):
         if self.unknown_ids:
             notes.append(f"{_count(self.unknown_ids, 'case')} not in the suite"
                          f" ({_some(self.unknown_ids)})")
+        chaotic = [c.id for c in self.cases for q in c.quantities
+                   if q.name == "trajectory" and q.detail.startswith(CHAOTIC)]
+        if chaotic:
+            notes.append(f"trajectory too chaotic to check to its end in {_some(chaotic)}")
         for status, words in (("not checked", "not given"), ("not checkable", "not checkable")):
             where: Dict[str, List[str]] = {}
             for c in self.cases:

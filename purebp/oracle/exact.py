@@ -29,8 +29,9 @@ What it does not do: check its arguments (the callers have), or run fast.
 
 from __future__ import annotations
 
+import random
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, Overflow, getcontext, localcontext
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 #: Significant digits of every Decimal computation here.
 PRECISION = 50
@@ -152,6 +153,21 @@ ACTIVATIONS: Dict[str, Tuple[Callable[[Decimal], Decimal], Callable[[Decimal], D
 }
 
 
+#: The activations with a kink at 0, where either one-sided slope is a correct derivative.
+KINKED = ("relu", "leaky_relu")
+
+
+#: Kinks, one matrix of flags per layer: the units taken as exactly at the kink.
+Kinks = List[List[List[bool]]]
+
+
+def _derivative(name: str, z: Decimal, at_kink: bool, right_slope: bool) -> Decimal:
+    """Return f′(z); a kinked unit at its kink takes PyTorch's slope, or 1 with ``right_slope``."""
+    if at_kink and name in KINKED:
+        return ONE if right_slope else ACTIVATIONS[name][1](ZERO)
+    return ACTIVATIONS[name][1](z)
+
+
 def softmax(row: Sequence[Decimal]) -> List[Decimal]:
     top = max(row)
     exps = [(z - top).exp() for z in row]
@@ -199,7 +215,8 @@ def loss_value(network: Mapping[str, Any], y: DRows, zs: Sequence[DRows],
     return total / len(y)
 
 
-def _output_delta(network: Mapping[str, Any], y: DRows, z: DRows, a: DRows) -> DMatrix:
+def _output_delta(network: Mapping[str, Any], y: DRows, z: DRows, a: DRows,
+                  kinks: Optional[List[List[bool]]] = None, right_slope: bool = False) -> DMatrix:
     """Return ∂loss/∂z for the last layer."""
     name = network["loss"]
     if name == "bce":
@@ -210,13 +227,12 @@ def _output_delta(network: Mapping[str, Any], y: DRows, z: DRows, a: DRows) -> D
         n = len(y)
         return [[(sum(t_row, ZERO) * s - t) / n for t, s in zip(t_row, softmax(z_row))]
                 for t_row, z_row in zip(y, z)]
-    _, f_prime = ACTIVATIONS[network["output_activation"]]
     if name == "half_sse":
         d_a = [[a[i][k] - y[i][k] for k in range(len(a[i]))] for i in range(len(a))]
     else:  # mse
         d_a = [[2 * (ak - t) / _entries(y) for t, ak in zip(t_row, a_row)]
                for t_row, a_row in zip(y, a)]
-    return _times_derivative(d_a, f_prime, z)
+    return _times_slope(d_a, network["output_activation"], z, kinks, right_slope)
 
 
 # -- the layer algebra, as index loops ---------------------------------------------
@@ -279,6 +295,14 @@ def _bias_gradient(delta: DRows) -> DMatrix:
     return [row]
 
 
+def _times_slope(g: DRows, name: str, z: DRows, kinks: Optional[List[List[bool]]],
+                 right_slope: bool) -> DMatrix:
+    """Return g ⊙ f′(z), the units flagged in ``kinks`` (None: those with z = 0) at their kink."""
+    flags = kinks if kinks is not None else [[v == 0 for v in row] for row in z]
+    return [[g[i][j] * _derivative(name, z[i][j], flags[i][j], right_slope)
+             for j in range(len(z[i]))] for i in range(len(z))]
+
+
 def _times_derivative(g: DRows, f_prime: Callable[[Decimal], Decimal], z: DRows) -> DMatrix:
     """Return g ⊙ f′(z): entry [i][j] is g[i][j]·f′(z[i][j])."""
     return [[g[i][j] * f_prime(z[i][j]) for j in range(len(z[i]))] for i in range(len(z))]
@@ -312,19 +336,69 @@ def forward(network: Mapping[str, Any], weights: Sequence[DRows], biases: Sequen
 
 
 def _backpropagate(network: Mapping[str, Any], weights: Sequence[DRows], y: DRows,
-                   zs: Sequence[DRows], activations: Sequence[DRows]) -> Dict[str, List[DMatrix]]:
-    """Return {"weights": [∂loss/∂weights[l]], "biases": [∂loss/∂biases[l]]}."""
+                   zs: Sequence[DRows], activations: Sequence[DRows],
+                   kinks: Optional[Kinks] = None,
+                   right_slope: bool = False) -> Dict[str, List[DMatrix]]:
+    """Return {"weights": [∂loss/∂weights[l]], "biases": [∂loss/∂biases[l]]}.
+
+    A relu or leaky_relu unit at its kink (z exactly 0, or flagged in
+    ``kinks``) takes PyTorch's slope there, or with ``right_slope`` the slope
+    to its right, 1 (trajectory_bounds' other correct choice).
+    """
     L = len(weights)
-    delta = _output_delta(network, y, zs[-1], activations[-1])
+    flags: List[Optional[List[List[bool]]]] = list(kinks) if kinks is not None else [None] * L
+    delta = _output_delta(network, y, zs[-1], activations[-1], flags[-1], right_slope)
     grad_w: List[DMatrix] = [[] for _ in range(L)]
     grad_b: List[DMatrix] = [[] for _ in range(L)]
     for l in range(L - 1, -1, -1):
         grad_w[l] = _weight_gradient(activations[l], delta)
         grad_b[l] = _bias_gradient(delta)
         if l > 0:
-            _, f_prime = ACTIVATIONS[network["activation"]]
-            delta = _times_derivative(_back(delta, weights[l]), f_prime, zs[l - 1])
+            delta = _times_slope(_back(delta, weights[l]), network["activation"], zs[l - 1],
+                                 flags[l - 1], right_slope)
     return {"weights": grad_w, "biases": grad_b}
+
+
+def _step(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], Xd: DRows, yd: DRows,
+          lr: Decimal, right_slope: bool = False,
+          kinks: Optional[Kinks] = None) -> Tuple[Decimal, Dict[str, List[DMatrix]],
+                                                  List[DMatrix], List[DMatrix], Kinks]:
+    """Return (loss, gradients, the weights after the step, the biases after it, the kinks).
+
+    ``kinks``: the units to take as at their kink (None: those with z exactly 0);
+    the kinks returned are the units with z exactly 0 in this step.
+    """
+    zs, activations = forward(network, W, B, Xd)
+    loss = loss_value(network, yd, zs, activations)
+    grads = _backpropagate(network, W, yd, zs, activations, kinks, right_slope)
+    W = [[[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(wm, gm)]
+         for wm, gm in zip(W, grads["weights"])]
+    B = [[[b - lr * g for b, g in zip(br, gr)] for br, gr in zip(bm, gm)]
+         for bm, gm in zip(B, grads["biases"])]
+    return loss, grads, W, B, [[[v == 0 for v in row] for row in z] for z in zs]
+
+
+def _trajectory(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], Xd: DRows,
+                yd: DRows, lr: Decimal, steps: int, right_slope: bool = False,
+                kinks: Optional[List[Kinks]] = None) -> Tuple[List[Decimal], List[Kinks]]:
+    """Return (the loss before each of ``steps`` steps, each step's units at their kink).
+
+    A loss is NaN once the run leaves Decimal's range. ``kinks``: each step's units
+    to take as at their kink (None: those with z exactly 0 in this run).
+    """
+    trajectory: List[Decimal] = []
+    seen: List[Kinks] = []
+    for k in range(steps):
+        try:
+            loss, _, W, B, at = _step(network, W, B, Xd, yd, lr, right_slope,
+                                      None if kinks is None or k >= len(kinks) else kinks[k])
+        except Overflow:
+            # A diverging run has left even Decimal's widest range (its parameters grow
+            # like w^depth a step): the losses from here on cannot be computed (NaN).
+            return trajectory + [NAN] * (steps - len(trajectory)), seen
+        trajectory.append(loss)
+        seen.append(at)
+    return trajectory, seen
 
 
 def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]],
@@ -347,35 +421,90 @@ def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]]
         W, B = [_decimal(w) for w in weights], [_decimal(b) for b in biases]
         Xd, yd, lr = _decimal(X), _decimal(y), Decimal(learning_rate)
         zs, activations = forward(network, W, B, Xd)
-        loss = loss_value(network, yd, zs, activations)
-        grads = _backpropagate(network, W, yd, zs, activations)
+        # a float case's first step stays far inside the range (above): no Overflow here
+        loss, grads, W1, B1, _ = _step(network, W, B, Xd, yd, lr)
         result = {
             "pre_activations": zs,
             "activations": activations[1:],
             "loss": loss,
             "gradients": grads,
+            "updated": {"weights": W1, "biases": B1},
         }
-        trajectory: List[Decimal] = []
-        for k in range(max(steps, 1)):
-            try:
-                if k > 0:
-                    zs, activations = forward(network, W, B, Xd)
-                    grads = _backpropagate(network, W, yd, zs, activations)
-                trajectory.append(loss_value(network, yd, zs, activations))
-                W = [[[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(wm, gm)]
-                     for wm, gm in zip(W, grads["weights"])]
-                B = [[[b - lr * g for b, g in zip(br, gr)] for br, gr in zip(bm, gm)]
-                     for bm, gm in zip(B, grads["biases"])]
-            except Overflow:
-                if k == 0:  # a float case's first step stays far inside the range (above)
-                    raise
-                # A diverging run has left even this range (its parameters grow like
-                # w^depth a step): the losses from here on cannot be computed (NaN).
-                trajectory.extend([NAN] * (steps - len(trajectory)))
-                break
-            if k == 0:
-                result["updated"] = {"weights": W, "biases": B}
-        result["trajectory"] = trajectory[:steps] if steps else []
+        later = _trajectory(network, W1, B1, Xd, yd, lr, steps - 1)[0] if steps > 1 else []
+        result["trajectory"] = [loss] + later if steps else []
+        return result
+
+
+#: The size of the perturbation of trajectory_sensitivity: one unit in the last place of a
+#: float64 of size 1, relative to each parameter (2^-52·|θ|).
+ULP = Decimal(2) ** -52
+
+
+def perturbation_bases(matrices: Sequence[Sequence[Sequence[Any]]]) -> List[List[List[Any]]]:
+    """Return each parameter's perturbation base: |θ|; for θ = 0 its matrix's largest |θ|,
+    or every matrix's largest if that is 0 too, or 1 (all zero).
+
+    Works on floats and on Decimals alike (tolerance_policy uses the same bases).
+    """
+    tops = [max((abs(v) for row in m for v in row), default=0) for m in matrices]
+    overall = max(tops, default=0) or 1
+    return [[[abs(v) if v != 0 else (top or overall) for v in row] for row in m]
+            for m, top in zip(matrices, tops)]
+
+
+def _perturbed(matrices: Sequence[DRows], signs: Sequence[Sequence[Sequence[int]]],
+               bases: Sequence[Sequence[Sequence[Decimal]]]) -> List[DMatrix]:
+    """Return every entry θ moved by sign·2^-52·base (perturbation_bases)."""
+    return [[[v + s * ULP * b for v, s, b in zip(row, srow, brow)]
+             for row, srow, brow in zip(m, sm, bm)] for m, sm, bm in zip(matrices, signs, bases)]
+
+
+def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]],
+                      biases: Sequence[Sequence[Sequence[float]]], X: Sequence[Sequence[float]],
+                      y: Sequence[Sequence[float]], learning_rate: float,
+                      steps: int) -> Dict[str, List[Decimal]]:
+    """Return how far each loss of the trajectory moves under a perturbation of the start.
+
+    "sensitivity"[s]: the larger |L_s(θ + δ) − L_s(θ)| of two perturbations δ
+    that move every weight and bias by one unit in its last place, 2^-52·|θ|
+    (perturbation_bases gives |θ|'s stand-in for a zero): one along the signs
+    of the first gradient (the direction that moves the next losses most, to
+    first order), one along seeded random
+    signs (what chaos amplifies, whatever the direction). "right_slope", for a
+    case with a relu or leaky_relu unit whose pre-activation is exactly 0 at
+    the start: the trajectory with the slope to the right of the kink (1)
+    taken there instead of PyTorch's (0, or 0.01), the other correct choice;
+    absent otherwise. purebp/docs/vectors.md ("The trajectory") uses both.
+    """
+    with localcontext() as ctx:
+        ctx.prec = PRECISION
+        ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
+        W, B = [_decimal(w) for w in weights], [_decimal(b) for b in biases]
+        Xd, yd, lr = _decimal(X), _decimal(y), Decimal(learning_rate)
+        base, kinks = _trajectory(network, W, B, Xd, yd, lr, steps)
+        zs, activations = forward(network, W, B, Xd)
+        grads = _backpropagate(network, W, yd, zs, activations)
+        rng = random.Random(0)
+        directions = [tuple([[[1 if g >= 0 else -1 for g in row] for row in m] for m in grads[kind]]
+                            for kind in ("weights", "biases")),
+                      tuple([[[rng.choice((-1, 1)) for _ in row] for row in m] for m in M]
+                            for M in (W, B))]
+        moves = [ZERO] * steps
+        bases = perturbation_bases(W + B)
+        for weight_signs, bias_signs in directions:
+            # A unit exactly at its kink in the unperturbed run stays on PyTorch's side
+            # in the perturbed one, step by step ("right_slope" has the other side).
+            other, _ = _trajectory(network, _perturbed(W, weight_signs, bases[:len(W)]),
+                                   _perturbed(B, bias_signs, bases[len(W):]), Xd, yd, lr, steps,
+                                   kinks=kinks)
+            moves = [max(m, abs(o - b)) if not (o.is_nan() or b.is_nan()) else NAN
+                     for m, o, b in zip(moves, other, base)]
+        result = {"sensitivity": moves}
+        kinked = [network["activation"]] * (len(W) - 1) + [network["output_activation"]]
+        if any(name in KINKED and any(any(row) for row in at)
+               for step in kinks for name, at in zip(kinked, step)):
+            result["right_slope"] = _trajectory(network, W, B, Xd, yd, lr, steps,
+                                                right_slope=True)[0]
         return result
 
 

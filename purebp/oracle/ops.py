@@ -43,16 +43,20 @@ from purebp import _checks, _limits
 from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS as FLOAT_ACTIVATIONS
 from purebp.activations import softmax as float_softmax
+from purebp.losses import LOSSES as FLOAT_LOSSES
 from purebp.oracle import exact, vectors
 from purebp.oracle.tolerance_policy import (
     Bounds,
     Policy,
-    _matrix_of,
+    _rounded,
+    _transpose,
     activation_scales,
+    arithmetic,
     checked_policy,
     derivative_bound,
     gradient_bounds,
     hidden_delta_bounds,
+    leaf_scales,
     loss_scale,
     output_delta_bounds,
     pre_activation_scales,
@@ -163,15 +167,6 @@ def _zeros(A: Rows) -> Matrix:
     return [[0.0] * len(row) for row in A]
 
 
-def _abs(A: Rows) -> Matrix:
-    return [[abs(v) for v in row] for row in A]
-
-
-def _shifted_sizes(z: Rows) -> Matrix:
-    """|z_j − max z| of each row: how far softmax's shift z − max z may round (eps times it)."""
-    return [[abs(v - max(row)) for v in row] for row in z]
-
-
 def _float_activation(name: str, z: Rows) -> Matrix:
     """a = f(z) in float64 (purebp's own): a tolerance needs its sizes, not its last digits."""
     if name == "softmax":
@@ -180,55 +175,116 @@ def _float_activation(name: str, z: Rows) -> Matrix:
     return [[f(v) for v in row] for row in z]
 
 
+def _dot(A: Rows, B: Rows) -> Matrix:
+    """A·B in floats, for the sizes of the expected values."""
+    columns = list(zip(*B))
+    return [[math.fsum(a * b for a, b in zip(row, column)) for column in columns] for row in A]
+
+
+def _softmax_vjp_scales(s: Rows, s_scales: Rows, G: Rows, G_scales: Rows) -> Matrix:
+    """S of g_k = s_k·(G_k − Σ_j G_j·s_j), row by row (tolerance_policy's rules).
+
+    The dot Σ_j G_j·s_j of K terms: K·Σ|G_j·s_j| plus its factors' errors; the
+    difference: its terms' errors and its own rounding; the product with s_k:
+    S_s_k·|G_k − dot| + s_k·S_difference + |g_k|.
+    """
+    result = []
+    for rs, re, rg, rf in zip(s, s_scales, G, G_scales):
+        k = len(rs)
+        dot = math.fsum(g * v for g, v in zip(rg, rs))
+        dot_scale = (k * math.fsum(abs(g * v) for g, v in zip(rg, rs))
+                     + math.fsum(abs(g) * e + f * v for g, e, f, v in zip(rg, re, rf, rs)))
+        row = []
+        for v, e, g, f in zip(rs, re, rg, rf):
+            difference = abs(g - dot)
+            row.append(e * difference + v * (f + dot_scale + difference) + v * difference)
+        result.append(row)
+    return result
+
+
 def op_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     """Return the allowed |actual − expected| of every entry of a checked op case's quantities.
 
-    tolerance_policy's functions for one operation on exact inputs (error
-    scales 0): dense as a layer (pre_activation_scales; the deltas' recursion
-    with identity f for G·Wᵀ; gradient_bounds for xᵀ·G and Σ_n G); an
-    activation by activation_scales and, for G ⊙ f′(z), derivative_bound
-    (with dz = 0, so only a z of exactly 0 is at the kink, where either slope
-    passes); a loss by loss_scale and output_delta_bounds with an identity
-    output. softmax alone has no function there (see below).
+    tolerance_policy's functions for one operation whose inputs are the case's
+    own numbers (leaf_scales: exact in float64, rounded once in float32):
+    dense as a layer (pre_activation_scales; the deltas' recursion with
+    identity f for G·Wᵀ; gradient_bounds for xᵀ·G and Σ_n G); an activation by
+    activation_scales and, for G ⊙ f′(z), derivative_bound (either slope
+    passes at a kink: U); softmax's vector-Jacobian product by
+    _softmax_vjp_scales; a loss by loss_scale and output_delta_bounds. Each S
+    gains the expected value's own rounding (_rounded).
     """
     pol = checked_policy("op_tolerances", pol)
-    x, eps = case["inputs"], pol.eps
+    u = arithmetic(pol).u
+    x = case["inputs"]
+    x_scales = leaf_scales(pol, x)
     zeros = _zeros(x)
     if case["op"] == "dense":
         W, b, G = case["weights"], case["biases"], case["upstream"]
-        upstream = Bounds(_abs(G), _zeros(G))  # G is exact: its size, no uncertainty
-        back = hidden_delta_bounds("identity", upstream, W, x, x, zeros, eps, pol.kappa)
-        grad_w, grad_b = gradient_bounds(x, zeros, upstream, eps)
-        return {"output": _matrix_of(pol, pre_activation_scales(x, zeros, W, b)),
-                "grad_inputs": _matrix_of(pol, back.scale, back.uncertainty),
-                "grad_weights": _matrix_of(pol, grad_w.scale, grad_w.uncertainty),
-                "grad_biases": _matrix_of(pol, grad_b.scale, grad_b.uncertainty)}
+        upstream = Bounds(leaf_scales(pol, G), _zeros(G))
+        z = [[v + c for v, c in zip(row, b[0])] for row in _dot(x, W)]
+        back = hidden_delta_bounds("identity", upstream, G, W, leaf_scales(pol, W), zeros, zeros,
+                                   zeros, zeros, u)
+        grad_w, grad_b = gradient_bounds(x, x_scales, G, upstream)
+        return {"output": _rounded(pol, pre_activation_scales(x, x_scales, W, leaf_scales(pol, W),
+                                                              b, leaf_scales(pol, b)), z),
+                "grad_inputs": _rounded(pol, back.scale, _dot(G, _transpose(W)), back.uncertainty),
+                "grad_weights": _rounded(pol, grad_w.scale, _dot(_transpose(x), G),
+                                         grad_w.uncertainty),
+                "grad_biases": _rounded(pol, grad_b.scale, [[math.fsum(c) for c in zip(*G)]],
+                                        grad_b.uncertainty)}
     if case["op"] == "activation":
         name, G = case["activation"], case["upstream"]
+        G_scales = leaf_scales(pol, G)
         a = _float_activation(name, x)
-        # the inputs are exact; only softmax's shifted logits z − max z are rounded
-        a_scales = activation_scales(name, _shifted_sizes(x) if name == "softmax" else zeros, a)
+        a_scales = activation_scales(name, x, x_scales, a, u)
+        output = _rounded(pol, a_scales, a)
         if name == "softmax":
-            # s_k·(G_k − Σ_j G_j·s_j): the sizes of its terms, s taken at its own scale
-            S = [[sk * (abs(gk) + math.fsum(abs(gj) * sj for gj, sj in zip(rg, rs)))
-                  for sk, gk in zip(rs, rg)] for rs, rg in zip(a_scales, G)]
-            return {"output": _matrix_of(pol, a_scales), "grad_inputs": _matrix_of(pol, S)}
-        bounds = [[derivative_bound(name, zz, aa, 0.0, eps) for zz, aa in zip(rz, ra)]
-                  for rz, ra in zip(x, a)]
-        S = [[abs(g) * slope for g, (slope, _) in zip(rg, rb)] for rg, rb in zip(G, bounds)]
-        U = [[abs(g) * u for g, (_, u) in zip(rg, rb)] for rg, rb in zip(G, bounds)]
-        return {"output": _matrix_of(pol, a_scales), "grad_inputs": _matrix_of(pol, S, U)}
+            g = [[v * (gk - math.fsum(gj * sj for gj, sj in zip(rg, rs))) for v, gk in zip(rs, rg)]
+                 for rs, rg in zip(a, G)]
+            return {"output": output,
+                    "grad_inputs": _rounded(pol, _softmax_vjp_scales(a, a_scales, G, G_scales), g)}
+        S, U, g = [], [], []
+        for rz, ra, re, rez, rg, rf in zip(x, a, a_scales, x_scales, G, G_scales):
+            row_s, row_u, row_g = [], [], []
+            for zz, aa, ea, ez, gg, fg in zip(rz, ra, re, rez, rg, rf):
+                slope, error, jump = derivative_bound(name, zz, aa, ea, ez, u)
+                # g·f′: G's error through f′, f′'s through |G|, the product's rounding
+                row_s.append(fg * (slope + jump) + abs(gg) * error + abs(gg) * slope)
+                row_u.append(abs(gg) * jump)
+                row_g.append(gg * slope)
+            S.append(row_s)
+            U.append(row_u)
+            g.append(row_g)
+        return {"output": output, "grad_inputs": _rounded(pol, S, g, U)}
     name, y = case["loss"], case["targets"]
-    # the inputs are ŷ for half_sse and mse (z is not read), the logits for bce and
-    # cross_entropy (σ(z) or softmax(z) their outputs); cross_entropy's log-sum-exp
-    # rounds the shifted logits z − max z, as softmax does
-    a = (x if name in ("half_sse", "mse") else
-         _float_activation("sigmoid" if name == "bce" else "softmax", x))
-    z_scales = _shifted_sizes(x) if name == "cross_entropy" else zeros
-    delta = output_delta_bounds({"loss": name, "output_activation": "identity"}, y, x, a,
-                                z_scales, zeros, eps)
-    return {"output": tolerance(pol, loss_scale(name, y, x, a, z_scales, zeros)),
-            "grad_inputs": _matrix_of(pol, delta.scale, delta.uncertainty)}
+    y_scales = leaf_scales(pol, y)
+    # the inputs are ŷ for half_sse and mse, the logits for bce and cross_entropy,
+    # whose outputs σ(z) or softmax(z) carry the logits' errors (activation_scales)
+    if name in ("half_sse", "mse"):
+        a, a_scales = x, x_scales
+    else:
+        output_name = "sigmoid" if name == "bce" else "softmax"
+        a = _float_activation(output_name, x)
+        a_scales = activation_scales(output_name, x, x_scales, a, u)
+    network = {"loss": name, "output_activation": "identity"}
+    delta = output_delta_bounds(network, y, y_scales, x, a, x_scales, a_scales, u)
+    value = _float_loss(name, y, x, a)
+    grads = _float_loss_gradient(name, y, x, a)
+    share = 2.0 ** -53 / u
+    return {"output": tolerance(pol, loss_scale(name, y, y_scales, x, a, x_scales, a_scales)
+                                + share * abs(value)),
+            "grad_inputs": _rounded(pol, delta.scale, grads, delta.uncertainty)}
+
+
+def _float_loss(name: str, y: Rows, x: Rows, a: Rows) -> float:
+    """The loss in floats (purebp.losses), for the size of its expected value."""
+    return float(FLOAT_LOSSES[name].value(y, a if name in ("half_sse", "mse") else x))
+
+
+def _float_loss_gradient(name: str, y: Rows, x: Rows, a: Rows) -> Matrix:
+    """∂loss/∂inputs in floats (purebp.losses), for the sizes of the expected values."""
+    return FLOAT_LOSSES[name].gradient(y, a if name in ("half_sse", "mse") else x)
 
 
 # -- the curated op suite -----------------------------------------------------------------

@@ -5,40 +5,44 @@ the same names. An entry passes when
 
     |actual − expected| ≤ atol + rtol·S + κ·U
 
-S, the entry's *scale*, is the sum of the absolute values of the terms that
-make it, carried through the network the way the entry is computed; U, its
-*uncertainty*, is what a correct implementation may legitimately compute
-differently (a derivative from a rounded output, either slope at a kink),
-carried to first order through the same recursion. S is a size: rounding
-moves the entry by a modest multiple of eps·S, eps being the machine epsilon
-of the arithmetic checked, which rtol·S covers many times over. U is an
-amount the entry itself may move by (it carries its own factors of eps). One
-function per quantity, in the order the passes compute them:
+S, the entry's *rounding scale*, bounds what rounding can do to it: a correct
+implementation, adding in any order (blocked, pairwise, fused multiply-add),
+computes the entry to within u·S, u being the unit roundoff of the arithmetic
+checked (2^-53 for float64), to first order. S is carried through the network
+the way the entry is computed: each sum adds its terms' sizes times the
+number of roundings a term can pass through, each activation carries its
+input's S through its local slope (σ′(z), tanh′(z), the softmax Jacobian) and
+adds its own rounding. U, its *uncertainty*, is what a correct implementation
+may legitimately compute differently: either slope at a relu kink. The preset
+rtol is κ·u, so a correct implementation uses at most 1/κ = 1/16 of a
+tolerance. One function per quantity, in the order the passes compute them:
 
     Policy, POLICIES, policy(...)     the presets: rtol, atol, eps, κ
     tolerance(pol, S, U)              atol + rtol·S + κ·U
+    leaf_scales(pol, M)               S of a case's own numbers (0 in float64; float32 rounds them)
     pre_activation_scales(...)        S of z[l] = a[l]·weights[l] + biases[l]
     activation_scales(...)            S of a[l+1] = f(z[l])
     forward_scales(...)               both, for every layer
     loss_scale(...)                   S of the loss
-    derivative_bound(...)             |f′(z)| of one unit and how far a correct f′ may be from it
+    derivative_bound(...)             f′(z) of one unit, how far a computed f′ may be off, its jump
     output_delta_bounds(...)          S and U of δ = ∂loss/∂z of the last layer
     hidden_delta_bounds(...)          S and U of δ one layer down
     gradient_bounds(...)              S and U of gradients.weights[l] and gradients.biases[l]
     backward_bounds(...)              both, for every layer
-    gradient_tolerances(...)          the tolerances of gradients.weights or gradients.biases
-    updated_tolerances(...)           the tolerances of updated.weights or updated.biases
-    trajectory_drift(...)             how much the next loss may move per step
+    updated_bounds(...)               S and U of updated.weights[l] (or .biases[l])
     trajectory_tolerances(...)        the tolerance of each loss of the trajectory
-    tolerances(case, pol)             all of them, in the layout of case["expected"]
+    case_tolerances(case, pol)        all of them, in the layout of case["expected"]
+                                      (purebp.oracle.tolerances checks the case first)
     wide_loss_tolerance(case, pol)    the loss's, in Decimal, where its scale overflows floats
 
 (The module is not called ``tolerances``, so that ``purebp.oracle.tolerances``
-stays the function, as it was before this module existed.)
+stays the function, as it was before this module existed. That function, which
+checks the case it is given, is purebp.oracle.checker's: this module reads
+cases already checked and does not import their format, which imports it.)
 
 What it does not do: compare numbers (purebp.oracle.checker does), or make
 the expected values (purebp.oracle.exact does). The float forward pass and
-gradient it starts from are purebp's own (purebp.network); a tolerance only
+gradient it starts from are purebp's own (purebp.network); a bound only
 needs their sizes, not their last digits.
 """
 
@@ -55,25 +59,26 @@ from purebp.network import Network
 
 __all__ = [
     "POLICIES",
+    "Arithmetic",
     "Bounds",
     "Policy",
     "activation_scales",
+    "arithmetic",
     "backward_bounds",
+    "case_tolerances",
     "checked_policy",
     "derivative_bound",
     "forward_scales",
     "gradient_bounds",
-    "gradient_tolerances",
     "hidden_delta_bounds",
+    "leaf_scales",
     "loss_scale",
     "output_delta_bounds",
     "policy",
     "pre_activation_scales",
     "tolerance",
-    "tolerances",
-    "trajectory_drift",
     "trajectory_tolerances",
-    "updated_tolerances",
+    "updated_bounds",
     "wide_loss_tolerance",
 ]
 
@@ -87,22 +92,26 @@ class Policy(NamedTuple):
     """A tolerance policy: an entry passes within atol + rtol·S + κ·U (or ``ulps``)."""
 
     name: str
-    rtol: float    # relative to each entry's scale S
-    atol: float    # absolute floor (for values that underflow)
+    rtol: float    # times each entry's rounding scale S: κ·u in the presets
+    atol: float    # absolute floor: the smallest normal number, so flush-to-zero passes
     ulps: Optional[int]  # also pass within this many units in the last place
-    eps: float     # the machine epsilon of the arithmetic being checked
-    kappa: float   # safety factor on the uncertainty U
+    eps: float     # the machine epsilon of the arithmetic being checked (u = eps/2)
+    kappa: float   # safety factor: a correct implementation uses at most 1/κ of a bound
 
+
+#: κ of the presets: a correct implementation lands within 1/16 of every tolerance (the
+#: issue's target is a tenth), and an error 16 times a bound's worst case fails.
+KAPPA = 16.0
 
 POLICIES: Dict[str, Policy] = {
-    # rtol 1e-10: a thousand times the worst rounding of the curated suite's
-    # longest sums (64 terms, 7 layers: ~1e-13·S), ten thousand times below 1e-6.
-    # atol 1e-320: only keeps entries below the normal range (tiny-values) from
-    # failing on underflow. κ 4: room for four times each stated uncertainty.
-    "float64": Policy("float64", rtol=1e-10, atol=1e-320, ulps=None, eps=2.0 ** -52, kappa=4.0),
-    # float32 arithmetic: eps 1.2e-7, so the same reasoning gives 2e-4; atol
-    # lets values below float32's range (1e-300) come back as 0.
-    "float32": Policy("float32", rtol=2e-4, atol=1e-37, ulps=None, eps=2.0 ** -23, kappa=4.0),
+    # u = 2^-53; atol 2^-1022, the smallest normal float64: an entry below it may come
+    # back as 0 (flush-to-zero, as JAX on CPU does) or as any subnormal.
+    "float64": Policy("float64", rtol=KAPPA * 2.0 ** -53, atol=2.0 ** -1022, ulps=None,
+                      eps=2.0 ** -52, kappa=KAPPA),
+    # u = 2^-24; atol 2^-126, the smallest normal float32. The case's own numbers are
+    # rounded to float32 first (leaf_scales).
+    "float32": Policy("float32", rtol=KAPPA * 2.0 ** -24, atol=2.0 ** -126, ulps=None,
+                      eps=2.0 ** -23, kappa=KAPPA),
 }
 
 
@@ -174,7 +183,7 @@ def tolerance(pol: Optional[Policy], scale: float, uncertainty: float = 0.0) -> 
 
     ``pol`` None is the float64 preset, as for every function of the oracle.
 
-    >>> tolerance(POLICIES["float64"], 1.0) == 1e-320 + 1e-10
+    >>> tolerance(POLICIES["float64"], 1.0) == 2.0 ** -1022 + 16 * 2.0 ** -53
     True
     """
     pol = checked_policy("tolerance", pol)
@@ -191,36 +200,51 @@ def _tolerance(pol: Policy, scale: float, uncertainty: float = 0.0) -> float:
     return pol.atol + pol.rtol * scale + pol.kappa * uncertainty
 
 
+# -- the arithmetic checked ---------------------------------------------------------------
+
+
+class Arithmetic(NamedTuple):
+    """The float format a policy checks: its unit roundoff and its range."""
+
+    u: float         # unit roundoff, eps/2: one rounding moves a value x by at most u·|x|
+    narrow: bool     # narrower than float64: the case's own float64 numbers are rounded too
+    tiny: float      # the smallest normal number; below it a value may vanish (flush to zero)
+    largest: float   # the largest finite number; beyond it a value overflows
+
+
+FLOAT32_MAX = 3.4028234663852886e38
+
+
+def arithmetic(pol: Policy) -> Arithmetic:
+    """Return the format a policy's eps names: float32 for 2^-23, float64 otherwise.
+
+    >>> arithmetic(POLICIES["float32"]).u == 2.0 ** -24
+    True
+    """
+    if pol.eps == 2.0 ** -23:
+        return Arithmetic(2.0 ** -24, True, 2.0 ** -126, FLOAT32_MAX)
+    return Arithmetic(pol.eps / 2, pol.eps > 2.0 ** -52, 2.0 ** -1022, 1.7976931348623157e308)
+
+
 # -- the constants: each one's reason ---------------------------------------------------
 
-#: max |f′| of each activation, which carries z's error scale into a's: σ′ = σ·(1 − σ)
-#: peaks at 1/4 (z = 0); tanh′ = 1 − t², relu′, leaky_relu′ and identity′ at 1.
-_LIPSCHITZ = {"sigmoid": 0.25, "tanh": 1.0, "relu": 1.0, "leaky_relu": 1.0, "identity": 1.0}
-#: max |f″| of the smooth activations, rounded up: σ″ = σ(1 − σ)(1 − 2σ) peaks at
-#: 1/(6√3) = 0.096225 (σ = (3 ± √3)/6); tanh″ = −2t(1 − t²) at 4/(3√3) = 0.769800 (t = 1/√3).
-_CURVATURE = {"sigmoid": 0.0963, "tanh": 0.770}
-#: s·(1 − s) or 1 − t² from an output off by up to 3 roundings (3·eps/2 relative):
-#: 1 − t² moves by 2t²·3·eps/2 ≤ 3·eps, its two roundings add ≤ eps, so ≤ 4·eps (and
-#: s·(1 − s) less). purebp's own sigmoid and tanh: 0.75·eps and 1.47·eps at most
-#: (200,000 random z; tests/test_oracle_tolerance_policy.py moves their outputs by eps too).
-_ROUNDED_OUTPUT_SLACK = 4.0
+#: Each activation's own rounding, in units of u relative to |f(z)|: relu is exact; leaky_relu
+#: rounds 0.01·z once and 0.01 is itself within u/2 of a float (2); σ = 1/(1 + e^−z) rounds
+#: e^−z (up to one unit in the last place, 2, as C libraries' exp), the sum and the quotient,
+#: each moving σ by at most that relative amount (4); tanh as the C library's, within 2 ulps (4).
+_OWN_ROUNDING = {"identity": 0.0, "relu": 0.0, "leaky_relu": 2.0, "sigmoid": 4.0, "tanh": 4.0}
 #: The jump of the derivative at the kink: relu′ is 0 or 1, leaky_relu′ 0.01 or 1.
 _KINK_JUMP = {"relu": 1.0, "leaky_relu": 0.99}
-#: The output layer's kink test is |z| ≤ 4·eps·S_z: the presets' κ, written out
-#: (this layer does not read pol.kappa, unlike the hidden layers' test).
-_OUTPUT_KINK_KAPPA = 4
-#: Below z = −700, σ(z) < 1e-304 counts as 0 in a scale (e^−z overflows past 709.78).
-_SIGMOID_ZERO_BELOW = -700
-#: |ds_k| = s_k·|dz_k − Σ_j s_j·dz_j| ≤ 2·s_k·(1 − s_k)·max|dz|, since Σ_{j≠k} s_j = 1 − s_k.
-_SOFTMAX_SPREAD = 2.0
-#: The rounding allowance of trajectory step s is (1 + 10·s) times that step's loss
-#: scale: a margin for the rounding each earlier step adds and carries on (purebp and
-#: the numpy example, curated suite and 200 random cases: within 0.6·eps·(S + |loss_s|)).
-_TRAJECTORY_GROWTH = 10
-#: After s steps a parameter may be off by s steps' allowances, each moving the loss
-#: by up to the drift; 2 is a margin for the gradient changing along the way (the drift
-#: is estimated from the first step's gradient only).
-_DRIFT_MARGIN = 2
+#: PyTorch's slope at the kink (z = 0), which the expected values take.
+_KINK_SLOPE = {"relu": 0.0, "leaky_relu": 0.01}
+#: A unit is at its kink when |z| ≤ 2·u·S_z: the float z and another implementation's are
+#: each within u·S_z of the truth, so their signs may differ only there.
+_KINK_REACH = 2.0
+#: e^x of a C library: within one unit in the last place, 2·u relative.
+_EXP_ROUNDING = 2.0
+#: A trajectory's loss is checked while its tolerance stays within this fraction of the
+#: loss: beyond it, a run is too chaotic (its rounding amplified too much) for a useful check.
+USEFUL_TRAJECTORY = 1e-3
 
 
 # -- small helpers ------------------------------------------------------------------------
@@ -242,7 +266,7 @@ def _fsum(terms: Iterable[float]) -> float:
     """
     try:
         return math.fsum(terms)
-    except OverflowError:  # "intermediate overflow": the sum exceeds the float range
+    except (OverflowError, ValueError):  # the sum exceeds the float range, or inf − inf
         return math.inf
 
 
@@ -253,6 +277,19 @@ def _abs_matmul(A: Rows, B: Rows) -> Matrix:
             for row in A]
 
 
+def _add(*matrices: Rows) -> Matrix:
+    """Return the entry-wise sum of matrices of one shape."""
+    return [[_fsum(values) for values in zip(*rows)] for rows in zip(*matrices)]
+
+
+def _scaled(c: float, A: Rows) -> Matrix:
+    return [[c * v for v in row] for row in A]
+
+
+def _abs(A: Rows) -> Matrix:
+    return [[abs(v) for v in row] for row in A]
+
+
 def _matrix_of(pol: Policy, S: Rows, U: Optional[Rows] = None) -> Matrix:
     """Return the tolerance of every entry of a matrix from its S (and U)."""
     if U is None:
@@ -261,56 +298,133 @@ def _matrix_of(pol: Policy, S: Rows, U: Optional[Rows] = None) -> Matrix:
 
 
 class Bounds(NamedTuple):
-    """The scale S and uncertainty U of every entry of one matrix."""
+    """The rounding scale S and the uncertainty U of every entry of one matrix."""
 
     scale: Matrix
     uncertainty: Matrix
 
 
+# -- the case's own numbers ----------------------------------------------------------------
+
+
+def leaf_scale(ar: Arithmetic, x: float) -> float:
+    """Return S of one of the case's numbers as the arithmetic reads it.
+
+    float64 reads the file's numbers as they are (0). A narrower format rounds
+    each once (|x|), may flush one below its normal range to 0 (an error of
+    |x| = u·(|x|/u)), and overflows one beyond its range (inf: not checkable).
+
+    >>> leaf_scale(arithmetic(POLICIES["float32"]), 1e-100) == 1e-100 / 2.0 ** -24
+    True
+    """
+    if not ar.narrow:
+        return 0.0
+    size = abs(x)
+    if size > ar.largest:
+        return math.inf
+    return size / ar.u if size < ar.tiny else size
+
+
+def leaf_scales(pol: Policy, M: Rows) -> Matrix:
+    """Return leaf_scale of every entry of a matrix of the case's numbers."""
+    ar = arithmetic(pol)
+    return [[leaf_scale(ar, v) for v in row] for row in M]
+
+
 # -- forward: pre_activations and activations ------------------------------------------
 
 
-def pre_activation_scales(a: Rows, a_scales: Rows, weights: Rows, bias: Rows) -> Matrix:
-    """Return S of z = a·weights + bias: Σ_i (|a_i| + S_a_i)·|w_ij| + |b_j|.
+def pre_activation_scales(a: Rows, a_scales: Rows, weights: Rows, w_scales: Rows, bias: Rows,
+                          b_scales: Rows) -> Matrix:
+    """Return S of z = a·weights + bias, entry [i][j] of n × k.
 
-    Each term a_i·w_ij counts with its size and with a_i's own error scale.
+    Σ_m a_im·w_mj + b_j has m + 1 terms; each product is rounded once and,
+    in any order of the sum, passes through at most m additions, so rounding
+    adds (m + 1)·(Σ_m |a_im·w_mj| + |b_j|). The inputs' own errors add
+    Σ_m (S_a_im·|w_mj| + |a_im|·S_w_mj) + S_b_j.
 
-    >>> pre_activation_scales([[1.0, -2.0]], [[0.0, 0.0]], [[3.0], [0.5]], [[-1.0]])
-    [[5.0]]
+    >>> pre_activation_scales([[1.0, -2.0]], [[0.0, 0.0]], [[3.0], [0.5]], [[0.0], [0.0]],
+    ...                       [[-1.0]], [[0.0]])
+    [[15.0]]
     """
-    sizes = [[abs(v) + e for v, e in zip(ra, re)] for ra, re in zip(a, a_scales)]
-    return [[s + abs(b) for s, b in zip(row, bias[0])] for row in _abs_matmul(sizes, weights)]
+    m = len(weights)
+    terms = _abs_matmul(a, weights)
+    carried = _add(_abs_matmul(a_scales, weights), _abs_matmul(a, w_scales))
+    return [[(m + 1) * (t + abs(b)) + c + sb for t, c, b, sb in zip(rt, rc, bias[0], b_scales[0])]
+            for rt, rc in zip(terms, carried)]
 
 
-def activation_scales(name: str, z_scales: Rows, a: Rows) -> Matrix:
-    """Return S of a = f(z): z's error scale through max |f′|, plus a's own rounding |a|.
+def _at_kink(z: float, z_scale: float, u: float) -> bool:
+    return abs(z) <= _KINK_REACH * u * z_scale
 
-    softmax, row by row: |a_k|·(1 + 2·(1 − a_k)·max_j S_z_j).
 
-    >>> activation_scales("sigmoid", [[4.0]], [[0.5]])
-    [[1.5]]
+def _sigmoid_slope(z: float) -> float:
+    """σ′(z) = e^−|z|/(1 + e^−|z|)², without cancellation for large |z|."""
+    e = math.exp(-abs(z))
+    return e / (1.0 + e) ** 2
+
+
+def _tanh_slope(z: float) -> float:
+    """tanh′(z) = 4·e^−2|z|/(1 + e^−2|z|)², without cancellation for large |z|."""
+    e = math.exp(-2.0 * abs(z)) if abs(z) < 400 else 0.0
+    return 4.0 * e / (1.0 + e) ** 2
+
+
+def _slope(name: str, z: float) -> float:
+    """Return |f′(z)| at the unit (PyTorch's slope at a kink)."""
+    if name in _KINK_JUMP:
+        return 1.0 if z > 0 else _KINK_SLOPE[name]
+    if name == "sigmoid":
+        return _sigmoid_slope(z)
+    if name == "tanh":
+        return _tanh_slope(z)
+    return 1.0
+
+
+def activation_scales(name: str, z: Rows, z_scales: Rows, a: Rows, u: float) -> Matrix:
+    """Return S of a = f(z): z's S through the local slope, plus f's own rounding.
+
+    Elementwise: |f′(z)|·S_z + c_f·|a| (c_f: _OWN_ROUNDING), with slope 1 at a
+    kink. softmax, row by row, s_k = e^(z_k − m)/Σ_j e^(z_j − m), m = max z:
+    z's errors through the Jacobian, s_k·((1 − s_k)·S_z_k + Σ_{j≠k} s_j·S_z_j),
+    plus the rounding of z_k − m, exp, the sum and the quotient,
+    s_k·(|z_k − m| + 2 + Σ_j s_j·(|z_j − m| + 2) + K) for K outputs.
+
+    >>> activation_scales("relu", [[-1.0, 2.0]], [[4.0, 4.0]], [[0.0, 2.0]], 2.0 ** -53)
+    [[0.0, 4.0]]
     """
     if name == "softmax":
-        return [[abs(v) * (1.0 + _SOFTMAX_SPREAD * (1.0 - v) * max(ez)) for v in ra]
-                for ra, ez in zip(a, z_scales)]
-    lipschitz = _LIPSCHITZ[name]
-    return [[lipschitz * ez + abs(v) for ez, v in zip(rz, ra)] for rz, ra in zip(z_scales, a)]
+        result = []
+        for rz, rs, ra in zip(z, z_scales, a):
+            top, k = max(rz), len(rz)
+            spread = _fsum(s * (abs(v - top) + _EXP_ROUNDING) for v, s in zip(rz, ra))
+            carried = _fsum(s * e for s, e in zip(ra, rs))
+            result.append([s * ((1.0 - s) * e + (carried - s * e) + abs(v - top) + _EXP_ROUNDING
+                                + spread + k) for v, e, s in zip(rz, rs, ra)])
+        return result
+    own = _OWN_ROUNDING[name]
+    return [[(1.0 if name in _KINK_JUMP and _at_kink(v, e, u) else _slope(name, v)) * e
+             + own * abs(s) for v, e, s in zip(rz, re, ra)] for rz, re, ra in zip(z, z_scales, a)]
 
 
 def forward_scales(network: Mapping[str, Any], weights: Sequence[Rows], biases: Sequence[Rows],
-                   activations: Sequence[Rows]) -> Tuple[List[Matrix], List[Matrix]]:
+                   zs: Sequence[Rows], activations: Sequence[Rows],
+                   pol: Policy) -> Tuple[List[Matrix], List[Matrix]]:
     """Return (S of z[l] for every layer, S of a[l] for every layer, a[0] = the inputs).
 
-    ``activations`` are the float forward pass's, inputs first; the inputs are
-    exact, so their scale is 0.
+    ``zs`` and ``activations`` are the float forward pass's, inputs first; the
+    inputs' S is their leaf_scales (0 in float64).
     """
     L = len(weights)
-    a_scales = [_zeros(len(activations[0]), len(activations[0][0]))]
+    u = arithmetic(pol).u
+    a_scales = [leaf_scales(pol, activations[0])]
     z_scales = []
     for l in range(L):
         name = network["output_activation"] if l == L - 1 else network["activation"]
-        z_scales.append(pre_activation_scales(activations[l], a_scales[l], weights[l], biases[l]))
-        a_scales.append(activation_scales(name, z_scales[l], activations[l + 1]))
+        z_scales.append(pre_activation_scales(activations[l], a_scales[l], weights[l],
+                                              leaf_scales(pol, weights[l]), biases[l],
+                                              leaf_scales(pol, biases[l])))
+        a_scales.append(activation_scales(name, zs[l], z_scales[l], activations[l + 1], u))
     return z_scales, a_scales
 
 
@@ -322,46 +436,72 @@ def forward_scales(network: Mapping[str, Any], weights: Sequence[Rows], biases: 
 Add = Callable[[Iterable[Any]], Any]
 
 
-def _squared_error_scale(loss: str, y: Rows, a: Rows, a_scales: Rows, add: Add) -> float:
-    # a term (a − y)² has scale |a − y|·(|a| + |y|) (a − y is made of |a| + |y|) and
-    # moves by 2·|a − y|·S_a with a; then ½Σ or (1/nk)Σ
-    terms = add(abs(v - t) * (abs(v) + abs(t) + 2 * e)
-                for ra, rt, re in zip(a, y, a_scales) for v, t, e in zip(ra, rt, re))
-    return cast(float, terms / (2 if loss == "half_sse" else len(y) * len(y[0])))
+def _squared_error_scale(loss: str, y: Rows, y_scales: Rows, a: Rows, a_scales: Rows,
+                         add: Add) -> Any:
+    # d = a − y: S_d = S_a + S_y + |d|; t = d²: S_t = 2·|d|·S_d + t; the N = nk terms'
+    # sum passes each through at most N − 1 additions (N covers mse's division per term
+    # too); then ½ (exact), or 1/N and its rounding (+ the loss)
+    count = len(y) * len(y[0])
+    diffs = [(v - t, e + f) for ra, rt, re, rf in zip(a, y, a_scales, y_scales)
+             for v, t, e, f in zip(ra, rt, re, rf)]
+    squares = add(d * d for d, _ in diffs)
+    carried = add(2 * abs(d) * (e + abs(d)) + d * d for d, e in diffs)
+    total = carried + count * squares
+    return total / 2 if loss == "half_sse" else total / count + squares / count
 
 
-def _bce_scale(y: Rows, z: Rows, z_scales: Rows, add: Add) -> float:
-    # a term log(1 + e^z) − y·z is at most |z| + log 2 in size (1 covers log 2) and
-    # moves by |σ(z) − y|·S_z ≤ S_z with z; then (1/nk)Σ
-    return cast(float, add(abs(v) + e + 1 for rz, re in zip(z, z_scales)
-                           for v, e in zip(rz, re)) / (len(y) * len(y[0])))
+def _bce_scale(y: Rows, y_scales: Rows, z: Rows, z_scales: Rows, s: Rows, add: Add) -> Any:
+    # ℓ = max(z, 0) − z·y + log(1 + e^−|z|) ≤ |max(z, 0) − z·y| + 1 (log 2 < 1) =: ℓ_b;
+    # its rounding: z·y and the difference (2·(|z| + |z·y|)), exp and log1p (4, their
+    # values below 1), the sum (ℓ_b); z's and y's errors through ∂ℓ/∂z = σ(z) − y and
+    # ∂ℓ/∂y = −z; the N = nk terms' sum (N − 1) and the division by N (1)
+    count = len(y) * len(y[0])
+    entries = [(v, t, e, f, g) for rz, rt, re, rf, rg in zip(z, y, z_scales, y_scales, s)
+               for v, t, e, f, g in zip(rz, rt, re, rf, rg)]
+    bounds = add(abs(max(v, 0 * v) - v * t) + 1 for v, t, _, _, _ in entries)
+    own = add(2 * (abs(v) + abs(v * t)) + 4 + abs(g - t) * e + abs(v) * f
+              for v, t, e, f, g in entries)
+    return (own + count * bounds) / count
 
 
-def _cross_entropy_scale(y: Rows, z: Rows, z_scales: Rows, add: Add) -> float:
-    # a row's terms y_k·(max z + log Σ_j e^(z_j − max z) − z_k): 2·max|z|, 1 for the log
-    # term (between 0 and log k), and 2·max S_z as log Σ_j e^z_j and z_k each move by at
-    # most max S_z; then (1/n)Σ
-    return cast(float, add(add(abs(t) for t in rt) * (2 * max(abs(v) for v in rz)
-                                                      + 2 * max(re) + 1)
-                           for rt, rz, re in zip(y, z, z_scales)) / len(y))
+def _cross_entropy_scale(y: Rows, y_scales: Rows, z: Rows, z_scales: Rows, s: Rows,
+                         add: Add) -> Any:
+    # a row: Σ_k y_k·(lse − z_k), lse = m + log Σ_j e^(z_j − m), m = max z, K outputs.
+    # |lse| ≤ |m| + K (log K < K); lse's rounding: the sum's relative error
+    # Σ_j s_j·(|z_j − m| + 2) + K (as softmax's) passes through log unchanged, log's own
+    # (2·K) and m + log (|m| + K); G_k = |m − z_k| + K ≥ |lse − z_k|; each term
+    # |y_k|·(S_lse + 2·G_k) (difference and product), the row's sum (K − 1)·Σ|y_k|·G_k;
+    # z's errors through ∂/∂z_j = (Σy)·s_j − y_j, y's through lse − z_k; then the rows'
+    # sum and the division by n
+    n = len(y)
+    rows = []
+    for rt, rf, rz, re, rs in zip(y, y_scales, z, z_scales, s):
+        top, k = max(rz), len(rz)
+        mass = add(rt)
+        lse_scale = abs(top) + 4 * k + add(p * (abs(v - top) + 2) for p, v in zip(rs, rz))
+        gaps = [abs(top - v) + k for v in rz]
+        terms = add(abs(t) * g for t, g in zip(rt, gaps))
+        rows.append((add(abs(t) * (lse_scale + 2 * g) for t, g in zip(rt, gaps)) + (k - 1) * terms
+                     + add(abs(mass * p - t) * e for p, t, e in zip(rs, rt, re))
+                     + add(g * f for g, f in zip(gaps, rf)), terms))
+    return (add(r for r, _ in rows) + n * add(t for _, t in rows)) / n
 
 
-def loss_scale(loss: str, y: Rows, z: Rows, a: Rows, z_scales: Rows, a_scales: Rows,
-               add: Add = _fsum) -> float:
-    """Return S of the loss: its terms' sizes, with the outputs' own error scales.
+def loss_scale(loss: str, y: Rows, y_scales: Rows, z: Rows, a: Rows, z_scales: Rows,
+               a_scales: Rows, add: Add = _fsum) -> float:
+    """Return S of the loss, from the last layer's z and a and their S.
 
-    ``z``, ``a`` are the last layer's pre-activations and activations; ``add``
-    sums the terms (the formulas hold ints and the inputs' own numbers only, so
-    Decimal inputs with a Decimal sum give S beyond the float range).
+    ``add`` sums the terms (the formulas hold the inputs' own numbers and small
+    ints only, so Decimal inputs with a Decimal sum give S beyond the float range).
 
-    >>> loss_scale("half_sse", [[0.25]], [[1.0]], [[1.0]], [[5.0]], [[6.0]])
-    4.96875
+    >>> loss_scale("half_sse", [[0.25]], [[0.0]], [[1.0]], [[1.0]], [[5.0]], [[6.0]])
+    5.625
     """
     if loss in ("half_sse", "mse"):
-        return _squared_error_scale(loss, y, a, a_scales, add)
+        return cast(float, _squared_error_scale(loss, y, y_scales, a, a_scales, add))
     if loss == "bce":
-        return _bce_scale(y, z, z_scales, add)
-    return _cross_entropy_scale(y, z, z_scales, add)
+        return cast(float, _bce_scale(y, y_scales, z, z_scales, a, add))
+    return cast(float, _cross_entropy_scale(y, y_scales, z, z_scales, a, add))
 
 
 def _decimal_sum(terms: Iterable[Decimal]) -> Decimal:
@@ -378,120 +518,135 @@ def wide_loss_tolerance(case: Mapping[str, Any], pol: Policy) -> Optional[Decima
     network = case["network"]
     zs, acts, _ = _float_pass(case)
     z_scales, a_scales = forward_scales(network, case["parameters"]["weights"],
-                                        case["parameters"]["biases"], acts)
-    inputs = [case["targets"], zs[-1], acts[-1], z_scales[-1], a_scales[-1]]
+                                        case["parameters"]["biases"], zs, acts, pol)
+    inputs = [case["targets"], leaf_scales(pol, case["targets"]), zs[-1], acts[-1],
+              z_scales[-1], a_scales[-1]]
     if not all(math.isfinite(v) for m in inputs for row in m for v in row):
         return None
     with localcontext() as ctx:
         ctx.prec, ctx.Emax, ctx.Emin = 50, MAX_EMAX, MIN_EMIN
-        y, z, a, sz, sa = [cast(Rows, [[Decimal(v) for v in row] for row in m]) for m in inputs]
-        scale = Decimal(loss_scale(network["loss"], y, z, a, sz, sa, _decimal_sum))
+        y, sy, z, a, sz, sa = [cast(Rows, [[Decimal(v) for v in row] for row in m])
+                               for m in inputs]
+        scale = Decimal(loss_scale(network["loss"], y, sy, z, a, sz, sa, _decimal_sum))
         return Decimal(pol.atol) + Decimal(pol.rtol) * scale
 
 
 # -- backward: the deltas ----------------------------------------------------------------
 
 
-def derivative_bound(name: str, z: float, a: float, dz: float, eps: float) -> Tuple[float, float]:
-    """Return (|f′(z)|, how far a correct f′ may be from it) for one unit with a = f(z).
+def derivative_bound(name: str, z: float, a: float, a_scale: float, z_scale: float,
+                     u: float) -> Tuple[float, float, float]:
+    """Return (|f′(z)|, F, J) for one unit with a = f(z).
 
-    ``dz`` is how far z itself may be off. At a relu or leaky_relu kink
-    (|z| ≤ dz) either slope is correct; a sigmoid or tanh derivative may be
-    computed from the rounded output, and moves by max |f″|·dz with z.
+    F bounds how far a computed f′ may be from the true one, in units of u:
+    f′ may be computed from the output (s·(1 − s), 1 − t², the tutorial's
+    way), off by |1 − 2s|·S_a + 2·|f′| or 2·|t|·S_a + t² + |1 − t²| (the
+    output's own error and two roundings): for a saturated unit that is most
+    of its true derivative. J is the derivative's jump where a relu or
+    leaky_relu unit is at its kink (|z| ≤ 2·u·S_z), else 0: either slope is correct.
 
-    >>> derivative_bound("relu", 0.0, 0.0, 1e-16, 2.0 ** -52)
-    (0.0, 1.0)
+    >>> derivative_bound("relu", 0.0, 0.0, 0.0, 6.0, 2.0 ** -53)
+    (0.0, 0.0, 1.0)
     """
     if name in _KINK_JUMP:
-        slope = 1.0 if z > 0 else 1.0 - _KINK_JUMP[name]
-        return slope, (_KINK_JUMP[name] if abs(z) <= dz else 0.0)
+        return _slope(name, z), 0.0, (_KINK_JUMP[name] if _at_kink(z, z_scale, u) else 0.0)
     if name == "identity":
-        return 1.0, 0.0
-    slope = a * (1.0 - a) if name == "sigmoid" else 1.0 - a * a
-    return abs(slope), _ROUNDED_OUTPUT_SLACK * eps + _CURVATURE[name] * dz
+        return 1.0, 0.0, 0.0
+    slope = _slope(name, z)
+    if name == "sigmoid":
+        return slope, abs(1.0 - 2.0 * a) * a_scale + 2.0 * slope, 0.0
+    return slope, 2.0 * abs(a) * a_scale + a * a + abs(1.0 - a * a), 0.0
 
 
-def _cross_entropy_delta(y: Rows, s: Rows, z_scales: Rows, eps: float) -> Bounds:
-    # δ = (Σ_j y_j·s_k − y_k)/n; s moves by ≤ 2·s_k·(1 − s_k)·max dz (_SOFTMAX_SPREAD)
+def _cross_entropy_delta(y: Rows, y_scales: Rows, s: Rows, s_scales: Rows) -> Bounds:
+    # δ_k = (Σ_j y_j·s_k − y_k)/n: s's errors times Σ|y|, y's (Σ_j S_y_j·s_k + S_y_k),
+    # the rounding of Σ_j y_j (K·Σ|y|·s_k with the product), of the difference, of /n (|δ|)
     n = len(y)
     S, U = [], []
-    for rt, rs, rez in zip(y, s, z_scales):
-        mass = _fsum(abs(t) for t in rt)
-        spread = _SOFTMAX_SPREAD * max(rez) * eps
-        S.append([(mass * v + abs(t)) / n for t, v in zip(rt, rs)])
-        U.append([mass * v * (1.0 - v) * spread / n for v in rs])
+    for rt, rf, rs, re in zip(y, y_scales, s, s_scales):
+        mass, k = _fsum(abs(t) for t in rt), len(rt)
+        carried = _fsum(rf)
+        row = []
+        for t, f, v, e in zip(rt, rf, rs, re):
+            delta = abs(mass * v - t) / n
+            row.append((mass * e + v * (carried + k * mass) + abs(mass * v - t) + f) / n + delta)
+        S.append(row)
+        U.append([0.0] * k)
     return Bounds(S, U)
 
 
-def _bce_delta(y: Rows, z: Rows, z_scales: Rows, eps: float) -> Bounds:
-    # δ = (σ(z) − y)/(n·k); σ moves by σ′(z)·dz with z and rounds by up to eps (σ ≤ 1)
+def _bce_delta(y: Rows, y_scales: Rows, s: Rows, s_scales: Rows) -> Bounds:
+    # δ = (σ(z) − y)/N: σ's and y's errors, the difference's rounding, /N's (|δ|)
     count = len(y) * len(y[0])
-    S, U = [], []
-    for rt, rz, rez in zip(y, z, z_scales):
-        row_s, row_u = [], []
-        for t, v, ez in zip(rt, rz, rez):
-            sig = 1.0 / (1.0 + math.exp(-v)) if v > _SIGMOID_ZERO_BELOW else 0.0
-            row_s.append((sig + abs(t)) / count)
-            row_u.append((sig * (1.0 - sig) * ez * eps + eps) / count)
-        S.append(row_s)
-        U.append(row_u)
-    return Bounds(S, U)
+    S = [[(e + f + abs(v - t)) / count + abs(v - t) / count
+          for t, f, v, e in zip(rt, rf, rs, re)] for rt, rf, rs, re in zip(y, y_scales, s, s_scales)]
+    return Bounds(S, _zeros(len(y), len(y[0])))
 
 
-def _squared_error_delta(loss: str, name: str, y: Rows, z: Rows, a: Rows, z_scales: Rows,
-                         a_scales: Rows, eps: float) -> Bounds:
-    # δ = factor·(a − y)·f′(z): 1 for half_sse, 2/(n·k) for mse; a is off by S_a·eps,
-    # f′ by its own uncertainty u
+def _squared_error_delta(loss: str, name: str, y: Rows, y_scales: Rows, z: Rows, a: Rows,
+                         z_scales: Rows, a_scales: Rows, u: float) -> Bounds:
+    # δ = c·(a − y)·f′(z), c = 1 for half_sse, 2/(n·k) for mse: a's and y's errors and
+    # the difference's rounding through c·f′, f′'s own error F through c·|a − y|, two
+    # roundings of the products (2·|δ|); at a kink, c·|a − y|·J either way
     factor = 1.0 if loss == "half_sse" else 2.0 / (len(y) * len(y[0]))
     S, U = [], []
-    for rt, rz, ra, rez, rea in zip(y, z, a, z_scales, a_scales):
+    for rt, rf, rz, ra, rez, rea in zip(y, y_scales, z, a, z_scales, a_scales):
         row_s, row_u = [], []
-        for t, zz, aa, ez, ea in zip(rt, rz, ra, rez, rea):
-            slope, u = derivative_bound(name, zz, aa, _OUTPUT_KINK_KAPPA * eps * ez, eps)
-            diff = abs(aa) + abs(t)
-            row_s.append(factor * diff * slope)
-            row_u.append(factor * (ea * eps * (slope + u) + diff * u))
+        for t, f, zz, aa, ez, ea in zip(rt, rf, rz, ra, rez, rea):
+            slope, error, jump = derivative_bound(name, zz, aa, ea, ez, u)
+            diff = abs(aa - t)
+            row_s.append(factor * ((slope + jump) * (ea + f + diff) + diff * error)
+                         + 2.0 * factor * diff * slope)
+            row_u.append(factor * diff * jump)
         S.append(row_s)
         U.append(row_u)
     return Bounds(S, U)
 
 
-def output_delta_bounds(network: Mapping[str, Any], y: Rows, z: Rows, a: Rows, z_scales: Rows,
-                        a_scales: Rows, eps: float) -> Bounds:
+def output_delta_bounds(network: Mapping[str, Any], y: Rows, y_scales: Rows, z: Rows, a: Rows,
+                        z_scales: Rows, a_scales: Rows, u: float) -> Bounds:
     """Return S and U of the output delta δ = ∂loss/∂z of the last layer.
 
-    ``z``, ``a`` are the last layer's pre-activations and activations.
+    ``z``, ``a`` are the last layer's pre-activations and activations, ``y``
+    the targets and ``y_scales`` their leaf_scales.
 
     >>> output_delta_bounds({"loss": "half_sse", "output_activation": "identity"},
-    ...                     [[0.25]], [[1.0]], [[1.0]], [[5.0]], [[6.0]], 0.5)
-    Bounds(scale=[[1.25]], uncertainty=[[3.0]])
+    ...                     [[0.25]], [[0.0]], [[1.0]], [[1.0]], [[5.0]], [[6.0]], 0.5)
+    Bounds(scale=[[8.25]], uncertainty=[[0.0]])
     """
     loss = network["loss"]
     if loss == "cross_entropy":
-        return _cross_entropy_delta(y, a, z_scales, eps)
+        return _cross_entropy_delta(y, y_scales, a, a_scales)
     if loss == "bce":
-        return _bce_delta(y, z, z_scales, eps)
-    return _squared_error_delta(loss, network["output_activation"], y, z, a, z_scales,
-                                a_scales, eps)
+        return _bce_delta(y, y_scales, a, a_scales)
+    return _squared_error_delta(loss, network["output_activation"], y, y_scales, z, a,
+                                z_scales, a_scales, u)
 
 
-def hidden_delta_bounds(name: str, delta: Bounds, weights: Rows, z: Rows, a: Rows,
-                        z_scales: Rows, eps: float, kappa: float) -> Bounds:
+def hidden_delta_bounds(name: str, delta: Bounds, d: Rows, weights: Rows, w_scales: Rows,
+                        z: Rows, a: Rows, z_scales: Rows, a_scales: Rows, u: float) -> Bounds:
     """Return S and U of δ[l−1] = (δ[l]·weights[l]ᵀ) ⊙ f′(z[l−1]) from δ[l]'s.
 
-    ``weights`` is weights[l]; ``z``, ``a``, ``z_scales`` are layer l−1's. A
-    unit is at its kink when |z| ≤ κ·eps·S_z.
+    ``d`` is the float δ[l]; ``weights`` is weights[l]; ``z``, ``a`` and their
+    S are layer l−1's. b = δ·wᵀ: S_b = Σ_j (S_δ_j·|w_ij| + |δ_j|·S_w_ij) +
+    K·Σ_j |δ_j·w_ij| (K products summed); then S = S_b·(|f′| + J) + |b|·F + |δ'|
+    and U = U_b·(|f′| + J) + |b|·J.
     """
-    weights_t = _transpose(weights)
-    back = _abs_matmul(delta.scale, weights_t)
+    k = len(weights[0])
+    weights_t, scales_t = _transpose(weights), _transpose(w_scales)
+    terms = _abs_matmul(d, weights_t)
+    carried = _add(_abs_matmul(delta.scale, weights_t), _abs_matmul(d, scales_t))
     back_u = _abs_matmul(delta.uncertainty, weights_t)
+    back = [[_fsum(abs(v) * abs(w) for v, w in zip(rd, rw)) for rw in weights] for rd in d]
     S, U = [], []
-    for rb, rbu, rz, ra, rez in zip(back, back_u, z, a, z_scales):
+    for rt, rc, rbu, rb, rz, ra, rez, rea in zip(terms, carried, back_u, back, z, a, z_scales,
+                                                  a_scales):
         row_s, row_u = [], []
-        for b, bu, zz, aa, ez in zip(rb, rbu, rz, ra, rez):
-            slope, u = derivative_bound(name, zz, aa, kappa * eps * ez, eps)
-            row_s.append(b * slope)
-            row_u.append(bu * (slope + u) + b * u)
+        for t, c, bu, b, zz, aa, ez, ea in zip(rt, rc, rbu, rb, rz, ra, rez, rea):
+            slope, error, jump = derivative_bound(name, zz, aa, ea, ez, u)
+            # |b| ≤ Σ_j |δ_j·w_ij| = b here: a bound of the float b, which is all S needs
+            row_s.append((c + k * t) * (slope + jump) + b * error + b * slope)
+            row_u.append(bu * (slope + jump) + b * jump)
         S.append(row_s)
         U.append(row_u)
     return Bounds(S, U)
@@ -500,160 +655,267 @@ def hidden_delta_bounds(name: str, delta: Bounds, weights: Rows, z: Rows, a: Row
 # -- gradients ---------------------------------------------------------------------------
 
 
-def gradient_bounds(a: Rows, a_scales: Rows, delta: Bounds, eps: float) -> Tuple[Bounds, Bounds]:
+def gradient_bounds(a: Rows, a_scales: Rows, d: Rows, delta: Bounds) -> Tuple[Bounds, Bounds]:
     """Return (S and U of gradients.weights[l], of gradients.biases[l]) from a[l] and δ[l].
 
-    ∂loss/∂weights[l] = a[l]ᵀ·δ[l]: S = Σ_n |a_ni|·S_δ_nj, U = Σ_n |a_ni|·U_δ_nj
-    + eps·Σ_n S_a_ni·S_δ_nj; ∂loss/∂biases[l] = Σ_n δ[l]_n: the column sums of S and U.
+    ∂loss/∂weights[l] = a[l]ᵀ·δ[l], n terms: S = Σ_n (S_a_ni·|δ_nj| + |a_ni|·S_δ_nj)
+    + n·Σ_n |a_ni·δ_nj|, U = Σ_n |a_ni|·U_δ_nj; ∂loss/∂biases[l] = Σ_n δ[l]_n:
+    S = Σ_n S_δ_nj + (n − 1)·Σ_n |δ_nj|, U = Σ_n U_δ_nj. ``d`` is the float δ[l].
     """
-    a_t = _transpose(a)
-    weight_s = _abs_matmul(a_t, delta.scale)
-    weight_u = [[u + eps * v for u, v in zip(r1, r2)] for r1, r2 in
-                zip(_abs_matmul(a_t, delta.uncertainty), _abs_matmul(_transpose(a_scales), delta.scale))]
-    bias_s = [[_fsum(column) for column in zip(*delta.scale)]]
+    n = len(a)
+    a_t, s_t = _transpose(a), _transpose(a_scales)
+    weight_s = _add(_abs_matmul(s_t, d), _abs_matmul(a_t, delta.scale),
+                    _scaled(float(n), _abs_matmul(a_t, d)))
+    weight_u = _abs_matmul(a_t, delta.uncertainty)
+    bias_s = [[_fsum(column) + (n - 1) * _fsum(abs(v) for v in values)
+               for column, values in zip(zip(*delta.scale), zip(*d))]]
     bias_u = [[_fsum(column) for column in zip(*delta.uncertainty)]]
     return Bounds(weight_s, weight_u), Bounds(bias_s, bias_u)
 
 
 def backward_bounds(network: Mapping[str, Any], weights: Sequence[Rows], y: Rows,
-                    zs: Sequence[Rows], activations: Sequence[Rows], z_scales: Sequence[Rows],
-                    a_scales: Sequence[Rows], eps: float,
-                    kappa: float) -> Tuple[List[Bounds], List[Bounds]]:
+                    zs: Sequence[Rows], activations: Sequence[Rows], deltas: Sequence[Rows],
+                    z_scales: Sequence[Rows], a_scales: Sequence[Rows],
+                    pol: Policy) -> Tuple[List[Bounds], List[Bounds]]:
     """Return (Bounds of gradients.weights[l], of gradients.biases[l]) for every layer l.
 
-    The deltas' S and U go down the backward recursion from the output delta.
+    ``deltas`` are the float pass's δ[l]; the deltas' S and U go down the
+    backward recursion from the output delta.
     """
     L = len(weights)
-    delta = output_delta_bounds(network, y, zs[-1], activations[-1], z_scales[-1],
-                                a_scales[-1], eps)
+    u = arithmetic(pol).u
+    delta = output_delta_bounds(network, y, leaf_scales(pol, y), zs[-1], activations[-1],
+                                z_scales[-1], a_scales[-1], u)
     weight_bounds: List[Bounds] = []
     bias_bounds: List[Bounds] = []
     for l in range(L - 1, -1, -1):
-        weight_l, bias_l = gradient_bounds(activations[l], a_scales[l], delta, eps)
+        weight_l, bias_l = gradient_bounds(activations[l], a_scales[l], deltas[l], delta)
         weight_bounds.insert(0, weight_l)
         bias_bounds.insert(0, bias_l)
         if l > 0:
-            delta = hidden_delta_bounds(network["activation"], delta, weights[l], zs[l - 1],
-                                        activations[l], z_scales[l - 1], eps, kappa)
+            delta = hidden_delta_bounds(network["activation"], delta, deltas[l], weights[l],
+                                        leaf_scales(pol, weights[l]), zs[l - 1], activations[l],
+                                        z_scales[l - 1], a_scales[l], u)
     return weight_bounds, bias_bounds
-
-
-def gradient_tolerances(pol: Policy, bounds: Sequence[Bounds]) -> List[Matrix]:
-    """Return the tolerance of every entry of gradients.weights (or .biases): S and U as they are."""
-    return [_matrix_of(pol, b.scale, b.uncertainty) for b in bounds]
 
 
 # -- the updated parameters --------------------------------------------------------------
 
 
-def updated_tolerances(pol: Policy, parameters: Sequence[Rows], bounds: Sequence[Bounds],
-                       learning_rate: float) -> List[Matrix]:
-    """Return the tolerance of every entry of updated.weights (or .biases).
+def updated_bounds(pol: Policy, parameters: Rows, gradients: Rows, bounds: Bounds,
+                   learning_rate: float) -> Bounds:
+    """Return S and U of updated p' = p − learning_rate·g for one matrix.
 
-    p − learning_rate·g has S = |p| + learning_rate·S_g and U = learning_rate·U_g.
+    S = S_p + lr·S_g + |lr·g|·(1 + S_lr) + |p'| (the product's and the
+    difference's roundings; S_lr = 1 where the learning rate itself is rounded
+    to a narrower format); U = lr·U_g.
     """
-    lr, k = learning_rate, pol.kappa
-    return [[[pol.atol + pol.rtol * (abs(p) + lr * g) + k * lr * u
-              for p, g, u in zip(rp, rg, ru)] for rp, rg, ru in zip(mp, b.scale, b.uncertainty)]
-            for mp, b in zip(parameters, bounds)]
+    lr = learning_rate
+    narrow = 1.0 if arithmetic(pol).narrow else 0.0
+    leaves = leaf_scales(pol, parameters)
+    S = [[f + lr * s + abs(lr * g) * (1.0 + narrow) + abs(p - lr * g)
+          for p, g, s, f in zip(rp, rg, rs, rf)]
+         for rp, rg, rs, rf in zip(parameters, gradients, bounds.scale, leaves)]
+    return Bounds(S, _scaled(lr, bounds.uncertainty))
+
+
+# -- all of one step's bounds ----------------------------------------------------------------
+
+
+class StepBounds(NamedTuple):
+    """The float pass at one set of parameters and the S (and U) of everything in it."""
+
+    zs: List[Matrix]
+    activations: List[Matrix]
+    gradients: Dict[str, List[Matrix]]
+    z_scales: List[Matrix]
+    a_scales: List[Matrix]
+    loss_scale: float
+    weights: List[Bounds]   # of gradients.weights[l]
+    biases: List[Bounds]    # of gradients.biases[l]
+    updated_weights: List[Bounds]
+    updated_biases: List[Bounds]
+
+
+def _float_net(case: Mapping[str, Any]) -> Network:
+    spec = case["network"]
+    net = Network(spec["sizes"], spec["activation"], spec["output_activation"], spec["loss"],
+                  seed=0)
+    net.weights = [[list(row) for row in m] for m in case["parameters"]["weights"]]
+    net.biases = [[list(row) for row in m] for m in case["parameters"]["biases"]]
+    return net
+
+
+def _step_bounds(network: Mapping[str, Any], net: Network, X: Matrix, y: Matrix, lr: float,
+                 pol: Policy) -> StepBounds:
+    """Return the bounds of every quantity at ``net``'s present parameters."""
+    W, B = net.weights, net.biases
+    zs, acts = net._forward(X)
+    deltas: List[Matrix] = []
+    grads = net._backpropagate(y, zs, acts, deltas)
+    z_scales, a_scales = forward_scales(network, W, B, zs, acts, pol)
+    scale = loss_scale(network["loss"], y, leaf_scales(pol, y), zs[-1], acts[-1], z_scales[-1],
+                       a_scales[-1])
+    weight_bounds, bias_bounds = backward_bounds(network, W, y, zs, acts, deltas, z_scales,
+                                                 a_scales, pol)
+    new_w = [updated_bounds(pol, p, g, b, lr) for p, g, b in zip(W, grads["weights"], weight_bounds)]
+    new_b = [updated_bounds(pol, p, g, b, lr) for p, g, b in zip(B, grads["biases"], bias_bounds)]
+    return StepBounds(zs, acts, grads, z_scales, a_scales, scale, weight_bounds, bias_bounds,
+                      new_w, new_b)
+
+
+def _float_pass(case: Mapping[str, Any]) -> Tuple[List[Matrix], List[Matrix], Dict[str, List[Matrix]]]:
+    """Return (zs, activations, gradients) of purebp's float64 Network on the case."""
+    net = _float_net(case)
+    zs, activations = net._forward(case["inputs"])
+    return zs, activations, net._backpropagate(case["targets"], zs, activations)
 
 
 # -- the trajectory ----------------------------------------------------------------------
 
 
-def trajectory_drift(pol: Policy, gradients: Mapping[str, Sequence[Rows]],
-                     weight_bounds: Sequence[Bounds], bias_bounds: Sequence[Bounds],
-                     learning_rate: float) -> float:
-    """Return how far one step may move the next loss: Σ_θ (|g| + κU_g)·Δθ.
+#: D's perturbation: one unit in the last place of a float64 of size 1 (purebp.oracle.exact).
+_SENSITIVITY_STEP = 2.0 ** -52
 
-    A parameter off by Δθ = learning_rate·(rtol·S_g + κ·U_g) after a step moves
-    the next loss by about |∂loss/∂θ|·Δθ, and ∂loss/∂θ = g (the float
-    gradient) is itself known only to within κ·U_g (a kink's other slope).
+
+def _perturbation_units(pol: Policy, step: StepBounds, bases: Sequence[Rows],
+                        kinks_apart: bool) -> float:
+    """Return r: how many of D's perturbations (2^-52 times each base) one step's error is.
+
+    The largest, over the parameters after the step, of their error bound
+    u·S (+ κ·U unless the kinks' other slope is checked apart) divided by
+    2^-52·base, the bases being exact.perturbation_bases of the case's
+    parameters, those that D was measured with.
     """
-    lr, k = learning_rate, pol.kappa
-    drift = 0.0
-    for kind, bounds in (("weights", weight_bounds), ("biases", bias_bounds)):
-        for mg, b in zip(gradients[kind], bounds):
-            for rg, rs, ru in zip(mg, b.scale, b.uncertainty):
-                drift += _fsum((abs(g) + k * u) * lr * (pol.rtol * s + k * u)
-                                   for g, s, u in zip(rg, rs, ru))
-    return drift
+    u = arithmetic(pol).u
+    worst = 0.0
+    bounds = list(step.updated_weights) + list(step.updated_biases)
+    for mb, b in zip(bases, bounds):
+        for rb, rs, ru in zip(mb, b.scale, b.uncertainty):
+            for size, s, un in zip(rb, rs, ru):
+                error = u * s + (0.0 if kinks_apart else pol.kappa * un)
+                step_size = _SENSITIVITY_STEP * size  # 0 where it underflows (a subnormal θ)
+                if error > 0:
+                    worst = max(worst, error / step_size if step_size > 0 else math.inf)
+    return worst
 
 
-def trajectory_tolerances(pol: Policy, steps: int, trajectory: Sequence[float], scale: float,
-                          drift: float) -> List[float]:
-    """Return the tolerance of each of the ``steps`` losses of the trajectory.
+def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[float]
+                          ) -> Tuple[List[float], int, Optional[List[float]]]:
+    """Return (the tolerance of each loss of the trajectory, how many of them are checkable,
+    the trajectory with the other slope at exact kinks where the case lacks it and has kinks).
 
-    Step s: rounding relative to (1 + 10·s)·(S + |loss_s|), S the loss scale
-    (the loss is a sum of non-negative terms, so |loss_s| is its own scale),
-    plus 2·s·drift.
-
-    >>> trajectory_tolerances(POLICIES["float64"]._replace(rtol=0.25, atol=0.0), 2, [1.0, 0.5],
-    ...                       1.0, 0.25)
-    [0.5, 4.625]
+    Step s: atol + rtol·(S_loss_s + Σ_{j<s} r_j·D_{s−j}/u). S_loss_s is the
+    loss's rounding scale at purebp's own float parameters of step s; r_j
+    (_perturbation_units) is step j's rounding error in units of the
+    perturbation that moves the loss of s − j steps later by D_{s−j}, the
+    trajectory's measured sensitivity (case["expected"]["trajectory_sensitivity"],
+    computed in 50-digit decimals by purebp.oracle.exact.trajectory_bounds,
+    or here where a case lacks it). A step whose tolerance exceeds
+    USEFUL_TRAJECTORY·|loss| is not checkable, and so is every later one.
     """
-    return [_tolerance(pol, (1 + _TRAJECTORY_GROWTH * s) * (scale + abs(trajectory[s])))
-            + _DRIFT_MARGIN * s * drift for s in range(steps)]
+    steps = case.get("steps", 0)
+    if steps == 0:
+        return [], 0, None
+    expected = case.get("expected", {})
+    sensitivity = expected.get("trajectory_sensitivity")
+    kinks_apart = "trajectory_right_slope" in expected
+    right_slope = None
+    if sensitivity is None and steps > 1:
+        from purebp.oracle import exact  # the 50-digit pass, for a case made without it
+        truth = exact.trajectory_bounds(case["network"], case["parameters"]["weights"],
+                                        case["parameters"]["biases"], case["inputs"],
+                                        case["targets"], case["learning_rate"], steps)
+        sensitivity = [float(v) if not v.is_nan() else math.inf for v in truth["sensitivity"]]
+        kinks_apart = "right_slope" in truth
+        if kinks_apart:
+            right_slope = [float(v) for v in truth["right_slope"]]
+    from purebp.oracle.exact import perturbation_bases
+
+    network, X, y, lr = case["network"], case["inputs"], case["targets"], case["learning_rate"]
+    bases = perturbation_bases(list(case["parameters"]["weights"]) + list(case["parameters"]["biases"]))
+    u = arithmetic(pol).u
+    net = _float_net(case)
+    units: List[float] = []
+    result: List[float] = []
+    checkable = steps
+    for s in range(steps):
+        if not (_all_finite(net.weights) and _all_finite(net.biases)):
+            result.extend([math.inf] * (steps - s))
+            checkable = min(checkable, s)
+            break
+        try:
+            step = _step_bounds(network, net, X, y, lr, pol)
+        except OverflowError:
+            result.extend([math.inf] * (steps - s))
+            checkable = min(checkable, s)
+            break
+        carried = _fsum(r * d for r, d in zip(units, reversed(sensitivity[1:s + 1]))) if s else 0.0
+        own = 2.0 ** -53 / u * abs(trajectory[s])  # the expected loss's rounding to float64
+        allowed = pol.atol + pol.rtol * (step.loss_scale + own + (carried / u if u > 0 else 0.0))
+        if not math.isfinite(allowed) or allowed > USEFUL_TRAJECTORY * abs(trajectory[s]):
+            checkable = min(checkable, s)
+        result.append(allowed)
+        if s + 1 < steps:
+            net._step(X, y, lr)
+            units.append(_perturbation_units(pol, step, bases, kinks_apart))
+    return result, checkable, right_slope
+
+
+def _all_finite(matrices: Sequence[Rows]) -> bool:
+    return all(math.isfinite(v) for m in matrices for row in m for v in row)
 
 
 # -- all of a case's tolerances ---------------------------------------------------------
 
 
-def _float_pass(case: Mapping[str, Any]) -> Tuple[List[Matrix], List[Matrix], Dict[str, List[Matrix]]]:
-    """Return (zs, activations, gradients) of purebp's float64 Network on the case.
+def _rounded(pol: Policy, S: Rows, values: Rows, U: Optional[Rows] = None) -> Matrix:
+    """Return the tolerances of a matrix whose expected values are its truth rounded once.
 
-    The unchecked inner passes: a case is already checked, and its targets
-    are taken as the file gives them.
+    The expected value is within u64·|v| of the truth (rounded to the nearest
+    float64), so S gains |v|·u64/u, v the float pass's value.
     """
-    spec = case["network"]
-    net = Network(spec["sizes"], spec["activation"], spec["output_activation"], spec["loss"],
-                  seed=0)
-    net.weights, net.biases = case["parameters"]["weights"], case["parameters"]["biases"]
-    zs, activations = net._forward(case["inputs"])
-    return zs, activations, net._backpropagate(case["targets"], zs, activations)
-
-
-def tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
-    """Return the allowed |actual − expected| for every entry of a case's quantities.
-
-    The result has the layout of ``case["expected"]`` (with "outputs" added):
-    nested lists of floats, one per entry, and a float for the loss, under
-    the names of purebp.oracle.checker.QUANTITIES ("gradients.weights", ...).
-    """
-    from purebp.oracle import vectors  # the case's format; vectors does not import this module
-
-    pol = checked_policy("tolerances", pol)
-    if not isinstance(case, Mapping) or not isinstance(case.get("network"), Mapping):
-        raise TypeError(f"tolerances: case must be a test-vector case (a dict with a network),"
-                        f" got {describe(case)}")
-    checked = vectors.validate_case(vectors.case_input(case), "tolerances: case")
-    given = case.get("expected", {})
-    checked["expected"] = given if isinstance(given, Mapping) else {}
-    return case_tolerances(checked, pol)
+    share = 2.0 ** -53 / arithmetic(pol).u
+    return _matrix_of(pol, [[s + share * abs(v) for s, v in zip(rs, rv)]
+                            for rs, rv in zip(S, values)], U)
 
 
 def case_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
-    """tolerances, for a checked case and policy (purebp.oracle.checker's)."""
+    """Return the allowed |actual − expected| for every entry of a checked case's quantities.
+
+    The result has the layout of ``case["expected"]`` (with "outputs" added):
+    nested lists of floats, one per entry, and a float for the loss, under
+    the names of purebp.oracle.checker.QUANTITIES ("gradients.weights", ...);
+    "trajectory_checkable" is how many of the trajectory's steps can be checked
+    (and "trajectory_right_slope" the trajectory with the other slope at exact
+    kinks, where the case has kinks but not that field).
+    """
     network = case["network"]
-    W, B = case["parameters"]["weights"], case["parameters"]["biases"]
-    y, lr = case["targets"], case["learning_rate"]
-    zs, acts, grads = _float_pass(case)
-    z_scales, a_scales = forward_scales(network, W, B, acts)
+    net = _float_net(case)
+    lr = case["learning_rate"]
+    step = _step_bounds(network, net, case["inputs"], case["targets"], lr, pol)
     result: Dict[str, Any] = {
-        "pre_activations": [_matrix_of(pol, S) for S in z_scales],
-        "activations": [_matrix_of(pol, S) for S in a_scales[1:]],
+        "pre_activations": [_rounded(pol, S, z) for S, z in zip(step.z_scales, step.zs)],
+        "activations": [_rounded(pol, S, a) for S, a in zip(step.a_scales[1:],
+                                                             step.activations[1:])],
     }
     result["outputs"] = result["activations"][-1]
-    scale = loss_scale(network["loss"], y, zs[-1], acts[-1], z_scales[-1], a_scales[-1])
-    result["loss"] = _tolerance(pol, scale)
-    weight_bounds, bias_bounds = backward_bounds(network, W, y, zs, acts, z_scales, a_scales,
-                                                 pol.eps, pol.kappa)
-    result["gradients.weights"] = gradient_tolerances(pol, weight_bounds)
-    result["gradients.biases"] = gradient_tolerances(pol, bias_bounds)
-    result["updated.weights"] = updated_tolerances(pol, W, weight_bounds, lr)
-    result["updated.biases"] = updated_tolerances(pol, B, bias_bounds, lr)
+    loss = net._loss_value(case["targets"], step.zs, step.activations)
+    share = 2.0 ** -53 / arithmetic(pol).u
+    result["loss"] = _tolerance(pol, step.loss_scale + share * abs(loss))
+    for kind, bounds, new, parameters in (
+            ("weights", step.weights, step.updated_weights, net.weights),
+            ("biases", step.biases, step.updated_biases, net.biases)):
+        grads = step.gradients[kind]
+        result[f"gradients.{kind}"] = [_rounded(pol, b.scale, g, b.uncertainty)
+                                       for b, g in zip(bounds, grads)]
+        result[f"updated.{kind}"] = [
+            _rounded(pol, b.scale, [[p - lr * v for p, v in zip(rp, rg)] for rp, rg in zip(m, g)],
+                     b.uncertainty) for b, g, m in zip(new, grads, parameters)]
     steps = case.get("steps", 0)
     trajectory = case.get("expected", {}).get("trajectory") or [0.0] * steps
-    drift = trajectory_drift(pol, grads, weight_bounds, bias_bounds, lr)
-    result["trajectory"] = trajectory_tolerances(pol, steps, trajectory, scale, drift)
+    result["trajectory"], result["trajectory_checkable"], other = trajectory_tolerances(
+        pol, case, trajectory)
+    if other is not None:  # a case made before trajectory_right_slope was written
+        result["trajectory_right_slope"] = other
     return result

@@ -42,6 +42,7 @@ import math
 import os
 import random
 import re
+import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
 from purebp import _checks, _limits
@@ -76,6 +77,9 @@ VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
 #: The quantities a case's "expected" may hold.
 QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", "trajectory")
+#: What the 50-digit pass adds about the trajectory, for its tolerances (docs/vectors.md,
+#: "The trajectory"): two lists of one number per step, and a count of steps.
+TRAJECTORY_BOUNDS = ("trajectory_sensitivity", "trajectory_right_slope", "trajectory_checkable")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 #: The operations a per-operation case may hold, and the quantities of each one's "expected".
 OPS = {
@@ -120,10 +124,10 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     fail where it happened. A suite's expected values are always finite.
     """
     exp = obj(value, where)
-    unknown = set(exp) - set(QUANTITIES) - {"outputs"}
+    unknown = set(exp) - set(QUANTITIES) - {"outputs"} - set(TRAJECTORY_BOUNDS)
     if unknown:
         fail(f"{where}: unknown field {describe(sorted(unknown)[0])};"
-             f" expected some of {names(QUANTITIES + ('outputs',))}")
+             f" expected some of {names(QUANTITIES + ('outputs',) + TRAJECTORY_BOUNDS)}")
     w_shapes = b_shapes = layer_shapes = None
     if sizes is not None:
         w_shapes = list(zip(sizes[:-1], sizes[1:]))
@@ -155,6 +159,22 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
             fail(f"{where}.trajectory must be a list of {count}losses, got {describe(traj)}")
         result["trajectory"] = [number(v, f"{where}.trajectory[{k}]", finite)
                                 for k, v in enumerate(traj)]
+    for key in TRAJECTORY_BOUNDS[:2]:
+        if key in exp:
+            values = exp[key]
+            if not isinstance(values, list) or (steps is not None and len(values) != steps):
+                count = "" if steps is None else f"{steps} "
+                fail(f"{where}.{key} must be a list of {count}numbers, got {describe(values)}")
+            result[key] = [number(v, f"{where}.{key}[{k}]") for k, v in enumerate(values)]
+            if key == "trajectory_sensitivity" and any(v < 0 for v in result[key]):
+                fail(f"{where}.{key} must hold numbers ≥ 0, got {min(result[key])!r}")
+    if "trajectory_checkable" in exp:
+        count = exp["trajectory_checkable"]
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0 \
+                or (steps is not None and count > steps):
+            top = "" if steps is None else f" to {steps}"
+            fail(f"{where}.trajectory_checkable must be an int from 0{top}, got {describe(count)}")
+        result["trajectory_checkable"] = count
     return result
 
 
@@ -500,11 +520,33 @@ def complete(case: Mapping[str, Any]) -> Dict[str, Any]:
     if "op" in checked:
         raise ValueError(f"complete: case must be a network case, got the per-operation case"
                          f" {checked['id']!r}; purebp.oracle.ops.complete_op computes those")
-    truth = exact.run(case["network"], case["parameters"]["weights"],
-                      case["parameters"]["biases"], case["inputs"], case["targets"],
-                      case["learning_rate"], case["steps"])
+    return _complete(case, bounds=True)
+
+
+def _complete(case: Mapping[str, Any], bounds: bool) -> Dict[str, Any]:
+    """complete, for a checked case; ``bounds``: add the trajectory's (TRAJECTORY_BOUNDS).
+
+    A trajectory of two or more steps gets its measured sensitivity, the
+    trajectory with the other slope at exact kinks where there are any, and
+    how many of its steps the float64 preset can check (purebp.oracle.tolerance_policy).
+    """
+    args = (case["network"], case["parameters"]["weights"], case["parameters"]["biases"],
+            case["inputs"], case["targets"], case["learning_rate"], case["steps"])
     result = dict(case_input(case))
-    result["expected"] = exact.to_float(truth)
+    result["expected"] = exact.to_float(exact.run(*args))
+    if bounds and case["steps"] > 1:
+        from purebp.oracle import tolerance_policy  # it reads this module's format
+
+        truth = exact.to_float(exact.trajectory_bounds(*args))
+        # A move beyond the float range is written as the largest float: a file holds
+        # finite numbers only, and any tolerance it gives is useless anyway.
+        result["expected"]["trajectory_sensitivity"] = [min(v, sys.float_info.max)
+                                                        for v in truth["sensitivity"]]
+        if "right_slope" in truth:
+            result["expected"]["trajectory_right_slope"] = truth["right_slope"]
+        _, checkable, _ = tolerance_policy.trajectory_tolerances(
+            tolerance_policy.POLICIES["float64"], result, result["expected"]["trajectory"])
+        result["expected"]["trajectory_checkable"] = checkable
     return result
 
 
@@ -548,6 +590,10 @@ def _curated_skeletons() -> List[Dict[str, Any]]:
     net.biases = [tutorial.bias_hidden, tutorial.bias_output]
     add(_case("xor-tutorial", "The tutorial's 2-4-1 sigmoid network on XOR, half_sse, lr 0.1"
               " (NeuralNetwork seed 0)", net, XOR_X, XOR_Y, 0.1, steps=5))
+    add(_case("xor-chaotic", "The same network at lr 20 for 60 steps: a chaotic run that"
+              " amplifies rounding about twofold a step, so its later losses are not"
+              " checkable (trajectory_checkable says from where)", net, XOR_X, XOR_Y, 20.0,
+              steps=60))
 
     net = Network([3, 5, 2], "tanh", "sigmoid", "mse", "xavier", seed=11)
     add(_case("single-sample", "One sample: batch sums and means over a single row",
@@ -700,12 +746,12 @@ def _tame(case: Dict[str, Any]) -> Dict[str, Any]:
     implementations could disagree on it by more than any useful tolerance.
     """
     for _ in range(60):
-        done = complete(case)
+        done = _complete(case, bounds=False)
         trajectory = done["expected"]["trajectory"]
         if all(b <= a for a, b in zip(trajectory, trajectory[1:])):
-            return done
+            break
         case = dict(case, learning_rate=case["learning_rate"] / 2)
-    return done
+    return _complete(case, bounds=True)
 
 
 def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
