@@ -215,8 +215,9 @@ def check(case, pol=None, **planted):
     return report, report.cases[0]
 
 
-#: The float64 preset, and one 400 times tighter: a diagnosis does not hang on the width.
-POLICIES = [None, oracle.policy(rtol=oracle.POLICIES["float64"].rtol / 400)]
+#: The float64 preset (16 times what rounding can do) and one 10 times looser: a diagnosis
+#: does not hang on the width. (Tighter is not possible: correct rounding would fail.)
+POLICIES = [None, oracle.policy(rtol=oracle.POLICIES["float64"].rtol * 10)]
 
 
 # -- the tests ------------------------------------------------------------------------------
@@ -234,7 +235,7 @@ def test_the_catalog_holds_every_id_the_issue_names():
         assert mistake.id == mistake_id and mistake.description and mistake.applies_to
 
 
-@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "looser"])
 def test_the_implementation_here_is_correct_on_every_curated_case(curated, pol):
     """Without a mistake planted, every curated case passes and none has a diagnosis."""
     report = oracle.check_implementation(backprop, list(curated.values()), pol)
@@ -275,7 +276,7 @@ PLANTED = [
 ]
 
 
-@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "looser"])
 @pytest.mark.parametrize("mistake, planted, case_id, quantity, layer", PLANTED)
 def test_a_planted_mistake_is_diagnosed_by_its_id_and_layer(curated, mistake, planted, case_id,
                                                              quantity, layer, pol):
@@ -332,7 +333,7 @@ def test_the_wrong_leaky_slope_is_named(curated):
     assert any("`wrong-leaky-slope` (slope 0.3)" in d.text for d in result.diagnosis)
 
 
-@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "looser"])
 def test_a_uniform_factor_no_mistake_explains_is_a_constant_ratio(curated, pol):
     """Every gradient ×4 (and the step taken with it): "every entry is 4.000 times the expected"."""
     report, result = check(curated["activation-tanh"], pol, factor=4.0)
@@ -368,7 +369,7 @@ def perturbed(case, rng, signs):
     return result
 
 
-@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "looser"])
 @pytest.mark.parametrize("case_id", ["loss-mse", "activation-tanh", "deep-7-layers", "batch-64",
                                      "square-layers", "loss-cross_entropy"])
 def test_a_generic_small_error_is_not_diagnosed(curated, case_id, pol):
@@ -382,7 +383,7 @@ def test_a_generic_small_error_is_not_diagnosed(curated, case_id, pol):
         assert len(signs[(d.quantity.split(".")[1], d.layer)]) == 1, d.text  # truly constant
 
 
-@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "tighter"])
+@pytest.mark.parametrize("pol", POLICIES, ids=["float64", "looser"])
 def test_one_entry_changed_is_not_diagnosed(curated, pol):
     """A single gradient entry off by 1e-6 relative matches nothing."""
     def one_off(case):

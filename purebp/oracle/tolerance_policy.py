@@ -903,12 +903,12 @@ def case_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     loss = net._loss_value(case["targets"], step.zs, step.activations)
     share = 2.0 ** -53 / arithmetic(pol).u
     result["loss"] = _tolerance(pol, step.loss_scale + share * abs(loss))
-    for kind, bounds, new, parameters in (
-            ("weights", step.weights, step.updated_weights, net.weights),
-            ("biases", step.biases, step.updated_biases, net.biases)):
-        grads = step.gradients[kind]
+    for kind, bounds in (("weights", step.weights), ("biases", step.biases)):
         result[f"gradients.{kind}"] = [_rounded(pol, b.scale, g, b.uncertainty)
-                                       for b, g in zip(bounds, grads)]
+                                       for b, g in zip(bounds, step.gradients[kind])]
+    for kind, new, parameters in (("weights", step.updated_weights, net.weights),
+                                  ("biases", step.updated_biases, net.biases)):
+        grads = step.gradients[kind]
         result[f"updated.{kind}"] = [
             _rounded(pol, b.scale, [[p - lr * v for p, v in zip(rp, rg)] for rp, rg in zip(m, g)],
                      b.uncertainty) for b, g, m in zip(new, grads, parameters)]
