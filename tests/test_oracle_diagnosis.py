@@ -301,8 +301,9 @@ def test_the_text_report_adds_one_line_per_diagnosis_under_the_case(curated):
                 "    trajectory matches `derivative-of-z` in layer 0"]
     first = lines.index(expected[0])
     assert lines[first:first + len(expected)] == expected
-    # right after the case's own lines, before the summary
-    assert lines[first - 1].startswith("    ") and lines[first + len(expected)].startswith("1 cases")
+    # right after the case's first failure, before its table per layer
+    assert lines[first - 1].startswith("    first failure: ")
+    assert lines[first + len(expected)].startswith("    layer ")
 
 
 def test_the_json_report_has_a_diagnosis_list_per_case(curated):

@@ -558,11 +558,13 @@ def compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Optional[Po
 
 
 def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
-             require: Sequence[str]) -> CaseResult:
-    """compare, for checked arguments."""
+             require: Sequence[str], tolerance: Optional[Dict[str, Any]] = None) -> CaseResult:
+    """compare, for checked arguments; ``tolerance``: the case's case_tolerances under
+    ``pol``, where the caller has them already (scripts/tolerance_audit.py)."""
     if "op" in case:
         return _compare_op(case, actual, pol, require)
-    tolerance = case_tolerances(case, pol)
+    if tolerance is None:
+        tolerance = case_tolerances(case, pol)
     results = []
     for part in ("gradients", "updated"):
         if part in actual and not isinstance(actual[part], dict):
@@ -782,7 +784,6 @@ class Report(NamedTuple):
                     lines.append(f"    {q.detail}")
                 elif q.status == "not checkable":
                     lines.append(f"    {q.detail}")
-            lines.extend(f"    {d.text}" for d in c.diagnosis)  # the likely causes, if any
             lines.extend(_layer_lines(c, failures_only, layers))
         blank = f"{'':>11} {'':>11} {'':>10} {'':>9}"
         for case_id in self.unknown_ids:
@@ -883,7 +884,8 @@ def _layer_cell(part: Optional[LayerResult]) -> str:
 
 
 def _layer_lines(c: CaseResult, failures_only: bool, every_case: bool) -> List[str]:
-    """Return the lines after a case's rows: its first failure and its table per layer.
+    """Return the lines after a case's rows: its first failure, the likely causes
+    (diagnosis) and its table per layer.
 
     A failing case gets both; with ``every_case`` (``purebp check --per-layer``)
     every case shown gets its table, one row per layer and one column per
@@ -894,6 +896,7 @@ def _layer_lines(c: CaseResult, failures_only: bool, every_case: bool) -> List[s
     if failures_only and first is None:
         return []
     lines = [] if first is None else [_first_failure_line(first)]
+    lines.extend(f"    {d.text}" for d in c.diagnosis)  # the likely causes, if any
     by_layer = _by_layer(c)
     if by_layer and (first is not None or every_case):
         lines.append(f"    {'layer':>5} " + " ".join(f"{h:>8}" for h, _ in LAYER_COLUMNS)
