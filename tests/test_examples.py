@@ -140,6 +140,17 @@ def run_js(vectors_folder, results_folder):
 
 
 @needs_node
+def test_the_javascript_backprop_passes_the_op_suite(tmp_path):
+    """node backprop.js computes every per-operation case of ``purebp vectors --ops``."""
+    suite, results = str(tmp_path / "ops"), str(tmp_path / "r")
+    ops.write_op_suite(suite, 10, 5)
+    run_js(suite, results)
+    report = oracle.check_files(suite, results)
+    assert report.passed, report.table(failures_only=True)
+    assert report.counts()["not checked"] == 0 and not report.missing_ids
+
+
+@needs_node
 def test_the_javascript_backprop_passes_the_curated_suite(tmp_path):
     """node backprop.js reads every case file the manifest lists, and its results pass check."""
     suite, results = str(tmp_path / "v"), str(tmp_path / "r")
