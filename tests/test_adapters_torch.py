@@ -155,8 +155,8 @@ def test_check_lists_the_cases_it_cannot_express_as_not_checked(torch, adapter, 
     nn = torch.nn
     model = nn.Sequential(nn.Linear(2, 4), nn.Sigmoid(), nn.Linear(4, 1), nn.Sigmoid())
     report = adapter.check(model, adapter.half_sse_loss(), cases=curated)
-    assert [c.id for c in report.cases] == ["xor-tutorial"]
-    assert report.subset and len(report.missing_ids) == len(curated) - 1
+    assert [c.id for c in report.cases] == ["xor-tutorial", "xor-chaotic"]
+    assert report.subset and len(report.missing_ids) == len(curated) - 2
     assert report.passed and "allowed by subset" in report.verdict()
 
 
@@ -277,7 +277,7 @@ def test_a_build_that_raises_or_lies_fails_that_case_only(torch, adapter, curate
 
     report = adapter.check(build, cases=curated)
     failed = {c.id: c.quantities[0].detail for c in report.cases if not c.passed}
-    assert set(failed) == {"one-unit", "xor-tutorial"}
+    assert set(failed) == {"one-unit", "xor-tutorial", "xor-chaotic"}
     assert "no 1-1-1 today" in failed["one-unit"] and "the case needs" in failed["xor-tutorial"]
 
 
