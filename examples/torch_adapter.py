@@ -112,7 +112,11 @@ def main():
     args = sys.argv[1:]
     paths = [a for a in args if a != "--ops"]
     if paths:
-        cases = vectors.load(paths[0])
+        try:
+            cases = vectors.load(paths[0])
+        except (OSError, ValueError) as error:  # a bad path or file: one line, exit 2
+            print(f"torch_adapter.py: error: {error}", file=sys.stderr)
+            return 2
     else:
         cases = ops.curated_ops() if "--ops" in args else None
     report = oracle.check_implementation(

@@ -658,8 +658,8 @@ def test_check_a_perturbed_gradient_exits_1_naming_case_and_quantity(capsys, sui
     failing = [line for line in rows if line.endswith("FAIL")]
     assert len(failing) == 1  # the one quantity's row
     assert failing[0].split()[:2] == ["xor-tutorial", "gradients.weights"]
-    # purebp's own xor-chaotic trajectory, beyond step 25, is named as not checkable
-    assert verdict == "FAIL: trajectory too chaotic to check to its end in xor-chaotic"
+    # purebp's own xor-chaotic trajectory, beyond step 28, is named as not checkable
+    assert verdict == "FAIL: trajectory not checkable to its end in xor-chaotic (from step 28)"
 
 
 def test_check_json_reports_the_failure(capsys, suite_dir, perturbed_results):
@@ -1538,3 +1538,30 @@ def test_an_impl_that_raises_has_its_call_as_first_failure(by_id):
     assert first == ("(call)", None, "call", "raised OverflowError: math range error")
     assert "    first failure: the call: raised OverflowError: math range error" \
         in report.table().splitlines()
+
+
+def test_op_results_may_hold_nan_and_fail_there(capsys, tmp_path):
+    """A per-operation results file with NaN or Infinity: the entry fails ("got nan"), exit 1."""
+    from purebp.oracle import ops
+    suite = str(tmp_path / "ops")
+    ops.write_op_suite(suite, 0, 0)
+    path = tmp_path / "r.json"
+    path.write_text('{"format": "purebp-vectors", "version": 1, "cases": [{"id":'
+                    ' "op-activation-softmax-large-logits", "expected": {"output":'
+                    ' [[NaN, Infinity, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]}}]}')
+    code, out, err = run_main(capsys, "check", "--subset",
+                              os.path.join(suite, "op-activation-softmax-large-logits.json"), path)
+    assert (code, err) == (1, "") and "got nan" in out
+
+
+def test_results_of_the_other_kind_of_case_are_one_line_and_exit_2(capsys, tmp_path, suite_dir):
+    """Op results against the network suite, or a misnamed field: one clear line, exit 2."""
+    path = tmp_path / "r.json"
+    path.write_text('{"format": "purebp-vectors", "version": 1, "cases": [{"id": "op-loss-mse",'
+                    ' "expected": {"output": 1.0}}]}')
+    code, out, err = run_main(capsys, "check", suite_dir, path)
+    assert code == 2 and out == "" and "per-operation cases" in err and len(err.splitlines()) == 1
+    path.write_text('{"format": "purebp-vectors", "version": 1, "cases": [{"id": "xor-tutorial",'
+                    ' "expected": {"output": [[1.0]]}}]}')
+    code, out, err = run_main(capsys, "check", "--subset", suite_dir, path)
+    assert code == 2 and "did you mean 'outputs'?" in err and len(err.splitlines()) == 1

@@ -432,3 +432,66 @@ def test_the_reference_pass_without_a_mistake_passes_every_curated_case(curated)
     for case in curated.values():
         result = oracle.compare(case, run(Pass(vectors.case_input(case))))
         assert result.passed, (case["id"], [q for q in result.quantities if q.status != "pass"])
+
+
+def test_a_step_of_lr_squared_with_right_gradients_is_learning_rate_twice(curated):
+    """Gradients right, the step p − lr²·g: `learning-rate-twice` (in the step only)."""
+    case = curated["loss-mse"]
+    lr, want = case["learning_rate"], case["expected"]
+    got = {"gradients": want["gradients"],
+           "updated": {k: [[[p - lr * lr * g for p, g in zip(rp, rg)]
+                            for rp, rg in zip(mp, mg)]
+                           for mp, mg in zip(case["parameters"][k], want["gradients"][k])]
+                       for k in ("weights", "biases")}}
+    (result,) = oracle.check([case], [{"id": case["id"], "expected": got}]).cases
+    assert "learning-rate-twice" in {d.id for d in result.diagnosis}
+    assert all(d.id != "constant-ratio" for d in result.diagnosis)  # not for updated values
+
+
+def test_a_trajectory_alone_off_is_not_taken_for_float32(curated):
+    """One trajectory step 1% off, the rest exact: no `float32-somewhere`, whatever its allowance."""
+    case = curated["xor-chaotic"]
+    got = {"trajectory": list(case["expected"]["trajectory"])}
+    got["trajectory"][3] *= 1.01
+    (result,) = oracle.check([case], [{"id": case["id"], "expected": got}]).cases
+    assert not result.passed
+    assert all(d.id != "float32-somewhere" for d in result.diagnosis)
+
+
+def test_a_zero_ratio_is_no_diagnosis(curated):
+    """Gradients all 0 where they are not: no "every entry is 0.000 times the expected"."""
+    case = curated["loss-bce"]
+    zeros = {k: [[[0.0 for _ in row] for row in m] for m in case["expected"]["gradients"][k]]
+             for k in ("weights", "biases")}
+    (result,) = oracle.check([case], [{"id": case["id"], "expected": {"gradients": zeros}}]).cases
+    assert not result.passed
+    assert all(d.id != "constant-ratio" or d.ratio != 0 for d in result.diagnosis)
+
+
+def test_a_sigmoid_before_a_logits_loss_is_output_activation_twice(curated):
+    """Outputs σ(z) right, the loss and its gradient taken of σ(σ(z)) (a Sigmoid module before
+    BCEWithLogitsLoss), written out here by hand: `output-activation-twice` is named."""
+    case = curated["loss-bce"]
+    want = case["expected"]
+    a = want["activations"][-1]  # σ(z), reported right
+    n, k = len(a), len(a[0])
+    s2 = [[1 / (1 + math.exp(-v)) for v in row] for row in a]  # the loss's σ of them
+    y = case["targets"]
+    loss = sum(math.log1p(math.exp(-abs(v))) + max(v, 0) - v * t
+               for row, trow in zip(a, y) for v, t in zip(row, trow)) / (n * k)
+    # ∂loss/∂z through both: (σ(σ(z)) − y)/nk · σ′(z), σ′(z) = a(1 − a)
+    delta = [[(q - t) / (n * k) * v * (1 - v) for q, t, v in zip(rq, rt, ra)]
+             for rq, rt, ra in zip(s2, y, a)]
+    hidden, X, W1 = want["activations"][0], case["inputs"], case["parameters"]["weights"][1]
+    grad_w1 = [[sum(hidden[m][i] * delta[m][j] for m in range(n)) for j in range(k)]
+               for i in range(len(hidden[0]))]
+    # one layer down, through W1ᵀ and tanh′ = 1 − a²
+    delta0 = [[sum(delta[m][j] * W1[i][j] for j in range(k)) * (1 - hidden[m][i] ** 2)
+               for i in range(len(W1))] for m in range(n)]
+    grad_w0 = [[sum(X[m][i] * delta0[m][j] for m in range(n)) for j in range(len(W1))]
+               for i in range(len(X[0]))]
+    assert case["network"]["sizes"] == [2, 5, 3] and case["network"]["activation"] == "tanh"
+    got = {"activations": want["activations"], "loss": loss,
+           "gradients": {"weights": [grad_w0, grad_w1]}}
+    (result,) = oracle.check([case], [{"id": case["id"], "expected": got}]).cases
+    assert "output-activation-twice" in {d.id for d in result.diagnosis}, result.diagnosis

@@ -476,7 +476,7 @@ def test_a_chaotic_run_is_not_checkable_from_where_its_allowance_stops_being_use
         (q,) = [q for q in result.quantities if q.name == "trajectory"]
         assert q.detail.startswith(checker.CHAOTIC)
         report = oracle.Report([result], F64, [])
-        assert "too chaotic" in report.verdict()
+        assert "not checkable to its end in xor-chaotic (from step 28)" in report.verdict()
     got["trajectory"][2] *= 1 + 1e-6
     assert not oracle.compare(case, got).passed
 
@@ -507,3 +507,26 @@ def test_a_case_without_the_new_fields_gets_the_same_tolerances():
         if cid == "relu-at-zero":  # the other slope still passes the old file's trajectory
             got = plain_backprop.run(vectors.case_input(case), kink_slope=1)
             assert oracle.compare(old, {"trajectory": got["trajectory"]}).passed
+
+
+@pytest.mark.parametrize("cid", ["relu-at-zero", "leaky_relu-at-zero"])
+def test_at_an_exact_kink_each_slope_passes_and_nothing_in_between(cid):
+    """Units whose exact z is 0: relu′(0) = 0 and = 1 pass, their mean and a gradient of 100 fail."""
+    case = by_id(cid)
+    zero = plain_backprop.run(vectors.case_input(case), kink_slope=0)
+    one = plain_backprop.run(vectors.case_input(case), kink_slope=1)
+    for got in (zero, one):
+        assert oracle.compare(case, {"gradients": got["gradients"],
+                                     "updated": got["updated"]}).passed
+    assert zero["gradients"] != one["gradients"]  # the kinks matter here
+    mean = {k: [[[(a + b) / 2 for a, b in zip(ra, rb)] for ra, rb in zip(ma, mb)]
+                for ma, mb in zip(zero["gradients"][k], one["gradients"][k])]
+            for k in ("weights", "biases")}
+    assert not oracle.compare(case, {"gradients": mean}).passed
+    wrong = {k: [[list(row) for row in m] for m in zero["gradients"][k]] for k in ("weights", "biases")}
+    wrong["weights"][0][0][0] = 100.0
+    assert not oracle.compare(case, {"gradients": wrong}).passed
+    # and the bound is tight there: the kinks add no room (U = 0 at exact zeros)
+    allowed = oracle.tolerances(case, F64)["gradients.weights"]
+    for t, g in zip(flat(allowed), flat(case["expected"]["gradients"]["weights"])):
+        assert t <= 1e-12 * max(abs(g), 1.0)

@@ -374,6 +374,13 @@ function main(argv) {
   return 0;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (error) {  // a missing folder, a file that is not JSON: one line, not a stack
+    process.stderr.write(`backprop.js: error: ${error.message}\n`);
+    process.exitCode = 2;
+  }
+}
 
 module.exports = { run, forward, backward, toJSON };

@@ -69,7 +69,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Opt
 from purebp import _checks
 from purebp._checks import shown_path
 from purebp.network import Network
-from purebp.oracle import vectors
+from purebp.oracle import exact, vectors
 from purebp.oracle.diagnosis import Diagnosis, diagnose
 from purebp.oracle.ops import op_tolerances
 from purebp.oracle.tolerance_policy import (
@@ -79,6 +79,7 @@ from purebp.oracle.tolerance_policy import (
     arithmetic,
     case_tolerances,
     checked_policy,
+    exact_zeros,
     policy,
     wide_loss_tolerance,
 )
@@ -191,7 +192,10 @@ PHASES = ("forward", "loss", "backward", "update", "trajectory")
 #: The phase of each quantity (by the part of its name before the dot).
 _PHASE_OF = {"pre_activations": "forward", "activations": "forward", "outputs": "forward",
              "loss": "loss", "gradients": "backward", "updated": "update",
-             "trajectory": "trajectory"}
+             "trajectory": "trajectory",
+             # a per-operation case: its value, then the gradients of its inputs
+             "output": "forward", "grad_inputs": "backward", "grad_weights": "backward",
+             "grad_biases": "backward"}
 #: Within one layer of one phase: z before a = f(z) before the outputs; W before b.
 _RANK_IN_LAYER = {"pre_activations": 0, "activations": 1, "outputs": 2,
                   "gradients.weights": 0, "gradients.biases": 1,
@@ -565,6 +569,7 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
         return _compare_op(case, actual, pol, require)
     if tolerance is None:
         tolerance = case_tolerances(case, pol)
+    other_slope: Optional[Dict[str, Any]] = None  # computed when first needed
     results = []
     for part in ("gradients", "updated"):
         if part in actual and not isinstance(actual[part], dict):
@@ -594,6 +599,16 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
                                                other, pol))
             continue
         result = compare_quantity(name, want, got, allowed, pol)
+        if result.status == "fail" and name.startswith(("gradients.", "updated.")):
+            # at an exact kink either slope is correct: the values for slope 1 there pass too
+            if other_slope is None:
+                other_slope = _right_slope_values(case)
+            if other_slope:
+                alternative = compare_quantity(name, _get(other_slope, name), got, allowed, pol)
+                if alternative.status == "pass":
+                    want, result = _get(other_slope, name), alternative._replace(detail=(
+                        "matches the values with slope 1 at the kink: either slope is"
+                        " correct there"))
         results.append(_with_layers(result, want, got, allowed, pol,
                                     len(case["network"]["sizes"]) - 2))
     failing = [q.name for q in results if q.status == "fail" and q.name in QUANTITIES]
@@ -648,8 +663,45 @@ def _compare_op(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
                                           None, None, None,
                                           "required but missing" if required else "not given"))
             continue
-        results.append(compare_quantity(name, want, got, tolerance[name], pol))
+        result = compare_quantity(name, want, got, tolerance[name], pol)
+        other = _other_slope_op(case) if result.status == "fail" and name == "grad_inputs" else None
+        if other is not None:
+            alternative = compare_quantity(name, other, got, tolerance[name], pol)
+            if alternative.status == "pass":
+                result = alternative._replace(detail="matches the values with slope 1 at the"
+                                                     " kink: either slope is correct there")
+        results.append(result)
     return CaseResult(case["id"], results)
+
+
+def _other_slope_op(case: Mapping[str, Any]) -> Optional[List[List[float]]]:
+    """Return a relu or leaky_relu op case's grad_inputs with slope 1 at z = 0, or None.
+
+    G·1 = G exactly there; elsewhere the expected values (either slope is
+    correct at the kink, so both sets pass).
+    """
+    if case["op"] != "activation" or case["activation"] not in ("relu", "leaky_relu"):
+        return None
+    z, G, want = case["inputs"], case["upstream"], case["expected"]["grad_inputs"]
+    if not any(v == 0 for row in z for v in row):
+        return None
+    return [[g if v == 0 else w for v, g, w in zip(rz, rg, rw)] for rz, rg, rw in zip(z, G, want)]
+
+
+def _right_slope_values(case: Mapping[str, Any]) -> Dict[str, Any]:
+    """Return the case's exact values with slope 1 at its exact kinks, or {} if it has none.
+
+    Computed in 50-digit decimals (purebp.oracle.exact.run with right_slope),
+    where tolerance_policy.exact_zeros finds a relu or leaky_relu unit whose
+    exact z is 0: an implementation taking relu′(0) = 1 there is as correct.
+    """
+    if exact_zeros(case) is None:
+        return {}
+    spec = case["network"]
+    values: Dict[str, Any] = exact.to_float(exact.run(
+        spec, case["parameters"]["weights"], case["parameters"]["biases"], case["inputs"],
+        case["targets"], case["learning_rate"], 1, right_slope=True))
+    return values
 
 
 #: How a trajectory's detail starts when its later steps are too chaotic to check.
@@ -679,8 +731,9 @@ def _compare_trajectory(want: Any, got: Any, allowed: List[float], checkable: in
                                                  " is correct there")
     exact = all(a == e for a, e in zip(got[checkable:], want[checkable:]))
     if checkable < steps and result.status != "fail" and not exact:  # equal passes anywhere
-        chaos = (f"{CHAOTIC} {checkable} of {steps}: the run amplifies rounding so much that"
-                 f" the allowance exceeds {USEFUL_TRAJECTORY:g} of the loss")
+        chaos = (f"{CHAOTIC} {checkable} of {steps}: the run amplifies rounding beyond a"
+                 f" useful bound (an allowance over {USEFUL_TRAJECTORY:g} of the loss) or"
+                 f" diverges (its loss more than doubled)")
         result = result._replace(detail=f"{chaos}; {result.detail}" if result.detail else chaos)
     return result
 
@@ -735,10 +788,11 @@ class Report(NamedTuple):
         if self.unknown_ids:
             notes.append(f"{_count(self.unknown_ids, 'case')} not in the suite"
                          f" ({_some(self.unknown_ids)})")
-        chaotic = [c.id for c in self.cases for q in c.quantities
+        chaotic = [f"{c.id} (from step {q.detail[len(CHAOTIC):].split()[0]})"
+                   for c in self.cases for q in c.quantities
                    if q.name == "trajectory" and q.detail.startswith(CHAOTIC)]
         if chaotic:
-            notes.append(f"trajectory too chaotic to check to its end in {_some(chaotic)}")
+            notes.append(f"trajectory not checkable to its end in {_some(chaotic)}")
         for status, words in (("not checked", "not given"), ("not checkable", "not checkable")):
             where: Dict[str, List[str]] = {}
             for c in self.cases:
@@ -780,9 +834,7 @@ class Report(NamedTuple):
                 lines.append(f"{c.id:<26} {q.name:<18} {fmt(q.max_abs_error):>11}"
                              f" {fmt(q.max_rel_error):>11} {fmt(q.max_ulps):>10} {used:>9}"
                              f"  {q.status.upper()}")
-                if q.status == "fail":
-                    lines.append(f"    {q.detail}")
-                elif q.status == "not checkable":
+                if q.status in ("fail", "not checkable") or q.detail.startswith(CHAOTIC):
                     lines.append(f"    {q.detail}")
             lines.extend(_layer_lines(c, failures_only, layers))
         blank = f"{'':>11} {'':>11} {'':>10} {'':>9}"
@@ -949,6 +1001,7 @@ def check(expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, A
     if not isinstance(subset, bool):
         raise TypeError(f"{op}: subset must be True or False, got {_checks._describe(subset)}")
     known, given = _ids(op, "expected", expected), _ids(op, "actual", actual)
+    _same_kind(op, expected, known, given)
     by_id = {c["id"]: (i, c) for i, c in enumerate(actual)}
     results = []
     for i, case in enumerate(expected):
@@ -958,10 +1011,47 @@ def check(expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, A
             if not isinstance(got, Mapping):
                 raise TypeError(f"{op}: actual[{j}].expected must be a dict of quantities, got"
                                 f" {_checks._describe(got)}")
+            _known_quantities(op, j, case, got)
             results.append(_compare(_checked_case(op, f"expected[{i}]", case), _plain(dict(got)),
                                     pol, require))
     return Report(results, pol, [i for i in given if i not in set(known)],
                   [i for i in known if i not in by_id], subset)
+
+
+#: The quantity names of a network case's "expected", as a results file gives them.
+_NETWORK_FIELDS = ("pre_activations", "activations", "outputs", "loss", "gradients", "updated",
+                   "trajectory")
+
+
+def _known_quantities(op: str, j: int, case: Mapping[str, Any], got: Mapping[str, Any]) -> None:
+    """Refuse a result holding a quantity of the other kind of case (a misnamed field)."""
+    per_op = "op" in case
+    wrong = [k for k in got if (k in _NETWORK_FIELDS if per_op else k in OP_QUANTITIES)]
+    if wrong:
+        kind, other = ("per-operation", "network") if per_op else ("network", "per-operation")
+        hint = " (did you mean 'outputs'?)" if wrong[0] == "output" else ""
+        raise vectors.VectorFormatError(
+            f"{op}: actual[{j}].expected must hold quantities of the {kind} case"
+            f" {case['id']!r} ({', '.join(OP_QUANTITIES if per_op else QUANTITIES)}), got"
+            f" {wrong[0]!r}, a {other} quantity{hint}")
+
+
+def _same_kind(op: str, expected: Sequence[Mapping[str, Any]], known: Sequence[str],
+               given: Sequence[str]) -> None:
+    """Refuse results for per-operation cases against network cases only, or the reverse."""
+    if not given or set(given) & set(known):
+        return
+    ops_given = all(i.startswith("op-") for i in given)
+    ops_known = [("op" in c) for c in expected]
+    if ops_given and not any(ops_known):
+        raise vectors.VectorFormatError(
+            f"{op}: the results are for per-operation cases ({_some(list(given), 3)}) and the"
+            f" expected cases are network cases: check them against the op suite"
+            f" (purebp vectors --ops)")
+    if not any(i.startswith("op-") for i in given) and ops_known and all(ops_known):
+        raise vectors.VectorFormatError(
+            f"{op}: the results are for network cases ({_some(list(given), 3)}) and the expected"
+            f" cases are per-operation cases: check them against the network suite")
 
 
 def check_files(expected_path: str, actual_path: str, pol: Optional[Policy] = None,

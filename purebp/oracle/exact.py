@@ -380,15 +380,19 @@ def _step(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], Xd: DR
 
 def _trajectory(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], Xd: DRows,
                 yd: DRows, lr: Decimal, steps: int, right_slope: bool = False,
-                kinks: Optional[List[Kinks]] = None) -> Tuple[List[Decimal], List[Kinks]]:
+                kinks: Optional[List[Kinks]] = None,
+                states: Optional[List[List[DMatrix]]] = None) -> Tuple[List[Decimal], List[Kinks]]:
     """Return (the loss before each of ``steps`` steps, each step's units at their kink).
 
     A loss is NaN once the run leaves Decimal's range. ``kinks``: each step's units
-    to take as at their kink (None: those with z exactly 0 in this run).
+    to take as at their kink (None: those with z exactly 0 in this run). ``states``,
+    if a list, gets the parameters (weights, then biases) before each step.
     """
     trajectory: List[Decimal] = []
     seen: List[Kinks] = []
     for k in range(steps):
+        if states is not None:
+            states.append(W + B)
         try:
             loss, _, W, B, at = _step(network, W, B, Xd, yd, lr, right_slope,
                                       None if kinks is None or k >= len(kinks) else kinks[k])
@@ -403,8 +407,13 @@ def _trajectory(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], 
 
 def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]],
         biases: Sequence[Sequence[Sequence[float]]], X: Sequence[Sequence[float]],
-        y: Sequence[Sequence[float]], learning_rate: float, steps: int) -> Dict[str, Any]:
+        y: Sequence[Sequence[float]], learning_rate: float, steps: int,
+        right_slope: bool = False) -> Dict[str, Any]:
     """Return every expected quantity of a case, in Decimal.
+
+    ``right_slope``: a relu or leaky_relu unit whose z is exactly 0 takes the
+    slope to the right of its kink, 1, rather than PyTorch's: the other correct
+    values there (the checker compares with them too).
 
     Keys: pre_activations, activations (one matrix per layer, not the input),
     loss, gradients, updated (the parameters after one step of
@@ -422,7 +431,7 @@ def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]]
         Xd, yd, lr = _decimal(X), _decimal(y), Decimal(learning_rate)
         zs, activations = forward(network, W, B, Xd)
         # a float case's first step stays far inside the range (above): no Overflow here
-        loss, grads, W1, B1, _ = _step(network, W, B, Xd, yd, lr)
+        loss, grads, W1, B1, _ = _step(network, W, B, Xd, yd, lr, right_slope)
         result = {
             "pre_activations": zs,
             "activations": activations[1:],
@@ -430,7 +439,8 @@ def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]]
             "gradients": grads,
             "updated": {"weights": W1, "biases": B1},
         }
-        later = _trajectory(network, W1, B1, Xd, yd, lr, steps - 1)[0] if steps > 1 else []
+        later = (_trajectory(network, W1, B1, Xd, yd, lr, steps - 1, right_slope)[0]
+                 if steps > 1 else [])
         result["trajectory"] = [loss] + later if steps else []
         return result
 
@@ -459,6 +469,15 @@ def _perturbed(matrices: Sequence[DRows], signs: Sequence[Sequence[Sequence[int]
              for row, srow, brow in zip(m, sm, bm)] for m, sm, bm in zip(matrices, signs, bases)]
 
 
+def _spread(state: Sequence[DRows], base: Sequence[DRows],
+            bases: Sequence[Sequence[Sequence[Decimal]]]) -> Decimal:
+    """Return max |θ' − θ| / (2^-52·base) over the parameters: a perturbed run's distance
+    from the unperturbed one in units of the starting perturbation (1 at the start)."""
+    return max((abs(p - q) / (ULP * b) for m, n, mb in zip(state, base, bases)
+                for row, other, brow in zip(m, n, mb) for p, q, b in zip(row, other, brow)),
+               default=ZERO)
+
+
 def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]],
                       biases: Sequence[Sequence[Sequence[float]]], X: Sequence[Sequence[float]],
                       y: Sequence[Sequence[float]], learning_rate: float,
@@ -470,7 +489,12 @@ def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Seq
     (perturbation_bases gives |θ|'s stand-in for a zero): one along the signs
     of the first gradient (the direction that moves the next losses most, to
     first order), one along seeded random
-    signs (what chaos amplifies, whatever the direction). "right_slope", for a
+    signs (what chaos amplifies, whatever the direction). "growth"[s]: the
+    smaller, over the two, of how far the perturbed run's parameters are from
+    the unperturbed ones before step s, in units of the starting perturbation
+    (growth[0] = 1; 0 once a run leaves Decimal's range): with it, the move of
+    L_s under a perturbation made at step j is about sensitivity[s]/growth[j].
+    "right_slope", for a
     case with a relu or leaky_relu unit whose pre-activation is exactly 0 at
     the start: the trajectory with the slope to the right of the kink (1)
     taken there instead of PyTorch's (0, or 0.01), the other correct choice;
@@ -481,7 +505,8 @@ def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Seq
         ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
         W, B = [_decimal(w) for w in weights], [_decimal(b) for b in biases]
         Xd, yd, lr = _decimal(X), _decimal(y), Decimal(learning_rate)
-        base, kinks = _trajectory(network, W, B, Xd, yd, lr, steps)
+        base_states: List[List[DMatrix]] = []
+        base, kinks = _trajectory(network, W, B, Xd, yd, lr, steps, states=base_states)
         zs, activations = forward(network, W, B, Xd)
         grads = _backpropagate(network, W, yd, zs, activations)
         rng = random.Random(0)
@@ -491,15 +516,21 @@ def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Seq
                             for M in (W, B))]
         moves = [ZERO] * steps
         bases = perturbation_bases(W + B)
+        growth: List[Decimal] = [INFINITY] * steps
         for weight_signs, bias_signs in directions:
             # A unit exactly at its kink in the unperturbed run stays on PyTorch's side
             # in the perturbed one, step by step ("right_slope" has the other side).
+            states: List[List[DMatrix]] = []
             other, _ = _trajectory(network, _perturbed(W, weight_signs, bases[:len(W)]),
                                    _perturbed(B, bias_signs, bases[len(W):]), Xd, yd, lr, steps,
-                                   kinks=kinks)
+                                   kinks=kinks, states=states)
             moves = [max(m, abs(o - b)) if not (o.is_nan() or b.is_nan()) else NAN
                      for m, o, b in zip(moves, other, base)]
-        result = {"sensitivity": moves}
+            # how far the perturbation has grown by each step, in units of its start
+            grown = [_spread(state, start, bases) for state, start in zip(states, base_states)]
+            grown += [ZERO] * (steps - len(grown))  # the run left Decimal's range
+            growth = [min(g, h) for g, h in zip(growth, grown)]
+        result = {"sensitivity": moves, "growth": growth}
         kinked = [network["activation"]] * (len(W) - 1) + [network["output_activation"]]
         if any(name in KINKED and any(any(row) for row in at)
                for step in kinks for name, at in zip(kinked, step)):

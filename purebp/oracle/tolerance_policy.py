@@ -245,6 +245,11 @@ _EXP_ROUNDING = 2.0
 #: A trajectory's loss is checked while its tolerance stays within this fraction of the
 #: loss: beyond it, a run is too chaotic (its rounding amplified too much) for a useful check.
 USEFUL_TRAJECTORY = 1e-3
+#: ... and while the loss stays within this multiple of its start: a run whose loss has
+#: doubled diverges, its units saturate one after another and rounding moves it by jumps,
+#: which a sensitivity measured with tiny perturbations does not bound (a run 40 times
+#: too fast rose from 0.54 to 7.5e19 in 7 steps, where correct float64 code was 14% off).
+DIVERGED = 2.0
 
 
 # -- small helpers ------------------------------------------------------------------------
@@ -535,7 +540,7 @@ def wide_loss_tolerance(case: Mapping[str, Any], pol: Policy) -> Optional[Decima
 
 
 def derivative_bound(name: str, z: float, a: float, a_scale: float, z_scale: float,
-                     u: float) -> Tuple[float, float, float]:
+                     u: float, exact_zero: bool = False) -> Tuple[float, float, float]:
     """Return (|f′(z)|, F, J) for one unit with a = f(z).
 
     F bounds how far a computed f′ may be from the true one, in units of u:
@@ -544,11 +549,18 @@ def derivative_bound(name: str, z: float, a: float, a_scale: float, z_scale: flo
     output's own error and two roundings): for a saturated unit that is most
     of its true derivative. J is the derivative's jump where a relu or
     leaky_relu unit is at its kink (|z| ≤ 2·u·S_z), else 0: either slope is correct.
+    A unit whose exact z is 0 (``exact_zero``) has J = 0 and the larger slope,
+    1, so that S bounds the rounding of either choice: the checker compares
+    with the values for each slope there instead (purebp/docs/vectors.md).
 
     >>> derivative_bound("relu", 0.0, 0.0, 0.0, 6.0, 2.0 ** -53)
     (0.0, 0.0, 1.0)
+    >>> derivative_bound("relu", 0.0, 0.0, 0.0, 6.0, 2.0 ** -53, exact_zero=True)
+    (1.0, 0.0, 0.0)
     """
     if name in _KINK_JUMP:
+        if exact_zero and z == 0:
+            return 1.0, 0.0, 0.0
         return _slope(name, z), 0.0, (_KINK_JUMP[name] if _at_kink(z, z_scale, u) else 0.0)
     if name == "identity":
         return 1.0, 0.0, 0.0
@@ -584,16 +596,18 @@ def _bce_delta(y: Rows, y_scales: Rows, s: Rows, s_scales: Rows) -> Bounds:
 
 
 def _squared_error_delta(loss: str, name: str, y: Rows, y_scales: Rows, z: Rows, a: Rows,
-                         z_scales: Rows, a_scales: Rows, u: float) -> Bounds:
+                         z_scales: Rows, a_scales: Rows, u: float,
+                         zeros: Optional[Sequence[Sequence[bool]]]) -> Bounds:
     # δ = c·(a − y)·f′(z), c = 1 for half_sse, 2/(n·k) for mse: a's and y's errors and
     # the difference's rounding through c·f′, f′'s own error F through c·|a − y|, two
     # roundings of the products (2·|δ|); at a kink, c·|a − y|·J either way
     factor = 1.0 if loss == "half_sse" else 2.0 / (len(y) * len(y[0]))
     S, U = [], []
-    for rt, rf, rz, ra, rez, rea in zip(y, y_scales, z, a, z_scales, a_scales):
+    flags = zeros if zeros is not None else [[False] * len(row) for row in z]
+    for rt, rf, rz, ra, rez, rea, rk in zip(y, y_scales, z, a, z_scales, a_scales, flags):
         row_s, row_u = [], []
-        for t, f, zz, aa, ez, ea in zip(rt, rf, rz, ra, rez, rea):
-            slope, error, jump = derivative_bound(name, zz, aa, ea, ez, u)
+        for t, f, zz, aa, ez, ea, zero in zip(rt, rf, rz, ra, rez, rea, rk):
+            slope, error, jump = derivative_bound(name, zz, aa, ea, ez, u, zero)
             diff = abs(aa - t)
             row_s.append(factor * ((slope + jump) * (ea + f + diff) + diff * error)
                          + 2.0 * factor * diff * slope)
@@ -604,11 +618,13 @@ def _squared_error_delta(loss: str, name: str, y: Rows, y_scales: Rows, z: Rows,
 
 
 def output_delta_bounds(network: Mapping[str, Any], y: Rows, y_scales: Rows, z: Rows, a: Rows,
-                        z_scales: Rows, a_scales: Rows, u: float) -> Bounds:
+                        z_scales: Rows, a_scales: Rows, u: float,
+                        zeros: Optional[Sequence[Sequence[bool]]] = None) -> Bounds:
     """Return S and U of the output delta δ = ∂loss/∂z of the last layer.
 
     ``z``, ``a`` are the last layer's pre-activations and activations, ``y``
-    the targets and ``y_scales`` their leaf_scales.
+    the targets and ``y_scales`` their leaf_scales; ``zeros`` flags the units
+    whose exact z is 0 (derivative_bound's ``exact_zero``).
 
     >>> output_delta_bounds({"loss": "half_sse", "output_activation": "identity"},
     ...                     [[0.25]], [[0.0]], [[1.0]], [[1.0]], [[5.0]], [[6.0]], 0.5)
@@ -620,30 +636,32 @@ def output_delta_bounds(network: Mapping[str, Any], y: Rows, y_scales: Rows, z: 
     if loss == "bce":
         return _bce_delta(y, y_scales, a, a_scales)
     return _squared_error_delta(loss, network["output_activation"], y, y_scales, z, a,
-                                z_scales, a_scales, u)
+                                z_scales, a_scales, u, zeros)
 
 
 def hidden_delta_bounds(name: str, delta: Bounds, d: Rows, weights: Rows, w_scales: Rows,
-                        z: Rows, a: Rows, z_scales: Rows, a_scales: Rows, u: float) -> Bounds:
+                        z: Rows, a: Rows, z_scales: Rows, a_scales: Rows, u: float,
+                        zeros: Optional[Sequence[Sequence[bool]]] = None) -> Bounds:
     """Return S and U of δ[l−1] = (δ[l]·weights[l]ᵀ) ⊙ f′(z[l−1]) from δ[l]'s.
 
     ``d`` is the float δ[l]; ``weights`` is weights[l]; ``z``, ``a`` and their
     S are layer l−1's. b = δ·wᵀ: S_b = Σ_j (S_δ_j·|w_ij| + |δ_j|·S_w_ij) +
     K·Σ_j |δ_j·w_ij| (K products summed); then S = S_b·(|f′| + J) + |b|·F + |δ'|
-    and U = U_b·(|f′| + J) + |b|·J.
+    and U = U_b·(|f′| + J) + |b|·J; ``zeros`` flags the units whose exact z is 0.
     """
     k = len(weights[0])
+    flags = zeros if zeros is not None else [[False] * len(row) for row in z]
     weights_t, scales_t = _transpose(weights), _transpose(w_scales)
     terms = _abs_matmul(d, weights_t)
     carried = _add(_abs_matmul(delta.scale, weights_t), _abs_matmul(d, scales_t))
     back_u = _abs_matmul(delta.uncertainty, weights_t)
     back = [[_fsum(abs(v) * abs(w) for v, w in zip(rd, rw)) for rw in weights] for rd in d]
     S, U = [], []
-    for rt, rc, rbu, rb, rz, ra, rez, rea in zip(terms, carried, back_u, back, z, a, z_scales,
-                                                  a_scales):
+    for rt, rc, rbu, rb, rz, ra, rez, rea, rk in zip(terms, carried, back_u, back, z, a,
+                                                      z_scales, a_scales, flags):
         row_s, row_u = [], []
-        for t, c, bu, b, zz, aa, ez, ea in zip(rt, rc, rbu, rb, rz, ra, rez, rea):
-            slope, error, jump = derivative_bound(name, zz, aa, ea, ez, u)
+        for t, c, bu, b, zz, aa, ez, ea, zero in zip(rt, rc, rbu, rb, rz, ra, rez, rea, rk):
+            slope, error, jump = derivative_bound(name, zz, aa, ea, ez, u, zero)
             # |b| ≤ Σ_j |δ_j·w_ij| = b here: a bound of the float b, which is all S needs
             row_s.append((c + k * t) * (slope + jump) + b * error + b * slope)
             row_u.append(bu * (slope + jump) + b * jump)
@@ -676,16 +694,19 @@ def gradient_bounds(a: Rows, a_scales: Rows, d: Rows, delta: Bounds) -> Tuple[Bo
 def backward_bounds(network: Mapping[str, Any], weights: Sequence[Rows], y: Rows,
                     zs: Sequence[Rows], activations: Sequence[Rows], deltas: Sequence[Rows],
                     z_scales: Sequence[Rows], a_scales: Sequence[Rows],
-                    pol: Policy) -> Tuple[List[Bounds], List[Bounds]]:
+                    pol: Policy, zeros: Optional[Sequence[Sequence[Sequence[bool]]]] = None
+                    ) -> Tuple[List[Bounds], List[Bounds]]:
     """Return (Bounds of gradients.weights[l], of gradients.biases[l]) for every layer l.
 
     ``deltas`` are the float pass's δ[l]; the deltas' S and U go down the
-    backward recursion from the output delta.
+    backward recursion from the output delta. ``zeros[l]`` flags layer l's
+    units whose exact z is 0 (None: none known).
     """
     L = len(weights)
     u = arithmetic(pol).u
+    flags: Sequence[Optional[Sequence[Sequence[bool]]]] = zeros if zeros is not None else [None] * L
     delta = output_delta_bounds(network, y, leaf_scales(pol, y), zs[-1], activations[-1],
-                                z_scales[-1], a_scales[-1], u)
+                                z_scales[-1], a_scales[-1], u, flags[-1])
     weight_bounds: List[Bounds] = []
     bias_bounds: List[Bounds] = []
     for l in range(L - 1, -1, -1):
@@ -695,7 +716,7 @@ def backward_bounds(network: Mapping[str, Any], weights: Sequence[Rows], y: Rows
         if l > 0:
             delta = hidden_delta_bounds(network["activation"], delta, deltas[l], weights[l],
                                         leaf_scales(pol, weights[l]), zs[l - 1], activations[l],
-                                        z_scales[l - 1], a_scales[l], u)
+                                        z_scales[l - 1], a_scales[l], u, flags[l - 1])
     return weight_bounds, bias_bounds
 
 
@@ -747,8 +768,10 @@ def _float_net(case: Mapping[str, Any]) -> Network:
 
 
 def _step_bounds(network: Mapping[str, Any], net: Network, X: Matrix, y: Matrix, lr: float,
-                 pol: Policy) -> StepBounds:
-    """Return the bounds of every quantity at ``net``'s present parameters."""
+                 pol: Policy, zeros: Optional[Sequence[Sequence[Sequence[bool]]]] = None
+                 ) -> StepBounds:
+    """Return the bounds of every quantity at ``net``'s present parameters (``zeros``: as
+    backward_bounds')."""
     W, B = net.weights, net.biases
     zs, acts = net._forward(X)
     deltas: List[Matrix] = []
@@ -757,7 +780,7 @@ def _step_bounds(network: Mapping[str, Any], net: Network, X: Matrix, y: Matrix,
     scale = loss_scale(network["loss"], y, leaf_scales(pol, y), zs[-1], acts[-1], z_scales[-1],
                        a_scales[-1])
     weight_bounds, bias_bounds = backward_bounds(network, W, y, zs, acts, deltas, z_scales,
-                                                 a_scales, pol)
+                                                 a_scales, pol, zeros)
     new_w = [updated_bounds(pol, p, g, b, lr) for p, g, b in zip(W, grads["weights"], weight_bounds)]
     new_b = [updated_bounds(pol, p, g, b, lr) for p, g, b in zip(B, grads["biases"], bias_bounds)]
     return StepBounds(zs, acts, grads, z_scales, a_scales, scale, weight_bounds, bias_bounds,
@@ -805,28 +828,31 @@ def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequ
     """Return (the tolerance of each loss of the trajectory, how many of them are checkable,
     the trajectory with the other slope at exact kinks where the case lacks it and has kinks).
 
-    Step s: atol + rtol·(S_loss_s + Σ_{j<s} r_j·D_{s−j}/u). S_loss_s is the
-    loss's rounding scale at purebp's own float parameters of step s; r_j
-    (_perturbation_units) is step j's rounding error in units of the
-    perturbation that moves the loss of s − j steps later by D_{s−j}, the
-    trajectory's measured sensitivity (case["expected"]["trajectory_sensitivity"],
-    computed in 50-digit decimals by purebp.oracle.exact.trajectory_bounds,
-    or here where a case lacks it). A step whose tolerance exceeds
-    USEFUL_TRAJECTORY·|loss| is not checkable, and so is every later one.
+    Step s: atol + rtol·(S_loss_s + |L_s| + Σ_{j<s} r_j·D_s/G_{j+1}/u). S_loss_s is
+    the loss's rounding scale at purebp's own float parameters of step s; r_j
+    (_perturbation_units) is step j's rounding error in units of the starting
+    perturbation that moves L_s by D_s (case["expected"]["trajectory_sensitivity"])
+    and had grown G_{j+1}-fold by step j + 1 ("trajectory_growth"): both
+    measured along the run in 50-digit decimals by
+    purebp.oracle.exact.trajectory_bounds, or here where a case lacks them.
+    A step is not checkable, nor is any later one, where that tolerance exceeds
+    USEFUL_TRAJECTORY·|L_s| or where the loss exceeds DIVERGED·|L_0|.
     """
     steps = case.get("steps", 0)
     if steps == 0:
         return [], 0, None
     expected = case.get("expected", {})
     sensitivity = expected.get("trajectory_sensitivity")
+    growth = expected.get("trajectory_growth")
     kinks_apart = "trajectory_right_slope" in expected
     right_slope = None
-    if sensitivity is None and steps > 1:
+    if (sensitivity is None or growth is None) and steps > 1:
         from purebp.oracle import exact  # the 50-digit pass, for a case made without it
         truth = exact.trajectory_bounds(case["network"], case["parameters"]["weights"],
                                         case["parameters"]["biases"], case["inputs"],
                                         case["targets"], case["learning_rate"], steps)
         sensitivity = [float(v) if not v.is_nan() else math.inf for v in truth["sensitivity"]]
+        growth = [float(v) for v in truth["growth"]]
         kinks_apart = "right_slope" in truth
         if kinks_apart:
             right_slope = [float(v) for v in truth["right_slope"]]
@@ -850,16 +876,30 @@ def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequ
             result.extend([math.inf] * (steps - s))
             checkable = min(checkable, s)
             break
-        carried = _fsum(r * d for r, d in zip(units, reversed(sensitivity[1:s + 1]))) if s else 0.0
+        # step j's error, a perturbation r_j times D's made at θ_{j+1}, moves L_s by
+        # r_j·D_s/G_{j+1}: D_s is what the start's perturbation does to L_s, G_{j+1} how
+        # far it had grown by then (both measured along this very run)
+        carried = _fsum(r * _ratio(sensitivity[s], growth[j + 1]) for j, r in enumerate(units))
         own = 2.0 ** -53 / u * abs(trajectory[s])  # the expected loss's rounding to float64
         allowed = pol.atol + pol.rtol * (step.loss_scale + own + (carried / u if u > 0 else 0.0))
-        if not math.isfinite(allowed) or allowed > USEFUL_TRAJECTORY * abs(trajectory[s]):
+        if not math.isfinite(allowed) or allowed > USEFUL_TRAJECTORY * abs(trajectory[s]) \
+                or abs(trajectory[s]) > DIVERGED * abs(trajectory[0]):
             checkable = min(checkable, s)
         result.append(allowed)
         if s + 1 < steps:
             net._step(X, y, lr)
             units.append(_perturbation_units(pol, step, bases, kinks_apart))
     return result, checkable, right_slope
+
+
+def _ratio(move: float, growth: float) -> float:
+    """D_s/G_j, inf where the perturbation was lost (G_j = 0: the run left Decimal's range)."""
+    if growth > 0:
+        try:
+            return move / growth
+        except OverflowError:
+            return math.inf
+    return 0.0 if move == 0 else math.inf
 
 
 def _all_finite(matrices: Sequence[Rows]) -> bool:
@@ -880,6 +920,24 @@ def _rounded(pol: Policy, S: Rows, values: Rows, U: Optional[Rows] = None) -> Ma
                             for rs, rv in zip(S, values)], U)
 
 
+def exact_zeros(case: Mapping[str, Any]) -> Optional[List[List[List[bool]]]]:
+    """Return, layer by layer, which relu or leaky_relu units have an exact z of 0, or None.
+
+    Read off the expected pre-activations (the truth, rounded: exactly 0.0 only
+    for a true 0, or a truth below the smallest subnormal); None where the case
+    has none, or no kinked activation. Either slope is correct at those units:
+    the checker compares with the values for each (purebp/docs/vectors.md).
+    """
+    network = case["network"]
+    zs = case.get("expected", {}).get("pre_activations")
+    L = len(network["sizes"]) - 1
+    names = [network["activation"]] * (L - 1) + [network["output_activation"]]
+    if not isinstance(zs, list) or len(zs) != L or not any(n in _KINK_JUMP for n in names):
+        return None
+    flags = [[[name in _KINK_JUMP and v == 0 for v in row] for row in z] for name, z in zip(names, zs)]
+    return flags if any(v for m in flags for row in m for v in row) else None
+
+
 def case_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     """Return the allowed |actual − expected| for every entry of a checked case's quantities.
 
@@ -893,7 +951,8 @@ def case_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     network = case["network"]
     net = _float_net(case)
     lr = case["learning_rate"]
-    step = _step_bounds(network, net, case["inputs"], case["targets"], lr, pol)
+    step = _step_bounds(network, net, case["inputs"], case["targets"], lr, pol,
+                        exact_zeros(case))
     result: Dict[str, Any] = {
         "pre_activations": [_rounded(pol, S, z) for S, z in zip(step.z_scales, step.zs)],
         "activations": [_rounded(pol, S, a) for S, a in zip(step.a_scales[1:],

@@ -79,7 +79,8 @@ MAX_BYTES = 64 * 1024 * 1024
 QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", "trajectory")
 #: What the 50-digit pass adds about the trajectory, for its tolerances (docs/vectors.md,
 #: "The trajectory"): two lists of one number per step, and a count of steps.
-TRAJECTORY_BOUNDS = ("trajectory_sensitivity", "trajectory_right_slope", "trajectory_checkable")
+TRAJECTORY_BOUNDS = ("trajectory_sensitivity", "trajectory_growth", "trajectory_right_slope",
+                     "trajectory_checkable")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 #: The operations a per-operation case may hold, and the quantities of each one's "expected".
 OPS = {
@@ -159,14 +160,14 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
             fail(f"{where}.trajectory must be a list of {count}losses, got {describe(traj)}")
         result["trajectory"] = [number(v, f"{where}.trajectory[{k}]", finite)
                                 for k, v in enumerate(traj)]
-    for key in TRAJECTORY_BOUNDS[:2]:
+    for key in TRAJECTORY_BOUNDS[:3]:
         if key in exp:
             values = exp[key]
             if not isinstance(values, list) or (steps is not None and len(values) != steps):
                 count = "" if steps is None else f"{steps} "
                 fail(f"{where}.{key} must be a list of {count}numbers, got {describe(values)}")
             result[key] = [number(v, f"{where}.{key}[{k}]") for k, v in enumerate(values)]
-            if key == "trajectory_sensitivity" and any(v < 0 for v in result[key]):
+            if key != "trajectory_right_slope" and any(v < 0 for v in result[key]):
                 fail(f"{where}.{key} must hold numbers ≥ 0, got {min(result[key])!r}")
     if "trajectory_checkable" in exp:
         count = exp["trajectory_checkable"]
@@ -187,7 +188,7 @@ def _is_op_case(case: Mapping[str, Any], partial: bool) -> bool:
 
 
 def _op_expected(value: Any, where: str, op: Optional[str],
-                 shapes: Optional[Dict[str, Tuple[int, int]]]) -> Dict[str, Any]:
+                 shapes: Optional[Dict[str, Tuple[int, int]]], finite: bool = True) -> Dict[str, Any]:
     """Check the per-operation quantities present; with ``shapes`` None only their kinds.
 
     A loss's "output" is one number; every other quantity is a matrix. ``op``
@@ -204,12 +205,12 @@ def _op_expected(value: Any, where: str, op: Optional[str],
         if key not in exp:
             continue
         if op == "loss" and key == "output":
-            result[key] = number(exp[key], f"{where}.{key}")
+            result[key] = number(exp[key], f"{where}.{key}", finite)
         elif op is None and key == "output" and not isinstance(exp[key], list):
-            result[key] = number(exp[key], f"{where}.{key}")  # a loss's value
+            result[key] = number(exp[key], f"{where}.{key}", finite)  # a loss's value
         else:
             rows, columns = (None, None) if shapes is None else shapes[key]
-            result[key] = matrix(exp[key], f"{where}.{key}", rows, columns)
+            result[key] = matrix(exp[key], f"{where}.{key}", rows, columns, finite)
     return result
 
 
@@ -229,7 +230,9 @@ def _validate_op_case(case: Dict[str, Any], case_id: str, where: str,
             fail(f"{where}.op: unknown operation {describe(op)}; expected one of {names(OPS)}")
     if partial:
         expected = case.get("expected", {})
-        return {"id": case_id, "expected": _op_expected(expected, f"{where}.expected", op, None)}
+        # a result may be NaN or ±inf: the checker fails that entry ("got nan")
+        return {"id": case_id, "expected": _op_expected(expected, f"{where}.expected", op, None,
+                                                        finite=False)}
     if not case_id.startswith("op-"):
         fail(f"{where}.id of a per-operation case must start with \"op-\", got {describe(case_id)}")
     if "network" in case:
@@ -542,6 +545,8 @@ def _complete(case: Mapping[str, Any], bounds: bool) -> Dict[str, Any]:
         # finite numbers only, and any tolerance it gives is useless anyway.
         result["expected"]["trajectory_sensitivity"] = [min(v, sys.float_info.max)
                                                         for v in truth["sensitivity"]]
+        result["expected"]["trajectory_growth"] = [min(v, sys.float_info.max)
+                                                   for v in truth["growth"]]
         if "right_slope" in truth:
             result["expected"]["trajectory_right_slope"] = truth["right_slope"]
         _, checkable, _ = tolerance_policy.trajectory_tolerances(
