@@ -917,6 +917,8 @@ def _first_failure_line(first: FirstFailure) -> str:
         what = first.detail[len(where) + 1:]
     else:
         what = first.detail
+    if when == first.quantity:  # the loss, the trajectory: their own phase, said once
+        return f"    first failure: {where}: {what}"
     return f"    first failure: {where} ({when}): {what}"
 
 
