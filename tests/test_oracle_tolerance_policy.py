@@ -530,3 +530,26 @@ def test_at_an_exact_kink_each_slope_passes_and_nothing_in_between(cid):
     allowed = oracle.tolerances(case, F64)["gradients.weights"]
     for t, g in zip(flat(allowed), flat(case["expected"]["gradients"]["weights"])):
         assert t <= 1e-12 * max(abs(g), 1.0)
+
+
+def test_the_growth_starts_at_one_and_follows_the_run():
+    """trajectory_growth[0] is the start's own perturbation, 1; a chaotic run grows it ~1e10-fold."""
+    for case in vectors.curated():
+        growth = case["expected"].get("trajectory_growth")
+        if growth is not None:
+            assert growth[0] == pytest.approx(1.0, rel=1e-12), case["id"]
+    chaotic = by_id("xor-chaotic")["expected"]["trajectory_growth"]
+    assert chaotic[28] > 1e9 and chaotic[1] < 1e3
+
+
+def test_a_diverging_run_is_not_checkable_once_its_loss_has_doubled():
+    """A learning rate 40 times too large: the loss rises to 1e31; from where it has doubled
+    the steps are not checkable, and purebp's own float64 run, correct, passes the rest."""
+    start = vectors.random_cases(19, 7)[18]
+    case = vectors.complete(dict(vectors.case_input(start), id="diverging", steps=12,
+                                 learning_rate=start["learning_rate"] * 40))
+    losses = case["expected"]["trajectory"]
+    doubled = next(s for s, v in enumerate(losses) if v > 2 * losses[0])
+    assert case["expected"]["trajectory_checkable"] <= doubled and losses[-1] > 1e30
+    result = oracle.compare(case, checker.purebp_results(vectors.case_input(case)))
+    assert result.passed, oracle.Report([result], F64, []).table()
