@@ -553,3 +553,25 @@ def test_a_diverging_run_is_not_checkable_once_its_loss_has_doubled():
     assert case["expected"]["trajectory_checkable"] <= doubled and losses[-1] > 1e30
     result = oracle.compare(case, checker.purebp_results(vectors.case_input(case)))
     assert result.passed, oracle.Report([result], F64, []).table()
+
+
+def test_an_exact_zero_that_rounding_can_move_keeps_the_kinks_room():
+    """z = 0.1·(−2) + 0.1·(−1) + 0.1·3 is exactly 0, but 0.1·w rounds: summed in another order
+    it is ±2.8e-17, and the units may take mixed slopes. Every order passes (U, not either-or)."""
+    case = vectors.complete({
+        "id": "round-kink", "network": {"sizes": [3, 2, 1], "activation": "relu",
+                                        "output_activation": "identity", "loss": "mse"},
+        "parameters": {"weights": [[[-2.0, 2.0], [-1.0, 1.0], [3.0, -3.0]], [[1.0], [0.5]]],
+                       "biases": [[[0.0, 0.0]], [[0.0]]]},
+        "inputs": [[0.1, 0.1, 0.1], [1.0, 0.5, 0.25]], "targets": [[1.0], [-1.0]],
+        "learning_rate": 0.1, "steps": 3})
+    assert case["expected"]["pre_activations"][0][0] == [0.0, 0.0]
+    assert tol.exact_zeros(case) is None  # not the same 0 in every order
+    mixed = plain_backprop.run(vectors.case_input(case), order="reversed")
+    assert mixed["pre_activations"][0][0][0] == -mixed["pre_activations"][0][0][1] != 0
+    for order in ("forward", "reversed", "fsum", "largest-first"):
+        for slope in (0, 1):
+            got = plain_backprop.run(vectors.case_input(case), order=order, kink_slope=slope)
+            assert oracle.compare(case, got).passed, (order, slope)
+    # relu-at-zero's zeros are the same in every order: held to either slope exactly
+    assert tol.exact_zeros(by_id("relu-at-zero")) is not None

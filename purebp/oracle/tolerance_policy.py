@@ -51,6 +51,7 @@ from __future__ import annotations
 import math
 import numbers
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
+from fractions import Fraction
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, cast
 
 from purebp._checks import _describe as describe
@@ -844,7 +845,8 @@ def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequ
     expected = case.get("expected", {})
     sensitivity = expected.get("trajectory_sensitivity")
     growth = expected.get("trajectory_growth")
-    kinks_apart = "trajectory_right_slope" in expected
+    # the other slope's run stands apart only for kinks no rounding can move (exact_zeros)
+    kinks_apart = "trajectory_right_slope" in expected and _kinks_unambiguous(case)
     right_slope = None
     if (sensitivity is None or growth is None) and steps > 1:
         from purebp.oracle import exact  # the 50-digit pass, for a case made without it
@@ -853,7 +855,7 @@ def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequ
                                         case["targets"], case["learning_rate"], steps)
         sensitivity = [float(v) if not v.is_nan() else math.inf for v in truth["sensitivity"]]
         growth = [float(v) for v in truth["growth"]]
-        kinks_apart = "right_slope" in truth
+        kinks_apart = "right_slope" in truth and _kinks_unambiguous(case)
         if kinks_apart:
             right_slope = [float(v) for v in truth["right_slope"]]
     from purebp.oracle.exact import perturbation_bases
@@ -892,6 +894,21 @@ def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequ
     return result, checkable, right_slope
 
 
+def _kinks_unambiguous(case: Mapping[str, Any]) -> bool:
+    """True if every relu or leaky_relu unit whose expected z is 0 is 0 in every
+    implementation (exact_zeros): then all take one of the two slopes there."""
+    expected = case.get("expected", {})
+    zs = expected.get("pre_activations")
+    if not isinstance(zs, list):
+        return False
+    flags = exact_zeros(case) or [[[False] * len(row) for row in z] for z in zs]
+    network = case["network"]
+    names = [network["activation"]] * (len(zs) - 1) + [network["output_activation"]]
+    return all(flag or not (name in _KINK_JUMP and v == 0)
+               for name, z, fz in zip(names, zs, flags) for row, frow in zip(z, fz)
+               for v, flag in zip(row, frow))
+
+
 def _ratio(move: float, growth: float) -> float:
     """D_s/G_j, inf where the perturbation was lost (G_j = 0: the run left Decimal's range)."""
     if growth > 0:
@@ -920,13 +937,32 @@ def _rounded(pol: Policy, S: Rows, values: Rows, U: Optional[Rows] = None) -> Ma
                             for rs, rv in zip(S, values)], U)
 
 
-def exact_zeros(case: Mapping[str, Any]) -> Optional[List[List[List[bool]]]]:
-    """Return, layer by layer, which relu or leaky_relu units have an exact z of 0, or None.
+def _zero_in_every_order(terms: Sequence[float]) -> bool:
+    """True if Σ terms, in floats, is exactly its exact value in any order of summation.
 
-    Read off the expected pre-activations (the truth, rounded: exactly 0.0 only
-    for a true 0, or a truth below the smallest subnormal); None where the case
-    has none, or no kinked activation. Either slope is correct at those units:
-    the checker compares with the values for each (purebp/docs/vectors.md).
+    Sufficient: all terms multiples of one power of two 2^e (every float is a
+    multiple of its last bit's), and Σ|terms| < 2^(e + 53), so that every
+    partial sum is a multiple of 2^e small enough to be a float.
+    """
+    nonzero = [Fraction(t) for t in terms if t != 0]
+    if not nonzero:
+        return True
+    last_bit = min(Fraction(1, f.denominator) if f.denominator > 1 else Fraction(
+        f.numerator & -f.numerator) for f in nonzero)
+    return sum(abs(f) for f in nonzero) < last_bit * 2 ** 53
+
+
+def exact_zeros(case: Mapping[str, Any]) -> Optional[List[List[List[bool]]]]:
+    """Return, layer by layer, the relu or leaky_relu units whose z is 0 in every
+    implementation, or None where there are none.
+
+    A unit counts when its exact z is 0 (its expected pre-activation is exactly
+    0.0) and no order of summation can round it off 0: in the first layer, its
+    products x_i·w_ij are exact floats and their sum with b_j is exact in every
+    order (_zero_in_every_order); in a later one, its weights and bias are all 0.
+    Either slope is correct there, and the checker compares with the values for
+    each (purebp/docs/vectors.md, "Exact kinks"); a zero that rounding could move
+    off 0 is a kink like any other (U).
     """
     network = case["network"]
     zs = case.get("expected", {}).get("pre_activations")
@@ -934,7 +970,19 @@ def exact_zeros(case: Mapping[str, Any]) -> Optional[List[List[List[bool]]]]:
     names = [network["activation"]] * (L - 1) + [network["output_activation"]]
     if not isinstance(zs, list) or len(zs) != L or not any(n in _KINK_JUMP for n in names):
         return None
-    flags = [[[name in _KINK_JUMP and v == 0 for v in row] for row in z] for name, z in zip(names, zs)]
+    X, W, B = case["inputs"], case["parameters"]["weights"], case["parameters"]["biases"]
+
+    def exact(l: int, i: int, j: int) -> bool:
+        column, bias = [row[j] for row in W[l]], B[l][0][j]
+        if l > 0:
+            return bias == 0 and all(w == 0 for w in column)
+        products = [x * w for x, w in zip(X[i], column)]
+        if any(Fraction(p) != Fraction(x) * Fraction(w) for p, x, w in zip(products, X[i], column)):
+            return False
+        return _zero_in_every_order([*products, bias])
+
+    flags = [[[name in _KINK_JUMP and v == 0 and exact(l, i, j) for j, v in enumerate(row)]
+              for i, row in enumerate(z)] for l, (name, z) in enumerate(zip(names, zs))]
     return flags if any(v for m in flags for row in m for v in row) else None
 
 
