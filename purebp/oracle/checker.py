@@ -266,17 +266,8 @@ class CaseResult(NamedTuple):
         return min(found, key=lambda f: _computed_order(f.quantity, f.layer))
 
 
-def _get(expected: Mapping[str, Any], name: str) -> Any:
-    if name == "outputs":
-        if "outputs" in expected:
-            return expected["outputs"]
-        acts = expected.get("activations")
-        return acts[-1] if isinstance(acts, list) and acts else None
-    part, _, sub = name.partition(".")
-    value = expected.get(part)
-    if sub:
-        return value.get(sub) if isinstance(value, dict) else None
-    return value
+#: A quantity of an "expected"-style dict, by name (the format's: purebp.oracle.vectors).
+_get = vectors.quantity
 
 
 def _entries(value: Any, path: str = "") -> List[Tuple[str, Any]]:

@@ -45,6 +45,7 @@ from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.losses import LOSSES
 from purebp.matrix import add_row, apply, column_sums, matmul, multiply, scale, subtract, transpose
+from purebp.oracle import vectors
 from purebp.oracle.tolerance_policy import POLICIES, Policy, case_tolerances
 
 __all__ = ["CATALOG", "Diagnosis", "Mistake", "Pass", "diagnose", "run"]
@@ -557,16 +558,8 @@ class _Block(NamedTuple):
         return self.quantity if self.layer is None else f"{self.quantity}[{self.layer}]"
 
 
-def _get(values: Mapping[str, Any], name: str) -> Any:
-    """Return quantity ``name`` of an "expected"-style dict (outputs: the last activations)."""
-    if name == "outputs":
-        if "outputs" in values:
-            return values["outputs"]
-        acts = values.get("activations")
-        return acts[-1] if isinstance(acts, list) and acts else None
-    part, _, sub = name.partition(".")
-    value = values.get(part)
-    return value.get(sub) if sub and isinstance(value, dict) else (None if sub else value)
+#: A quantity of an "expected"-style dict, by name (the format's: purebp.oracle.vectors).
+_get = vectors.quantity
 
 
 def _flat(value: Any) -> Optional[List[Any]]:

@@ -292,10 +292,6 @@ def _scaled(c: float, A: Rows) -> Matrix:
     return [[c * v for v in row] for row in A]
 
 
-def _abs(A: Rows) -> Matrix:
-    return [[abs(v) for v in row] for row in A]
-
-
 def _matrix_of(pol: Policy, S: Rows, U: Optional[Rows] = None) -> Matrix:
     """Return the tolerance of every entry of a matrix from its S (and U)."""
     if U is None:

@@ -501,6 +501,25 @@ def write(path: str, cases: List[Dict[str, Any]]) -> None:
 # -- making cases ---------------------------------------------------------------------
 
 
+def quantity(values: Mapping[str, Any], name: str) -> Any:
+    """Return quantity ``name`` ("loss", "gradients.weights", ...) of an "expected"-style
+    dict, or None where it is not given; "outputs" falls back to the last activations.
+
+    >>> quantity({"gradients": {"biases": [[[0.5]]]}}, "gradients.biases")
+    [[[0.5]]]
+    """
+    if name == "outputs":
+        if "outputs" in values:
+            return values["outputs"]
+        acts = values.get("activations")
+        return acts[-1] if isinstance(acts, list) and acts else None
+    part, _, sub = name.partition(".")
+    value = values.get(part)
+    if sub:
+        return value.get(sub) if isinstance(value, dict) else None
+    return value
+
+
 def case_input(case: Mapping[str, Any]) -> Dict[str, Any]:
     """Return the case without ``expected``: what an implementation under test is given."""
     if not isinstance(case, Mapping):
