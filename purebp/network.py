@@ -26,8 +26,13 @@ from code written out for the network's shape where it can. The matrix code
 here is the reference, which ``forward``, ``gradients``, ``step``, ``trace``
 and ``train(..., fast=False)`` use.
 
-What this module does not do: convolution, recurrence, regularisation,
-optimisers other than plain gradient descent.
+The step is the optimizer's (purebp.optimizers): plain gradient descent,
+p ← p − learning_rate·∂loss/∂p, unless ``train`` is given another, such as
+``Adam(lr=0.01)``. ``train(..., validation=(X_val, y_val))`` records the
+validation loss each epoch, and ``early_stopping=K`` stops when it has not
+improved for K epochs (purebp.training).
+
+What this module does not do: convolution, recurrence, dropout.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import math
 import random
 from typing import Any, Callable, ClassVar, Dict, List, Optional, Sequence, Tuple, TypedDict
 
-from purebp import _checks, training
+from purebp import _checks, optimizers, training
 from purebp._types import Matrix, RealMatrix, StrPath
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.activations import NAMES as ACTIVATION_NAMES
@@ -50,10 +55,9 @@ from purebp.matrix import (
     column_sums,
     matmul,
     multiply,
-    scale,
-    subtract,
     transpose,
 )
+from purebp.optimizers import SGD, Optimizer
 
 #: The initialisations: the standard deviation of the normal each layer's
 #: weights are drawn from, given the layer's fan_in and fan_out.
@@ -102,6 +106,11 @@ class Network:
                  activation (activations[0] is the input)
         rng      the random.Random that drew the weights and shuffles batches
         epochs_trained   epochs ``train`` has completed (saved with the network)
+        optimizer        the optimizer ``train`` last used, with its state (saved
+                 with the network), None before the first ``train``
+        best     early stopping's record during a run (saved), else None
+        history  per epoch trained with validation data: "epoch", "loss",
+                 "val_loss", "val_accuracy" (lists; not saved)
 
     Weights are drawn layer by layer, row by row, with ``rng.gauss``; with
     init="normal" and the same seed they equal ``NeuralNetwork``'s.
@@ -168,6 +177,9 @@ class Network:
         self.zs: List[Matrix] = []
         self.activations: List[Matrix] = []
         self.epochs_trained = 0
+        self.optimizer: Optional[Optimizer] = None
+        self.best: Optional[training.Best] = None
+        self.history: Dict[str, List[Any]] = training.new_history()
 
     def __repr__(self) -> str:
         return (
@@ -275,17 +287,20 @@ class Network:
         """Return f′(z) element by element, given z and a = f(z)."""
         return apply(ACTIVATIONS[name].f_prime, z, a)
 
-    def trace(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> Trace:
-        """Return every quantity of one gradient-descent step (a Trace), changing nothing.
+    def trace(self, X: RealMatrix, y: RealMatrix, learning_rate: Optional[float] = None,
+              *, optimizer: Optional[Optimizer] = None) -> Trace:
+        """Return every quantity of one training step (a Trace), changing nothing.
 
         Keys: ``zs``, ``activations`` (activations[0] is X), ``loss``,
         ``deltas`` (∂loss/∂zs[l] per layer), ``gradients`` (as ``gradients``
         returns them) and ``updated`` ({"weights", "biases"} after the step).
+        The step is gradient descent with ``learning_rate``, or ``optimizer``'s
+        (a copy of it takes the step; the one given is left as it was).
         ``purebp explain`` prints these.
         """
         op = "trace"
         X, y = self._check_batch(op, X, y)
-        learning_rate = _checks.learning_rate(op, learning_rate)
+        step = self._optimizer(op, learning_rate, optimizer).copy()
         self.check_parameters(op)
         zs, activations = self._forward(X)
         deltas: List[Matrix] = []
@@ -294,48 +309,89 @@ class Network:
             "zs": zs, "activations": activations,
             "loss": self._loss_value(y, zs, activations), "deltas": deltas,
             "gradients": grads,
-            "updated": {
-                "weights": [subtract(w, scale(learning_rate, g))
-                            for w, g in zip(self.weights, grads["weights"])],
-                "biases": [subtract(b, scale(learning_rate, g))
-                           for b, g in zip(self.biases, grads["biases"])],
-            },
+            "updated": self._updated(step, grads),
         }
 
     # -- training ------------------------------------------------------------
 
-    def step(self, X: RealMatrix, y: RealMatrix, learning_rate: float) -> float:
-        """Take one gradient-descent step on the batch (X, y); return the loss before it."""
+    def step(self, X: RealMatrix, y: RealMatrix, learning_rate: Optional[float] = None,
+             *, optimizer: Optional[Optimizer] = None) -> float:
+        """Take one step on the batch (X, y); return the loss before it.
+
+        The step is gradient descent with ``learning_rate``, or ``optimizer``'s,
+        which then becomes ``self.optimizer``; with neither, ``self.optimizer``'s.
+        """
         op = "step"
         X, y = self._check_batch(op, X, y)
-        learning_rate = _checks.learning_rate(op, learning_rate)
+        step = self._optimizer(op, learning_rate, optimizer)
         self.check_parameters(op)
-        return self._step(X, y, learning_rate)
+        self.optimizer = step
+        return self._step(X, y, step)
 
-    def _step(self, X: Matrix, y: Matrix, learning_rate: float) -> float:
+    def _step(self, X: Matrix, y: Matrix, optimizer: Optimizer) -> float:
         self.zs, self.activations = self._forward(X)
         before = self._loss_value(y, self.zs, self.activations)
         grads = self._backpropagate(y, self.zs, self.activations)
-        # Every parameter p becomes p − learning_rate·∂loss/∂p.
-        self.weights = [subtract(w, scale(learning_rate, g))
-                        for w, g in zip(self.weights, grads["weights"])]
-        self.biases = [subtract(b, scale(learning_rate, g))
-                       for b, g in zip(self.biases, grads["biases"])]
+        updated = self._updated(optimizer, grads)
+        self.weights, self.biases = updated["weights"], updated["biases"]
         return before
+
+    def _updated(self, optimizer: Optimizer, grads: Dict[str, List[Matrix]]) -> Dict[str, List[Matrix]]:
+        """Return the parameters after the optimizer's step; the optimizer's state moves on.
+
+        With SGD(learning_rate), every parameter p becomes p − learning_rate·∂loss/∂p.
+        The optimizer works on the parameters in one flat list (weights, then
+        biases, layer by layer, row by row: purebp.optimizers).
+        """
+        p = _flat(self.weights) + _flat(self.biases)
+        g = _flat(grads["weights"]) + _flat(grads["biases"])
+        return _unflat(optimizer.update(p, g), self.sizes)
+
+    def _optimizer(self, op: str, learning_rate: Optional[float],
+                   optimizer: Optional[Optimizer]) -> Optimizer:
+        """Return the step to take: SGD(learning_rate), the optimizer given, or self.optimizer."""
+        if learning_rate is not None and optimizer is not None:
+            raise ValueError(f"{op}: give learning_rate or optimizer, not both; got"
+                             f" learning_rate={learning_rate!r} and optimizer={optimizer!r}")
+        if learning_rate is not None:
+            plain = SGD(_checks.learning_rate(op, learning_rate))
+            if self.optimizer is not None and self.optimizer.config() == plain.config():
+                return self.optimizer  # the same rule goes on counting its steps
+            return plain
+        if optimizer is None:
+            if self.optimizer is None:
+                raise TypeError(f"{op}: give learning_rate (a float) or optimizer"
+                                f" (purebp.optimizers), got neither")
+            optimizer = self.optimizer
+        optimizer = optimizers.as_optimizer(op, optimizer)
+        optimizer.check_size(op, self._parameter_count())
+        return optimizer
+
+    def _parameter_count(self) -> int:
+        return sum(m * (n + 1) for n, m in zip(self.sizes[:-1], self.sizes[1:]))
 
     def train(
         self,
         X: RealMatrix,
         y: RealMatrix,
         epochs: int,
-        learning_rate: float,
+        learning_rate: Optional[float] = None,
         batch_size: Optional[int] = None,
         log_every: int = 1000,
         log: training.Log = print,
         on_epoch: training.OnEpoch = None,
         fast: bool = True,
+        *,
+        optimizer: Optional[Optimizer] = None,
+        validation: Optional[Tuple[RealMatrix, RealMatrix]] = None,
+        early_stopping: Optional[int] = None,
     ) -> List[float]:
-        """Train for ``epochs`` more epochs by gradient descent; return each epoch's loss.
+        """Train for ``epochs`` more epochs; return each epoch's loss.
+
+        The step is gradient descent with ``learning_rate`` (``SGD(learning_rate)``),
+        or ``optimizer``'s (``Adam(lr=0.01)``, purebp.optimizers), which becomes
+        ``self.optimizer`` and keeps its state there; give one or the other,
+        or neither to go on with ``self.optimizer`` (a loaded checkpoint's).
 
         With ``batch_size=None`` every epoch is one full-batch step, as in the
         tutorial. With a batch size, every epoch shuffles the samples with
@@ -356,6 +412,16 @@ class Network:
         finite, training stops with ``DivergenceError`` and the network is
         left as it was after the last finite epoch.
 
+        ``validation=(X_val, y_val)`` computes the loss and accuracy on that
+        data after every epoch, at the epoch's final parameters, records them
+        in ``self.history`` and shows the loss in the log line.
+        ``early_stopping=K`` (with validation) stops when K epochs in a row
+        have not lowered the validation loss below the lowest so far, and
+        gives the network back the parameters of the epoch that reached that
+        lowest loss first (ties keep the earlier epoch); ``epochs_trained``
+        and the optimizer's state stay those of the last epoch run.
+        purebp.training describes it exactly.
+
         ``fast=True`` computes the very same bits from the equations written
         out for this network's shape (purebp.fast, purebp/docs/speed.md), many times
         faster where it can; ``fast=False`` runs the loop below, to step through it.
@@ -363,35 +429,36 @@ class Network:
         op = "train"
         X, y = self._check_batch(op, X, y)
         epochs = _checks.count(op, "epochs", epochs)
-        learning_rate = _checks.learning_rate(op, learning_rate)
+        step = self._optimizer(op, learning_rate, optimizer)
         if batch_size is not None:
             batch_size = _checks.size(op, "batch_size", batch_size)
         log_every = training.check_options(op, log_every, log, on_epoch, fast)
+        watch = training.Validation.of(op, self, validation, early_stopping)
         self.check_parameters(op)
+        self.optimizer = step
         if fast:  # the same numbers from the equations written out (purebp.fast); skip to read on
-            return fast_loop.train(self, X, y, epochs, learning_rate, batch_size, log_every, log,
-                                   on_epoch)
+            return fast_loop.train(self, X, y, epochs, step, batch_size, log_every, log,
+                                   on_epoch, watch)
 
         losses: List[float] = []
         for epoch in range(self.epochs_trained, self.epochs_trained + epochs):
             before = self._state()  # to go back to if this epoch diverges
-            loss = self._epoch(X, y, learning_rate, batch_size)
-            training.count_epoch(self, before, op, epoch, loss, learning_rate)
+            loss = self._epoch(X, y, step, batch_size)
+            training.count_epoch(self, before, op, epoch, loss, step.lr)
             losses.append(loss)
-            if log is not None and epoch % log_every == 0:
-                log(training.log_line(epoch, loss))
-            if on_epoch is not None and on_epoch(self, epoch, loss) is False:
+            # validation, the log line, on_epoch; False: early stopping or on_epoch stops
+            if not training.report(self, epoch, loss, log_every, log, on_epoch, watch):
                 break
         return losses
 
-    def _epoch(self, X: Matrix, y: Matrix, learning_rate: float,
+    def _epoch(self, X: Matrix, y: Matrix, optimizer: Optimizer,
                batch_size: Optional[int]) -> float:
         """Run one epoch (full batch, or shuffled mini-batches); return its loss."""
         if batch_size is None:
-            return self._step(X, y, learning_rate)
+            return self._step(X, y, optimizer)
         loss = 0.0
         for rows in self._batches(len(X), batch_size):
-            batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows], learning_rate)
+            batch_loss = self._step([X[i] for i in rows], [y[i] for i in rows], optimizer)
             loss += self._share(batch_loss, len(rows), len(X))
         return loss
 
@@ -454,12 +521,22 @@ class Network:
                              self.loss_name, self.loss_name)
 
     def _state(self) -> Tuple[Any, ...]:
-        # The lists are replaced, never changed in place, so references suffice.
-        return (self.weights, self.biases, self.rng.getstate(), self.zs, self.activations)
+        # The lists are replaced, never changed in place, so references suffice;
+        # the optimizer changes its state in place, so it is copied.
+        optimizer = None if self.optimizer is None else self.optimizer.copy()
+        return (self.weights, self.biases, self.rng.getstate(), self.zs, self.activations,
+                optimizer)
 
     def _restore(self, state: Tuple[Any, ...]) -> None:
-        self.weights, self.biases, rng_state, self.zs, self.activations = state
+        self.weights, self.biases, rng_state, self.zs, self.activations, optimizer = state
         self.rng.setstate(rng_state)
+        if optimizer is not None and self.optimizer is not None:
+            self.optimizer.take_state(optimizer)  # the same object, its state put back
+
+    def _validate(self, X: Matrix, y: Matrix) -> Tuple[float, float]:
+        """Return (loss, accuracy) on checked data, changing nothing."""
+        zs, activations = self._forward(X)
+        return self._loss_value(y, zs, activations), _accuracy(activations[-1], y)
 
     def _finite(self) -> bool:
         return _checks.all_finite(self.weights) and _checks.all_finite(self.biases)
@@ -474,44 +551,45 @@ class Network:
         X, y = self._check_batch("accuracy", X, y)
         self.check_parameters("accuracy")
         _, activations = self._forward(X)
-        right = 0
-        for out, target in zip(activations[-1], y):
-            if len(out) == 1:
-                right += (out[0] > 0.5) == (target[0] > 0.5)
-            else:
-                right += out.index(max(out)) == target.index(max(target))
-        return right / len(X)
+        return _accuracy(activations[-1], y)
 
     # -- checks ------------------------------------------------------------
 
-    def _check_inputs(self, op: str, X: RealMatrix) -> Matrix:
-        return _checks.float_matrix(op, "X", X, columns=self.sizes[0], columns_meaning="sizes[0]")
+    def _check_inputs(self, op: str, X: RealMatrix, name: str = "X") -> Matrix:
+        return _checks.float_matrix(op, name, X, columns=self.sizes[0], columns_meaning="sizes[0]")
 
-    def _check_batch(self, op: str, X: RealMatrix, y: RealMatrix) -> Tuple[Matrix, Matrix]:
-        """Return X and y as floats, checked against the sizes and the loss."""
-        X = self._check_inputs(op, X)
-        y = _checks.float_matrix(op, "y", y, columns=self.sizes[-1], columns_meaning="sizes[-1]")
+    def _check_batch(self, op: str, X: RealMatrix, y: RealMatrix,
+                     names: Tuple[str, str] = ("X", "y")) -> Tuple[Matrix, Matrix]:
+        """Return X and y as floats, checked against the sizes and the loss.
+
+        ``names`` are what messages call them (validation data: "validation[0]", ...).
+        """
+        x_name, y_name = names
+        X = self._check_inputs(op, X, x_name)
+        y = _checks.float_matrix(op, y_name, y, columns=self.sizes[-1],
+                                 columns_meaning="sizes[-1]")
         if len(y) != len(X):
-            raise ValueError(f"{op}: y has {len(y)} rows, expected {len(X)} like X")
+            raise ValueError(f"{op}: {y_name} has {len(y)} rows, expected {len(X)} like {x_name}")
         if self.loss_name == "bce":
             for i, row in enumerate(y):
                 for j, t in enumerate(row):
                     if not 0.0 <= t <= 1.0:
                         raise ValueError(
-                            f"{op}: y[{i}][{j}] must lie in [0, 1] for loss='bce', got {t!r}"
+                            f"{op}: {y_name}[{i}][{j}] must lie in [0, 1] for loss='bce',"
+                            f" got {t!r}"
                         )
         if self.loss_name == "cross_entropy":
             for i, row in enumerate(y):
                 if min(row) < 0.0 or max(row) > 1.0 + 1e-6:
                     raise ValueError(
-                        f"{op}: y[{i}] must hold class probabilities in [0, 1] for"
+                        f"{op}: {y_name}[{i}] must hold class probabilities in [0, 1] for"
                         f" loss='cross_entropy', got {_checks._short_repr(row)}"
                     )
                 total = math.fsum(row)
                 # Probabilities written to a few digits may miss 1 by rounding.
                 if abs(total - 1.0) > 1e-6:
                     raise ValueError(
-                        f"{op}: y[{i}] must sum to 1 for loss='cross_entropy' (class"
+                        f"{op}: {y_name}[{i}] must sum to 1 for loss='cross_entropy' (class"
                         f" probabilities: one-hot, say), got a sum of {total!r}"
                     )
         return X, y
@@ -545,3 +623,31 @@ class Network:
             self.weights, self.biases = [[list(row) for row in m] for m in weights], \
                 [[list(row) for row in m] for m in biases]
         return weights, biases
+
+
+def _accuracy(outputs: Matrix, y: Matrix) -> float:
+    """The fraction of rows classified right (see ``Network.accuracy``)."""
+    right = 0
+    for out, target in zip(outputs, y):
+        if len(out) == 1:
+            right += (out[0] > 0.5) == (target[0] > 0.5)
+        else:
+            right += out.index(max(out)) == target.index(max(target))
+    return right / len(outputs)
+
+
+def _flat(matrices: List[Matrix]) -> List[float]:
+    """Every entry of the matrices, one after the other, row by row."""
+    return [x for m in matrices for row in m for x in row]
+
+
+def _unflat(flat: List[float], sizes: List[int]) -> Dict[str, List[Matrix]]:
+    """{"weights", "biases"} for ``sizes`` from a flat list of weights, then biases."""
+    at, weights, biases = 0, [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        weights.append([flat[at + i * fan_out:at + (i + 1) * fan_out] for i in range(fan_in)])
+        at += fan_in * fan_out
+    for fan_out in sizes[1:]:
+        biases.append([flat[at:at + fan_out]])
+        at += fan_out
+    return {"weights": weights, "biases": biases}

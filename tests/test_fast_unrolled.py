@@ -17,6 +17,7 @@ from purebp.fast import unrolled
 from purebp.fast.loop import flat_parameters, keep_forward
 from purebp.fast.unrolled import Spec
 from purebp.network import Network
+from purebp.optimizers import SGD
 
 TUTORIAL = Spec((2, 4, 1), "sigmoid", "sigmoid", "half_sse", "mse")
 
@@ -33,7 +34,7 @@ def test_one_unrolled_epoch_equals_one_reference_epoch(case):
     losses, kept = [], []
     flat = unrolled.compiled(spec)(rows, flat_parameters(net), 0.25, 1, losses, kept)
     reference = copy.deepcopy(net)
-    loss = reference._epoch(X, y, 0.25, None)
+    loss = reference._epoch(X, y, SGD(0.25), None)
     if flat is None:  # the unrolled code saw a non-finite value: so must the reference
         assert not (math.isfinite(loss) and reference._finite())
         return
@@ -82,7 +83,7 @@ def test_the_largest_supported_network_compiles_and_matches():
     y = [[math.cos(i * j) for j in range(9)] for i in range(3)]
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
     flat = unrolled.compiled(spec)(rows, flat_parameters(net), 0.01, 1, [], None)
-    net._epoch(X, y, 0.01, None)
+    net._epoch(X, y, SGD(0.01), None)
     assert flat == flat_parameters(net)
 
 

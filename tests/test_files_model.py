@@ -527,7 +527,7 @@ BAD_FILES = [
     ("top level a list", NET, lambda d: "[]", None),
     ("format", NET, (("format",), "purebp-vectors"), "format"),
     ("no format", NET, (("format",), DELETE), "format"),
-    ("version 2", NET, (("version",), 2), "version"),
+    ("version 3", NET, (("version",), 3), "version"),
     ("version string", NET, (("version",), "1"), "version"),
     ("unknown class", NET, (("class",), "Perceptron"), "class"),
     ("no class", NET, (("class",), DELETE), "class"),

@@ -32,77 +32,112 @@ and, for mini-batches (Network), ``rng``, ``_batches(n, batch_size)`` and
 from __future__ import annotations
 
 import math
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from purebp import training
 from purebp._types import Matrix
 from purebp.fast import unrolled
+from purebp.optimizers import SGD, Optimizer
 
 #: One sample's row for the written-out code: its inputs, then its targets.
 Row = Tuple[float, ...]
 
 
-def train(net: Any, X: Matrix, y: Matrix, epochs: int, learning_rate: float,
+def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
           batch_size: Optional[int], log_every: int, log: training.Log,
-          on_epoch: training.OnEpoch) -> List[float]:
-    """Train ``net`` for ``epochs`` epochs on checked X and y; return each epoch's loss."""
+          on_epoch: training.OnEpoch, watch: Optional[training.Validation] = None) -> List[float]:
+    """Train ``net`` for ``epochs`` epochs on checked X and y; return each epoch's loss.
+
+    ``step`` is a learning rate (plain gradient descent, as the tutorial's
+    class trains) or an optimizer (purebp.optimizers, as Network trains).
+    Plain gradient descent, SGD(lr) included, runs the step written out;
+    any other optimizer gets the written-out gradients and takes its own
+    ``update`` on them, so its bits are the readable loop's.
+    """
     spec = net._spec()
     if not unrolled.supported(spec):
-        return _readable(net, X, y, epochs, learning_rate, batch_size, log_every, log, on_epoch)
-    kernel = unrolled.compiled(spec)
+        return _readable(net, X, y, epochs, step, batch_size, log_every, log, on_epoch, watch)
+    rate = _plain_rate(step)
+    optimizer = step if isinstance(step, Optimizer) else None
+    kernel = unrolled.compiled(spec if rate is not None else spec._replace(step="optimizer"))
+    take = rate if rate is not None else step.update  # type: ignore[union-attr]
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
     losses: List[float] = []
     remaining = epochs
     while remaining:
         epoch = net.epochs_trained
-        # As many epochs per call as can run before the next report (log line
-        # or on_epoch): one call per epoch made the tutorial's run 2.3× slower.
-        count = remaining if on_epoch is None and batch_size is None else 1
+        # As many epochs per call as can run before the next report (log line,
+        # on_epoch, validation): one call per epoch made the tutorial's run 2.3× slower.
+        count = remaining if on_epoch is None and batch_size is None and watch is None else 1
         if log is not None:
             count = min(count, -epoch % log_every + 1)
-        done = (_epochs(net, kernel, X, rows, learning_rate, count, losses)
-                if batch_size is None else
-                _batches(net, kernel, X, rows, learning_rate, batch_size, losses))
-        if done:
+        saved = None if optimizer is None else optimizer.copy()
+        steps = (_epochs(net, kernel, X, rows, take, count, losses)
+                 if batch_size is None else
+                 _batches(net, kernel, X, rows, take, batch_size, losses))
+        if steps:
             net.epochs_trained += count
+            if optimizer is not None and rate is not None:  # the written-out step: count it
+                optimizer.state["step"] += steps
         else:
             # Not finite somewhere: the readable loop finds the epoch and raises.
-            losses += _readable(net, X, y, count, learning_rate, batch_size, log_every, None, None)
+            if saved is not None and optimizer is not None:
+                optimizer.take_state(saved)
+            losses += _readable(net, X, y, count, step, batch_size, log_every, None, None, None)
         remaining -= count
-        if not training.report(net, net.epochs_trained - 1, losses[-1], log_every, log, on_epoch):
+        if not training.report(net, net.epochs_trained - 1, losses[-1], log_every, log, on_epoch,
+                               watch):
             break
     return losses
 
 
-def _readable(net: Any, X: Matrix, y: Matrix, epochs: int, learning_rate: float,
+def _plain_rate(step: float | Optimizer) -> Optional[float]:
+    """The learning rate if ``step`` is plain gradient descent, p ← p − lr·g; else None."""
+    if isinstance(step, Optimizer):
+        plain = isinstance(step, SGD) and not step.momentum and not step.weight_decay
+        return step.lr if plain else None
+    return step
+
+
+def _readable(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
               batch_size: Optional[int], log_every: int, log: training.Log,
-              on_epoch: training.OnEpoch) -> List[float]:
+              on_epoch: training.OnEpoch, watch: Optional[training.Validation]) -> List[float]:
     """Run the network's own readable loop: ``net.train(..., fast=False)``."""
-    batches = {} if batch_size is None else {"batch_size": batch_size}
-    losses: List[float] = net.train(X, y, epochs, learning_rate, log_every=log_every, log=log,
-                                    on_epoch=on_epoch, fast=False, **batches)
+    options: Dict[str, Any] = {} if batch_size is None else {"batch_size": batch_size}
+    if isinstance(step, Optimizer):
+        options["optimizer"] = step
+    if watch is not None:
+        options.update(validation=(watch.X, watch.y), early_stopping=watch.early_stopping)
+    rate = None if isinstance(step, Optimizer) else step
+    losses: List[float] = net.train(X, y, epochs, rate, log_every=log_every, log=log,
+                                    on_epoch=on_epoch, fast=False, **options)
     return losses
 
 
-def _epochs(net: Any, kernel: Any, X: Matrix, rows: List[Row], learning_rate: float,
-            count: int, losses: List[float]) -> bool:
-    """Run ``count`` full-batch epochs written out; False (nothing changed) if one diverged."""
+def _epochs(net: Any, kernel: Any, X: Matrix, rows: List[Row], take: Any,
+            count: int, losses: List[float]) -> int:
+    """Run ``count`` full-batch epochs written out; return the steps, 0 (nothing changed) if one diverged.
+
+    ``take`` is the learning rate, or the optimizer's ``update`` (then the
+    caller puts the optimizer's state back on divergence).
+    """
     kept: List[Any] = []
     start = len(losses)
-    flat = kernel(rows, flat_parameters(net), learning_rate, count, losses, kept)
+    flat = kernel(rows, flat_parameters(net), take, count, losses, kept)
     if flat is None:
         del losses[start:]  # the readable loop will append them again as it replays
-        return False
+        return 0
     set_flat_parameters(net, flat)
     keep_forward(net, X, kept)
-    return True
+    return count
 
 
-def _batches(net: Any, kernel: Any, X: Matrix, rows: List[Row], learning_rate: float,
-             batch_size: int, losses: List[float]) -> bool:
+def _batches(net: Any, kernel: Any, X: Matrix, rows: List[Row], take: Any,
+             batch_size: int, losses: List[float]) -> int:
     """Run one mini-batch epoch written out, with ``Network._epoch``'s batches and loss.
 
-    False if it diverged; the network, its generator included, is then unchanged.
+    Returns the steps taken, or 0 if it diverged; the network, its generator
+    included, is then unchanged.
     """
     rng_state = net.rng.getstate()
     flat: Optional[List[float]] = flat_parameters(net)
@@ -111,19 +146,19 @@ def _batches(net: Any, kernel: Any, X: Matrix, rows: List[Row], learning_rate: f
     batches = net._batches(len(rows), batch_size)
     for batch in batches:
         batch_losses: List[float] = []
-        flat = kernel([rows[i] for i in batch], flat, learning_rate, 1, batch_losses,
+        flat = kernel([rows[i] for i in batch], flat, take, 1, batch_losses,
                       kept if batch is batches[-1] else None)
         if flat is None:
             net.rng.setstate(rng_state)
-            return False
+            return 0
         loss += net._share(batch_losses[0], len(batch), len(rows))
     if flat is None or not math.isfinite(loss):  # finite batches can add up to an overflow
         net.rng.setstate(rng_state)
-        return False
+        return 0
     set_flat_parameters(net, flat)
     keep_forward(net, [X[i] for i in batches[-1]], kept)
     losses.append(loss)
-    return True
+    return len(batches)
 
 
 # -- between the network's matrices and the written-out code's flat list ------

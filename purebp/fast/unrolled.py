@@ -85,6 +85,9 @@ class Spec(NamedTuple):
     output_activation: str
     loss: str
     logged: str
+    #: "gd": the step p = p − learning_rate·g written out; "optimizer": the
+    #: gradients handed to an optimizer's ``update`` (purebp.optimizers).
+    step: str = "gd"
 
 
 def _activation(name: str) -> WrittenOut:
@@ -104,7 +107,8 @@ def spec_for(net: Any) -> Spec:
 
     >>> from purebp import NeuralNetwork
     >>> spec_for(NeuralNetwork(2, 4, 1, seed=0))
-    Spec(sizes=(2, 4, 1), activation='sigmoid', output_activation='sigmoid', loss='half_sse', logged='mse')
+    Spec(sizes=(2, 4, 1), activation='sigmoid', output_activation='sigmoid', loss='half_sse', \
+logged='mse', step='gd')
     """
     spec: Spec = net._spec()
     return spec
@@ -146,6 +150,10 @@ def source(spec: Spec) -> str:
     reference to report it). If ``keep`` is a list, the last epoch appends
     each sample's forward pass to it: (zs[0], activations[1], zs[1], ...)
     as tuples.
+
+    With ``spec.step == "optimizer"`` the third argument is ``update``
+    instead, an optimizer's ``update(p, g)``: each step hands it the flat
+    parameters and gradients and takes the parameters it returns.
     """
     sizes, L = spec.sizes, len(spec.sizes) - 1
     weights = [f"w{l}_{i}_{j}" for l in range(L)
@@ -158,7 +166,8 @@ def source(spec: Spec) -> str:
     out = "    "
     body = out * 3  # inside: def, for epoch, for sample
     lines = [
-        "def train_epochs(rows, parameters, learning_rate, epochs, losses, keep):",
+        f"def train_epochs(rows, parameters, {'update' if spec.step == 'optimizer' else 'learning_rate'},"
+        " epochs, losses, keep):",
         f'{out}"""{len(weights) + len(biases)} parameters, sizes {list(sizes)};'
         f' see purebp.fast.unrolled.source."""',
         f"{out}({', '.join(weights + biases)},) = parameters",
@@ -235,9 +244,15 @@ def source(spec: Spec) -> str:
     inside = out * 2
     logged = reported.value
     lines.append(f"{inside}loss = {logged.replace('total', 'logged') if separate_log else logged}")
-    lines.append(f"{inside}# the step: p = p − learning_rate·∂loss/∂p")
-    for p, g in zip(weights + biases, grads_w + grads_b):
-        lines.append(f"{inside}{p} = {p} - learning_rate * {g}")
+    if spec.step == "optimizer":
+        lines.append(f"{inside}# the step: the optimizer's update (purebp.optimizers)")
+        lines.append(f"{inside}({', '.join(weights + biases)},) = update(")
+        lines.append(f"{inside}{out}[{', '.join(weights + biases)}],")
+        lines.append(f"{inside}{out}[{', '.join(grads_w + grads_b)}])")
+    else:
+        lines.append(f"{inside}# the step: p = p − learning_rate·∂loss/∂p")
+        for p, g in zip(weights + biases, grads_w + grads_b):
+            lines.append(f"{inside}{p} = {p} - learning_rate * {g}")
     lines.append(f"{inside}# diverged? A sum is finite only if every term is; if it is not,"
                  " look term by term")
     lines += _sum_lines("check", "loss", weights + biases, inside)
@@ -270,6 +285,8 @@ def _compiled(spec: Spec) -> Tuple[Callable[..., Optional[List[float]]], str, Li
     """Return (train_epochs, its file name, its source lines) for ``spec``."""
     text = source(spec)
     formulas = f"{spec.activation}/{spec.output_activation}/{spec.loss}, logs {spec.logged}"
+    if spec.step != "gd":
+        formulas += f", {spec.step}"
     filename = f"<purebp.fast.unrolled {list(spec.sizes)} {formulas}>"
     namespace: Dict[str, Any] = dict(_NAMESPACE)
     # The source is built from ints and the written-out forms of purebp.activations

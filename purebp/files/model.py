@@ -2,18 +2,25 @@
 
 A model file is UTF-8 JSON (purebp/docs/model-format.md describes every field):
 
-    {"format": "purebp-model", "version": 1, "class": "Network",
+    {"format": "purebp-model", "version": 2, "class": "Network",
      "network": {"sizes": [...], "activation": ..., "output_activation": ...,
                  "loss": ..., "init": ...},
      "parameters": {"weights": [...], "biases": [...]},
      "training": {"epochs_trained": 120,
-                  "rng_state": {"version": 3, "key": [...625 ints...], "gauss_next": null}},
+                  "rng_state": {"version": 3, "key": [...625 ints...], "gauss_next": null},
+                  "optimizer": {"name": "adam", "arguments": {...},
+                                "state": {"step": 120, "exp_avg": {"weights": [...],
+                                          "biases": [...]}, ...}},
+                  "early_stopping": {"epoch": ..., "val_loss": ..., ...}},
      "run": {...}}
 
 ``training`` is what a checkpoint needs to resume bit for bit: the epochs
 done so far and, for ``Network``, the state of the random generator that
-shuffles its mini-batches. ``run`` is free-form, JSON-safe settings that the
-command line records so that ``purebp train --resume`` needs nothing else.
+shuffles its mini-batches, the optimizer with its state (each buffer in
+the layout of "parameters") and early stopping's record. Version 1 files
+(before optimizers) still load: their network has no optimizer yet.
+``run`` is free-form, JSON-safe settings that the command line records so
+that ``purebp train --resume`` needs nothing else.
 
     save(net, path, run=None)   write atomically (temporary file, then os.replace)
     load(path, cls=None)        a new network of the file's class (or refuse another)
@@ -33,6 +40,7 @@ network class by name and imports none:
                                 ValueError if the class cannot be that
     _set_layers(weights, biases), epochs_trained
     rng                         if the network has one: its state is saved and restored
+    optimizer, best             if the network has them (Network): saved and restored
 
 Floats are written as their shortest round-trip repr, so a loaded network
 equals the saved one bit for bit. Loading checks everything (format,
@@ -59,7 +67,7 @@ from typing import (
     runtime_checkable,
 )
 
-from purebp import _checks
+from purebp import _checks, optimizers
 from purebp._types import Matrix, StrPath
 from purebp.errors import ModelFormatError as ModelFormatError  # still importable from here
 from purebp.files.jsonfile import (
@@ -74,12 +82,13 @@ from purebp.files.jsonfile import (
     obj,
     parse_json,
     read_text,
-    version,
     write_atomic,
 )
 
 FORMAT = "purebp-model"
-VERSION = 1
+VERSION = 2
+#: The versions this purebp reads: 1 (before optimizers) and 2.
+READS = (1, 2)
 #: Model files larger than this are refused before they are read.
 MAX_BYTES = 512 * 1024 * 1024
 _MT_WORDS = 625  # random.Random's Mersenne Twister state: 624 words and an index
@@ -139,6 +148,14 @@ class WithGenerator(Protocol):
     rng: random.Random
 
 
+@runtime_checkable
+class WithOptimizer(Protocol):
+    """A network whose optimizer and early-stopping record are part of its training state."""
+
+    optimizer: Optional[optimizers.Optimizer]
+    best: Optional[Dict[str, Any]]
+
+
 #: The classes that take part, by their MODEL_CLASS (filled by ``model_file``).
 _CLASSES: Dict[str, Type[Saveable]] = {}
 
@@ -172,6 +189,12 @@ def to_dict(net: Saveable, run: Optional[Dict[str, Any]] = None) -> Dict[str, An
         "epochs_trained": _checks.count("save", "epochs_trained", net.epochs_trained)}
     if isinstance(net, WithGenerator):  # a network with a generator saves its state
         training["rng_state"] = _rng_to_json(net.rng)
+    if isinstance(net, WithOptimizer):
+        sizes = net.model_network()["sizes"]
+        if net.optimizer is not None:
+            training["optimizer"] = _optimizer_to_json(net.optimizer, sizes)
+        if net.best is not None:
+            training["early_stopping"] = dict(net.best)
     data = {"format": FORMAT, "version": VERSION, "class": name, "network": net.model_network(),
             "parameters": {"weights": weights, "biases": biases}, "training": training}
     if run is not None:
@@ -205,7 +228,9 @@ def _build(data: Any, source: str,
     top = obj(data, source)
     if top.get("format") != FORMAT:
         fail(f"{source}.format must be {describe(FORMAT)}, got {describe(top.get('format'))}")
-    version(top.get("version"), f"{source}.version", VERSION)
+    if type(top.get("version")) is not int or top["version"] not in READS:
+        fail(f"{source}.version must be 1 or 2, the versions this purebp reads,"
+             f" got {describe(top.get('version'))}")
     name = field(top, "class", source)
     if not isinstance(name, str) or name not in _CLASSES:
         fail(f"{source}.class: unknown class {describe(name)}; expected one of {names(_CLASSES)}")
@@ -227,6 +252,15 @@ def _build(data: Any, source: str,
     run = top.get("run")
     if run is not None:
         obj(run, f"{source}.run")
+    shapes = list(zip(sizes[:-1], sizes[1:])) + [(1, c) for c in sizes[1:]]
+    optimizer = None
+    if "optimizer" in training:
+        optimizer = _optimizer_from_json(training["optimizer"], f"{source}.training.optimizer",
+                                         shapes)
+    best = None
+    if "early_stopping" in training:
+        best = _best_from_json(training["early_stopping"], f"{source}.training.early_stopping",
+                               shapes)
 
     try:
         net = _CLASSES[name].from_model(spec)
@@ -237,7 +271,80 @@ def _build(data: Any, source: str,
                                  f"{source}.training.rng_state")
     net._set_layers(weights, biases)
     net.epochs_trained = epochs
+    if isinstance(net, WithOptimizer):
+        net.optimizer, net.best = optimizer, best
+    elif optimizer is not None or best is not None:
+        fail(f"{source}.training: a {name} has no optimizer or early stopping to restore")
     return net, run
+
+
+Shape = Tuple[int, int]
+
+
+def _nested(flat: List[float], shapes: List[Shape]) -> Dict[str, List[Matrix]]:
+    """A flat list (weights, then biases) in the layout of "parameters"."""
+    at, out = 0, []
+    for rows, columns in shapes:
+        out.append([flat[at + i * columns:at + (i + 1) * columns] for i in range(rows)])
+        at += rows * columns
+    half = len(shapes) // 2
+    return {"weights": out[:half], "biases": out[half:]}
+
+
+def _optimizer_to_json(optimizer: optimizers.Optimizer, sizes: List[int]) -> Dict[str, Any]:
+    shapes = list(zip(sizes[:-1], sizes[1:])) + [(1, c) for c in sizes[1:]]
+    state: Dict[str, Any] = {"step": optimizer.state["step"]}
+    for name in optimizer.buffers():
+        if name in optimizer.state:
+            state[name] = _nested(optimizer.state[name], shapes)
+    return {**optimizer.config(), "state": state}
+
+
+def _optimizer_from_json(value: Any, where: str, shapes: List[Shape]) -> optimizers.Optimizer:
+    """The optimizer a model file describes, its state checked against the parameters' shapes."""
+    config = obj(value, where)
+    name = field(config, "name", where)
+    if not isinstance(name, str) or name not in optimizers.OPTIMIZERS:
+        fail(f"{where}.name must be one of {names(optimizers.OPTIMIZERS)}, got {describe(name)}")
+    arguments = obj(field(config, "arguments", where), f"{where}.arguments")
+    try:
+        optimizer = optimizers.from_config({"name": name, "arguments": arguments})
+    except (TypeError, ValueError) as error:
+        fail(f"{where}.arguments: {error}")
+    state = obj(field(config, "state", where), f"{where}.state")
+    step = field(state, "step", f"{where}.state")
+    if isinstance(step, bool) or not isinstance(step, int) or step < 0:
+        fail(f"{where}.state.step must be an int ≥ 0, got {describe(step)}")
+    wanted = set(optimizer.buffers()) if step > 0 else set()
+    given = set(state) - {"step"}
+    if given != wanted:
+        fail(f"{where}.state must hold {', '.join(['step'] + sorted(wanted))} for these"
+             f" arguments at step {step}, got {', '.join(sorted(state)) or 'nothing'}")
+    flat_state: Dict[str, Any] = {"step": step}
+    half = len(shapes) // 2
+    for key in sorted(wanted):
+        buffer = obj(state[key], f"{where}.state.{key}")
+        matrices = (layers(field(buffer, "weights", f"{where}.state.{key}"),
+                           f"{where}.state.{key}.weights", shapes[:half])
+                    + layers(field(buffer, "biases", f"{where}.state.{key}"),
+                             f"{where}.state.{key}.biases", shapes[half:]))
+        flat_state[key] = [float(x) for m in matrices for row in m for x in row]
+    optimizer.set_state(flat_state, sum(r * c for r, c in shapes))
+    return optimizer
+
+
+def _best_from_json(value: Any, where: str, shapes: List[Shape]) -> Dict[str, Any]:
+    """Early stopping's record, checked: epoch, val_loss, epochs_without_improvement, parameters."""
+    best = obj(value, where)
+    epoch, wait = field(best, "epoch", where), field(best, "epochs_without_improvement", where)
+    for key, n in (("epoch", epoch), ("epochs_without_improvement", wait)):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+            fail(f"{where}.{key} must be an int ≥ 0, got {describe(n)}")
+    half = len(shapes) // 2
+    return {"epoch": epoch, "val_loss": number(field(best, "val_loss", where), f"{where}.val_loss"),
+            "weights": layers(field(best, "weights", where), f"{where}.weights", shapes[:half]),
+            "biases": layers(field(best, "biases", where), f"{where}.biases", shapes[half:]),
+            "epochs_without_improvement": wait}
 
 
 @overload

@@ -57,6 +57,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Opt
 from purebp._checks import _describe as describe
 from purebp._types import Matrix
 from purebp.network import Network
+from purebp.optimizers import SGD
 
 __all__ = [
     "POLICIES",
@@ -885,7 +886,7 @@ def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequ
             checkable = min(checkable, s)
         result.append(allowed)
         if s + 1 < steps:
-            net._step(X, y, lr)
+            net._step(X, y, SGD(lr))
             units.append(_perturbation_units(pol, step, bases, kinks_apart))
     return result, checkable, right_slope
 
