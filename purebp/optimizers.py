@@ -378,7 +378,7 @@ class Adam(Optimizer):
     def _code(self, decoupled: bool) -> WrittenOut:
         entry: Tuple[str, ...] = ()
         if self.weight_decay:
-            entry = ("{p} = {p} * (1 - lr * wd)",) if decoupled else ("{g} = {g} + wd * {p}",)
+            entry = ("{p} = {p} * decay",) if decoupled else ("{g} = {g} + wd * {p}",)
         entry += ("{m} = beta1 * {m} + one_minus_beta1 * {g}",
                   "{v} = beta2 * {v} + one_minus_beta2 * {g} * {g}")
         if self.amsgrad:
@@ -389,7 +389,8 @@ class Adam(Optimizer):
         return WrittenOut(
             setup=("lr, eps, wd = optimizer.lr, optimizer.eps, optimizer.weight_decay",
                    "beta1, beta2 = optimizer.betas",
-                   "one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2"),
+                   "one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2",
+                   "decay = 1 - lr * wd"),
             step=("correction1, correction2 = 1 - beta1 ** t, 1 - beta2 ** t",),
             entry=entry,
             buffers=(("m", "exp_avg"), ("v", "exp_avg_sq"))
