@@ -86,7 +86,7 @@ class Trace(TypedDict):
 
 @model.model_file
 class Network:
-    """A fully-connected feed-forward network trained by gradient descent.
+    """A fully-connected feed-forward network, trained by gradient descent or an optimizer.
 
     Arguments:
         sizes              layer sizes, input first: [2, 4, 1], [3, 16, 16, 2]
