@@ -165,9 +165,9 @@ def optimizers(pairs, quick):
     moons = datasets.moons(n=200, noise=0.1, seed=0)
     workloads = [
         ("the tutorial's workload, 2-4-1 on XOR, full batch",
-         dict(sizes=[2, 4, 1]), (XOR_X, XOR_Y), 2_000 if quick else 10_000, None, 0.1),
+         {"sizes": [2, 4, 1]}, (XOR_X, XOR_Y), 2_000 if quick else 10_000, None, 0.1),
         ("moons 2-16-16-1 tanh/bce, 200 samples, batch 32",
-         dict(sizes=[2, 16, 16, 1], activation="tanh", loss="bce", init="xavier"), moons,
+         {"sizes": [2, 16, 16, 1], "activation": "tanh", "loss": "bce", "init": "xavier"}, moons,
          10 if quick else 50, 32, 0.5),
     ]
     for title, shape, (X, y), epochs, batch_size, lr in workloads:
