@@ -120,3 +120,14 @@ def test_the_wheel_takes_the_documents():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
     assert "purebp.docs" in config["packages"]
     assert config["package-data"]["purebp.docs"] == ["*.md"]
+
+
+def test_the_optimizers_document_derives_every_rule_the_code_tags():
+    """optimizers.md writes out an equation for each id in purebp/optimizers.py's comments, and no other."""
+    code = (ROOT / "purebp" / "optimizers.py").read_text("utf-8")
+    tagged = set(re.findall(r"# \((\w+)\)", code))
+    assert {"WD", "M", "N", "S", "V", "C", "R", "RM", "A1", "A2", "A3", "A4", "AG", "DW"} == tagged
+    text = (FOLDER / "optimizers.md").read_text("utf-8")
+    derived = set(re.findall(r"^ {4}\((\w+)\) ", text, flags=re.MULTILINE))  # the equation blocks
+    assert derived == tagged
+    assert docs.title("optimizers") == "Optimizers, from the idea to the update rule"
