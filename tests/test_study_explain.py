@@ -561,7 +561,9 @@ def rounding_bound(expression, precision):
 def test_explaining_an_optimizer_changes_neither_it_nor_the_network():
     """The step is a copy's: the optimizer's state and the network's parameters are as they were."""
     net, X, y, optimizer = stepped("adam-amsgrad-l2")
-    state, weights, biases = optimizer.copy().state, [w for w in net.weights], [b for b in net.biases]
+    state = optimizer.copy().state
+    weights = [[row[:] for row in w] for w in net.weights]
+    biases = [[row[:] for row in b] for b in net.biases]
     explain.explain(net, X, y, None, optimizer=optimizer)
     assert optimizer.state == state and optimizer.state["step"] == 3
     assert net.weights == weights and net.biases == biases
@@ -646,7 +648,7 @@ def equations(text):
     ("adamw", optimizers.AdamW(0.001, weight_decay=0.01)),
 ])
 def test_each_optimizer_choice_explains_its_optimizer(capsys, choice, built):
-    """--optimizer NAME explains the optimizer with torch's defaults (momentum's 0.9), every line the library's."""
+    """--optimizer NAME explains its optimizer with torch's defaults (momentum's 0.9), as explain() does."""
     out = cli_text(capsys, "--optimizer", choice)
     assert f"optimizer {built!r}, 4 samples." in out
     lines = explain.explain(tutorial_network(), XOR_X, XOR_Y, None, optimizer=built)
