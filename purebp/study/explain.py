@@ -421,7 +421,7 @@ def _optimizer_step(net: Network, optimizer: Optimizer, grads: Dict[str, List[Ma
                          f" + (1 − {alpha})·{fp(g_i)}", g_avg)
                 centered = v - g_avg * g_avg
                 add("C", f"{P}: v′ = v − ḡ² = {f(v)} − {fp(g_avg)}²", centered)
-                d = g_i / (optimizers._sqrt(centered) + optimizer.eps)
+                d = g_i / (optimizers.sqrt_or_nan(centered) + optimizer.eps)
                 add("R", f"{P}: d = g / (√v′ + eps) = {fp(g_i)} / (√{f(centered)} + {eps})", d)
             else:
                 d = g_i / (math.sqrt(v) + optimizer.eps)
