@@ -2,16 +2,27 @@
 
 The step is purebp.study.explain's; this module picks the network and batch
 (the tutorial's XOR network by default, another from --layers and the
-network options, or a test-vector case from --case) and prints the result.
+network options, or a test-vector case from --case), the rule of the step
+(gradient descent with --lr, or --optimizer with its options), takes the
+--step − 1 steps before the one explained, and prints the result.
+
+The optimizer options mean what they mean for ``purebp train``: --optimizer
+sgd is SGD(lr) (plain gradient descent, with --weight-decay if given),
+momentum is SGD with momentum 0.9, nesterov the same with nesterov=True,
+rmsprop, adam and adamw are RMSprop, Adam and AdamW; every argument not given
+is torch.optim's default (AdamW's weight_decay 0.01), and --lr defaults to
+the tutorial's 0.1 for the SGD kinds and to torch's for the others (RMSprop
+0.01, Adam and AdamW 0.001). An option the chosen optimizer does not take
+(--beta1 with momentum) is refused, naming both.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional, TextIO
+from typing import Any, Dict, List, Optional, TextIO, Tuple
 
-from purebp import _checks, _limits
+from purebp import _checks, _limits, optimizers
 from purebp._checks import shown_path
 from purebp.cli.options import (
     LR,
@@ -22,16 +33,66 @@ from purebp.cli.options import (
     add_network_options,
     int_at_least,
     one_hot,
+    parse_non_negative,
     spelling,
 )
 from purebp.datasets import DATASETS
 from purebp.network import Network
+from purebp.optimizers import Optimizer
 from purebp.oracle import vectors
 from purebp.study import explain
 
 DESCRIPTION = ("Print one full training step of a small network, every equation of"
-               " 'purebp docs backprop' with the numbers put into it. Default: the tutorial's"
+               " 'purebp docs backprop' with the numbers put into it (with --optimizer, the"
+               " optimizer's step as 'purebp docs optimizers' derives it). Default: the tutorial's"
                " XOR network (2-4-1 sigmoid, half_sse, seed 0, learning rate 0.1).")
+
+#: --optimizer's choices: the purebp.optimizers class each builds, and the
+#: arguments it sets beyond the options given (momentum's and nesterov's 0.9).
+OPTIMIZERS: Dict[str, Tuple[str, Dict[str, Any]]] = {
+    "sgd": ("sgd", {}),
+    "momentum": ("sgd", {"momentum": 0.9}),
+    "nesterov": ("sgd", {"momentum": 0.9, "nesterov": True}),
+    "rmsprop": ("rmsprop", {}),
+    "adam": ("adam", {}),
+    "adamw": ("adamw", {}),
+}
+#: --lr when not given: the tutorial's 0.1 for the SGD kinds (today's default
+#: kept), torch.optim's own default for the others (RMSprop 0.01, Adam and AdamW 0.001).
+DEFAULT_LR = {choice: 0.1 if name == "sgd" else optimizers.by_name(name).lr
+              for choice, (name, _) in OPTIMIZERS.items()}
+#: Each optimizer option: the --optimizer choices that take it.
+APPLIES = {
+    "momentum": ("momentum", "nesterov", "rmsprop"),
+    "beta1": ("adam", "adamw"),
+    "beta2": ("adam", "adamw"),
+    "eps": ("rmsprop", "adam", "adamw"),
+    "weight_decay": tuple(OPTIMIZERS),
+}
+
+
+def parse_positive(text: str) -> float:
+    """Parse a finite number > 0 (an eps).
+
+    >>> parse_positive("1e-8")
+    1e-08
+    """
+    value = parse_non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
+    return value
+
+
+def parse_beta(text: str) -> float:
+    """Parse a number in [0, 1) (a beta: 1 would never forget, the average would not move).
+
+    >>> parse_beta("0.999")
+    0.999
+    """
+    value = parse_non_negative(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}")
+    return value
 
 
 def add_options(parser: Parser) -> None:
@@ -44,7 +105,28 @@ def add_options(parser: Parser) -> None:
     add_network_options(parser, layers_shown="2,4,1", layers_old_names=("--network",))
     parser.set_defaults(layers=[2, 4, 1], activation="sigmoid", loss="half_sse", init="normal")
     SEED.add(parser, 0)
-    LR.add(parser, 0.1)
+    LR.add(parser, shown="0.1; with --optimizer rmsprop 0.01, adam and adamw 0.001, torch's")
+    step = parser.add_argument_group("the optimizer (default: gradient descent with --lr)")
+    step.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=None,
+                      help="explain this optimizer's step instead: sgd (plain, as without it),"
+                           " momentum (SGD, momentum 0.9), nesterov (SGD, Nesterov momentum 0.9),"
+                           " rmsprop, adam, adamw; 'purebp docs optimizers' derives each")
+    step.add_argument("--momentum", type=parse_non_negative, default=None,
+                      help="momentum of momentum and nesterov (default 0.9) and of rmsprop"
+                           " (default 0)")
+    step.add_argument("--beta1", type=parse_beta, default=None,
+                      help="adam, adamw: β1, the first moment's decay, in [0, 1) (default 0.9)")
+    step.add_argument("--beta2", type=parse_beta, default=None,
+                      help="adam, adamw: β2, the second moment's decay, in [0, 1)"
+                           " (default 0.999)")
+    step.add_argument("--eps", type=parse_positive, default=None,
+                      help="rmsprop, adam, adamw: eps, added to the root (default 1e-8)")
+    step.add_argument("--weight-decay", type=parse_non_negative, default=None,
+                      help="weight decay of every parameter, biases too: L2 in the gradient,"
+                           " decoupled for adamw (default 0; adamw 0.01)")
+    step.add_argument("--step", type=int_at_least(1), default=1, metavar="T",
+                      help="explain step T: take T − 1 steps on the same samples first, silently"
+                           " (default 1; the bias corrections of adam differ after the first)")
     parser.add_argument("--data", default="xor", choices=tuple(DATASETS),
                         help="data set whose first --samples rows are the batch (default xor)")
     SAMPLES.add(parser, 4, help="how many rows of the data set (default {default})")
@@ -63,22 +145,67 @@ def add_options(parser: Parser) -> None:
 #: precision + 24 characters, held as parts and as the joined text (4 times).
 ENTRY_TEXT_BYTES = 4 * 24
 MATRICES_A_LAYER = 16
+#: What an optimizer adds: up to 9 lines an entry of each weight and bias
+#: matrix (counted as 2 × 9 matrices a layer), and its state, up to three
+#: flat lists of 32-byte floats, held three times (the optimizer, the
+#: trace's copy, explain's copy).
+OPTIMIZER_MATRICES_A_LAYER = 2 * 9
+OPTIMIZER_BYTES_A_WEIGHT = 3 * 3 * 32
 
 
-def check_budget(sizes: List[int], samples: int, max_entries: int, precision: int) -> None:
+def check_budget(sizes: List[int], samples: int, max_entries: int, precision: int,
+                 steps: int = 1, optimizer: bool = False) -> None:
     """Refuse, before the network is built, an explanation over the memory or time budget.
 
-    Its network's forward and backward pass and one step (purebp._limits), and
-    the text of the matrices it prints.
+    Its network's forward and backward pass and ``steps`` steps (purebp._limits),
+    an optimizer's state, and the text of the matrices it prints.
     """
     units, weights = _limits.counts(sizes)
     layers = len(sizes) - 1
-    entries = layers * MATRICES_A_LAYER * min(max_entries, max(weights, units * samples))
+    matrices = MATRICES_A_LAYER + OPTIMIZER_MATRICES_A_LAYER * optimizer
+    entries = layers * matrices * min(max_entries, max(weights, units * samples))
     text = entries * (ENTRY_TEXT_BYTES + 4 * precision)
-    _limits.check("purebp explain", _limits.network_bytes(samples, units, weights, layers) + text,
-                  _limits.network_seconds(samples, weights, 1, layers),
+    state = OPTIMIZER_BYTES_A_WEIGHT * weights * optimizer
+    steps_shown = f", after {steps - 1:,} steps" if steps > 1 else ""
+    _limits.check("purebp explain",
+                  _limits.network_bytes(samples, units, weights, layers) + state + text,
+                  _limits.network_seconds(samples, weights, steps, layers),
                   f"{samples:,} samples through layers {','.join(map(str, sizes))}"
-                  f" ({weights:,} weights), showing up to {max_entries:,} entries a matrix")
+                  f" ({weights:,} weights){steps_shown}, showing up to {max_entries:,} entries"
+                  f" a matrix")
+
+
+def make_optimizer(args: argparse.Namespace, lr: float) -> Optional[Optimizer]:
+    """Return the optimizer --optimizer and its options ask for (None without --optimizer).
+
+    An option the optimizer does not take is refused, naming both; a value
+    the optimizer refuses (nesterov with --momentum 0) is refused with its
+    reason, after the option's name.
+    """
+    given = {name: getattr(args, name) for name in APPLIES if getattr(args, name) is not None}
+    for name in given:
+        flag = "--" + name.replace("_", "-")
+        if args.optimizer is None:
+            raise ValueError(f"--optimizer must be given for {flag} (one of"
+                             f" {', '.join(APPLIES[name])}), got none")
+        if args.optimizer not in APPLIES[name]:
+            choices = APPLIES[name]
+            wanted = ", ".join(choices[:-1]) + " or " + choices[-1]
+            raise ValueError(f"--optimizer must be {wanted} for {flag}, got {args.optimizer}")
+    if args.optimizer is None:
+        return None
+    name, chosen = OPTIMIZERS[args.optimizer]
+    arguments: Dict[str, Any] = {**chosen, "lr": lr}
+    for option in ("momentum", "eps", "weight_decay"):
+        if option in given:
+            arguments[option] = given[option]
+    if "beta1" in given or "beta2" in given:
+        beta1, beta2 = optimizers.Adam().betas  # torch's defaults, for the one not given
+        arguments["betas"] = (given.get("beta1", beta1), given.get("beta2", beta2))
+    try:
+        return optimizers.by_name(name, **arguments)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"--optimizer {args.optimizer}: {error}") from None
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
@@ -101,7 +228,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
             raise ValueError(f"--case {shown_path(args.case)}: case {case['id']!r} is a"
                              " per-operation case; explain steps through network cases only")
         spec = case["network"]
-        check_budget(spec["sizes"], len(case["inputs"]), args.max_entries, args.precision)
+        check_budget(spec["sizes"], len(case["inputs"]), args.max_entries, args.precision,
+                     args.step, args.optimizer is not None)
         net = Network(spec["sizes"], spec["activation"], spec["output_activation"],
                       spec["loss"], seed=0)
         net.weights = case["parameters"]["weights"]
@@ -109,7 +237,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
         source = f"case {case['id']!r} of {shown_path(args.case)}"
     else:
-        check_budget(args.layers, args.samples, args.max_entries, args.precision)
+        check_budget(args.layers, args.samples, args.max_entries, args.precision, args.step,
+                     args.optimizer is not None)
         # An output activation of None is what the loss needs (Network decides).
         net = Network(args.layers, args.activation, args.output_activation, args.loss,
                       args.init, args.seed)
@@ -122,8 +251,17 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
                              f" {len(X[0])} and end with {len(y[0])} ({args.data} has"
                              f" {len(X[0])} inputs and {len(y[0])} targets),"
                              f" got {','.join(map(str, args.layers))}")
-        lr = args.lr
+        lr = 0.1 if args.lr is None else args.lr
         source = f"the first {len(X)} rows of {args.data}, seed {args.seed}"
-    print(explain.run(net, X, y, lr, source, args.format, args.precision,
-                      args.max_entries)["text"], end="", file=stream)
+    if args.optimizer is not None:  # --lr, or the optimizer's default: never the case's
+        lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
+    optimizer = make_optimizer(args, lr)
+    for _ in range(args.step - 1):
+        if optimizer is None:
+            net.step(X, y, lr)
+        else:
+            net.step(X, y, optimizer=optimizer)
+    print(explain.run(net, X, y, lr if optimizer is None else None, source, args.format,
+                      args.precision, args.max_entries, optimizer=optimizer,
+                      step=args.step)["text"], end="", file=stream)
     return 0
