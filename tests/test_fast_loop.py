@@ -19,6 +19,7 @@ from strategies import batches, general_cases, networks
 
 from purebp.errors import DivergenceError
 from purebp.network import Network
+from purebp.optimizers import SGD
 from purebp.tutorial import NeuralNetwork
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -230,3 +231,17 @@ def test_the_log_lines_are_the_epochs_the_reference_logs():
     losses = net.train(XOR_X, XOR_Y, 10, 0.1, log_every=3, log=lines.append)
     assert lines == [f"Epoch {e}, Loss: {losses[e]:.4f}" for e in (0, 3, 6, 9)]
     assert all(math.isfinite(v) for v in losses)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_plain_sgd_through_the_written_out_step_refuses_another_shape_afterwards(fast):
+    """SGD(lr) steps written out still fix the optimizer's size, so that reusing it on a network
+    of another shape is refused as after the readable loop (once, only fast=False refused)."""
+    optimizer = SGD(0.1)
+    Network([2, 3, 1], seed=0).train(XOR_X, XOR_Y, 2, optimizer=optimizer, log=None, fast=fast)
+    assert optimizer.size == 2 * 3 + 3 + 3 * 1 + 1 and optimizer.state == {"step": 2}
+    other = Network([2, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="train: optimizer holds state for 13 parameters and"
+                                         " the network has 17"):
+        other.train(XOR_X, XOR_Y, 1, optimizer=optimizer, log=None, fast=fast)
+    assert other.epochs_trained == 0 and optimizer.state == {"step": 2}
