@@ -340,3 +340,25 @@ def test_a_diverging_optimizer_leaves_net_and_state_as_after_the_last_finite_epo
     assert net.optimizer is optimizer
     assert optimizer_snapshot(optimizer) == optimizer_snapshot(twin_optimizer)
 
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("diverging", [{"learning_rate": 1.7e308},
+                                       {"optimizer": optimizers_.SGD(1.7e308, momentum=0.5)}],
+                         ids=["learning_rate", "optimizer"])
+def test_a_call_whose_first_epoch_diverges_leaves_the_previous_optimizer_in_place(diverging,
+                                                                                   fast):
+    """If no epoch of a call is finite, the network keeps the optimizer (and state) of the last
+    finite epoch, as a checkpoint saved then, or train() with neither argument, expects."""
+    # Targets of 1e10 give gradients that a rate of 1.7e308 takes past the largest float.
+    X, y = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], [[0.0], [1e10], [1e10], [0.0]]
+    net = Network([2, 3, 1], "relu", "identity", "mse", seed=0)
+    adam = optimizers_.Adam(0.01, amsgrad=True)
+    net.train(X, y, 3, optimizer=adam, log=None, fast=fast)
+    before = (copy.deepcopy(net.weights), copy.deepcopy(net.biases), optimizer_snapshot(adam))
+    with pytest.raises(DivergenceError) as info:
+        net.train(X, y, 5, log=None, fast=fast, **copy.deepcopy(diverging))
+    assert info.value.epoch == 3 and net.epochs_trained == 3
+    assert net.optimizer is adam
+    assert (net.weights, net.biases, optimizer_snapshot(adam)) == before
+    net.train(X, y, 1, log=None, fast=fast)  # goes on with Adam
+    assert adam.state["step"] == 4
