@@ -644,6 +644,40 @@ def test_save_refuses_bad_parameters_and_writes_nothing(tmp_path, what, make, sp
     assert listing(tmp_path) == ["m.json"]
 
 
+def overflowed_adam():
+    """A network Adam trained on a gradient of 2e160: its v holds g² = inf, its parameters stay
+    finite (m̂/(√inf + eps) = 0), so training goes on, as in torch."""
+    net = Network([1, 1], "identity", "identity", "mse", seed=0)
+    net.weights = [[[0.0]]]
+    net.train([[1e10]], [[1e150]], 1, optimizer=Adam(0.1), log=None)
+    assert net.optimizer.state["exp_avg_sq"][0] == math.inf and net._finite()
+    return net
+
+
+def infinite_record():
+    """A validation loss of inf at epoch 0 (an overflowing square) is early stopping's record."""
+    net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
+    net.train([[1.0]], [[0.0]], 1, 0.0, validation=([[1e200]], [[0.0]]), early_stopping=2,
+              log=None)
+    assert net.best["val_loss"] == math.inf
+    return net
+
+
+@pytest.mark.parametrize("make, words", [
+    (overflowed_adam, "save: optimizer.state['exp_avg_sq'][0] must be finite for a model file,"
+                      " got inf"),
+    (infinite_record, "save: best['val_loss'] must be finite for a model file, got inf"),
+], ids=["optimizer state", "early stopping"])
+def test_save_refuses_a_training_state_a_file_cannot_hold_naming_it(tmp_path, make, words):
+    """An infinite buffer or record is refused naming it (once blamed on the run settings), and
+    the old file stays."""
+    path, before = saved_once(tmp_path)
+    with pytest.raises(ValueError) as info:
+        make().save(path)
+    assert str(info.value) == words
+    assert path.read_bytes() == before and listing(tmp_path) == ["m.json"]
+
+
 @pytest.mark.parametrize("path", [3, None, b"m.json", ["m.json"]])
 def test_save_refuses_a_path_that_is_not_a_str_or_pathlike(tmp_path, monkeypatch, path):
     """A path of another type raises TypeError naming the path, and nothing is written anywhere."""
