@@ -83,7 +83,9 @@ def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
                  _batches(net, kernel, X, rows, take, batch_size, losses))
         if steps:
             net.epochs_trained += count
-            if optimizer is not None and rate is not None:  # the written-out step: count it
+            if optimizer is not None and rate is not None:
+                # the written-out step: count it, and fix the state's size as update would
+                optimizer.size = sum(m * (n + 1) for n, m in zip(spec.sizes[:-1], spec.sizes[1:]))
                 optimizer.state["step"] += steps
         else:
             # Not finite somewhere: the readable loop finds the epoch and raises.
