@@ -790,16 +790,19 @@ def _root(x: float, e: Entry, u: float) -> Tuple[float, Entry]:
     return r, (through(e[0], u) + r, through(e[1], 1.0))
 
 
-def _bias_correction(beta: float, t: int, n: float) -> Tuple[float, float]:
+def _bias_correction(beta: float, t: int, u: float, n: float) -> Tuple[float, float]:
     """Return (1 − β^t, its relative error in units of u).
 
-    β^t by pow (within an ulp) or by t − 1 products: at most (t + 1)·u·β^t off,
-    and β itself rounded (narrow) t·u·β^t more; 1 − β^t then magnifies that by
-    1/(1 − β^t) and rounds once.
+    β^1 is β itself; β^t by pow is within an ulp, by t − 1 products within
+    (t − 1)·u·β^t ≤ (t − 1) ulps: max(1, t − 1) ulps of β^t (of the arithmetic
+    checked), and t·u·β^t more where β itself is rounded (narrow). 1 − β^t
+    magnifies that by 1/(1 − β^t) (500 at t = 2 for β = 0.999) and rounds once.
     """
     power = beta ** t
     correction = 1.0 - power
-    return correction, (t + 1 + n * t) * power / correction + 1.0
+    ulp = math.ulp(power) * (u / 2.0 ** -53)  # the same binade's spacing in a narrower format
+    error = (0.0 if t == 1 else max(1, t - 1) * ulp) + n * t * u * power
+    return correction, error / (u * correction) + 1.0
 
 
 def _l2(wd: float, n: float, p: float, g: float, e_p: Entry, e_g: Entry) -> Tuple[float, Entry]:
@@ -848,15 +851,42 @@ def _moving_square(beta: float, n: float, v0: float, e_v0: Entry, g: float, e_g:
 
 def _moving_average(beta: float, n: float, m0: float, e_m0: Entry, g: float, e_g: Entry,
                     m: float) -> Entry:
-    """The bound of m ← β·m + (1 − β)·g (Adam's A1, RMSprop's C), as products and a sum or
-    as torch's lerp m + (1 − β)·(g − m): within 2·(|m| + |g|) + |m'| units either way."""
-    return _carry([(beta, e_m0), (1 - beta, e_g)], (2 + n) * (abs(m0) + abs(g)) + abs(m))
+    """The bound of m ← β·m + (1 − β)·g (Adam's A1, RMSprop's C) in either arrangement: as
+    products and a sum, |β·m| + 2·|(1 − β)·g| (1 − β rounds too) + |m'|; as torch's lerp,
+    m + w·(g − m) for w = 1 − β < ½, else g − (g − m)·β, the difference's and the
+    product's roundings scaled by min(β, 1 − β), 2·min(β, 1 − β)·|g − m| + |m'|."""
+    products = abs(beta * m0) + abs((1 - beta) * g)
+    lerp = 2 * min(beta, 1 - beta) * (abs(g) + abs(m0))
+    return _carry([(beta, e_m0), (1 - beta, e_g)], (2 + n) * products + lerp + abs(m))
 
 
 def _quotient(x: float, e_x: Entry, den: float, e_den: Entry) -> Tuple[float, Entry]:
     """(x / den, its bound): x's error over den, den's through x/den², one rounding."""
     q = x / den
     return q, _carry([(1.0 / den, e_x), (abs(x) / den ** 2, e_den)], abs(q))
+
+
+def _capped(e: Entry, reach: float, u: float) -> Entry:
+    """A step's bound no wider than its range: two values of a step that is at most
+    ``reach`` in size differ by at most 2·reach (S in units of u). First-order bounds
+    through 1/(√v + eps) grow without limit where √v + eps is tiny; the step does not."""
+    most = 2.0 * reach * (1.0 + 1e-9)  # the computed step's own roundings, a few u more
+    return min(e[0], most / u), min(e[1], most)
+
+
+def _adam_reach(beta1: float, beta2: float, t: int) -> float:
+    """Return C_t ≥ |m̂/(√v̂ + eps)| whatever the gradients: by Cauchy–Schwarz over
+    m = (1 − β1)·Σ β1^(t−j)·g_j and v = (1 − β2)·Σ β2^(t−j)·g_j² (AMSGrad's v̂ only larger),
+    C_t = (1 − β1)/(1 − β1^t)·√((1 − β2^t)/(1 − β2))·√(Σ_{k<t} (β1²/β2)^k); inf where
+    β2 = 0 < β1 and t > 1 (v forgets the gradients m keeps)."""
+    if beta1 == 0 or t == 1:
+        spread = 1.0
+    elif beta2 == 0:
+        return math.inf
+    else:
+        ratio = beta1 * beta1 / beta2
+        spread = float(t) if ratio == 1 else (1.0 - ratio ** t) / (1.0 - ratio)
+    return (1 - beta1) / (1 - beta1 ** t) * math.sqrt((1 - beta2 ** t) / (1 - beta2) * spread)
 
 
 def _rmsprop_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: float,
@@ -878,10 +908,15 @@ def _rmsprop_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, 
     root, e_root = _root(v, e_v, u)                                            # (R)
     den = root + eps
     d, e_d = _quotient(g, e_g, den, (e_root[0] + abs(den) + n * eps, e_root[1]))
+    # |d| ≤ 1/√(1 − alpha): v ≥ (1 − alpha)·g² (not so for v − ḡ², which may be 0)
+    reach = math.inf if a["centered"] or alpha == 1 else 1.0 / math.sqrt(1.0 - alpha)
+    e_d = _capped(e_d, reach, u)
     if mu:                                                                     # (RM)
         b = after["momentum_buffer"]
         e_b = _carry([(mu, e_before["momentum_buffer"]), (1.0, e_d)],
                      (1 + n) * abs(mu * before["momentum_buffer"]) + abs(b))
+        # b = Σ_{k<t} μ^k·d: at most reach·Σ μ^k in size
+        e_b = _capped(e_b, reach * (float(t) if mu == 1 else (1 - mu ** t) / (1 - mu)), u)
         state["momentum_buffer"] = e_b
         d, e_d = b, e_b
     return e_p, d, e_d, state
@@ -909,8 +944,8 @@ def _adam_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: 
         e_v = (max(e_max[0], e_v[0]), max(e_max[1], e_v[1]))
         v = after["max_exp_avg_sq"]
         state["max_exp_avg_sq"] = e_v
-    correction1, c1 = _bias_correction(beta1, t, n)                            # (A3)
-    correction2, c2 = _bias_correction(beta2, t, n)
+    correction1, c1 = _bias_correction(beta1, t, u, n)                         # (A3)
+    correction2, c2 = _bias_correction(beta2, t, u, n)
     m_hat = m / correction1
     e_hat = _carry([(1.0 / correction1, e_m)], abs(m_hat) * (c1 + 1))
     root, e_root = _root(v / correction2, _carry([(1.0 / correction2, e_v)]), u)
@@ -918,7 +953,7 @@ def _adam_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: 
     e_root = (e_root[0] + abs(root) * (c2 / 2 + 2), e_root[1])
     den = root + eps                                                           # (A4)
     d, e_d = _quotient(m_hat, e_hat, den, (e_root[0] + abs(den) + n * eps, e_root[1]))
-    return e_p, d, e_d, state
+    return e_p, d, _capped(e_d, _adam_reach(beta1, beta2, t), u), state
 
 
 _RULE_BOUNDS: Dict[str, Callable[..., RuleBounds]] = {
@@ -1262,18 +1297,25 @@ def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[fl
 
     The trajectory's are trajectory_tolerances' with r_j from the optimizer's step
     (optimizer_step_bounds): its rounding carried through the state from every
-    earlier step, the gradient's at the float parameters of step j. An entry x of
-    the parameters or of the state after the last step K (value v) allows
+    earlier step, the gradient's at the float parameters of step j; and with
+    G_{j+1} taken only where it is below 1. An entry x of the parameters or of
+    the state after the last step K (value v) allows
 
-        atol + rtol·(S_x + |v| + Σ_{j<K−1} r_j·P_x/G_{j+1}/u) + κ·U_x
+        atol + rtol·(S_x + |v| + Σ_{j<K−1} r_j·P_x/min(1, G_{j+1})/u) + κ·U_x
 
     with S_x, U_x from the last step's optimizer_step_bounds (the state's rounding
     carried along the run) and P_x how far x moves under the start's perturbation
     (expected "final_sensitivity" and "optimizer_state_sensitivity", measured
     with trajectory_sensitivity by purebp.oracle.exact.trajectory_bounds, or here
     where a case lacks them): step j's error, r_j perturbations made before step
-    j + 1 where the start's had grown G_{j+1}-fold. The checker compares them
-    only where the whole trajectory is checkable.
+    j + 1 where the start's had grown G_{j+1}-fold. Growth is not divided out:
+    G is the largest move of one parameter, and under an optimizer that
+    normalises the step one parameter can grow alone (Adam at a gradient far
+    below eps steps g/eps, amplifying its perturbation lr·|∂g/∂θ|/eps-fold a
+    step) while an error made later moves the others as the start's moved
+    them; a run that damps (G < 1) damps the later errors less, so there G
+    divides. The checker compares them only where the whole trajectory is
+    checkable.
     """
     steps = case.get("steps", 0)
     expected = case.get("expected", {})
@@ -1327,7 +1369,7 @@ def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[fl
             result.extend([math.inf] * (steps - s))
             checkable, broken = min(checkable, s), True
             break
-        carried = _fsum(r * _ratio(sensitivity[s], growth[j + 1]) for j, r in enumerate(units))
+        carried = _fsum(r * _ratio(sensitivity[s], min(1.0, growth[j + 1])) for j, r in enumerate(units))
         own = 2.0 ** -53 / u * abs(trajectory[s])  # the expected loss's rounding to float64
         allowed = pol.atol + pol.rtol * (step.loss_scale + own + (carried / u if u > 0 else 0.0))
         if not math.isfinite(allowed) or allowed > USEFUL_TRAJECTORY * abs(trajectory[s]) \
@@ -1356,7 +1398,7 @@ def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[fl
         allowed = []
         for i, (v, (s, un)) in enumerate(zip(values, entries)):
             carried = 0.0 if moves is None else _fsum(
-                r * _ratio(moves[i], growth[j + 1]) for j, r in enumerate(units))
+                r * _ratio(moves[i], min(1.0, growth[j + 1])) for j, r in enumerate(units))
             allowed.append(_tolerance(pol, s + share * abs(v) + (carried / u if u > 0 else 0.0),
                                       un))
         return allowed

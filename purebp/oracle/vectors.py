@@ -9,6 +9,7 @@ purebp/docs/vectors.md describes every field. The functions here:
     case_input(case)           what an implementation is given: the case without "expected"
     curated()                  the named cases of the suite, expected values included
     random_cases(n, seed)      n seeded random cases, expected values included
+    random_optimizer_cases(n, seed)  n seeded random cases with optimizers and mini-batches
     complete(case)             a case with its "expected" computed (purebp.oracle.exact)
     write_suite(out, n, seed)  the suite as one file per case in folder ``out``, and its MANIFEST
     write_case_files(out, cases)  any cases so: one file each, MANIFEST first (write_suite's)
@@ -914,13 +915,13 @@ def _optimizer_skeletons(tutorial: NeuralNetwork) -> List[Dict[str, Any]]:
     net = Network([3, 4, 2], "tanh", "sigmoid", "bce", "xavier", seed=32)
     X = _uniform(rng, 5, 3, 1.5)
     y = [[float(rng.randint(0, 1)) for _ in range(2)] for _ in range(5)]
-    for name, rule, what in (
-            ("adam", optimizers.Adam, "Adam's weight decay is L2: wd·p added to the gradient,"
-             " then normalised with it"),
-            ("adamw", optimizers.AdamW, "AdamW's is decoupled: p·(1 − lr·wd) first, then Adam's"
-             " step on the gradient alone")):
-        add(_case(f"{name}-weight-decay", f"{what} (weight_decay 0.5; {'adamw' if name == 'adam' else 'adam'}"
-                  "-weight-decay has the same network and numbers)", net, X, y, 0, 4,
+    for name, other, rule, what in (
+            ("adam", "adamw", optimizers.Adam, "Adam's weight decay is L2: wd·p added to the"
+             " gradient, then normalised with it"),
+            ("adamw", "adam", optimizers.AdamW, "AdamW's is decoupled: p·(1 − lr·wd) first,"
+             " then Adam's step on the gradient alone")):
+        add(_case(f"{name}-weight-decay", f"{what} (weight_decay 0.5; {other}-weight-decay has"
+                  " the same network and numbers)", net, X, y, 0, 4,
                   rule(lr=0.02, weight_decay=0.5)))
 
     net = Network([2, 3, 1], "sigmoid", "sigmoid", "half_sse", seed=33)
@@ -932,8 +933,8 @@ def _optimizer_skeletons(tutorial: NeuralNetwork) -> List[Dict[str, Any]]:
 
     net = Network([3, 3, 2], "tanh", "identity", "mse", "xavier", seed=34)
     net.biases = [_uniform(rng, 1, 3, 1.0), _uniform(rng, 1, 2, 1.0)]
-    add(_case("weight-decay-biases", "SGD with momentum and weight decay 0.2 on biases of"
-              " ±0.5 to 1: torch decays every parameter it is given, biases too",
+    add(_case("weight-decay-biases", "SGD with momentum and weight decay 0.2, biases drawn"
+              " in (−1, 1): torch decays every parameter it is given, biases too",
               net, _uniform(rng, 4, 3, 1.0), _uniform(rng, 4, 2, 1.0), 0, 4,
               optimizers.SGD(lr=0.1, momentum=0.5, weight_decay=0.2)))
 
@@ -986,8 +987,23 @@ def _seed(op: str, seed: Any) -> int:
     return seed
 
 
-def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
-    """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included."""
+#: How many times a plain random case's time a random case with an optimizer takes at most
+#: (its trajectory's bounds are measured, up to five steps, whatever its steps).
+OPTIMIZER_CASE_COST = 4
+
+
+def random_cases(n: int, seed: int = 0, optimizers: bool = False) -> List[Dict[str, Any]]:
+    """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included.
+
+    ``optimizers=True``: cases with a random optimizer (random_optimizer_cases), the
+    same n and seed giving other cases (ids random-opt-…); without it, the cases are
+    what they always were for that n and seed.
+    """
+    if not isinstance(optimizers, bool):
+        raise TypeError(f"random_cases: optimizers must be True or False, got"
+                        f" {_checks._describe(optimizers)}")
+    if optimizers:
+        return random_optimizer_cases(n, seed)
     n, seed = _checks.count("random_cases", "n", n), _seed("random_cases", seed)
     _limits.check("random_cases", _limits.RANDOM_CASE_BYTES * n, _limits.random_case_seconds() * n,
                   f"n = {n:,} (each case computed in 50-digit decimals)")
@@ -1016,6 +1032,81 @@ def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
     return cases
 
 
+def _random_optimizer(rng: random.Random) -> optimizers.Optimizer:
+    """Return an optimizer drawn at random, with arguments where each rule's mistakes show."""
+    name = rng.choice(["sgd", "rmsprop", "adam", "adamw"])
+    if name == "sgd":
+        momentum = rng.choice([0.0, 0.5, 0.9])
+        nesterov = momentum > 0 and rng.random() < 0.4
+        return optimizers.SGD(round(rng.uniform(0.05, 0.5), 3), momentum,
+                              0.0 if nesterov else rng.choice([0.0, 0.3]),
+                              rng.choice([0.0, 0.01, 0.1]), nesterov)
+    if name == "rmsprop":
+        return optimizers.RMSprop(round(rng.uniform(0.001, 0.02), 4), rng.choice([0.9, 0.99]),
+                                  rng.choice([1e-8, 1e-3]), rng.choice([0.0, 0.01]),
+                                  rng.choice([0.0, 0.9]), rng.random() < 0.5)
+    rule = optimizers.Adam if name == "adam" else optimizers.AdamW
+    return rule(round(rng.uniform(0.005, 0.05), 4), rng.choice([(0.9, 0.999), (0.8, 0.9), (0.5, 0.7)]),
+                rng.choice([1e-8, 1e-4]), rng.choice([0.0, 0.01, 0.1]), rng.random() < 0.3)
+
+
+def random_optimizer_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
+    """Return n seeded random cases with an optimizer (SGD with momentum, Nesterov,
+    dampening, weight decay; RMSprop; Adam; AdamW; random arguments), 2–5 steps, and
+    in half of them mini-batches of distinct rows; expected values included.
+
+    Ids are random-opt-<seed>-<i>: a generator of their own, so that random_cases(n,
+    seed) without optimizers gives the cases it always gave.
+    """
+    op = "random_optimizer_cases"
+    n, seed = _checks.count(op, "n", n), _seed(op, seed)
+    _limits.check(op, _limits.RANDOM_CASE_BYTES * n,
+                  _limits.random_case_seconds() * n * OPTIMIZER_CASE_COST,
+                  f"n = {n:,} (each case computed in 50-digit decimals)")
+    rng = random.Random(f"optimizers-{seed}")
+    pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
+        [("sigmoid", "bce"), ("softmax", "cross_entropy")]
+    cases = []
+    for i in range(n):
+        depth = rng.randint(1, 3)
+        sizes = [rng.randint(1, 6) for _ in range(depth + 1)]
+        output, loss = rng.choice(pairs)
+        if output == "softmax":
+            sizes[-1] = max(sizes[-1], 2)
+        net = Network(sizes, rng.choice(list(ACTIVATIONS)), output, loss,
+                      rng.choice(["normal", "xavier", "he"]), seed=rng.randrange(2 ** 32))
+        rows = rng.randint(1, 6)
+        if loss == "cross_entropy":
+            targets = _one_hot(rng, rows, sizes[-1])
+        elif loss == "bce":
+            targets = [[float(rng.randint(0, 1)) for _ in range(sizes[-1])] for _ in range(rows)]
+        else:
+            targets = _uniform(rng, rows, sizes[-1], 1.0)
+        rule = _random_optimizer(rng)
+        steps = rng.randint(2, 5)
+        batches = None if rng.random() < 0.5 else [
+            rng.sample(range(rows), rng.randint(1, rows)) for _ in range(steps)]
+        shown = "" if batches is None else f", {steps} mini-batches"
+        case = _case(f"random-opt-{seed}-{i:04d}", f"Random case {i} of seed {seed}: {rule!r}"
+                     f"{shown}", net, _uniform(rng, rows, sizes[0], 2.0), targets, 0, steps,
+                     rule, batches)
+        cases.append(_tame_run(case))
+    return cases
+
+
+def _tame_run(case: Dict[str, Any]) -> Dict[str, Any]:
+    """Return a case with an optimizer completed, its rate halved until its whole trajectory
+    is checkable (a run too fast for its network amplifies rounding beyond any bound)."""
+    for _ in range(30):
+        done = _complete(case, bounds=True)
+        if done["expected"].get("trajectory_checkable", case["steps"]) == case["steps"]:
+            return done
+        config = copy.deepcopy(case["optimizer"])
+        config["arguments"]["lr"] /= 2
+        case = dict(case, optimizer=config, learning_rate=config["arguments"]["lr"])
+    return done
+
+
 def _tame(case: Dict[str, Any]) -> Dict[str, Any]:
     """Return the case completed, its learning rate halved until the trajectory descends.
 
@@ -1031,9 +1122,11 @@ def _tame(case: Dict[str, Any]) -> Dict[str, Any]:
     return _complete(case, bounds=True)
 
 
-def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
+def write_suite(out: str, random_count: int = 0, seed: int = 0,
+                optimizers: bool = False) -> List[str]:
     """Write the curated suite and ``random_count`` random cases to folder ``out``, one file each.
 
+    ``optimizers``: the random cases have optimizers (random_optimizer_cases).
     Returns the paths of the case files written. The folder is created if
     needed; its MANIFEST (written first) lists every case file with its
     SHA-256, so that ``load`` refuses the folder while any is missing or altered.
@@ -1041,7 +1134,8 @@ def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
     out = _checks.path("write_suite", out, "out")
     random_count = _checks.count("write_suite", "random_count", random_count)
     seed = _seed("write_suite", seed)
-    return write_case_files(out, curated() + random_cases(random_count, seed))
+    _flag("write_suite", "optimizers", optimizers)
+    return write_case_files(out, curated() + random_cases(random_count, seed, optimizers))
 
 
 def write_case_files(out: str, cases: List[Dict[str, Any]]) -> List[str]:
