@@ -37,9 +37,10 @@ case's steps with torch.optim's own optimizer (SGD, RMSprop, Adam, AdamW
 with the case's arguments; SGD of the case's learning rate without one), on
 the rows of each of the case's ``batches`` where it has them; it returns the
 "expected" layout of the test vectors, with the optimizer's state read off
-``optimizer.state`` and shaped as purebp's parameters. Cases of another network, and op cases, are not expressible:
-``check`` lists them as not checked (the Report's ``missing_ids``, with
-``subset``) and raises ValueError if no case is expressible at all.
+``optimizer.state`` and shaped as purebp's parameters. Cases of another
+network, and op cases, are not expressible: ``check`` lists them as not
+checked (the Report's ``missing_ids``, with ``subset``) and raises
+ValueError if no case is expressible at all.
 
 torch is imported by the functions, never by this module, so that
 ``import purebp.adapters.torch`` needs nothing; calling one without torch
