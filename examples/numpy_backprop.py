@@ -4,7 +4,10 @@ This is what another library's implementation looks like from purebp's side:
 a function that takes a test-vector case (without its expected values) and
 returns the quantities it computes. ``run(case)`` is correct; ``run(case,
 bug=NAME)`` plants one of the classic mistakes in ``BUGS``, so that
-tests/test_examples.py can show the oracle reporting each one.
+tests/test_examples.py can show the oracle reporting each one. The steps are
+those of the case's ``optimizer`` (``optimizer_step``: SGD, RMSprop, Adam,
+AdamW, with torch.optim's rules), or plain gradient descent, on the rows of
+each of its ``batches`` where it has them.
 
     python3 examples/numpy_backprop.py [VECTORS]
     python3 examples/numpy_backprop.py --ops [VECTORS]
@@ -132,6 +135,61 @@ def backward(net, Ws, y, zs, acts, learning_rate, bug=None):
     return grads_w, grads_b
 
 
+def optimizer_step(config, state, params, grads):
+    """Return the parameters after one step of the optimizer ``config``; ``state`` moves on.
+
+    ``params`` and ``grads``: lists of arrays (every weight, then every bias).
+    ``config``: {"name", "arguments"} of a case (torch.optim's names and rules);
+    ``state``: {"step": t} and the buffers, one array per parameter, named as
+    torch's state.
+    """
+    name, a = config["name"], config["arguments"]
+    state["step"] += 1
+    t, lr, wd = state["step"], a["lr"], a.get("weight_decay", 0)
+
+    def buffer(key):
+        return state.setdefault(key, [np.zeros_like(p) for p in params])
+
+    new = []
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if name == "adamw":
+            p = p * (1 - lr * wd)                          # decoupled decay, before the rest
+        elif wd:
+            g = g + wd * p                                 # L2, in the gradient
+        if name == "sgd":
+            if a["momentum"]:
+                b = buffer("momentum_buffer")
+                b[i] = g if t == 1 else a["momentum"] * b[i] + (1 - a["dampening"]) * g
+                g = g + a["momentum"] * b[i] if a["nesterov"] else b[i]
+            new.append(p - lr * g)
+        elif name == "rmsprop":
+            alpha, v = a["alpha"], buffer("square_avg")
+            v[i] = alpha * v[i] + (1 - alpha) * g * g
+            spread = v[i]
+            if a["centered"]:
+                g_avg = buffer("grad_avg")
+                g_avg[i] = alpha * g_avg[i] + (1 - alpha) * g
+                spread = v[i] - g_avg[i] * g_avg[i]
+            d = g / (np.sqrt(spread) + a["eps"])
+            if a["momentum"]:
+                b = buffer("momentum_buffer")
+                b[i] = a["momentum"] * b[i] + d
+                d = b[i]
+            new.append(p - lr * d)
+        else:  # adam, adamw
+            (beta1, beta2), m, v = a["betas"], buffer("exp_avg"), buffer("exp_avg_sq")
+            m[i] = beta1 * m[i] + (1 - beta1) * g
+            v[i] = beta2 * v[i] + (1 - beta2) * g * g
+            if a["amsgrad"]:
+                top = buffer("max_exp_avg_sq")
+                top[i] = np.maximum(top[i], v[i])
+                v_hat = top[i] / (1 - beta2 ** t)
+            else:
+                v_hat = v[i] / (1 - beta2 ** t)
+            new.append(p - lr * (m[i] / (1 - beta1 ** t)) / (np.sqrt(v_hat) + a["eps"]))
+    return new
+
+
 def run(case, bug=None):
     """Return the quantities of a test-vector case as numpy computes them (lists of floats)."""
     net = case["network"]
@@ -139,26 +197,37 @@ def run(case, bug=None):
     bs = [np.array(b, dtype=float) for b in case["parameters"]["biases"]]
     X = np.array(case["inputs"], dtype=float)
     y = np.array(case["targets"], dtype=float)
-    lr = case["learning_rate"]
-    result = {}
-    trajectory = []
-    for step in range(max(case.get("steps", 0), 1)):
-        zs, acts = forward(net, Ws, bs, X, bug)
-        value = float(loss(net, y, zs[-1], acts[-1]))
-        gw, gb = backward(net, Ws, y, zs, acts, lr, bug)
-        if step == 0:
-            result.update({
-                "pre_activations": [z.tolist() for z in zs],
-                "activations": [a.tolist() for a in acts[1:]],
-                "loss": value,
-                "gradients": {"weights": [g.tolist() for g in gw], "biases": [g.tolist() for g in gb]},
-            })
-        trajectory.append(value)
-        Ws = [W - lr * g for W, g in zip(Ws, gw)]
-        bs = [b - lr * g for b, g in zip(bs, gb)]
-        if step == 0:
-            result["updated"] = {"weights": [W.tolist() for W in Ws], "biases": [b.tolist() for b in bs]}
-    result["trajectory"] = trajectory[: case.get("steps", 0)]
+    lr, L = case["learning_rate"], len(Ws)
+    config = case.get("optimizer") or {"name": "sgd", "arguments": {
+        "lr": lr, "momentum": 0, "dampening": 0, "weight_decay": 0, "nesterov": False}}
+
+    def layers(arrays):
+        return {"weights": [m.tolist() for m in arrays[:L]], "biases": [m.tolist() for m in arrays[L:]]}
+
+    # one step on every row, from fresh optimizer state
+    zs, acts = forward(net, Ws, bs, X, bug)
+    gw, gb = backward(net, Ws, y, zs, acts, lr, bug)
+    result = {
+        "pre_activations": [z.tolist() for z in zs],
+        "activations": [a.tolist() for a in acts[1:]],
+        "loss": float(loss(net, y, zs[-1], acts[-1])),
+        "gradients": layers(gw + gb),
+        "updated": layers(optimizer_step(config, {"step": 0}, Ws + bs, gw + gb)),
+    }
+    # the trajectory, from the case's parameters again: step k on the rows batches[k]
+    state, params, trajectory = {"step": 0}, Ws + bs, []
+    batches = case.get("batches")
+    for k in range(case.get("steps", 0)):
+        rows = slice(None) if batches is None else list(batches[k])
+        zs, acts = forward(net, params[:L], params[L:], X[rows], bug)
+        trajectory.append(float(loss(net, y[rows], zs[-1], acts[-1])))
+        gw, gb = backward(net, params[:L], y[rows], zs, acts, lr, bug)
+        params = optimizer_step(config, state, params, gw + gb)
+    result["trajectory"] = trajectory
+    if "optimizer" in case or batches is not None:
+        result["final"] = layers(params)
+        result["optimizer_state"] = {key: (value if key == "step" else layers(value))
+                                     for key, value in state.items()}
     return result
 
 

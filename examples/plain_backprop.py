@@ -17,6 +17,10 @@ kink_slope=...)`` returns the case's quantities:
                 output, the tutorial's way) or "z" (from z: σ(z)·σ(−z), 1/cosh²)
     kink_slope  relu′(0) and leaky_relu′(0): 0 (PyTorch's) or 1 (the other correct one)
 
+A case's ``optimizer`` (SGD, RMSprop, Adam, AdamW, torch.optim's rules) takes
+the steps, entry by entry over the flat parameters, every operation rounded
+like the rest; its ``batches`` give each step's rows.
+
     python3 examples/plain_backprop.py [VECTORS]
 
 checks every variant against the curated suite (or VECTORS) and prints one
@@ -168,27 +172,125 @@ def _pass(net, W, B, X, y, ar, derivative, kink_slope):
     return zs, acts, loss, gw, gb
 
 
+def _optimizer_step(config, state, p, g, r):
+    """Return the flat parameters p after one step with flat gradients g; ``state`` moves on.
+
+    ``config`` is a case's {"name", "arguments"} (torch.optim's names and
+    rules); ``state`` is {"step": t} and flat buffers named as torch's state.
+    Every argument and every result of an operation is rounded by r.
+    """
+    name = config["name"]
+    a = {k: v if isinstance(v, bool) else [r(x) for x in v] if isinstance(v, list) else r(v)
+         for k, v in config["arguments"].items()}
+    state["step"] += 1
+    t, lr, wd = state["step"], a["lr"], a.get("weight_decay", 0.0)
+
+    def buffer(key):
+        return state.setdefault(key, [0.0] * len(p))
+
+    if name in ("adam", "adamw"):
+        (beta1, beta2) = a["betas"]
+        correction1, correction2 = r(1.0 - r(beta1 ** t)), r(1.0 - r(beta2 ** t))
+    new = []
+    for i in range(len(p)):
+        p_i, g_i = p[i], g[i]
+        if name == "adamw":
+            p_i = r(p_i * r(1.0 - r(lr * wd)))                     # decoupled decay first
+        elif wd:
+            g_i = r(g_i + r(wd * p_i))                             # L2, in the gradient
+        if name == "sgd":
+            mu = a["momentum"]
+            if mu:
+                b = buffer("momentum_buffer")
+                b[i] = g_i if t == 1 else r(r(mu * b[i]) + r(r(1.0 - a["dampening"]) * g_i))
+                g_i = r(g_i + r(mu * b[i])) if a["nesterov"] else b[i]
+            new.append(r(p_i - r(lr * g_i)))
+        elif name == "rmsprop":
+            alpha, v = a["alpha"], buffer("square_avg")
+            v[i] = r(r(alpha * v[i]) + r(r(1.0 - alpha) * r(g_i * g_i)))
+            spread = v[i]
+            if a["centered"]:
+                g_avg = buffer("grad_avg")
+                g_avg[i] = r(r(alpha * g_avg[i]) + r(r(1.0 - alpha) * g_i))
+                spread = r(v[i] - r(g_avg[i] * g_avg[i]))
+            root = r(math.sqrt(spread)) if spread >= 0 else math.nan
+            d = r(g_i / r(root + a["eps"]))
+            if a["momentum"]:
+                b = buffer("momentum_buffer")
+                b[i] = r(r(a["momentum"] * b[i]) + d)
+                d = b[i]
+            new.append(r(p_i - r(lr * d)))
+        else:  # adam, adamw
+            m, v = buffer("exp_avg"), buffer("exp_avg_sq")
+            m[i] = r(r(beta1 * m[i]) + r(r(1.0 - beta1) * g_i))
+            v[i] = r(r(beta2 * v[i]) + r(r(1.0 - beta2) * r(g_i * g_i)))
+            if a["amsgrad"]:
+                top = buffer("max_exp_avg_sq")
+                top[i] = max(top[i], v[i])
+                v_hat = r(top[i] / correction2)
+            else:
+                v_hat = r(v[i] / correction2)
+            m_hat = r(m[i] / correction1)
+            new.append(r(p_i - r(r(lr * m_hat) / r(r(math.sqrt(v_hat)) + a["eps"]))))
+    return new
+
+
+def _flat(W, B):
+    """Every weights[l] row by row, then every biases[l]: the optimizer's order."""
+    return [v for M in W + B for row in M for v in row]
+
+
+def _layers(flat, W, B):
+    """(weights, biases) shaped as W and B, from a flat list in _flat's order."""
+    values = iter(flat)
+    shaped = [[[next(values) for _ in row] for row in M] for M in W + B]
+    return shaped[:len(W)], shaped[len(W):]
+
+
 def run(case, order="forward", fmt="float64", derivative="output", kink_slope=0, seed=0):
-    """Return the case's quantities as this variant computes them."""
+    """Return the case's quantities as this variant computes them.
+
+    ``updated`` is one step on every row from fresh optimizer state; the
+    trajectory takes the case's steps, step k on the rows batches[k] (every row
+    without batches: its first step is then that same step).
+    """
     ar = Arithmetic(order, fmt, seed)
     net = case["network"]
     W = [ar.matrix(m) for m in case["parameters"]["weights"]]
     B = [ar.matrix(m) for m in case["parameters"]["biases"]]
-    X, y, lr = ar.matrix(case["inputs"]), ar.matrix(case["targets"]), ar.r(case["learning_rate"])
-    result, trajectory = {}, []
-    for step in range(max(case.get("steps", 0), 1)):
+    X, y = ar.matrix(case["inputs"]), ar.matrix(case["targets"])
+    config = case.get("optimizer") or {"name": "sgd", "arguments": {
+        "lr": case["learning_rate"], "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
+        "nesterov": False}}
+    batches, steps = case.get("batches"), case.get("steps", 0)
+    result = {}
+
+    def first_step(W, B, X, y):
         zs, acts, loss, gw, gb = _pass(net, W, B, X, y, ar, derivative, kink_slope)
-        if step == 0:
-            result = {"pre_activations": zs, "activations": acts[1:], "loss": loss,
-                      "gradients": {"weights": gw, "biases": gb}}
+        result.update({"pre_activations": zs, "activations": acts[1:], "loss": loss,
+                       "gradients": {"weights": gw, "biases": gb}})
+        state = {"step": 0}
+        new = _layers(_optimizer_step(config, state, _flat(W, B), _flat(gw, gb), ar.r), W, B)
+        result["updated"] = {"weights": new[0], "biases": new[1]}
+        return loss, new, state
+
+    state, trajectory = {"step": 0}, []
+    if batches is not None:  # the first step of the trajectory is on a batch: updated apart
+        first_step(W, B, X, y)
+    for k in range(max(steps, 0 if batches is not None else 1)):
+        if batches is None and k == 0:
+            loss, (W, B), state = first_step(W, B, X, y)
+        else:
+            rows = range(len(X)) if batches is None else batches[k]
+            Xk, yk = [X[i] for i in rows], [y[i] for i in rows]
+            _, _, loss, gw, gb = _pass(net, W, B, Xk, yk, ar, derivative, kink_slope)
+            W, B = _layers(_optimizer_step(config, state, _flat(W, B), _flat(gw, gb), ar.r), W, B)
         trajectory.append(loss)
-        W = [[[ar.r(w - ar.r(lr * g)) for w, g in zip(rw, rg)] for rw, rg in zip(mw, mg)]
-             for mw, mg in zip(W, gw)]
-        B = [[[ar.r(b - ar.r(lr * g)) for b, g in zip(rb, rg)] for rb, rg in zip(mb, mg)]
-             for mb, mg in zip(B, gb)]
-        if step == 0:
-            result["updated"] = {"weights": W, "biases": B}
-    result["trajectory"] = trajectory[: case.get("steps", 0)]
+    result["trajectory"] = trajectory[:steps]
+    if "optimizer" in case or batches is not None:
+        result["final"] = {"weights": W, "biases": B}
+        result["optimizer_state"] = {key: value if key == "step" else dict(zip(
+            ("weights", "biases"), _layers(value, W, B))) for key, value in state.items()}
     return result
 
 

@@ -1,8 +1,11 @@
 """PyTorch (float64, autograd) as an implementation under purebp's oracle.
 
 ``run(case)`` builds the case's network from torch operations, lets autograd
-compute the gradients and takes plain SGD steps, and returns the quantities in
-the test-vector layout. The losses are torch's own modules (MSELoss,
+compute the gradients and takes the case's steps with torch.optim's own
+optimizer (SGD, RMSprop, Adam or AdamW with the case's arguments; plain SGD of
+its learning rate without one), step k on the rows batches[k] where the case
+has batches, and returns the quantities in the test-vector layout, the
+optimizer's state read off ``optimizer.state``. The losses are torch's own modules (MSELoss,
 BCEWithLogitsLoss, CrossEntropyLoss with probability targets), so a PASS says
 purebp's loss conventions are PyTorch's.
 
@@ -41,43 +44,81 @@ def _loss(name, z, a, y):
     return torch.nn.CrossEntropyLoss()(z, y)
 
 
+#: The case's optimizer names and torch.optim's own classes for them.
+OPTIMIZERS = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam,
+              "adamw": torch.optim.AdamW}
+
+
+def make_optimizer(case, params):
+    """torch.optim's optimizer of the case, built with its arguments (SGD(lr) without one)."""
+    config = case.get("optimizer")
+    if config is None:
+        return torch.optim.SGD(params, lr=case["learning_rate"])
+    arguments = dict(config["arguments"])  # torch.optim's names already
+    if "betas" in arguments:
+        arguments["betas"] = tuple(arguments["betas"])
+    return OPTIMIZERS[config["name"]](params, **arguments)
+
+
 def run(case):
     """Return the case's quantities as PyTorch computes them in float64."""
     net = case["network"]
-    params = [torch.tensor(m, dtype=torch.float64, requires_grad=True)
-              for pair in zip(case["parameters"]["weights"], case["parameters"]["biases"])
-              for m in pair]
     X = torch.tensor(case["inputs"], dtype=torch.float64)
     y = torch.tensor(case["targets"], dtype=torch.float64)
-    lr = case["learning_rate"]
-    optimizer = torch.optim.SGD(params, lr=lr)
-    L = len(params) // 2
-    result, trajectory = {}, []
-    for step in range(max(case.get("steps", 0), 1)):
-        optimizer.zero_grad()
-        zs, acts, a = [], [], X
+    L = len(case["parameters"]["weights"])
+
+    def start():
+        """The case's parameters as [W0, b0, W1, b1, ...] (purebp's layout), and a fresh optimizer."""
+        params = [torch.tensor(m, dtype=torch.float64, requires_grad=True)
+                  for pair in zip(case["parameters"]["weights"], case["parameters"]["biases"])
+                  for m in pair]
+        return params, make_optimizer(case, params)
+
+    def forward_backward(params, rows):
+        zs, acts, a = [], [], X[rows]
         for l in range(L):
             z = a @ params[2 * l] + params[2 * l + 1]
             name = net["output_activation"] if l == L - 1 else net["activation"]
             a = torch.softmax(z, dim=1) if name == "softmax" else ACTIVATIONS[name](z)
             zs.append(z)
             acts.append(a)
-        loss = _loss(net["loss"], zs[-1], acts[-1], y)
+        loss = _loss(net["loss"], zs[-1], acts[-1], y[rows])
         loss.backward()
-        if step == 0:
-            result = {
-                "pre_activations": [z.tolist() for z in zs],
-                "activations": [a.tolist() for a in acts],
-                "loss": loss.item(),
-                "gradients": {"weights": [params[2 * l].grad.tolist() for l in range(L)],
-                              "biases": [params[2 * l + 1].grad.tolist() for l in range(L)]},
-            }
-        trajectory.append(loss.item())
+        return zs, acts, loss
+
+    def layers(tensors):
+        return {"weights": [tensors[2 * l].tolist() for l in range(L)],
+                "biases": [tensors[2 * l + 1].tolist() for l in range(L)]}
+
+    # one step on every row, from fresh optimizer state
+    params, optimizer = start()
+    zs, acts, loss = forward_backward(params, slice(None))
+    result = {
+        "pre_activations": [z.tolist() for z in zs],
+        "activations": [a.tolist() for a in acts],
+        "loss": loss.item(),
+        "gradients": layers([p.grad for p in params]),
+    }
+    optimizer.step()
+    result["updated"] = layers([p.detach() for p in params])
+    # the trajectory, from the case's parameters again: step k on the rows batches[k]
+    params, optimizer = start()
+    trajectory, batches = [], case.get("batches")
+    for k in range(case.get("steps", 0)):
+        optimizer.zero_grad()
+        trajectory.append(forward_backward(params, slice(None) if batches is None
+                                           else batches[k])[2].item())
         optimizer.step()
-        if step == 0:
-            result["updated"] = {"weights": [params[2 * l].tolist() for l in range(L)],
-                                 "biases": [params[2 * l + 1].tolist() for l in range(L)]}
-    result["trajectory"] = trajectory[: case.get("steps", 0)]
+    result["trajectory"] = trajectory
+    if "optimizer" in case or batches is not None:
+        result["final"] = layers([p.detach() for p in params])
+        # torch's state per parameter tensor: here already in purebp's layout
+        state = optimizer.state[params[0]]
+        step = state.get("step", len(trajectory))  # SGD counts no steps itself
+        result["optimizer_state"] = {"step": int(step)}
+        for name, buffer in state.items():
+            if name != "step" and buffer is not None:
+                result["optimizer_state"][name] = layers([optimizer.state[p][name] for p in params])
     return result
 
 

@@ -177,6 +177,102 @@ def test_the_javascript_writes_shortest_round_trip_numbers(tmp_path):
                                          rel=1e-14)
 
 
+def tiny_case(case_id, optimizer, steps=1, batches=None):
+    """z = w·x + b on x = 2, y = 1 (w = 0.5, b = 0.25), mse: z = 1.25, ∂/∂w = 1, ∂/∂b = 0.5."""
+    case = {"id": case_id, "network": {"sizes": [1, 1], "activation": "identity",
+                                        "output_activation": "identity", "loss": "mse"},
+            "parameters": {"weights": [[[0.5]]], "biases": [[[0.25]]]},
+            "inputs": [[2.0], [2.0]], "targets": [[1.0], [1.0]],
+            "learning_rate": optimizer["arguments"]["lr"], "steps": steps, "optimizer": optimizer}
+    if batches is not None:
+        case["batches"] = batches
+    return case
+
+
+def w_and_b(parameters):
+    """(w, b) of a tiny case's {"weights", "biases"}."""
+    return [parameters["weights"][0][0][0], parameters["biases"][0][0][0]]
+
+
+def sgd(**arguments):
+    return {"name": "sgd", "arguments": {"lr": 0.1, "momentum": 0.0, "dampening": 0.0,
+                                         "weight_decay": 0.0, "nesterov": False, **arguments}}
+
+
+def adam(name="adam", **arguments):
+    return {"name": name, "arguments": {"lr": 0.1, "betas": [0.9, 0.999], "eps": 1e-8,
+                                        "weight_decay": 0.0, "amsgrad": False, **arguments}}
+
+
+def tiny_gradient(w, b, rows):
+    """(∂/∂w, ∂/∂b) of mse on the rows (x, y): the mean of 2·(w·x + b − y)·(x, 1)."""
+    errors = [2 * (w * x + b - y) for x, y in rows]
+    return (sum(e * x for e, (x, _) in zip(errors, rows)) / len(rows), sum(errors) / len(rows))
+
+
+def dampened_final():
+    """Two SGD steps, momentum 0.9, dampening 0.5, the second on the row (1, 0) alone."""
+    g1 = tiny_gradient(0.5, 0.25, [(2.0, 1.0), (1.0, 0.0)])
+    w1, b1 = 0.5 - 0.1 * g1[0], 0.25 - 0.1 * g1[1]  # b = g at the first step
+    g2 = tiny_gradient(w1, b1, [(1.0, 0.0)])
+    buffer = [0.9 * g1[0] + 0.5 * g2[0], 0.9 * g1[1] + 0.5 * g2[1]]
+    return [w1, b1], [w1 - 0.1 * buffer[0], b1 - 0.1 * buffer[1]], buffer
+
+
+#: (case, what its updated (w, b), or final and momentum_buffer, must be), worked out by hand:
+#: Adam's first step is lr·g/(|g| + eps) (m̂ = g, v̂ = g²), Nesterov's (1 + μ)·lr·g, AdamW's
+#: decay p·(1 − lr·λ) comes first, RMSprop's first v is (1 − α)·g².
+TINY = [
+    (tiny_case("tiny-adam", adam()), [0.5 - 0.1 * 1 / (1 + 1e-8), 0.25 - 0.1 * 0.5 / (0.5 + 1e-8)]),
+    (tiny_case("tiny-adamw", adam("adamw", weight_decay=0.5)),
+     [0.5 * (1 - 0.05) - 0.1 / (1 + 1e-8), 0.25 * (1 - 0.05) - 0.1 * 0.5 / (0.5 + 1e-8)]),
+    (tiny_case("tiny-nesterov", sgd(momentum=0.9, nesterov=True)), [0.5 - 0.19, 0.25 - 0.095]),
+    (tiny_case("tiny-l2", sgd(weight_decay=0.5)), [0.5 - 0.1 * 1.25, 0.25 - 0.1 * 0.625]),
+    (tiny_case("tiny-rmsprop", {"name": "rmsprop", "arguments": {
+        "lr": 0.01, "alpha": 0.99, "eps": 1e-8, "weight_decay": 0.0, "momentum": 0.0,
+        "centered": False}}),
+     [0.5 - 0.01 * 1 / (0.1 + 1e-8), 0.25 - 0.01 * 0.5 / (0.05 + 1e-8)]),
+]
+
+
+@needs_node
+@pytest.mark.parametrize("case, want", TINY, ids=[c["id"] for c, _ in TINY])
+def test_the_javascript_optimizers_take_the_first_step_worked_out_by_hand(tmp_path, case, want):
+    """One step of Adam, AdamW, Nesterov, L2 SGD, RMSprop on z = w·x + b: the values by hand."""
+    suite, results = tmp_path / "v", tmp_path / "r"
+    suite.mkdir()
+    (suite / "c.json").write_text(json.dumps({"format": "purebp-vectors", "version": 1,
+                                              "cases": [case]}), encoding="utf-8")
+    run_js(str(suite), str(results))
+    with open(results / f"{case['id']}.json", encoding="utf-8") as handle:
+        got = json.load(handle)["cases"][0]["expected"]
+    assert w_and_b(got["updated"]) == pytest.approx(want, rel=1e-15)
+    assert w_and_b(got["final"]) == pytest.approx(want, rel=1e-15)  # one step: final is updated
+    assert got["optimizer_state"]["step"] == 1
+
+
+@needs_node
+def test_the_javascript_dampens_momentum_and_steps_on_each_batch(tmp_path):
+    """Two dampened momentum steps, the second on row 1 alone: losses, final and the buffer by hand."""
+    case = tiny_case("tiny-dampened", sgd(momentum=0.9, dampening=0.5), steps=2,
+                     batches=[[0, 1], [1]])
+    case["inputs"][1], case["targets"][1] = [1.0], [0.0]  # the rows (2, 1) and (1, 0)
+    suite, results = tmp_path / "v", tmp_path / "r"
+    suite.mkdir()
+    (suite / "c.json").write_text(json.dumps({"format": "purebp-vectors", "version": 1,
+                                              "cases": [case]}), encoding="utf-8")
+    run_js(str(suite), str(results))
+    with open(results / "tiny-dampened.json", encoding="utf-8") as handle:
+        got = json.load(handle)["cases"][0]["expected"]
+    (w1, b1), final, buffer = dampened_final()
+    assert w_and_b(got["final"]) == pytest.approx(final, rel=1e-15)
+    assert got["optimizer_state"] == {"step": 2, "momentum_buffer": {
+        "weights": [[[pytest.approx(buffer[0], rel=1e-15)]]],
+        "biases": [[[pytest.approx(buffer[1], rel=1e-15)]]]}}
+    first = ((2 * 0.5 + 0.25 - 1) ** 2 + (0.5 + 0.25) ** 2) / 2
+    assert got["trajectory"] == pytest.approx([first, (w1 + b1) ** 2], rel=1e-15)
+
+
 OP_CASES = [
     {"id": "op-dense-hand", "op": "dense", "inputs": [[1.0, 2.0], [3.0, -1.0]],
      "weights": [[1.0, 0.5, -1.0], [2.0, 0.0, 1.0]], "biases": [[0.25, 0.0, 1.0]],

@@ -89,13 +89,13 @@ def to_float32(x):
     return struct.unpack("<f", struct.pack("<f", x))[0]
 
 
-def backprop(case, bug=None, where=None, slope=0.01, factor=1.0):
-    """Return every quantity of a case, with ``bug`` planted in layer ``where`` (None: all)."""
+def gradients_at(case, W, B, X, y, bug=None, where=None, slope=0.01, factor=1.0):
+    """Return (zs, activations, loss, weight gradients, bias gradients) of the rows X, y at W, B."""
     net = case["network"]
     L = len(net["sizes"]) - 1
     names = [net["activation"]] * (L - 1) + [net["output_activation"]]
     loss = net["loss"]
-    X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
+    lr = case["learning_rate"]
     n, k = len(y), len(y[0])
     count = n if loss == "cross_entropy" else n * k  # the mean's divisor
 
@@ -105,100 +105,190 @@ def backprop(case, bug=None, where=None, slope=0.01, factor=1.0):
     def leaky(l):
         return slope if bug == "wrong-leaky-slope" and at(l) else 0.01
 
+    # forward
+    a, zs = [[list(r) for r in X]], []
+    for l in range(L):
+        z = [[B[l][0][j] + sum_of(a[l][i][m] * W[l][m][j] for m in range(len(W[l])))
+              for j in range(len(W[l][0]))] for i in range(n)]
+        zs.append(z)
+        out = [activate(names[l], row, leaky(l)) for row in z]
+        if bug == "output-activation-twice" and l == L - 1:
+            out = [activate(names[l], row, leaky(l)) for row in out]
+        a.append(out)
+    z, out = zs[-1], a[-1]
+    value = loss_of(loss, y, z, out, 1.0 if bug == "missing-half" else 0.5)
+    if bug == "missing-mean-loss":
+        value *= count
+    # backward: the output delta
+    delta = [[0.0] * k for _ in range(n)]
+    for i in range(n):
+        for j in range(k):
+            if loss in ("bce", "cross_entropy"):
+                d = (sigmoid(z[i][j]) if loss == "bce" else out[i][j]) - y[i][j]
+                d /= count
+                if bug == "extra-derivative":
+                    d *= out[i][j] * (1.0 - out[i][j])
+            else:
+                e = out[i][j] - y[i][j]
+                d = e if loss == "half_sse" else 2.0 * e / count
+                if bug == "missing-half":
+                    d = 2.0 * e
+                s = out[i][j]
+                if bug in ("derivative-of-z", "derivative-of-output-as-z") and at(L - 1):
+                    s = z[i][j] if bug == "derivative-of-z" else activate(names[-1], [s], 0.01)[0]
+                d *= slope_of(names[-1], z[i][j], s, leaky(L - 1))
+            if bug == "missing-mean":
+                d *= count
+            if bug == "extra-mean":
+                d /= count
+            delta[i][j] = d
+    gw, gb = [None] * L, [None] * L
+    for l in range(L - 1, -1, -1):
+        rows, cols = len(W[l]), len(W[l][0])
+        gw[l] = [[sum_of(a[l][i][r] * delta[i][c] for i in range(n)) for c in range(cols)]
+                 for r in range(rows)]
+        if bug == "bias-gradient-one-row" and at(l):
+            gb[l] = [list(delta[0])]
+        else:
+            gb[l] = [[sum_of(delta[i][c] for i in range(n)) for c in range(cols)]]
+        if l == 0:
+            break
+        outer = W[l]
+        if bug == "updated-weights-in-backward" and at(l):
+            outer = [[W[l][r][c] - lr * gw[l][r][c] for c in range(cols)] for r in range(rows)]
+        below = []
+        for i in range(n):
+            row = []
+            for r in range(rows):
+                if bug == "transposed-weights" and at(l):  # δ·W: W[l] is square here
+                    back = sum_of(delta[i][c] * outer[c][r] for c in range(cols))
+                else:
+                    back = sum_of(delta[i][c] * outer[r][c] for c in range(cols))
+                zv, av = zs[l - 1][i][r], a[l][i][r]
+                if bug == "derivative-of-z" and at(l - 1) and names[l - 1] in ("sigmoid", "tanh"):
+                    av = zv
+                if bug == "derivative-of-output-as-z" and at(l - 1):
+                    av = activate(names[l - 1], [av], 0.01)[0]
+                row.append(back * slope_of(names[l - 1], zv, av, leaky(l - 1)))
+            below.append(row)
+        delta = below
+    for grads in (gw, gb):
+        for g in grads:
+            for row in g:
+                for c in range(len(row)):
+                    if bug == "sign-flipped":
+                        row[c] = -row[c]
+                    if bug == "learning-rate-twice":
+                        row[c] *= lr
+                    if bug == "float32-somewhere":
+                        row[c] = to_float32(row[c])
+                    row[c] *= factor
+    return zs, a[1:], value, gw, gb
+
+
+def entry_step(name, a, state, key, p, g, bug=None):
+    """One parameter entry after one step of torch.optim's rule ``name``; its buffers move on.
+
+    ``state``: {"step": t, buffer name: {key: value}}, every buffer 0 before
+    its entry's first step. Planted here: adamw-as-l2, adam-no-bias-correction,
+    nesterov-as-momentum, momentum-without-dampening.
+    """
+    t, lr, wd = state["step"], a["lr"], a.get("weight_decay", 0.0)
+
+    def buffer(buf, value=None):
+        entries = state.setdefault(buf, {})
+        if value is not None:
+            entries[key] = value
+        return entries.get(key, 0.0)
+
+    if name == "adamw" and bug != "adamw-as-l2":
+        p = p * (1.0 - lr * wd)  # decoupled: the parameter shrinks, the gradient stays
+    elif wd:
+        g = g + wd * p  # L2: λ·p joins the gradient
+    if name == "sgd":
+        mu, tau = a["momentum"], a["dampening"]
+        if not mu:
+            return p - lr * g
+        if bug == "momentum-without-dampening":
+            tau = 0.0
+        b = buffer("momentum_buffer", g if t == 1 else mu * buffer("momentum_buffer")
+                   + (1.0 - tau) * g)
+        nesterov = a["nesterov"] and bug != "nesterov-as-momentum"
+        return p - lr * (g + mu * b if nesterov else b)
+    if name == "rmsprop":
+        alpha = a["alpha"]
+        v = buffer("square_avg", alpha * buffer("square_avg") + (1.0 - alpha) * g * g)
+        if a["centered"]:
+            mean = buffer("grad_avg", alpha * buffer("grad_avg") + (1.0 - alpha) * g)
+            v = v - mean * mean
+        d = g / (math.sqrt(v) + a["eps"])
+        if a["momentum"]:
+            d = buffer("momentum_buffer", a["momentum"] * buffer("momentum_buffer") + d)
+        return p - lr * d
+    beta1, beta2 = a["betas"]
+    m = buffer("exp_avg", beta1 * buffer("exp_avg") + (1.0 - beta1) * g)
+    v = buffer("exp_avg_sq", beta2 * buffer("exp_avg_sq") + (1.0 - beta2) * g * g)
+    if a["amsgrad"]:
+        v = buffer("max_exp_avg_sq", max(buffer("max_exp_avg_sq"), v))
+    if bug != "adam-no-bias-correction":
+        m, v = m / (1.0 - beta1 ** t), v / (1.0 - beta2 ** t)
+    return p - lr * m / (math.sqrt(v) + a["eps"])
+
+
+def optimizer_step(config, state, W, B, gw, gb, bug=None, where=None):
+    """(weights, biases) after one step of the optimizer ``config``, entry by entry."""
+    state["step"] += 1
+
+    def at(l):
+        return where is None or where == l
+
+    def stepped(kind, P, G):
+        return [[[entry_step(config["name"], config["arguments"], state, (kind, l, r, c), p, g, bug)
+                  for c, (p, g) in enumerate(zip(P[l][r], G[l][r]))] for r in range(len(P[l]))]
+                for l in range(len(P))]
+
+    new_b = stepped("biases", B, gb)
+    if bug == "bias-not-updated":
+        new_b = [[list(r) for r in B[l]] if at(l) else new_b[l] for l in range(len(B))]
+    return stepped("weights", W, gw), new_b
+
+
+def backprop(case, bug=None, where=None, slope=0.01, factor=1.0):
+    """Return every quantity of a case, with ``bug`` planted in layer ``where`` (None: all).
+
+    ``updated``: one step on every row from fresh optimizer state; the
+    trajectory: the case's steps, step k on the rows batches[k]; then, for a
+    case with an optimizer or batches, ``final`` and ``optimizer_state``.
+    """
+    planted = {"bug": bug, "where": where, "slope": slope, "factor": factor}
+    config = case.get("optimizer") or {"name": "sgd", "arguments": {
+        "lr": case["learning_rate"], "momentum": 0.0, "dampening": 0.0, "weight_decay": 0.0,
+        "nesterov": False}}
+    X, y, batches = case["inputs"], case["targets"], case.get("batches")
     W = [[list(r) for r in m] for m in case["parameters"]["weights"]]
     B = [[list(r) for r in m] for m in case["parameters"]["biases"]]
-    result, trajectory = {}, []
-    for step in range(max(case["steps"], 1)):
-        # forward
-        a, zs = [[list(r) for r in X]], []
-        for l in range(L):
-            z = [[B[l][0][j] + sum_of(a[l][i][m] * W[l][m][j] for m in range(len(W[l])))
-                  for j in range(len(W[l][0]))] for i in range(n)]
-            zs.append(z)
-            out = [activate(names[l], row, leaky(l)) for row in z]
-            if bug == "output-activation-twice" and l == L - 1:
-                out = [activate(names[l], row, leaky(l)) for row in out]
-            a.append(out)
-        z, out = zs[-1], a[-1]
-        value = loss_of(loss, y, z, out, 1.0 if bug == "missing-half" else 0.5)
-        if bug == "missing-mean-loss":
-            value *= count
+    zs, a, value, gw, gb = gradients_at(case, W, B, X, y, **planted)
+    new_w, new_b = optimizer_step(config, {"step": 0}, W, B, gw, gb, bug, where)
+    result = {"pre_activations": zs, "activations": a, "loss": value,
+              "gradients": {"weights": gw, "biases": gb},
+              "updated": {"weights": new_w, "biases": new_b}}
+    state, trajectory = {"step": 0}, []
+    for k in range(case["steps"]):
+        rows = range(len(X)) if batches is None else batches[k]
+        *_, value, gw, gb = gradients_at(case, W, B, [X[i] for i in rows], [y[i] for i in rows],
+                                         **planted)
         trajectory.append(value)
-        # backward: the output delta
-        delta = [[0.0] * k for _ in range(n)]
-        for i in range(n):
-            for j in range(k):
-                if loss in ("bce", "cross_entropy"):
-                    d = (sigmoid(z[i][j]) if loss == "bce" else out[i][j]) - y[i][j]
-                    d /= count
-                    if bug == "extra-derivative":
-                        d *= out[i][j] * (1.0 - out[i][j])
-                else:
-                    e = out[i][j] - y[i][j]
-                    d = e if loss == "half_sse" else 2.0 * e / count
-                    if bug == "missing-half":
-                        d = 2.0 * e
-                    s = out[i][j]
-                    if bug in ("derivative-of-z", "derivative-of-output-as-z") and at(L - 1):
-                        s = z[i][j] if bug == "derivative-of-z" else activate(names[-1], [s], 0.01)[0]
-                    d *= slope_of(names[-1], z[i][j], s, leaky(L - 1))
-                if bug == "missing-mean":
-                    d *= count
-                if bug == "extra-mean":
-                    d /= count
-                delta[i][j] = d
-        gw, gb = [None] * L, [None] * L
-        for l in range(L - 1, -1, -1):
-            rows, cols = len(W[l]), len(W[l][0])
-            gw[l] = [[sum_of(a[l][i][r] * delta[i][c] for i in range(n)) for c in range(cols)]
-                     for r in range(rows)]
-            if bug == "bias-gradient-one-row" and at(l):
-                gb[l] = [list(delta[0])]
-            else:
-                gb[l] = [[sum_of(delta[i][c] for i in range(n)) for c in range(cols)]]
-            if l == 0:
-                break
-            outer = W[l]
-            if bug == "updated-weights-in-backward" and at(l):
-                outer = [[W[l][r][c] - lr * gw[l][r][c] for c in range(cols)] for r in range(rows)]
-            below = []
-            for i in range(n):
-                row = []
-                for r in range(rows):
-                    if bug == "transposed-weights" and at(l):  # δ·W: W[l] is square here
-                        back = sum_of(delta[i][c] * outer[c][r] for c in range(cols))
-                    else:
-                        back = sum_of(delta[i][c] * outer[r][c] for c in range(cols))
-                    zv, av = zs[l - 1][i][r], a[l][i][r]
-                    if bug == "derivative-of-z" and at(l - 1) and names[l - 1] in ("sigmoid", "tanh"):
-                        av = zv
-                    if bug == "derivative-of-output-as-z" and at(l - 1):
-                        av = activate(names[l - 1], [av], 0.01)[0]
-                    row.append(back * slope_of(names[l - 1], zv, av, leaky(l - 1)))
-                below.append(row)
-            delta = below
-        for grads in (gw, gb):
-            for g in grads:
-                for row in g:
-                    for c in range(len(row)):
-                        if bug == "sign-flipped":
-                            row[c] = -row[c]
-                        if bug == "learning-rate-twice":
-                            row[c] *= lr
-                        if bug == "float32-somewhere":
-                            row[c] = to_float32(row[c])
-                        row[c] *= factor
-        if step == 0:
-            result = {"pre_activations": zs, "activations": a[1:], "loss": value,
-                      "gradients": {"weights": gw, "biases": gb}}
-        # update
-        W = [[[W[l][r][c] - lr * gw[l][r][c] for c in range(len(W[l][0]))]
-              for r in range(len(W[l]))] for l in range(L)]
-        B = [B[l] if bug == "bias-not-updated" and at(l) else
-             [[B[l][0][c] - lr * gb[l][0][c] for c in range(len(B[l][0]))]] for l in range(L)]
-        if step == 0:
-            result["updated"] = {"weights": W, "biases": B}
-    result["trajectory"] = trajectory[: case["steps"]]
+        W, B = optimizer_step(config, state, W, B, gw, gb, bug, where)
+    result["trajectory"] = trajectory
+    if "optimizer" in case or batches is not None:
+        result["final"] = {"weights": W, "biases": B}
+        result["optimizer_state"] = {"step": state["step"]}
+        for name, entries in state.items():
+            if name != "step":
+                result["optimizer_state"][name] = {kind: [
+                    [[entries[(kind, l, r, c)] for c in range(len(P[l][r]))]
+                     for r in range(len(P[l]))] for l in range(len(P))]
+                    for kind, P in (("weights", W), ("biases", B))}
     return result
 
 

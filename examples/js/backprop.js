@@ -13,8 +13,11 @@
 // judges the numbers. Two kinds of case (purebp docs vectors):
 //
 //   - a network case ("network"): every layer's z and a, the loss, ∂loss/∂W and
-//     ∂loss/∂b, the parameters after one step of gradient descent, and the
-//     losses of the trajectory;
+//     ∂loss/∂b, the parameters after one step (of gradient descent, or of the
+//     case's "optimizer": SGD, RMSprop, Adam, AdamW with torch.optim's rules), and
+//     the losses of the trajectory, step k on the rows "batches"[k] where the case
+//     has batches; with an optimizer or batches, the parameters after the last
+//     step ("final") and the optimizer's state ("optimizer_state");
 //   - an op case ("op": dense, activation or loss): one operation's output and
 //     its vector-Jacobian products.
 //
@@ -254,35 +257,153 @@ function backward(net, W, y, zs, as) {
   return { weights: gradW, biases: gradB };
 }
 
-// p − learning_rate·g, entry by entry, for a list of matrices.
-const step = (P, G, lr) => P.map((M, l) => map2(M, G[l], (p, g) => p - lr * g));
+// -- optimizers: torch.optim's rules, entry by entry ----------------------------
+//
+// The parameters and gradients go to the optimizer as flat arrays: every weights[l]
+// row by row, then every biases[l]. Its state is t (step, 1 at the first step) and flat
+// buffers named as torch's state. With a = the case's "arguments" (torch.optim's names):
+//
+//   SGD      g ← g + weight_decay·p;  b ← g at t = 1, else momentum·b + (1 − dampening)·g;
+//            d ← g + momentum·b if nesterov, else b (d ← g without momentum);  p ← p − lr·d
+//   RMSprop  g ← g + weight_decay·p;  v ← alpha·v + (1 − alpha)·g²;
+//            centered: ḡ ← alpha·ḡ + (1 − alpha)·g, v′ = v − ḡ², else v′ = v;
+//            d ← g / (√v′ + eps);  with momentum b ← momentum·b + d, d ← b;  p ← p − lr·d
+//   Adam     g ← g + weight_decay·p;  m ← β1·m + (1 − β1)·g;  v ← β2·v + (1 − β2)·g²;
+//            m̂ = m / (1 − β1^t);  v̂ = v / (1 − β2^t), or of max_v ← max(max_v, v) with amsgrad;
+//            p ← p − lr·m̂ / (√v̂ + eps)
+//   AdamW    p ← p·(1 − lr·weight_decay) first, then Adam's rule with the gradient alone
+
+// A fresh optimizer: the case's, or plain gradient descent (SGD of its learning rate).
+function makeOptimizer(c) {
+  const config = c.optimizer || {
+    name: "sgd", arguments: { lr: c.learning_rate, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
+  };
+  if (!(config.name in UPDATES)) throw new Error(`unknown optimizer ${JSON.stringify(config.name)}`);
+  return { name: config.name, a: config.arguments, state: { step: 0 } };
+}
+
+// The state's flat buffer `name`, zeros at the first step (torch's start).
+function buffer(state, name, size) {
+  if (!(name in state)) state[name] = new Array(size).fill(0);
+  return state[name];
+}
+
+const UPDATES = {
+  sgd(a, state, p, g) {
+    const b = a.momentum ? buffer(state, "momentum_buffer", p.length) : null;
+    return p.map((pi, i) => {
+      const gi = a.weight_decay ? g[i] + a.weight_decay * pi : g[i];
+      let d = gi;
+      if (a.momentum) {
+        b[i] = state.step === 1 ? gi : a.momentum * b[i] + (1 - a.dampening) * gi;
+        d = a.nesterov ? gi + a.momentum * b[i] : b[i];
+      }
+      return pi - a.lr * d;
+    });
+  },
+  rmsprop(a, state, p, g) {
+    const v = buffer(state, "square_avg", p.length);
+    const b = a.momentum ? buffer(state, "momentum_buffer", p.length) : null;
+    const gAvg = a.centered ? buffer(state, "grad_avg", p.length) : null;
+    return p.map((pi, i) => {
+      const gi = a.weight_decay ? g[i] + a.weight_decay * pi : g[i];
+      v[i] = a.alpha * v[i] + (1 - a.alpha) * gi * gi;
+      let spread = v[i];
+      if (a.centered) {
+        gAvg[i] = a.alpha * gAvg[i] + (1 - a.alpha) * gi;
+        spread = v[i] - gAvg[i] * gAvg[i];
+      }
+      let d = gi / (Math.sqrt(spread) + a.eps);
+      if (a.momentum) {
+        b[i] = a.momentum * b[i] + d;
+        d = b[i];
+      }
+      return pi - a.lr * d;
+    });
+  },
+  adam: (a, state, p, g) => adam(a, state, p, g, false),
+  adamw: (a, state, p, g) => adam(a, state, p, g, true),
+};
+
+function adam(a, state, p, g, decoupled) {
+  const [beta1, beta2] = a.betas;
+  const m = buffer(state, "exp_avg", p.length);
+  const v = buffer(state, "exp_avg_sq", p.length);
+  const maxV = a.amsgrad ? buffer(state, "max_exp_avg_sq", p.length) : null;
+  const correction1 = 1 - Math.pow(beta1, state.step);
+  const correction2 = 1 - Math.pow(beta2, state.step);
+  return p.map((p0, i) => {
+    let pi = p0;
+    let gi = g[i];
+    if (a.weight_decay && decoupled) pi = pi * (1 - a.lr * a.weight_decay);
+    else if (a.weight_decay) gi = gi + a.weight_decay * pi;
+    m[i] = beta1 * m[i] + (1 - beta1) * gi;
+    v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
+    let vHat = v[i] / correction2;
+    if (a.amsgrad) {
+      maxV[i] = Math.max(maxV[i], v[i]);
+      vHat = maxV[i] / correction2;
+    }
+    return pi - (a.lr * (m[i] / correction1)) / (Math.sqrt(vHat) + a.eps);
+  });
+}
+
+// Every weights[l] row by row, then every biases[l], as one flat array.
+const flatten = (W, B) => [...W, ...B].flatMap((M) => M.flat());
+
+// {weights, biases} shaped as W and B again, from a flat array in flatten's order.
+function unflatten(flat, W, B) {
+  let at = 0;
+  const take = (M) => M.map((row) => row.map(() => flat[at++]));
+  const weights = W.map(take);
+  return { weights, biases: B.map(take) };
+}
+
+// One step of the optimizer on {W, B} with gradients grads; its state moves on one step.
+function step(optimizer, W, B, grads) {
+  optimizer.state.step += 1;
+  const p = flatten(W, B);
+  const g = flatten(grads.weights, grads.biases);
+  return unflatten(UPDATES[optimizer.name](optimizer.a, optimizer.state, p, g), W, B);
+}
+
+// The rows of a matrix, in the order listed.
+const rowsOf = (M, rows) => rows.map((i) => M[i]);
 
 function runNetwork(c) {
   const net = c.network;
   const X = c.inputs;
   const y = c.targets;
-  const lr = c.learning_rate;
   const steps = c.steps || 0;
-  let W = c.parameters.weights;
-  let B = c.parameters.biases;
+  const W0 = c.parameters.weights;
+  const B0 = c.parameters.biases;
   const result = {};
-  const trajectory = [];
-  for (let k = 0; k < Math.max(steps, 1); k++) {
-    const { zs, as } = forward(net, W, B, X);
-    const value = lossOf(net, y, zs, as);
-    const grads = backward(net, W, y, zs, as);
-    if (k === 0) {
-      result.pre_activations = zs;
-      result.activations = as.slice(1);
-      result.loss = value;
-      result.gradients = grads;
-    }
-    trajectory.push(value);
-    W = step(W, grads.weights, lr);
-    B = step(B, grads.biases, lr);
-    if (k === 0) result.updated = { weights: W, biases: B };
+  // one step on every row from fresh optimizer state: the quantities at the case's parameters
+  const { zs, as } = forward(net, W0, B0, X);
+  result.pre_activations = zs;
+  result.activations = as.slice(1);
+  result.loss = lossOf(net, y, zs, as);
+  result.gradients = backward(net, W0, y, zs, as);
+  result.updated = step(makeOptimizer(c), W0, B0, result.gradients);
+  // the trajectory, from the case's parameters again: step k on the rows batches[k]
+  const optimizer = makeOptimizer(c);
+  let W = W0;
+  let B = B0;
+  result.trajectory = [];
+  for (let k = 0; k < steps; k++) {
+    const Xk = c.batches ? rowsOf(X, c.batches[k]) : X;
+    const yk = c.batches ? rowsOf(y, c.batches[k]) : y;
+    const pass = forward(net, W, B, Xk);
+    result.trajectory.push(lossOf(net, yk, pass.zs, pass.as));
+    ({ weights: W, biases: B } = step(optimizer, W, B, backward(net, W, yk, pass.zs, pass.as)));
   }
-  result.trajectory = trajectory.slice(0, steps);
+  if (c.optimizer || c.batches) {
+    result.final = { weights: W, biases: B };
+    result.optimizer_state = { step: optimizer.state.step };
+    for (const [name, flat] of Object.entries(optimizer.state)) {
+      if (name !== "step") result.optimizer_state[name] = unflatten(flat, W0, B0);
+    }
+  }
   return result;
 }
 

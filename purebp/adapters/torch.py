@@ -32,11 +32,15 @@ the output activation twice, and the check fails, as it should.
 ``results`` copies the case's parameters into a deep copy of the model (a
 torch Linear's weight is out × in, the transpose of purebp's
 ``weights[l]``), runs the forward pass (a forward hook on each module
-records z and a), the loss and autograd's backward pass, and takes SGD
-steps of the case's learning rate; it returns the "expected" layout of the
-test vectors. Cases of another network, and op cases, are not expressible:
-``check`` lists them as not checked (the Report's ``missing_ids``, with
-``subset``) and raises ValueError if no case is expressible at all.
+records z and a), the loss and autograd's backward pass, and takes the
+case's steps with torch.optim's own optimizer (SGD, RMSprop, Adam, AdamW
+with the case's arguments; SGD of the case's learning rate without one), on
+the rows of each of the case's ``batches`` where it has them; it returns the
+"expected" layout of the test vectors, with the optimizer's state read off
+``optimizer.state`` and shaped as purebp's parameters. Cases of another
+network, and op cases, are not expressible: ``check`` lists them as not
+checked (the Report's ``missing_ids``, with ``subset``) and raises
+ValueError if no case is expressible at all.
 
 torch is imported by the functions, never by this module, so that
 ``import purebp.adapters.torch`` needs nothing; calling one without torch
@@ -314,8 +318,14 @@ def results(model: Any, loss: Any, case: Mapping[str, Any], dtype: Any = None) -
 
     ``pre_activations`` and ``activations`` (one n × sizes[l+1] matrix per
     layer), ``loss``, ``gradients`` and ``updated`` ({"weights", "biases"},
-    purebp's shapes), ``trajectory`` (the loss before each of ``steps``
-    steps), as Python floats. ``dtype`` is torch.float64 (default) or
+    purebp's shapes: one step on every row, from fresh optimizer state),
+    ``trajectory`` (the loss before each of ``steps`` steps, step k on the
+    rows ``batches[k]``, every row without batches), as Python floats. A
+    case with ``optimizer`` or ``batches`` adds ``final`` (the parameters
+    after the steps) and ``optimizer_state`` (``step`` and torch's buffers,
+    reshaped as the parameters). The step is the case's optimizer as
+    torch.optim's own class with the case's arguments, or torch.optim.SGD
+    with the case's learning rate. ``dtype`` is torch.float64 (default) or
     torch.float32: the case's numbers are rounded to it, and everything is
     computed in it. The model itself is not changed (a deep copy is run).
     """
@@ -328,52 +338,112 @@ def results(model: Any, loss: Any, case: Mapping[str, Any], dtype: Any = None) -
         raise ValueError(f"{op}: the model computes {_describe_network(mapped.network)}; the"
                          f" case needs " + (_describe_network(wanted) if isinstance(wanted, Mapping)
                                             else "no network (an op case)"))
+    optimizer_class, arguments = _optimizer_of(op, torch, case)
     net, loss_fn = copy.deepcopy(model).to(dt), copy.deepcopy(loss)
     modules = list(net)
     linears = [modules[i] for i in mapped.linears]
-
-    def tensor(values: Any) -> Any:
-        return torch.tensor(values, dtype=dt)
-
-    with torch.no_grad():
-        for layer, W, b in zip(linears, case["parameters"]["weights"], case["parameters"]["biases"]):
-            layer.weight.copy_(tensor(W).T)  # torch's weight is out × in: purebp's transposed
-            layer.bias.copy_(tensor(b[0]))
     parameters = [p for layer in linears for p in (layer.weight, layer.bias)]
+    X = torch.tensor(case["inputs"], dtype=dt)
+    y = torch.tensor(case["targets"], dtype=dt)
+
+    def start() -> Any:
+        """Put the case's parameters into the copy; return a fresh torch optimizer for them."""
+        with torch.no_grad():
+            for layer, W, b in zip(linears, case["parameters"]["weights"],
+                                   case["parameters"]["biases"]):
+                layer.weight.copy_(torch.tensor(W, dtype=dt).T)  # torch's weight is out × in
+                layer.bias.copy_(torch.tensor(b[0], dtype=dt))
+        return optimizer_class(parameters, **arguments)
+
+    def backward(rows: Any) -> Any:
+        """The loss of the rows (a slice, or a list of row indices); its gradients in .grad."""
+        for p in parameters:
+            p.grad = None
+        outputs.clear()
+        value = loss_fn(net(X[rows]), y[rows])
+        value.backward()
+        return value
+
     for p in parameters:
         p.requires_grad_(True)
-    X, y = tensor(case["inputs"]), tensor(case["targets"])
-    optimizer = torch.optim.SGD(parameters, lr=case["learning_rate"])
     outputs: Dict[int, Any] = {}
     hooks = [module.register_forward_hook(
         lambda _module, _inputs, output, i=i: outputs.__setitem__(i, output))
         for i, module in enumerate(modules)]
-    steps = case.get("steps", 0)
+    steps, batches = case.get("steps", 0), case.get("batches")
     result: Dict[str, Any] = {}
     trajectory: List[float] = []
     try:
-        for k in range(max(steps, 1)):
-            optimizer.zero_grad()
-            outputs.clear()
-            value = loss_fn(net(X), y)
-            value.backward()
-            if k == 0:
-                result.update(_forward_quantities(torch, mapped, outputs))
-                result["loss"] = value.item()
-                result["gradients"] = {
-                    "weights": [layer.weight.grad.T.tolist() for layer in linears],
-                    "biases": [[layer.bias.grad.tolist()] for layer in linears]}
-            trajectory.append(value.item())
+        # one step on every row from the case's parameters: the quantities there, and updated
+        optimizer = start()
+        value = backward(slice(None))
+        result.update(_forward_quantities(torch, mapped, outputs))
+        result["loss"] = value.item()
+        result["gradients"] = {"weights": [layer.weight.grad.T.tolist() for layer in linears],
+                               "biases": [[layer.bias.grad.tolist()] for layer in linears]}
+        optimizer.step()
+        result["updated"] = _parameters(linears)
+        # the trajectory: from the case's parameters again, step k on batches[k]
+        optimizer = start()
+        for k in range(steps):
+            trajectory.append(backward(slice(None) if batches is None else batches[k]).item())
             optimizer.step()
-            if k == 0:
-                result["updated"] = {
-                    "weights": [layer.weight.detach().T.tolist() for layer in linears],
-                    "biases": [[layer.bias.detach().tolist()] for layer in linears]}
     finally:
         for hook in hooks:
             hook.remove()
-    result["trajectory"] = trajectory[:steps]
+    result["trajectory"] = trajectory
+    if "optimizer" in case or batches is not None:
+        result["final"] = _parameters(linears)
+        result["optimizer_state"] = _state(optimizer, linears, steps)
     return result
+
+
+#: The case's optimizer names and torch.optim's classes of them.
+OPTIMIZERS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam", "adamw": "AdamW"}
+
+
+def _optimizer_of(op: str, torch: Any, case: Mapping[str, Any]) -> Tuple[Any, Dict[str, Any]]:
+    """Return torch.optim's class for the case's optimizer and the arguments to build it with.
+
+    The arguments are the case's, which carry torch.optim's names (betas as a
+    pair); without ``optimizer``, torch.optim.SGD with lr = ``learning_rate``.
+    """
+    config = case.get("optimizer")
+    if config is None:
+        return torch.optim.SGD, {"lr": case["learning_rate"]}
+    name = config.get("name") if isinstance(config, Mapping) else None
+    if name not in OPTIMIZERS or not isinstance(config.get("arguments"), Mapping):
+        raise ValueError(f"{op}: case optimizer must be {{\"name\": one of"
+                         f" {', '.join(OPTIMIZERS)}, \"arguments\": {{...}}}}, got {config!r}")
+    arguments = dict(config["arguments"])
+    if "betas" in arguments:
+        arguments["betas"] = tuple(arguments["betas"])
+    return getattr(torch.optim, OPTIMIZERS[name]), arguments
+
+
+def _parameters(linears: List[Any]) -> Dict[str, Any]:
+    """{"weights", "biases"} of the Linear layers, in purebp's shapes (torch's weight transposed)."""
+    return {"weights": [layer.weight.detach().T.tolist() for layer in linears],
+            "biases": [[layer.bias.detach().tolist()] for layer in linears]}
+
+
+def _state(optimizer: Any, linears: List[Any], steps: int) -> Dict[str, Any]:
+    """optimizer_state: torch's step count and buffers, each reshaped as the parameters are.
+
+    torch keeps a state per parameter tensor (``optimizer.state[p]``); its
+    buffers have the tensor's shape, so a weight's is out × in and is
+    transposed like the weight. SGD keeps no step count: the steps taken are it.
+    """
+    first = optimizer.state.get(linears[0].weight, {}) if linears else {}
+    count = first.get("step", steps)
+    state: Dict[str, Any] = {"step": int(count.item() if hasattr(count, "item") else count)}
+    for name in first:
+        if name == "step" or first[name] is None:
+            continue
+        state[name] = {
+            "weights": [optimizer.state[layer.weight][name].T.tolist() for layer in linears],
+            "biases": [[optimizer.state[layer.bias][name].tolist()] for layer in linears]}
+    return state
 
 
 def _forward_quantities(torch: Any, mapped: Mapped, outputs: Dict[int, Any]) -> Dict[str, Any]:

@@ -12,9 +12,16 @@ rule):
 
     Pass                        the correct pass, its hooks in forward → loss → backward → update order
     run(hooks, steps)           the quantities of a case, in the layout of case["expected"]
+                                (final and optimizer_state too, for optimizer and batch cases)
     Mistake, CATALOG            the catalog: id → Mistake (description, where it applies, recompute)
     Diagnosis                   one finding: (id, quantity, layer, text, ratio)
     diagnose(case, actual, tolerance, pol, failing)   the findings for a case's failing quantities
+
+A case with an ``optimizer`` (purebp.optimizers' rules, torch.optim's) is
+recomputed with it, over the case's ``batches``: the pass's ``step`` hands
+the gradients to the optimizer, and four mistakes of the catalog change the
+optimizer itself (``adam-no-bias-correction``, ``adamw-as-l2``,
+``nesterov-as-momentum``, ``momentum-without-dampening``).
 
 Besides the recomputed mistakes, two findings are matched by their shape
 alone, where no recomputed one explains a matrix: ``float32-somewhere``
@@ -41,10 +48,12 @@ import math
 import struct
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Type
 
+from purebp import optimizers
 from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.losses import LOSSES
 from purebp.matrix import add_row, apply, column_sums, matmul, multiply, scale, subtract, transpose
+from purebp.optimizers import Optimizer
 from purebp.oracle import vectors
 from purebp.oracle.tolerance_policy import POLICIES, Policy, case_tolerances
 
@@ -120,52 +129,120 @@ class Pass:
         return g
 
     # update
+    def optimizer(self) -> Optional[Optimizer]:
+        """A fresh optimizer of the case's ``optimizer`` (purebp.optimizers); None without one."""
+        config = self.case.get("optimizer")
+        return None if config is None else optimizers.from_config(config)
+
     def update(self, kind: str, l: int, p: Matrix, g: Matrix, lr: float) -> Matrix:
-        """p − lr·g, a parameter after one step (kind: "weights" or "biases")."""
+        """p − lr·g, a parameter after one step of gradient descent (kind: "weights" or "biases")."""
         return subtract(p, scale(lr, g))
+
+    def step(self, optimizer: Optional[Optimizer], W: List[Matrix], B: List[Matrix],
+             grad_w: List[Matrix], grad_b: List[Matrix], lr: float
+             ) -> Tuple[List[Matrix], List[Matrix]]:
+        """Return (weights, biases) after one step: gradient descent (``update``) or the optimizer's.
+
+        The optimizer steps every parameter at once, flat (every weights[l]
+        row by row, then every biases[l]), and its state moves on one step.
+        """
+        if optimizer is None:
+            return ([self.update("weights", l, W[l], grad_w[l], lr) for l in range(self.L)],
+                    [self.update("biases", l, B[l], grad_b[l], lr) for l in range(self.L)])
+        new = optimizer.update(_entries(W + B), _entries(grad_w + grad_b))
+        return _shaped(new, W), _shaped(new[len(_entries(W)):], B)
+
+
+def _entries(matrices: Sequence[Matrix]) -> List[float]:
+    """The entries of the matrices, each row by row, in one list."""
+    return [v for m in matrices for row in m for v in row]
+
+
+def _shaped(flat: Sequence[float], like: Sequence[Matrix]) -> List[Matrix]:
+    """The first entries of ``flat`` as matrices of the shapes of ``like`` (_entries undone)."""
+    values = iter(flat)
+    return [[[next(values) for _ in row] for row in m] for m in like]
+
+
+class _Step(NamedTuple):
+    """One forward and backward pass on a batch, and the step after it."""
+
+    zs: List[Matrix]
+    activations: List[Matrix]  # a[1] … a[L]
+    loss: float
+    gradients: Dict[str, List[Matrix]]
+    weights: List[Matrix]  # after the step
+    biases: List[Matrix]
+
+
+def _step(hooks: Pass, W: List[Matrix], B: List[Matrix], X: Matrix, y: Matrix,
+          optimizer: Optional[Optimizer]) -> _Step:
+    """Return the pass on (X, y) at (W, B) and the parameters after its step."""
+    lr, L = hooks.case["learning_rate"], hooks.L
+    # forward
+    zs, acts = [], [[list(row) for row in X]]
+    for l in range(L):
+        zs.append(add_row(matmul(acts[l], W[l]), B[l]))
+        acts.append(hooks.activate(l, zs[l]))
+    loss = hooks.loss(y, zs[-1], acts[-1])
+    # backward
+    delta = hooks.output_delta(y, zs[-1], acts[-1])
+    grad_w: List[Matrix] = [[] for _ in range(L)]
+    grad_b: List[Matrix] = [[] for _ in range(L)]
+    for l in range(L - 1, -1, -1):
+        grad_w[l] = hooks.reported(matmul(transpose(acts[l]), delta), lr)
+        grad_b[l] = hooks.reported(hooks.bias_gradient(l, delta), lr)
+        if l > 0:
+            outer = hooks.backward_weights(l, W[l], grad_w[l], lr)
+            delta = multiply(hooks.back(l, delta, outer), hooks.f_prime(l - 1, zs[l - 1], acts[l]))
+    # update
+    new_w, new_b = hooks.step(optimizer, W, B, grad_w, grad_b, lr)
+    return _Step(zs, acts[1:], loss, {"weights": grad_w, "biases": grad_b}, new_w, new_b)
 
 
 def run(hooks: Pass, steps: Optional[int] = None) -> Results:
     """Return the quantities of hooks.case as the pass computes them, in case["expected"]'s layout.
 
     Keys: pre_activations, activations (L matrices each), loss, gradients and
-    updated ({"weights", "biases"}, L matrices each), trajectory (the losses
-    before each of the case's steps, or of ``steps`` of them when given).
+    updated ({"weights", "biases"}, L matrices each: one step on every row
+    from fresh optimizer state), trajectory (the losses before each of the
+    case's steps, or of ``steps`` of them when given, step k on the rows
+    batches[k] where the case has batches). A case with ``optimizer`` or
+    ``batches`` adds final ({"weights", "biases"} after those steps) and
+    optimizer_state (the step count and the optimizer's buffers, shaped as
+    the parameters).
     """
     case = hooks.case
     W = [[list(row) for row in m] for m in case["parameters"]["weights"]]
     B = [[list(row) for row in m] for m in case["parameters"]["biases"]]
-    X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
+    X, y, batches = case["inputs"], case["targets"], case.get("batches")
     K = case.get("steps", 0) if steps is None else steps
-    L = hooks.L
-    result: Results = {}
+    optimizer = hooks.optimizer()
+    first = _step(hooks, W, B, X, y, optimizer)
+    result: Results = {"pre_activations": first.zs, "activations": first.activations,
+                       "loss": first.loss, "gradients": first.gradients,
+                       "updated": {"weights": first.weights, "biases": first.biases}}
     trajectory: List[float] = []
-    for step in range(max(K, 1)):
-        # forward
-        zs, acts = [], [[list(row) for row in X]]
-        for l in range(L):
-            zs.append(add_row(matmul(acts[l], W[l]), B[l]))
-            acts.append(hooks.activate(l, zs[l]))
-        loss = hooks.loss(y, zs[-1], acts[-1])
-        # backward
-        delta = hooks.output_delta(y, zs[-1], acts[-1])
-        grad_w: List[Matrix] = [[] for _ in range(L)]
-        grad_b: List[Matrix] = [[] for _ in range(L)]
-        for l in range(L - 1, -1, -1):
-            grad_w[l] = hooks.reported(matmul(transpose(acts[l]), delta), lr)
-            grad_b[l] = hooks.reported(hooks.bias_gradient(l, delta), lr)
-            if l > 0:
-                outer = hooks.backward_weights(l, W[l], grad_w[l], lr)
-                delta = multiply(hooks.back(l, delta, outer), hooks.f_prime(l - 1, zs[l - 1], acts[l]))
-        # update
-        W = [hooks.update("weights", l, W[l], grad_w[l], lr) for l in range(L)]
-        B = [hooks.update("biases", l, B[l], grad_b[l], lr) for l in range(L)]
-        trajectory.append(loss)
-        if step == 0:
-            result.update({"pre_activations": zs, "activations": acts[1:], "loss": loss,
-                           "gradients": {"weights": grad_w, "biases": grad_b},
-                           "updated": {"weights": W, "biases": B}})
-    result["trajectory"] = trajectory[:K]
+    if batches is None and K > 0:  # the first step on every row is the trajectory's first
+        trajectory.append(first.loss)
+        W, B = first.weights, first.biases
+    else:  # the trajectory starts again from the case's parameters and a fresh state
+        optimizer = hooks.optimizer()
+    for k in range(len(trajectory), K):
+        rows = range(len(X)) if batches is None else batches[k]
+        taken = _step(hooks, W, B, [X[i] for i in rows], [y[i] for i in rows], optimizer)
+        trajectory.append(taken.loss)
+        W, B = taken.weights, taken.biases
+    result["trajectory"] = trajectory
+    if "optimizer" in case or batches is not None:
+        result["final"] = {"weights": W, "biases": B}
+        # (plain gradient descent over batches: SGD(learning_rate), its steps and no buffer)
+        state: Dict[str, Any] = {"step": K if optimizer is None else optimizer.state["step"]}
+        for name, buffer in ({} if optimizer is None else optimizer.state).items():
+            if name != "step":
+                state[name] = {"weights": _shaped(buffer, W),
+                               "biases": _shaped(buffer[len(_entries(W)):], B)}
+        result["optimizer_state"] = state
     return result
 
 
@@ -302,10 +379,12 @@ class LearningRateTwice(Pass):
 class BiasNotUpdated(Pass):
     """b[l] left as it was by the step (its gradient right)."""
 
-    def update(self, kind: str, l: int, p: Matrix, g: Matrix, lr: float) -> Matrix:
-        if kind == "biases" and self.here(l):
-            return [list(row) for row in p]
-        return super().update(kind, l, p, g, lr)
+    def step(self, optimizer: Optional[Optimizer], W: List[Matrix], B: List[Matrix],
+             grad_w: List[Matrix], grad_b: List[Matrix], lr: float
+             ) -> Tuple[List[Matrix], List[Matrix]]:
+        new_w, new_b = super().step(optimizer, W, B, grad_w, grad_b, lr)
+        return new_w, [[list(row) for row in B[l]] if self.here(l) else new_b[l]
+                       for l in range(self.L)]
 
 
 class WrongLeakySlope(Pass):
@@ -367,6 +446,78 @@ class OutputActivationTwice(Pass):
         return multiply(delta, super().f_prime(last, z, once))
 
 
+def _arguments(case: Case, **changed: Any) -> Dict[str, Any]:
+    """The case's optimizer config with some of its arguments changed."""
+    config = case["optimizer"]
+    return {"name": config["name"], "arguments": {**config["arguments"], **changed}}
+
+
+class NesterovAsMomentum(Pass):
+    """SGD with nesterov=True stepping along the velocity alone: d ← b, not d ← g + μ·b."""
+
+    def optimizer(self) -> Optional[Optimizer]:
+        return optimizers.from_config(_arguments(self.case, nesterov=False))
+
+
+class MomentumWithoutDampening(Pass):
+    """SGD's dampening ignored: b ← μ·b + g where μ·b + (1 − dampening)·g belongs."""
+
+    def optimizer(self) -> Optional[Optimizer]:
+        return optimizers.from_config(_arguments(self.case, dampening=0.0))
+
+
+class AdamWAsL2(Pass):
+    """AdamW's decay put into the gradient as L2, g ← g + λ·p: Adam's step with its arguments."""
+
+    def optimizer(self) -> Optional[Optimizer]:
+        return optimizers.from_config({"name": "adam",
+                                       "arguments": self.case["optimizer"]["arguments"]})
+
+
+class _UncorrectedAdam(optimizers.Adam):
+    """Adam's (or AdamW's) step with the moments' bias corrections (A3) left out.
+
+    ``first``/``second`` False: m̂ = m, v̂ = v instead of m / (1 − β1^t),
+    v / (1 − β2^t). The other equations are purebp.optimizers' (ids as there).
+    """
+
+    def __init__(self, config: Mapping[str, Any], first: bool, second: bool) -> None:
+        arguments = dict(config["arguments"])
+        super().__init__(**{**arguments, "betas": tuple(arguments["betas"])})
+        self.decoupled = config["name"] == "adamw"
+        self.first, self.second = first, second
+
+    def update(self, p: Sequence[float], g: Sequence[float]) -> List[float]:
+        self._start(len(p))
+        lr, eps, wd, t = self.lr, self.eps, self.weight_decay, self.state["step"]
+        beta1, beta2 = self.betas
+        m, v, max_v = (self._buffer(k) for k in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"))
+        correction1 = 1 - beta1 ** t if self.first else 1.0    # the mistake: 1 for m̂ = m
+        correction2 = 1 - beta2 ** t if self.second else 1.0   # and for v̂ = v
+        new = []
+        for i in range(len(p)):
+            p_i, g_i = p[i], g[i]
+            if wd and self.decoupled:
+                p_i = p_i * (1 - lr * wd)                             # (DW)
+            elif wd:
+                g_i = g_i + wd * p_i                                  # (WD)
+            m[i] = beta1 * m[i] + (1 - beta1) * g_i                   # (A1)
+            v[i] = beta2 * v[i] + (1 - beta2) * g_i * g_i             # (A2)
+            if self.amsgrad:
+                max_v[i] = max(max_v[i], v[i])                        # (AG)
+            v_i = max_v[i] if self.amsgrad else v[i]
+            new.append(p_i - lr * (m[i] / correction1) / (math.sqrt(v_i / correction2) + eps))
+        return new
+
+
+class AdamNoBiasCorrection(Pass):
+    """Adam's (AdamW's) moments used as they are: m̂ = m and v̂ = v, or one of the two."""
+
+    def optimizer(self) -> Optional[Optimizer]:
+        return _UncorrectedAdam(self.case["optimizer"], self.options["first"],
+                                self.options["second"])
+
+
 # -- the catalog --------------------------------------------------------------------------
 
 
@@ -413,6 +564,34 @@ def _output_form_layers(case: Case) -> Optional[List[int]]:
     logits = LOSSES[case["network"]["loss"]].of == "logits"
     return [l for l, name in enumerate(names) if name in ("sigmoid", "tanh")
             and not (logits and l == len(names) - 1)]
+
+
+def _optimizer_arguments(case: Case, *names: str) -> Optional[Dict[str, Any]]:
+    """The arguments of the case's optimizer when it is one of ``names``, else None."""
+    config = case.get("optimizer")
+    if not isinstance(config, Mapping) or config.get("name") not in names:
+        return None
+    arguments: Dict[str, Any] = dict(config["arguments"])
+    return arguments
+
+
+def _adam_like(case: Case) -> bool:
+    return _optimizer_arguments(case, "adam", "adamw") is not None
+
+
+def _adamw_decaying(case: Case) -> bool:
+    arguments = _optimizer_arguments(case, "adamw")
+    return arguments is not None and arguments["weight_decay"] > 0
+
+
+def _nesterov(case: Case) -> bool:
+    arguments = _optimizer_arguments(case, "sgd")
+    return arguments is not None and bool(arguments["nesterov"])
+
+
+def _dampened(case: Case) -> bool:
+    arguments = _optimizer_arguments(case, "sgd")
+    return arguments is not None and arguments["momentum"] > 0 and arguments["dampening"] > 0
 
 
 def _leaky_layers(case: Case) -> Optional[List[int]]:
@@ -512,6 +691,18 @@ CATALOG: Dict[str, Mistake] = {m.id: m for m in (
             (Variant("", {"chained": False}), Variant("its gradient chained", {"chained": True}),
              Variant("the outputs right, the loss fed them as logits",
                      {"chained": True, "outputs_once": True}))),
+    Mistake("adam-no-bias-correction", "Adam's moments without their bias corrections,"
+            " m̂ = m and v̂ = v (or one of them)", "adam, adamw", _adam_like, _not_layered,
+            AdamNoBiasCorrection, (Variant("", {"first": False, "second": False}),
+                                   Variant("m̂ = m only", {"first": False, "second": True}),
+                                   Variant("v̂ = v only", {"first": True, "second": False}))),
+    Mistake("adamw-as-l2", "AdamW's decoupled decay put into the gradient as L2 (Adam's step)",
+            "adamw with weight_decay > 0", _adamw_decaying, _not_layered, AdamWAsL2),
+    Mistake("nesterov-as-momentum", "Nesterov ignored: the step along the velocity b, not g + μ·b",
+            "sgd with nesterov", _nesterov, _not_layered, NesterovAsMomentum),
+    Mistake("momentum-without-dampening", "dampening ignored: b ← μ·b + g",
+            "sgd with momentum and dampening > 0", _dampened, _not_layered,
+            MomentumWithoutDampening),
     Mistake("float32-somewhere", "a value rounded through float32", "every case", _always,
             _not_layered, None),
 )}
@@ -766,10 +957,16 @@ def _text(blocks: Sequence[_Block], what: str) -> str:
     return f"{names} {'matches' if single else 'match'} {what}"
 
 
+#: The quantities of the whole run of a case's steps (the others are of its first step).
+_AFTER_THE_STEPS = ("trajectory", "final", "optimizer_state")
+
+
 def _catalog_matches(case: Case, blocks: Sequence[_Block]
                      ) -> Dict[Tuple[str, str], Dict[Optional[int], Tuple[List[int], Variant]]]:
     """Return, by (id, quantity), by the layer planted in: the blocks explained, the first variant."""
-    steps = int(case.get("steps", 0)) if any(b.quantity == "trajectory" for b in blocks) else 1
+    # the whole run only where a block needs it: the trajectory, and what the last step leaves
+    whole = any(b.quantity.split(".")[0] in _AFTER_THE_STEPS for b in blocks)
+    steps = int(case.get("steps", 0)) if whole else 1
     matched: Dict[Tuple[str, str], Dict[Optional[int], Tuple[List[int], Variant]]] = {}
     try:
         correct: Optional[Results] = run(Pass(case), steps)
@@ -852,9 +1049,9 @@ def diagnose(case: Case, actual: Mapping[str, Any], tolerance: Mapping[str, Any]
                         _text([blocks[i]], "`float32-somewhere` (within float32 rounding)")))
                     explained_blocks.add(i)
     for i in failed:
-        # (a ratio of p − lr·g to p says nothing: the updated parameters are not scanned)
-        r = (None if i in explained_blocks or blocks[i].quantity.startswith("updated.")
-             else _ratio(blocks[i]))
+        # (a ratio of p − lr·g to p says nothing: the parameters stepped are not scanned)
+        r = (None if i in explained_blocks
+             or blocks[i].quantity.startswith(("updated.", "final.")) else _ratio(blocks[i]))
         if r is not None:
             found_at.setdefault(i, []).append(Diagnosis(
                 "constant-ratio", blocks[i].quantity, blocks[i].layer,
