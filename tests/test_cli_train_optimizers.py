@@ -389,7 +389,7 @@ def test_log_lines_and_summary_show_the_validation_loss_and_accuracy(capsys):
     logged = [VAL_LOG_LINE.fullmatch(line) for line in lines if line.startswith("Epoch")]
     assert all(logged) and [int(m.group(1)) for m in logged] == [0, 3, 6]
     for match in logged:
-        epoch, loss, val_loss = by_hand[int(match.group(1))]
+        _epoch, loss, val_loss = by_hand[int(match.group(1))]
         assert float(match.group(2)) == pytest.approx(loss, abs=5e-5)
         assert float(match.group(3)) == pytest.approx(val_loss, abs=5e-5 + 1e-12)
     assert lines[-4] == f"Final loss (bce): {hand_bce(y_train, net.forward(X_train)):.6f}"

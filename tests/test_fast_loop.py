@@ -63,7 +63,8 @@ def run(net, X, y, enabled, **kwargs):
     try:
         losses, error = net.train(X, y, log=lines.append, fast=enabled, **kwargs), None
     except DivergenceError as e:
-        losses, error = None, (e.epoch, bits(e.loss), str(e))
+        # A NaN's sign bit is not part of the result (x − x and inf − inf may set it either way).
+        losses, error = None, (e.epoch, bits(e.loss) if e.loss == e.loss else "nan", str(e))
     return {"losses": bits(losses), "error": error, "state": snapshot(net),
             "training": training_state(net), "lines": lines, "calls": calls}
 

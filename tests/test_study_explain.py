@@ -641,8 +641,8 @@ def equations(text):
 
 @pytest.mark.parametrize("choice, built", [
     ("sgd", optimizers.SGD(0.1)),
-    ("momentum", optimizers.SGD(0.1, momentum=0.9)),
-    ("nesterov", optimizers.SGD(0.1, momentum=0.9, nesterov=True)),
+    ("momentum", optimizers.SGD(0.01, momentum=0.9)),  # lr/(1 − 0.9) = sgd's 0.1 again
+    ("nesterov", optimizers.SGD(0.01, momentum=0.9, nesterov=True)),
     ("rmsprop", optimizers.RMSprop(0.01)),
     ("adam", optimizers.Adam(0.001)),
     ("adamw", optimizers.AdamW(0.001, weight_decay=0.01)),
@@ -665,7 +665,7 @@ def test_the_options_reach_the_optimizer(capsys):
     out = cli_text(capsys, "--optimizer", "rmsprop", "--momentum", "0.5", "--eps", "0.001")
     assert "RMSprop(lr=0.01, alpha=0.99, eps=0.001, weight_decay=0.0, momentum=0.5, centered=False)" in out
     out = cli_text(capsys, "--optimizer", "nesterov", "--momentum", "0.5", "--weight-decay", "0.2")
-    assert "SGD(lr=0.1, momentum=0.5, dampening=0.0, weight_decay=0.2, nesterov=True)" in out
+    assert "SGD(lr=0.01, momentum=0.5, dampening=0.0, weight_decay=0.2, nesterov=True)" in out
 
 
 @pytest.mark.parametrize("argv", [
@@ -682,7 +682,7 @@ def test_step_t_explains_the_step_after_t_minus_1_silent_ones(capsys, argv):
         net = Network([2, 3, 1], "tanh", seed=0)
     else:
         net = tutorial_network()
-    optimizer = {"adam": optimizers.Adam(0.001), "momentum": optimizers.SGD(0.1, momentum=0.9),
+    optimizer = {"adam": optimizers.Adam(0.001), "momentum": optimizers.SGD(0.01, momentum=0.9),
                  None: None}[options.get("--optimizer")]
     for _ in range(steps - 1):
         net.step(XOR_X, XOR_Y, 0.1 if optimizer is None else None, optimizer=optimizer)
@@ -719,21 +719,23 @@ def test_a_case_file_can_be_explained_with_an_optimizer(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("argv, words", [
-    (["--beta1", "0.5"], "--optimizer must be given for --beta1 (one of adam, adamw), got none"),
+    (["--beta1", "0.5"], "--optimizer must be given for --beta1, got none"),
     (["--weight-decay", "0.1"], "--optimizer must be given for --weight-decay"),
     (["--optimizer", "sgd", "--momentum", "0.5"],
-     "--optimizer must be momentum, nesterov or rmsprop for --momentum, got sgd"),
+     "--momentum does not apply to --optimizer sgd (plain gradient descent, the default);"
+     " it applies to momentum, nesterov, rmsprop"),
     (["--optimizer", "momentum", "--eps", "0.001"],
-     "--optimizer must be rmsprop, adam or adamw for --eps, got momentum"),
+     "--eps does not apply to --optimizer momentum (SGD with momentum); it applies to rmsprop,"
+     " adam, adamw"),
     (["--optimizer", "rmsprop", "--beta2", "0.9"],
-     "--optimizer must be adam or adamw for --beta2, got rmsprop"),
+     "--beta2 does not apply to --optimizer rmsprop (RMSprop); it applies to adam, adamw"),
     (["--optimizer", "nesterov", "--momentum", "0"],
-     "--optimizer nesterov: sgd: with nesterov=True, momentum must be > 0"),
-    (["--optimizer", "adam", "--beta2", "1"], "argument --beta2: must be a number in [0, 1), got '1'"),
-    (["--optimizer", "adam", "--beta1", "nan"], "argument --beta1: must be a finite number ≥ 0"),
-    (["--optimizer", "adam", "--eps", "0"], "argument --eps: must be a finite number > 0, got '0'"),
-    (["--optimizer", "rmsprop", "--momentum", "-1"], "argument --momentum: must be a finite number ≥ 0"),
-    (["--optimizer", "adamw", "--weight-decay", "inf"], "argument --weight-decay: must be a finite"),
+     "--momentum must be positive for --optimizer nesterov"),
+    (["--optimizer", "adam", "--beta2", "1"], "--beta2 must lie in [0, 1), got 1.0"),
+    (["--optimizer", "adam", "--beta1", "nan"], "--beta1 must be finite, got nan"),
+    (["--optimizer", "adam", "--eps", "0"], "--eps must be positive, got 0.0"),
+    (["--optimizer", "rmsprop", "--momentum", "-1"], "--momentum must not be negative, got -1.0"),
+    (["--optimizer", "adamw", "--weight-decay", "inf"], "--weight-decay must be finite, got inf"),
     (["--optimizer", "adamw", "--lr", "-0.1"], "argument --lr: must be a finite number ≥ 0"),
     (["--optimizer", "adagrad"], "argument --optimizer: invalid choice: 'adagrad'"),
     (["--step", "0"], "argument --step: must be at least 1, got 0"),

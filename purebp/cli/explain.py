@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Dict, List, Optional, TextIO, Tuple
+from typing import List, Optional, TextIO
 
-from purebp import _checks, _limits, optimizers
+from purebp import _checks, _limits
 from purebp._checks import shown_path
 from purebp.cli.options import (
     LR,
@@ -31,9 +31,12 @@ from purebp.cli.options import (
     Parser,
     add_format,
     add_network_options,
+    add_optimizer_options,
+    build_optimizer,
     int_at_least,
+    lr_defaults_shown,
     one_hot,
-    parse_non_negative,
+    optimizer_settings,
     spelling,
 )
 from purebp.datasets import DATASETS
@@ -47,52 +50,8 @@ DESCRIPTION = ("Print one full training step of a small network, every equation 
                " optimizer's step as 'purebp docs optimizers' derives it). Default: the tutorial's"
                " XOR network (2-4-1 sigmoid, half_sse, seed 0, learning rate 0.1).")
 
-#: --optimizer's choices: the purebp.optimizers class each builds, and the
-#: arguments it sets beyond the options given (momentum's and nesterov's 0.9).
-OPTIMIZERS: Dict[str, Tuple[str, Dict[str, Any]]] = {
-    "sgd": ("sgd", {}),
-    "momentum": ("sgd", {"momentum": 0.9}),
-    "nesterov": ("sgd", {"momentum": 0.9, "nesterov": True}),
-    "rmsprop": ("rmsprop", {}),
-    "adam": ("adam", {}),
-    "adamw": ("adamw", {}),
-}
-#: --lr when not given: the tutorial's 0.1 for the SGD kinds (today's default
-#: kept), torch.optim's own default for the others (RMSprop 0.01, Adam and AdamW 0.001).
-DEFAULT_LR = {choice: 0.1 if name == "sgd" else optimizers.by_name(name).lr
-              for choice, (name, _) in OPTIMIZERS.items()}
-#: Each optimizer option: the --optimizer choices that take it.
-APPLIES = {
-    "momentum": ("momentum", "nesterov", "rmsprop"),
-    "beta1": ("adam", "adamw"),
-    "beta2": ("adam", "adamw"),
-    "eps": ("rmsprop", "adam", "adamw"),
-    "weight_decay": tuple(OPTIMIZERS),
-}
-
-
-def parse_positive(text: str) -> float:
-    """Parse a finite number > 0 (an eps).
-
-    >>> parse_positive("1e-8")
-    1e-08
-    """
-    value = parse_non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text!r}")
-    return value
-
-
-def parse_beta(text: str) -> float:
-    """Parse a number in [0, 1) (a beta: 1 would never forget, the average would not move).
-
-    >>> parse_beta("0.999")
-    0.999
-    """
-    value = parse_non_negative(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"must be a number in [0, 1), got {text!r}")
-    return value
+#: The settings of a step that --optimizer's options give (lr apart).
+SETTINGS = ("momentum", "beta1", "beta2", "eps", "weight_decay")
 
 
 def add_options(parser: Parser) -> None:
@@ -105,25 +64,9 @@ def add_options(parser: Parser) -> None:
     add_network_options(parser, layers_shown="2,4,1", layers_old_names=("--network",))
     parser.set_defaults(layers=[2, 4, 1], activation="sigmoid", loss="half_sse", init="normal")
     SEED.add(parser, 0)
-    LR.add(parser, shown="0.1; with --optimizer rmsprop 0.01, adam and adamw 0.001, torch's")
+    LR.add(parser, shown="0.1; with --optimizer: " + lr_defaults_shown())
     step = parser.add_argument_group("the optimizer (default: gradient descent with --lr)")
-    step.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default=None,
-                      help="explain this optimizer's step instead: sgd (plain, as without it),"
-                           " momentum (SGD, momentum 0.9), nesterov (SGD, Nesterov momentum 0.9),"
-                           " rmsprop, adam, adamw; 'purebp docs optimizers' derives each")
-    step.add_argument("--momentum", type=parse_non_negative, default=None,
-                      help="momentum of momentum and nesterov (default 0.9) and of rmsprop"
-                           " (default 0)")
-    step.add_argument("--beta1", type=parse_beta, default=None,
-                      help="adam, adamw: β1, the first moment's decay, in [0, 1) (default 0.9)")
-    step.add_argument("--beta2", type=parse_beta, default=None,
-                      help="adam, adamw: β2, the second moment's decay, in [0, 1)"
-                           " (default 0.999)")
-    step.add_argument("--eps", type=parse_positive, default=None,
-                      help="rmsprop, adam, adamw: eps, added to the root (default 1e-8)")
-    step.add_argument("--weight-decay", type=parse_non_negative, default=None,
-                      help="weight decay of every parameter, biases too: L2 in the gradient,"
-                           " decoupled for adamw (default 0; adamw 0.01)")
+    add_optimizer_options(step)  # the same options, defaults and checks as purebp train's
     step.add_argument("--step", type=int_at_least(1), default=1, metavar="T",
                       help="explain step T: take T − 1 steps on the same samples first, silently"
                            " (default 1; the bias corrections of adam differ after the first)")
@@ -175,37 +118,22 @@ def check_budget(sizes: List[int], samples: int, max_entries: int, precision: in
                   f" a matrix")
 
 
-def make_optimizer(args: argparse.Namespace, lr: float) -> Optional[Optimizer]:
+def make_optimizer(args: argparse.Namespace, lr: Optional[float]) -> Optional[Optimizer]:
     """Return the optimizer --optimizer and its options ask for (None without --optimizer).
 
-    An option the optimizer does not take is refused, naming both; a value
-    the optimizer refuses (nesterov with --momentum 0) is refused with its
-    reason, after the option's name.
+    As ``purebp train`` builds it (purebp.cli.options): an option the
+    optimizer does not take is refused, naming both; a value the optimizer
+    refuses (nesterov with --momentum 0) is refused with its reason, after
+    the option's name. ``lr`` None: the choice's default.
     """
-    given = {name: getattr(args, name) for name in APPLIES if getattr(args, name) is not None}
-    for name in given:
-        flag = "--" + name.replace("_", "-")
-        if args.optimizer is None:
-            raise ValueError(f"--optimizer must be given for {flag} (one of"
-                             f" {', '.join(APPLIES[name])}), got none")
-        if args.optimizer not in APPLIES[name]:
-            choices = APPLIES[name]
-            wanted = ", ".join(choices[:-1]) + " or " + choices[-1]
-            raise ValueError(f"--optimizer must be {wanted} for {flag}, got {args.optimizer}")
+    given = {name: getattr(args, name) for name in SETTINGS}
     if args.optimizer is None:
+        for name, value in given.items():
+            if value is not None:
+                raise ValueError(f"--optimizer must be given for --{name.replace('_', '-')},"
+                                 " got none")
         return None
-    name, chosen = OPTIMIZERS[args.optimizer]
-    arguments: Dict[str, Any] = {**chosen, "lr": lr}
-    for option in ("momentum", "eps", "weight_decay"):
-        if option in given:
-            arguments[option] = given[option]
-    if "beta1" in given or "beta2" in given:
-        beta1, beta2 = optimizers.Adam().betas  # torch's defaults, for the one not given
-        arguments["betas"] = (given.get("beta1", beta1), given.get("beta2", beta2))
-    try:
-        return optimizers.by_name(name, **arguments)
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"--optimizer {args.optimizer}: {error}") from None
+    return build_optimizer(args.optimizer, optimizer_settings(args.optimizer, {**given, "lr": lr}))
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
@@ -253,9 +181,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
                              f" got {','.join(map(str, args.layers))}")
         lr = 0.1 if args.lr is None else args.lr
         source = f"the first {len(X)} rows of {args.data}, seed {args.seed}"
-    if args.optimizer is not None:  # --lr, or the optimizer's default: never the case's
-        lr = DEFAULT_LR[args.optimizer] if args.lr is None else args.lr
-    optimizer = make_optimizer(args, lr)
+    # With --optimizer: --lr, or the optimizer's default, never the case's.
+    optimizer = make_optimizer(args, args.lr)
     for _ in range(args.step - 1):
         if optimizer is None:
             net.step(X, y, lr)
