@@ -17,6 +17,8 @@ import pytest
 from purebp import cli
 from purebp.oracle import vectors
 
+CURATED = vectors.curated()
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 XOR_FILE = """
@@ -78,7 +80,11 @@ def test_a_correct_model_passes_and_says_what_it_expressed(capsys, tmp_path, tor
     code, out, err = run_main(capsys, "check-torch", write(tmp_path, XOR_FILE))
     assert (code, err) == (0, "")
     lines = out.splitlines()
-    assert lines[0].startswith("2 cases expressible by the model and checked; 28 cases not"
+    mine = sum(c["network"] == {"sizes": [2, 4, 1], "activation": "sigmoid",
+                                "output_activation": "sigmoid", "loss": "half_sse"}
+               for c in CURATED)
+    assert lines[0].startswith(f"{mine} cases expressible by the model and checked;"
+                               f" {len(CURATED) - mine} cases not"
                                " expressible")
     assert lines[-1].startswith("PASS")
     assert any(line.startswith("xor-tutorial") and line.endswith("PASS") for line in lines)
@@ -124,7 +130,7 @@ def test_a_model_that_applies_its_output_twice_fails_with_exit_1(capsys, tmp_pat
     ("raise RuntimeError('boom')\n", "raised RuntimeError: boom"),
     ("import sys\nsys.exit(3)\n", "raised SystemExit: 3"),
     ("from torch import nn\nmodel = nn.Sequential(nn.Linear(9, 1))\nloss = nn.MSELoss()\n",
-     "can express none of the 30 cases"),
+     f"can express none of the {len(CURATED)} cases"),
     ("from torch import nn\nmodel = nn.Sequential(nn.Conv1d(1, 1, 1))\nloss = nn.MSELoss()\n",
      "model[0] (Conv1d) is neither a Linear layer"),
 ])
@@ -164,4 +170,4 @@ def test_the_example_module_file_passes_every_curated_case(capsys, torch):
     """examples/torch_build.py, the documented MODULE_FILE, expresses and passes the whole suite."""
     path = os.path.join(ROOT, "examples", "torch_build.py")
     code, out, _ = run_main(capsys, "check-torch", path)
-    assert code == 0 and out.splitlines()[0] == "30 cases expressible by the model, all checked"
+    assert code == 0 and out.splitlines()[0] == f"{len(CURATED)} cases expressible by the model, all checked"
