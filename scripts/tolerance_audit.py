@@ -181,9 +181,10 @@ def _shaped(flat, like):
 
 
 def plain_run(case, order="forward", fmt="float64", derivative="output", kink_slope=0,
-              arrangement="torch", seed=0):
+              arrangement="torch", seed=0, rule=PlainOptimizer):
     """A case's quantities from plain loops: examples/plain_backprop.py's passes in the given
-    summation order and format, the optimizer's steps (PlainOptimizer) over the batches.
+    summation order and format, the optimizer's steps (``rule``, PlainOptimizer or one
+    like it) over the batches.
 
     A case without optimizer or batches is plain_backprop.run's."""
     if "optimizer" not in case and "batches" not in case:
@@ -200,11 +201,11 @@ def plain_run(case, order="forward", fmt="float64", derivative="output", kink_sl
     zs, acts, loss, gw, gb = plain_backprop._pass(net, W0, B0, X, y, ar, derivative, kink_slope)
     result = {"pre_activations": zs, "activations": acts[1:], "loss": loss,
               "gradients": {"weights": gw, "biases": gb}}
-    first = PlainOptimizer(config, ar.r, arrangement)
+    first = rule(config, ar.r, arrangement)
     new = first.step(_flat(W0) + _flat(B0), _flat(gw) + _flat(gb))
     count = len(_flat(W0))
     result["updated"] = {"weights": _shaped(new[:count], W0), "biases": _shaped(new[count:], B0)}
-    rule = PlainOptimizer(config, ar.r, arrangement)
+    stepper = rule(config, ar.r, arrangement)
     W, B = W0, B0
     trajectory = []
     for k in range(case["steps"]):
@@ -213,13 +214,13 @@ def plain_run(case, order="forward", fmt="float64", derivative="output", kink_sl
                                                   [y[i] for i in rows], ar, derivative,
                                                   kink_slope)
         trajectory.append(loss)
-        new = rule.step(_flat(W) + _flat(B), _flat(gw) + _flat(gb))
+        new = stepper.step(_flat(W) + _flat(B), _flat(gw) + _flat(gb))
         W, B = _shaped(new[:count], W0), _shaped(new[count:], B0)
     result["trajectory"] = trajectory
     result["final"] = {"weights": W, "biases": B}
-    state = {"step": rule.t}
-    for name in rule.names if rule.t else ():
-        flat = rule.state[name]
+    state = {"step": stepper.t}
+    for name in stepper.names if stepper.t else ():
+        flat = stepper.state[name]
         state[name] = {"weights": _shaped(flat[:count], W0), "biases": _shaped(flat[count:], B0)}
     result["optimizer_state"] = state
     return result
