@@ -26,7 +26,9 @@ from purebp.oracle import checker, exact, vectors
 from purebp.oracle import tolerance_policy as tol
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "scripts"))
 import plain_backprop  # an example: found through sys.path
+import tolerance_audit  # its plain_run: plain_backprop's passes, and the optimizers as loops
 
 U64 = 2.0 ** -53
 U32 = 2.0 ** -24
@@ -322,8 +324,9 @@ def used(report):
 def test_every_correct_variant_passes_using_at_most_a_tenth_of_any_tolerance(suite, label,
                                                                             kwargs, preset):
     """Forward, reversed, fsum, shuffled and largest-first sums, in float64 and in float32,
-    with f′ from the output or from z, relu′(0) either way: all pass, none using 10%."""
-    report = oracle.check_implementation(lambda c: plain_backprop.run(c, **kwargs), suite,
+    with f′ from the output or from z, relu′(0) either way: all pass, none using 10% (the
+    cases with an optimizer or batches stepped by scripts/tolerance_audit.py's plain loops)."""
+    report = oracle.check_implementation(lambda c: tolerance_audit.plain_run(c, **kwargs), suite,
                                          tol.POLICIES[preset])
     assert report.passed, report.table(failures_only=True)
     assert used(report) < 0.1

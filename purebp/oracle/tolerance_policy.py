@@ -805,6 +805,13 @@ def _bias_correction(beta: float, t: int, u: float, n: float) -> Tuple[float, fl
     return correction, error / (u * correction) + 1.0
 
 
+def _complement(beta: float, n: float) -> float:
+    """Return the relative error of 1 − β as computed, in units of u: its rounding (1), and
+    where β itself is rounded to a narrower format, that rounding magnified β/(1 − β)-fold
+    (1000-fold for β = 0.999 in float32); 0 for β = 1, where 1 − β multiplies nothing."""
+    return 0.0 if beta == 1 else 1.0 + n * beta / (1.0 - beta)
+
+
 def _l2(wd: float, n: float, p: float, g: float, e_p: Entry, e_g: Entry) -> Tuple[float, Entry]:
     """(WD) g + wd·p and its bound: the product's rounding (wd's too, narrow), the sum's."""
     if not wd:
@@ -833,7 +840,7 @@ def _sgd_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: f
     else:                                                                      # (M)
         e_b = _carry([(mu, e_before["momentum_buffer"]), (1 - tau, e_g)],
                      (1 + n) * abs(mu * before["momentum_buffer"])
-                     + (2 + n) * abs((1 - tau) * g) + abs(b))  # 1 − τ rounds too
+                     + (1 + _complement(tau, n)) * abs((1 - tau) * g) + abs(b))
     if a["nesterov"]:                                                          # (N)
         d = g + mu * b
         return e_p, d, _carry([(1.0, e_g), (mu, e_b)], (1 + n) * abs(mu * b) + abs(d)), \
@@ -844,20 +851,25 @@ def _sgd_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: f
 def _moving_square(beta: float, n: float, v0: float, e_v0: Entry, g: float, e_g: Entry,
                    v: float) -> Entry:
     """The bound of v ← β·v + (1 − β)·g² (RMSprop's V, Adam's A2): β·v, g·g, the
-    constant and its product, the sum (torch: mul_ then addcmul_)."""
-    return _carry([(beta, e_v0), (2 * (1 - beta) * abs(g), e_g)],
-                  (1 + n) * abs(beta * v0) + (3 + n) * abs((1 - beta) * g * g) + abs(v))
+    constant and its product, the sum (torch: mul_ then addcmul_). U is no small
+    error: |(g + U)² − g²| ≤ 2·|g|·U + U², its square kept (at g = 0 it is all there is)."""
+    s, un = _carry([(beta, e_v0), (2 * (1 - beta) * abs(g), e_g)],
+                   (1 + n) * abs(beta * v0) + (2 + _complement(beta, n)) * abs((1 - beta) * g * g)
+                   + abs(v))
+    return s, un + (1 - beta) * e_g[1] ** 2
 
 
 def _moving_average(beta: float, n: float, m0: float, e_m0: Entry, g: float, e_g: Entry,
                     m: float) -> Entry:
     """The bound of m ← β·m + (1 − β)·g (Adam's A1, RMSprop's C) in either arrangement: as
-    products and a sum, |β·m| + 2·|(1 − β)·g| (1 − β rounds too) + |m'|; as torch's lerp,
-    m + w·(g − m) for w = 1 − β < ½, else g − (g − m)·β, the difference's and the
-    product's roundings scaled by min(β, 1 − β), 2·min(β, 1 − β)·|g − m| + |m'|."""
-    products = abs(beta * m0) + abs((1 - beta) * g)
-    lerp = 2 * min(beta, 1 - beta) * (abs(g) + abs(m0))
-    return _carry([(beta, e_m0), (1 - beta, e_g)], (2 + n) * products + lerp + abs(m))
+    products and a sum, (1 + n)·|β·m| + (1 + k)·|(1 − β)·g| + |m'|, k the error of 1 − β
+    (_complement); as torch's lerp, m + w·(g − m) for w = 1 − β < ½, else
+    g − (g − m)·(1 − w), the difference's and the product's roundings scaled by
+    min(β, 1 − β), and w's error: (2·min(β, 1 − β) + k·(1 − β))·|g − m| + |m'|."""
+    k = _complement(beta, n)
+    products = (1 + n) * abs(beta * m0) + (1 + k) * abs((1 - beta) * g)
+    lerp = (2 * min(beta, 1 - beta) + k * (1 - beta)) * (abs(g) + abs(m0))
+    return _carry([(beta, e_m0), (1 - beta, e_g)], products + lerp + abs(m))
 
 
 def _quotient(x: float, e_x: Entry, den: float, e_den: Entry) -> Tuple[float, Entry]:
@@ -904,7 +916,8 @@ def _rmsprop_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, 
         state["grad_avg"] = e_avg
         # v − ḡ²: may cancel (a steady gradient), which the slopes carry
         w = v - g_avg * g_avg
-        v, e_v = w, _carry([(1.0, e_v), (2 * abs(g_avg), e_avg)], 2 * g_avg * g_avg + abs(w))
+        e_w = _carry([(1.0, e_v), (2 * abs(g_avg), e_avg)], 2 * g_avg * g_avg + abs(w))
+        v, e_v = w, (e_w[0], e_w[1] + e_avg[1] ** 2)  # ḡ²'s U², as v's
     root, e_root = _root(v, e_v, u)                                            # (R)
     den = root + eps
     d, e_d = _quotient(g, e_g, den, (e_root[0] + abs(den) + n * eps, e_root[1]))
@@ -1278,6 +1291,9 @@ class RunTolerances(NamedTuple):
     right_slope: Optional[List[float]]  # the other slope's trajectory, where the case lacks it
     final: Dict[str, List[Matrix]]  # {"weights", "biases"}: the parameters after the last step
     optimizer_state: Dict[str, Dict[str, List[Matrix]]]  # {buffer: {"weights", "biases"}}
+    #: True where a relu or leaky_relu unit is at its kink to within rounding during the run
+    #: (U > 0): the slope a correct implementation takes there moves the run's end by jumps.
+    kinked: bool = False
 
 
 def _floats(value: Any) -> Any:
@@ -1308,7 +1324,11 @@ def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[fl
     (expected "final_sensitivity" and "optimizer_state_sensitivity", measured
     with trajectory_sensitivity by purebp.oracle.exact.trajectory_bounds, or here
     where a case lacks them): step j's error, r_j perturbations made before step
-    j + 1 where the start's had grown G_{j+1}-fold. Growth is not divided out:
+    j + 1 where the start's had grown G_{j+1}-fold. Where a relu or leaky_relu
+    unit is at its kink to within rounding during the run (U > 0, ``kinked``),
+    either slope is correct and the two runs part by jumps (a unit switched on
+    by the other slope at one step feeds the next), which no linear bound
+    carries: the checker does not compare the run's end there. Growth is not divided out:
     G is the largest move of one parameter, and under an optimizer that
     normalises the step one parameter can grow alone (Adam at a gradient far
     below eps steps g/eps, amplifying its perturbation lr·|∂g/∂θ|/eps-fold a
@@ -1352,7 +1372,7 @@ def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[fl
     units: List[float] = []
     result: List[float] = []
     checkable = steps
-    broken = False
+    broken = kinked = False
     # a run diverges where a loss exceeds DIVERGED times its rows' loss at the start: the
     # first loss for full-batch steps; mini-batches hold other rows, with other losses
     start = _float_net(case)
@@ -1387,6 +1407,7 @@ def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[fl
             {name: rule.state[name] for name in rule.buffers()}, p_new)
         layout = parameters_layout(p_new, case)
         net.weights, net.biases = layout["weights"], layout["biases"]
+        kinked = kinked or (not kinks_apart and any(un > 0 for _, un in bounds))
         if s + 1 < steps:
             units.append(_units_of(pol, bounds, bases, kinks_apart))
     share = 2.0 ** -53 / u
@@ -1412,7 +1433,8 @@ def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[fl
         flat_moves = None if moved is None else _flat(moved["weights"]) + _flat(moved["biases"])
         values = rule.state.get(name, [0.0] * len(state_bounds[name]))  # none if it broke at 0
         state[name] = parameters_layout(allowances(values, state_bounds[name], flat_moves), case)
-    return RunTolerances(result, checkable, right_slope, parameters_layout(final, case), state)
+    return RunTolerances(result, checkable, right_slope, parameters_layout(final, case), state,
+                         kinked)
 
 
 # -- all of a case's tolerances ---------------------------------------------------------
@@ -1529,6 +1551,7 @@ def case_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
         result["trajectory"], result["trajectory_checkable"], other = (
             run.trajectory, run.checkable, run.right_slope)
         result["final.weights"], result["final.biases"] = run.final["weights"], run.final["biases"]
+        result["trajectory_kinks"] = run.kinked
         for name, part in run.optimizer_state.items():
             for kind in ("weights", "biases"):
                 result[f"optimizer_state.{name}.{kind}"] = part[kind]
