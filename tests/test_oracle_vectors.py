@@ -213,11 +213,19 @@ def test_curated_tiny_inputs_keep_nonzero_first_layer_gradients(curated):
 
 
 def test_every_trajectory_has_steps_entries_starting_at_the_loss(curated):
-    """Every curated and random case's trajectory has `steps` losses, the first being `loss`."""
+    """Every curated and random case's trajectory has `steps` losses, the first being `loss`,
+    or with mini-batches the loss of the first batch's rows (that batch as a case of its own)."""
     for c in curated + vectors.random_cases(4, 3):
         trajectory = c["expected"]["trajectory"]
         assert len(trajectory) == c["steps"], c["id"]
-        assert trajectory[0] == c["expected"]["loss"], c["id"]
+        if "batches" not in c:
+            assert trajectory[0] == c["expected"]["loss"], c["id"]
+            continue
+        rows = c["batches"][0]
+        first = {k: v for k, v in vectors.case_input(c).items() if k not in ("batches",)}
+        first.update(inputs=[c["inputs"][i] for i in rows], targets=[c["targets"][i] for i in rows],
+                     steps=0)
+        assert trajectory[0] == vectors.complete(first)["expected"]["loss"], c["id"]
 
 
 def test_curated_expected_loss_is_the_textbook_loss_of_its_outputs(curated):

@@ -66,7 +66,7 @@ import sys
 from decimal import ROUND_FLOOR, Decimal, localcontext
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from purebp import _checks
+from purebp import _checks, optimizers
 from purebp._checks import shown_path
 from purebp.network import Network
 from purebp.oracle import exact, vectors
@@ -80,6 +80,8 @@ from purebp.oracle.tolerance_policy import (
     case_tolerances,
     checked_policy,
     exact_zeros,
+    optimizer_of,
+    parameters_layout,
     policy,
     wide_loss_tolerance,
 )
@@ -111,11 +113,15 @@ __all__ = [
 ]
 
 
-#: The quantities, in report order; "outputs" is the last layer's activations.
+#: The quantities, in report order; "outputs" is the last layer's activations. The last
+#: ones, after the last step, only cases with an optimizer or mini-batches have: the
+#: parameters, the step count and each buffer of the optimizer's state (torch's names).
 QUANTITIES = (
     "pre_activations", "activations", "outputs", "loss",
     "gradients.weights", "gradients.biases", "updated.weights", "updated.biases", "trajectory",
-)
+    "final.weights", "final.biases", "optimizer_state.step",
+) + tuple(f"optimizer_state.{name}.{kind}" for name in vectors.STATE_BUFFERS
+          for kind in ("weights", "biases"))
 
 
 # -- comparing ---------------------------------------------------------------------------
@@ -187,19 +193,24 @@ class QuantityResult(NamedTuple):
     layers: Tuple[LayerResult, ...] = ()  # one per layer, where the quantity has layers
 
 
-#: The phases of a training step, in the order a first failure is looked for.
-PHASES = ("forward", "loss", "backward", "update", "trajectory")
+#: The phases of a training step, in the order a first failure is looked for; "final" is
+#: what the run has left after its last step (parameters and optimizer state).
+PHASES = ("forward", "loss", "backward", "update", "trajectory", "final")
 #: The phase of each quantity (by the part of its name before the dot).
 _PHASE_OF = {"pre_activations": "forward", "activations": "forward", "outputs": "forward",
              "loss": "loss", "gradients": "backward", "updated": "update",
-             "trajectory": "trajectory",
+             "trajectory": "trajectory", "final": "final", "optimizer_state": "final",
              # a per-operation case: its value, then the gradients of its inputs
              "output": "forward", "grad_inputs": "backward", "grad_weights": "backward",
              "grad_biases": "backward"}
 #: Within one layer of one phase: z before a = f(z) before the outputs; W before b.
 _RANK_IN_LAYER = {"pre_activations": 0, "activations": 1, "outputs": 2,
                   "gradients.weights": 0, "gradients.biases": 1,
-                  "updated.weights": 0, "updated.biases": 1}
+                  "updated.weights": 0, "updated.biases": 1,
+                  "final.weights": 0, "final.biases": 1,
+                  **{f"optimizer_state.{name}.{kind}": 2 + 2 * i + j
+                     for i, name in enumerate(vectors.STATE_BUFFERS)
+                     for j, kind in enumerate(("weights", "biases"))}}
 
 
 def phase_of(name: str) -> str:
@@ -562,11 +573,13 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
         tolerance = case_tolerances(case, pol)
     other_slope: Optional[Dict[str, Any]] = None  # computed when first needed
     results = []
-    for part in ("gradients", "updated"):
+    for part in ("gradients", "updated", "final", "optimizer_state"):
         if part in actual and not isinstance(actual[part], dict):
+            what = "'step' and the buffers" if part == "optimizer_state" else "'weights' and 'biases'"
             results.append(QuantityResult(part, "fail", None, None, None,
-                                          f"{part} must be a dict with 'weights' and 'biases',"
+                                          f"{part} must be a dict with {what},"
                                           f" got {type(actual[part]).__name__}"))
+    steps, checkable = case.get("steps", 0), tolerance.get("trajectory_checkable", 0)
     for name in QUANTITIES:
         want = _get(case["expected"], name)
         got = _get(actual, name)
@@ -577,6 +590,19 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
             results.append(QuantityResult(name, "fail" if required else "not checked",
                                           None, None, None,
                                           "required but missing" if required else "not given"))
+            continue
+        if name == "optimizer_state.step":
+            results.append(_compare_step(want, got))
+            continue
+        if phase_of(name) == "final" and checkable < steps:
+            results.append(QuantityResult(name, "not checked", None, None, None, (
+                f"{CHAOTIC} {checkable} of {steps}: {RUN_END} (it amplifies"
+                f" rounding beyond a useful bound, or diverges)")))
+            continue
+        if phase_of(name) == "final" and tolerance.get("trajectory_kinks"):
+            results.append(QuantityResult(name, "not checked", None, None, None, (
+                f"{RUN_END}: a relu or leaky_relu unit is at its kink to within rounding"
+                f" during the run, where either slope is correct and the runs part by jumps")))
             continue
         allowed = tolerance[name]
         if name == "loss" and not math.isfinite(allowed):
@@ -590,18 +616,23 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
                                                other, pol))
             continue
         result = compare_quantity(name, want, got, allowed, pol)
-        if result.status == "fail" and name.startswith(("gradients.", "updated.")):
+        if result.status == "fail" and name.startswith(("gradients.", "updated.", "final.",
+                                                        "optimizer_state.")):
             # at an exact kink either slope is correct: the values for slope 1 there pass too
             if other_slope is None:
                 other_slope = _right_slope_values(case)
             if other_slope:
-                alternative = compare_quantity(name, _get(other_slope, name), got, allowed, pol)
+                other = _get(other_slope, name)
+                if phase_of(name) == "final":  # the other run's own rounding, in proportion
+                    allowed = _in_proportion(want, other, allowed)
+                alternative = compare_quantity(name, other, got, allowed, pol)
                 if alternative.status == "pass":
-                    want, result = _get(other_slope, name), alternative._replace(detail=(
+                    want, result = other, alternative._replace(detail=(
                         "matches the values with slope 1 at the kink: either slope is"
                         " correct there"))
         results.append(_with_layers(result, want, got, allowed, pol,
                                     len(case["network"]["sizes"]) - 2))
+    results.extend(_strange_buffers(case, actual))
     failing = [q.name for q in results if q.status == "fail" and q.name in QUANTITIES]
     found = tuple(diagnose(case, actual, tolerance, pol, failing)) if failing else ()
     return CaseResult(case["id"], results, found)
@@ -609,7 +640,34 @@ def _compare(case: Mapping[str, Any], actual: Mapping[str, Any], pol: Policy,
 
 #: The quantities held as one matrix per layer (outputs is one matrix: the last layer's).
 LAYERED = ("pre_activations", "activations", "gradients.weights", "gradients.biases",
-           "updated.weights", "updated.biases")
+           "updated.weights", "updated.biases", "final.weights", "final.biases") + tuple(
+    name for name in QUANTITIES if name.startswith("optimizer_state.") and name.count(".") == 2)
+
+
+def _compare_step(want: int, got: Any) -> QuantityResult:
+    """Compare the optimizer's step count: the steps taken, exactly."""
+    name = "optimizer_state.step"
+    unusable = _unusable(name, "", got)
+    if unusable is not None:
+        return unusable
+    if float(got) == want:
+        return QuantityResult(name, "pass", 0.0, 0.0, 0, "", 0.0)
+    error = abs(float(got) - want) if math.isfinite(float(got)) else math.inf
+    return QuantityResult(name, "fail", error, _ratio(error, abs(want)), None,
+                          f"{name}: got {got!r}, expected {want!r} (the steps taken, exactly)")
+
+
+def _strange_buffers(case: Mapping[str, Any], actual: Mapping[str, Any]) -> List[QuantityResult]:
+    """Fail the buffers a result's optimizer_state gives that the case's optimizer has not."""
+    given, kept = actual.get("optimizer_state"), case["expected"].get("optimizer_state")
+    if not isinstance(given, dict) or not isinstance(kept, dict):
+        return []
+    name = optimizer_of(case)["name"]
+    return [QuantityResult(f"optimizer_state.{b}", "fail", None, None, None,
+                           f"optimizer_state.{b}: the case's optimizer ({name}, with these"
+                           f" arguments) keeps no such buffer, expected only"
+                           f" {', '.join(k for k in kept if k != 'step') or 'the step'}")
+            for b in given if b != "step" and b not in kept]
 
 
 def _layer_result(layer: int, q: QuantityResult) -> LayerResult:
@@ -679,6 +737,35 @@ def _other_slope_op(case: Mapping[str, Any]) -> Optional[List[List[float]]]:
     return [[g if v == 0 else w for v, g, w in zip(rz, rg, rw)] for rz, rg, rw in zip(z, G, want)]
 
 
+def _in_proportion(want: Any, other: Any, allowed: Any) -> Any:
+    """Return the tolerances of the other slope's run's end: each entry allowed at least the
+    expected run's largest tolerance relative to its value, times its own value.
+
+    After a run the two slopes' values may differ everywhere (an Adam state that is 0 for
+    one slope is not for the other), and the tolerances, measured along the expected run,
+    bound the rounding of its values only: this applies their worst relative share to
+    the other's values (a run's rounding grows with what it computes).
+    """
+    entries = list(zip(_entries(want), _entries(other), _entries(allowed)))
+    share = max((float(t) / abs(w) for (_, w), _, (_, t) in entries if w and math.isfinite(w)),
+                default=0.0)
+    flat = [max(float(t), share * abs(o)) if math.isfinite(o) else float(t)
+            for (_, w), (_, o), (_, t) in entries]
+    shaped, _ = _reshaped(flat, allowed)
+    return shaped
+
+
+def _reshaped(flat: List[float], like: Any) -> Tuple[Any, List[float]]:
+    """Return flat's numbers in the nesting of ``like``, and those left over."""
+    if isinstance(like, (list, tuple)):
+        out = []
+        for part in like:
+            value, flat = _reshaped(flat, part)
+            out.append(value)
+        return out, flat
+    return flat[0], flat[1:]
+
+
 def _right_slope_values(case: Mapping[str, Any]) -> Dict[str, Any]:
     """Return the case's exact values with slope 1 at its exact kinks, or {} if it has none.
 
@@ -689,14 +776,18 @@ def _right_slope_values(case: Mapping[str, Any]) -> Dict[str, Any]:
     if exact_zeros(case) is None:
         return {}
     spec = case["network"]
+    run = {k: case[k] for k in ("optimizer", "batches") if k in case}
     values: Dict[str, Any] = exact.to_float(exact.run(
         spec, case["parameters"]["weights"], case["parameters"]["biases"], case["inputs"],
-        case["targets"], case["learning_rate"], 1, right_slope=True))
+        case["targets"], case["learning_rate"], case["steps"] if run else 1, right_slope=True,
+        **run))
     return values
 
 
 #: How a trajectory's detail starts when its later steps are too chaotic to check.
 CHAOTIC = "not checkable from step"
+#: What the detail of final and optimizer_state says where they cannot be compared.
+RUN_END = "the run's end is not compared"
 
 
 def _compare_trajectory(want: Any, got: Any, allowed: List[float], checkable: int,
@@ -787,11 +878,16 @@ class Report(NamedTuple):
                    if q.name == "trajectory" and q.detail.startswith(CHAOTIC)]
         if chaotic:
             notes.append(f"trajectory not checkable to its end in {_some(chaotic)}")
+        ends = [c.id for c in self.cases
+                if any(q.status == "not checked" and RUN_END in q.detail for q in c.quantities)]
+        if ends:
+            notes.append(f"final and optimizer_state not compared where the run cannot be"
+                         f" checked to its end: {_some(ends)}")
         for status, words in (("not checked", "not given"), ("not checkable", "not checkable")):
             where: Dict[str, List[str]] = {}
             for c in self.cases:
                 for q in c.quantities:
-                    if q.status == status:
+                    if q.status == status and RUN_END not in q.detail:
                         where.setdefault(q.name, []).append(c.id)
             if where:
                 notes.append(f"{words}: " + ", ".join(
@@ -828,7 +924,8 @@ class Report(NamedTuple):
                 lines.append(f"{c.id:<26} {q.name:<18} {fmt(q.max_abs_error):>11}"
                              f" {fmt(q.max_rel_error):>11} {fmt(q.max_ulps):>10} {used:>9}"
                              f"  {q.status.upper()}")
-                if q.status in ("fail", "not checkable") or q.detail.startswith(CHAOTIC):
+                if q.status in ("fail", "not checkable") or q.detail.startswith(CHAOTIC) \
+                        or RUN_END in q.detail:
                     lines.append(f"    {q.detail}")
             lines.extend(_layer_lines(c, failures_only, layers))
         blank = f"{'':>11} {'':>11} {'':>10} {'':>9}"
@@ -876,6 +973,14 @@ class Report(NamedTuple):
 LAYER_COLUMNS = (("z", "pre_activations"), ("a", "activations"),
                  ("grad W", "gradients.weights"), ("grad b", "gradients.biases"),
                  ("new W", "updated.weights"), ("new b", "updated.biases"))
+#: The short name of each buffer of an optimizer's state in the per-layer table.
+_BUFFER_HEADS = {"momentum_buffer": "buf", "square_avg": "sq", "grad_avg": "gavg",
+                 "exp_avg": "m", "exp_avg_sq": "v", "max_exp_avg_sq": "vmax"}
+#: ... and the columns after the last step, shown for the cases that have them.
+RUN_COLUMNS = (("final W", "final.weights"), ("final b", "final.biases")) + tuple(
+    (f"{_BUFFER_HEADS[name]} {kind[0].upper() if kind == 'weights' else 'b'}",
+     f"optimizer_state.{name}.{kind}")
+    for name in vectors.STATE_BUFFERS for kind in ("weights", "biases"))
 
 
 def _finite(v: Optional[float]) -> Optional[float]:
@@ -947,11 +1052,13 @@ def _layer_lines(c: CaseResult, failures_only: bool, every_case: bool) -> List[s
     lines.extend(f"    {d.text}" for d in c.diagnosis)  # the likely causes, if any
     by_layer = _by_layer(c)
     if by_layer and (first is not None or every_case):
-        lines.append(f"    {'layer':>5} " + " ".join(f"{h:>8}" for h, _ in LAYER_COLUMNS)
+        present = {q for parts in by_layer.values() for q in parts}
+        columns = LAYER_COLUMNS + tuple(col for col in RUN_COLUMNS if col[1] in present)
+        lines.append(f"    {'layer':>5} " + " ".join(f"{h:>8}" for h, _ in columns)
                      + "  (tolerance used per layer)")
         for layer, parts in by_layer.items():
             lines.append(f"    {layer:>5} "
-                         + " ".join(f"{_layer_cell(parts.get(q)):>8}" for _, q in LAYER_COLUMNS))
+                         + " ".join(f"{_layer_cell(parts.get(q)):>8}" for _, q in columns))
     return lines
 
 
@@ -1016,7 +1123,7 @@ def check(expected: Sequence[Mapping[str, Any]], actual: Sequence[Mapping[str, A
 
 #: The quantity names of a network case's "expected", as a results file gives them.
 _NETWORK_FIELDS = ("pre_activations", "activations", "outputs", "loss", "gradients", "updated",
-                   "trajectory")
+                   "trajectory", "final", "optimizer_state")
 
 
 def _known_quantities(op: str, j: int, case: Mapping[str, Any], got: Mapping[str, Any]) -> None:
@@ -1100,6 +1207,8 @@ def float64_results(case: Mapping[str, Any], op: str) -> Dict[str, Any]:
         "pre_activations": net.zs, "activations": net.activations[1:],
         "loss": net.loss(X, y), "gradients": net.gradients(X, y),
     }
+    if "optimizer" in case or "batches" in case:
+        return _run_results(case, net, result, op)
     trajectory = []
     for step in range(max(case.get("steps", 0), 1)):
         if not (_checks.all_finite(net.weights) and _checks.all_finite(net.biases)):
@@ -1111,6 +1220,33 @@ def float64_results(case: Mapping[str, Any], op: str) -> Dict[str, Any]:
         if step == 0:
             result["updated"] = {"weights": net.weights, "biases": net.biases}
     result["trajectory"] = trajectory[: case.get("steps", 0)]
+    return result
+
+
+def _run_results(case: Mapping[str, Any], net: Network, result: Dict[str, Any],
+                 op: str) -> Dict[str, Any]:
+    """float64_results for a case with an optimizer or batches: the step of ``updated`` from a
+    fresh optimizer on the whole batch, then ``steps`` steps of another fresh one, step k on
+    the rows batches[k], with Network.step; the parameters and the state after the last."""
+    config = optimizer_of(case)
+    X, y = case["inputs"], case["targets"]
+    result["updated"] = net.trace(X, y, optimizer=optimizers.from_config(config))["updated"]
+    rule = optimizers.from_config(config)
+    batches = case.get("batches")
+    trajectory = []
+    for step in range(case["steps"]):
+        if not (_checks.all_finite(net.weights) and _checks.all_finite(net.biases)):
+            raise ValueError(f"{op}: case {case['id']!r} diverges in float64: after step {step}"
+                             f" of its {case['steps']} a weight or bias is no longer finite"
+                             f" ({rule!r}), so purebp's float64 run cannot take step {step + 1}")
+        rows = range(len(X)) if batches is None else batches[step]
+        trajectory.append(net.step([X[i] for i in rows], [y[i] for i in rows], optimizer=rule))
+    result["trajectory"] = trajectory
+    result["final"] = {"weights": net.weights, "biases": net.biases}
+    state: Dict[str, Any] = {"step": rule.state["step"]}
+    for name in rule.buffers() if case["steps"] else ():
+        state[name] = parameters_layout(rule.state[name], case)
+    result["optimizer_state"] = state
     return result
 
 

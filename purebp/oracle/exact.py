@@ -7,10 +7,12 @@ case's (float) inputs and parameters, not one float computation among many.
 
     forward(network, weights, biases, X)      → (zs, activations), Decimal matrices
     loss_value(network, y, zs, activations)   → Decimal
-    run(network, weights, biases, X, y, learning_rate, steps)
+    run(network, weights, biases, X, y, learning_rate, steps, optimizer=, batches=)
         → every expected quantity of a test-vector case (pre-activations,
           activations, loss, gradients, the parameters after one step, the
-          trajectory), as Decimals
+          trajectory; with an optimizer or mini-batches the parameters and the
+          optimizer's state after the last step too), as Decimals
+    buffers(optimizer)                         the state's buffers an optimizer's arguments use
     to_float(value)                            nested lists of Decimal → of float
 
 ``network`` is a dict with ``sizes``, ``activation``, ``output_activation``
@@ -20,6 +22,9 @@ loops over Decimals (not purebp.matrix), and each activation, derivative and
 loss is written for Decimal (not purebp.activations or purebp.losses), in
 forms that lose no digits where the float forms would (σ′ as σ(z)·σ(−z)
 rather than s·(1 − s), log(1 + x) and e^x − 1 by their series for tiny x).
+The optimizers (SGD with momentum, dampening, Nesterov and weight decay,
+RMSprop, Adam, AdamW: torch.optim's rules) are written here again for
+Decimal, not taken from purebp.optimizers.
 The loops add in the order purebp.matrix does (Σ_m from m = 0 up, starting
 from 0; column sums from the top row down), so the vectors are the same,
 digit for digit, as when this module used it.
@@ -31,7 +36,7 @@ from __future__ import annotations
 
 import random
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, Overflow, getcontext, localcontext
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 #: Significant digits of every Decimal computation here.
 PRECISION = 50
@@ -308,6 +313,179 @@ def _times_derivative(g: DRows, f_prime: Callable[[Decimal], Decimal], z: DRows)
     return [[g[i][j] * f_prime(z[i][j]) for j in range(len(z[i]))] for i in range(len(z))]
 
 
+# -- the optimizers ----------------------------------------------------------------------
+#
+# torch.optim's update rules (purebp/docs/optimizers.md derives them; its equation ids
+# are in the comments), for one entry: p the parameter, g its gradient, s the entry's
+# state (its buffers by torch's names, 0 before the first step), t the step count (1 at
+# the first step). Written here for Decimal, not taken from purebp.optimizers, so that a
+# mistake there cannot hide in the truth too. Every parameter is decayed, biases too.
+
+#: Every buffer an optimizer's state may hold, by torch's names, in the order files give them.
+STATE_BUFFERS = ("momentum_buffer", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq",
+                 "max_exp_avg_sq")
+
+#: An optimizer as a case gives it: {"name": ..., "arguments": {...}} (purebp.optimizers'
+#: config(), with torch.optim's argument names).
+Config = Mapping[str, Any]
+
+
+def buffers(optimizer: Config) -> Tuple[str, ...]:
+    """Return the buffers the optimizer's state keeps: those its arguments use, as torch's.
+
+    >>> buffers({"name": "adam", "arguments": {"amsgrad": True}})
+    ('exp_avg', 'exp_avg_sq', 'max_exp_avg_sq')
+    """
+    name, a = optimizer["name"], optimizer["arguments"]
+    if name == "sgd":
+        used = {"momentum_buffer"} if a["momentum"] else set()
+    elif name == "rmsprop":
+        used = ({"square_avg"} | ({"momentum_buffer"} if a["momentum"] else set())
+                | ({"grad_avg"} if a["centered"] else set()))
+    else:  # adam, adamw
+        used = {"exp_avg", "exp_avg_sq"} | ({"max_exp_avg_sq"} if a["amsgrad"] else set())
+    return tuple(b for b in STATE_BUFFERS if b in used)
+
+
+Arguments = Dict[str, Any]
+EntryState = Dict[str, Decimal]
+
+
+def _sgd(a: Arguments, t: int, p: Decimal, g: Decimal, s: EntryState) -> Decimal:
+    lr: Decimal = a["lr"]
+    mu: Decimal = a["momentum"]
+    tau: Decimal = a["dampening"]
+    wd: Decimal = a["weight_decay"]
+    if wd:
+        g = g + wd * p                                              # (WD)
+    if not mu:
+        return p - lr * g                                           # (S)
+    # the velocity starts as the first gradient itself: no dampening at t = 1
+    b = g if t == 1 else mu * s["momentum_buffer"] + (ONE - tau) * g  # (M)
+    s["momentum_buffer"] = b
+    d = g + mu * b if a["nesterov"] else b                          # (N)
+    return p - lr * d                                               # (S)
+
+
+def _rmsprop(a: Arguments, t: int, p: Decimal, g: Decimal, s: EntryState) -> Decimal:
+    lr: Decimal = a["lr"]
+    alpha: Decimal = a["alpha"]
+    eps: Decimal = a["eps"]
+    wd: Decimal = a["weight_decay"]
+    mu: Decimal = a["momentum"]
+    if wd:
+        g = g + wd * p                                              # (WD)
+    v = alpha * s["square_avg"] + (ONE - alpha) * g * g             # (V)
+    s["square_avg"] = v
+    if a["centered"]:
+        g_avg = alpha * s["grad_avg"] + (ONE - alpha) * g           # (C)
+        s["grad_avg"] = g_avg
+        # v − ḡ² ≥ 0 exactly (Cauchy–Schwarz over the averages); max() only keeps the
+        # 50-digit rounding of an exact 0 (alpha 0 or 1) from going below it
+        v = max(v - g_avg * g_avg, ZERO)
+    d = g / (v.sqrt() + eps)                                        # (R)
+    if mu:
+        b = mu * s["momentum_buffer"] + d                           # (RM)
+        s["momentum_buffer"] = b
+        d = b
+    return p - lr * d                                               # (RM)
+
+
+def _adam(a: Arguments, t: int, p: Decimal, g: Decimal, s: EntryState,
+          decoupled: bool) -> Decimal:
+    lr: Decimal = a["lr"]
+    eps: Decimal = a["eps"]
+    wd: Decimal = a["weight_decay"]
+    beta1: Decimal = a["betas"][0]
+    beta2: Decimal = a["betas"][1]
+    if wd and decoupled:
+        p = p * (ONE - lr * wd)                                     # (DW) AdamW, first
+    elif wd:
+        g = g + wd * p                                              # (WD) Adam: L2
+    m = beta1 * s["exp_avg"] + (ONE - beta1) * g                    # (A1)
+    v = beta2 * s["exp_avg_sq"] + (ONE - beta2) * g * g             # (A2)
+    s["exp_avg"], s["exp_avg_sq"] = m, v
+    m_hat = m / (ONE - beta1 ** t)                                  # (A3)
+    if a["amsgrad"]:
+        s["max_exp_avg_sq"] = max(s["max_exp_avg_sq"], v)           # (AG) of v, uncorrected
+        v = s["max_exp_avg_sq"]
+    v_hat = v / (ONE - beta2 ** t)                                  # (A3)
+    return p - lr * m_hat / (v_hat.sqrt() + eps)                    # (A4) eps after √v̂
+
+
+def _adamw(a: Arguments, t: int, p: Decimal, g: Decimal, s: EntryState) -> Decimal:
+    return _adam(a, t, p, g, s, decoupled=True)
+
+
+def _adam_l2(a: Arguments, t: int, p: Decimal, g: Decimal, s: EntryState) -> Decimal:
+    return _adam(a, t, p, g, s, decoupled=False)
+
+
+RULES: Dict[str, Callable[[Arguments, int, Decimal, Decimal, EntryState], Decimal]] = {
+    "sgd": _sgd, "rmsprop": _rmsprop, "adam": _adam_l2, "adamw": _adamw,
+}
+
+#: An optimizer's state over a network: {buffer: {"weights": [matrices], "biases": [...]}}.
+NetworkState = Dict[str, Dict[str, List[DMatrix]]]
+
+
+class Stepper:
+    """One run's optimizer: its rule, its Decimal arguments, the step count and the state.
+
+    ``optimizer`` None is plain gradient descent with ``learning_rate``, the
+    tutorial's p − lr·g, which has no state. Each run gets a fresh Stepper.
+    """
+
+    def __init__(self, optimizer: Optional[Config], learning_rate: Decimal) -> None:
+        self.lr = learning_rate
+        self.rule = None if optimizer is None else RULES[optimizer["name"]]
+        self.names: Tuple[str, ...] = () if optimizer is None else buffers(optimizer)
+        self.arguments: Arguments = {} if optimizer is None else {
+            k: (v if isinstance(v, bool) else
+                tuple(Decimal(b) for b in v) if isinstance(v, (list, tuple)) else Decimal(v))
+            for k, v in optimizer["arguments"].items()}
+        self.t = 0
+        self.state: NetworkState = {}
+
+    def __call__(self, W: Sequence[DRows], B: Sequence[DRows],
+                 grads: Mapping[str, Sequence[DRows]]) -> Tuple[List[DMatrix], List[DMatrix]]:
+        """Return (weights, biases) after one step with gradients ``grads``; the state moves on."""
+        self.t += 1
+        if self.rule is None:
+            lr = self.lr
+            return ([[[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(wm, gm)]
+                     for wm, gm in zip(W, grads["weights"])],
+                    [[[b - lr * g for b, g in zip(br, gr)] for br, gr in zip(bm, gm)]
+                     for bm, gm in zip(B, grads["biases"])])
+        if not self.state:  # torch's start: every buffer 0, of the parameters' shapes
+            self.state = {name: {"weights": [[[ZERO] * len(row) for row in m] for m in W],
+                                 "biases": [[[ZERO] * len(row) for row in m] for m in B]}
+                          for name in self.names}
+        new: Dict[str, List[DMatrix]] = {}
+        for kind, params in (("weights", W), ("biases", B)):
+            new[kind] = []
+            for l, (pm, gm) in enumerate(zip(params, grads[kind])):
+                rows = []
+                for i, (pr, gr) in enumerate(zip(pm, gm)):
+                    row = []
+                    for j, (p, g) in enumerate(zip(pr, gr)):
+                        s = {name: self.state[name][kind][l][i][j] for name in self.names}
+                        row.append(self.rule(self.arguments, self.t, p, g, s))
+                        for name in self.names:
+                            self.state[name][kind][l][i][j] = s[name]
+                    rows.append(row)
+                new[kind].append(rows)
+        return new["weights"], new["biases"]
+
+    def record(self) -> Dict[str, Any]:
+        """Return the state as a case's expected.optimizer_state holds it: {"step": t, buffers}."""
+        result: Dict[str, Any] = {"step": self.t}
+        for name in self.names:
+            if name in self.state:  # none before the first step, as torch's
+                result[name] = self.state[name]
+        return result
+
+
 # -- the passes --------------------------------------------------------------------
 
 
@@ -360,33 +538,45 @@ def _backpropagate(network: Mapping[str, Any], weights: Sequence[DRows], y: DRow
 
 
 def _step(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], Xd: DRows, yd: DRows,
-          lr: Decimal, right_slope: bool = False,
+          stepper: Stepper, right_slope: bool = False,
           kinks: Optional[Kinks] = None) -> Tuple[Decimal, Dict[str, List[DMatrix]],
                                                   List[DMatrix], List[DMatrix], Kinks]:
     """Return (loss, gradients, the weights after the step, the biases after it, the kinks).
 
-    ``kinks``: the units to take as at their kink (None: those with z exactly 0);
-    the kinks returned are the units with z exactly 0 in this step.
+    The step is ``stepper``'s (plain gradient descent, or an optimizer's, whose
+    state moves on). ``kinks``: the units to take as at their kink (None: those
+    with z exactly 0); the kinks returned are the units with z exactly 0 in this step.
     """
     zs, activations = forward(network, W, B, Xd)
     loss = loss_value(network, yd, zs, activations)
     grads = _backpropagate(network, W, yd, zs, activations, kinks, right_slope)
-    W = [[[w - lr * g for w, g in zip(wr, gr)] for wr, gr in zip(wm, gm)]
-         for wm, gm in zip(W, grads["weights"])]
-    B = [[[b - lr * g for b, g in zip(br, gr)] for br, gr in zip(bm, gm)]
-         for bm, gm in zip(B, grads["biases"])]
+    W, B = stepper(W, B, grads)
     return loss, grads, W, B, [[[v == 0 for v in row] for row in z] for z in zs]
 
 
-def _trajectory(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], Xd: DRows,
-                yd: DRows, lr: Decimal, steps: int, right_slope: bool = False,
-                kinks: Optional[List[Kinks]] = None,
-                states: Optional[List[List[DMatrix]]] = None) -> Tuple[List[Decimal], List[Kinks]]:
-    """Return (the loss before each of ``steps`` steps, each step's units at their kink).
+#: The rows each step uses: (inputs, targets) of step k, the whole batch or batches[k]'s rows.
+Data = Sequence[Tuple[DRows, DRows]]
 
-    A loss is NaN once the run leaves Decimal's range. ``kinks``: each step's units
-    to take as at their kink (None: those with z exactly 0 in this run). ``states``,
-    if a list, gets the parameters (weights, then biases) before each step.
+
+class Run(NamedTuple):
+    """A run of steps: the loss before each, each step's exact kinks, the parameters after."""
+
+    losses: List[Decimal]
+    kinks: List[Kinks]
+    weights: List[DMatrix]
+    biases: List[DMatrix]
+
+
+def _trajectory(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], data: Data,
+                stepper: Stepper, steps: int, right_slope: bool = False,
+                kinks: Optional[List[Kinks]] = None,
+                states: Optional[List[List[DMatrix]]] = None) -> Run:
+    """Return the Run of ``steps`` steps, step k on the rows data[k].
+
+    A loss is NaN once the run leaves Decimal's range (and so are the parameters
+    after it). ``kinks``: each step's units to take as at their kink (None: those
+    with z exactly 0 in this run). ``states``, if a list, gets the parameters
+    (weights, then biases) before each step.
     """
     trajectory: List[Decimal] = []
     seen: List[Kinks] = []
@@ -394,33 +584,50 @@ def _trajectory(network: Mapping[str, Any], W: List[DMatrix], B: List[DMatrix], 
         if states is not None:
             states.append(W + B)
         try:
-            loss, _, W, B, at = _step(network, W, B, Xd, yd, lr, right_slope,
+            loss, _, W, B, at = _step(network, W, B, data[k][0], data[k][1], stepper, right_slope,
                                       None if kinks is None or k >= len(kinks) else kinks[k])
         except Overflow:
             # A diverging run has left even Decimal's widest range (its parameters grow
             # like w^depth a step): the losses from here on cannot be computed (NaN).
-            return trajectory + [NAN] * (steps - len(trajectory)), seen
+            lost = [[[NAN] * len(row) for row in m] for m in W + B]
+            return Run(trajectory + [NAN] * (steps - len(trajectory)), seen, lost[:len(W)],
+                       lost[len(W):])
         trajectory.append(loss)
         seen.append(at)
-    return trajectory, seen
+    return Run(trajectory, seen, W, B)
+
+
+def _data(Xd: DRows, yd: DRows, steps: int,
+          batches: Optional[Sequence[Sequence[int]]]) -> List[Tuple[DRows, DRows]]:
+    """Return each step's (inputs, targets): the whole batch, or the rows batches[k] in order."""
+    if batches is None:
+        return [(Xd, yd)] * steps
+    return [([Xd[i] for i in rows], [yd[i] for i in rows]) for rows in batches[:steps]]
 
 
 def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]],
         biases: Sequence[Sequence[Sequence[float]]], X: Sequence[Sequence[float]],
         y: Sequence[Sequence[float]], learning_rate: float, steps: int,
-        right_slope: bool = False) -> Dict[str, Any]:
+        right_slope: bool = False, optimizer: Optional[Config] = None,
+        batches: Optional[Sequence[Sequence[int]]] = None) -> Dict[str, Any]:
     """Return every expected quantity of a case, in Decimal.
 
     ``right_slope``: a relu or leaky_relu unit whose z is exactly 0 takes the
     slope to the right of its kink, 1, rather than PyTorch's: the other correct
-    values there (the checker compares with them too).
+    values there (the checker compares with them too). ``optimizer``: the
+    case's {"name", "arguments"} (None: plain gradient descent with
+    ``learning_rate``); ``batches``: the rows of each step (None: every step on
+    the whole batch).
 
     Keys: pre_activations, activations (one matrix per layer, not the input),
-    loss, gradients, updated (the parameters after one step of
-    learning_rate), trajectory (the loss before each of ``steps`` full-batch
-    steps, the first being ``loss``). A loss of a diverging trajectory that
-    lies beyond even Decimal's widest range (10^(10^18)) is NaN: not computable;
-    to_float rounds a value beyond the float range to ±inf.
+    loss, gradients, updated (the parameters after one step from a fresh
+    optimizer, on the whole batch), trajectory (the loss before each of
+    ``steps`` steps, of that step's rows; without batches the first is
+    ``loss``); with an optimizer or batches also final (the parameters after
+    the last step) and optimizer_state ({"step": steps, buffer: {"weights",
+    "biases"}} after it). A loss of a diverging trajectory that lies beyond
+    even Decimal's widest range (10^(10^18)) is NaN: not computable; to_float
+    rounds a value beyond the float range to ±inf.
     """
     with localcontext() as ctx:
         ctx.prec = PRECISION
@@ -431,7 +638,7 @@ def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]]
         Xd, yd, lr = _decimal(X), _decimal(y), Decimal(learning_rate)
         zs, activations = forward(network, W, B, Xd)
         # a float case's first step stays far inside the range (above): no Overflow here
-        loss, grads, W1, B1, _ = _step(network, W, B, Xd, yd, lr, right_slope)
+        loss, grads, W1, B1, _ = _step(network, W, B, Xd, yd, Stepper(optimizer, lr), right_slope)
         result = {
             "pre_activations": zs,
             "activations": activations[1:],
@@ -439,9 +646,19 @@ def run(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]]
             "gradients": grads,
             "updated": {"weights": W1, "biases": B1},
         }
-        later = (_trajectory(network, W1, B1, Xd, yd, lr, steps - 1, right_slope)[0]
-                 if steps > 1 else [])
-        result["trajectory"] = [loss] + later if steps else []
+        if optimizer is None and batches is None:
+            # the first step of the trajectory is the one just taken: go on from it
+            later = (_trajectory(network, W1, B1, _data(Xd, yd, steps - 1, None),
+                                 Stepper(None, lr), steps - 1, right_slope).losses
+                     if steps > 1 else [])
+            result["trajectory"] = [loss] + later if steps else []
+            return result
+        stepper = Stepper(optimizer, lr)
+        done = _trajectory(network, W, B, _data(Xd, yd, steps, batches), stepper, steps,
+                           right_slope)
+        result["trajectory"] = done.losses
+        result["final"] = {"weights": done.weights, "biases": done.biases}
+        result["optimizer_state"] = stepper.record()
         return result
 
 
@@ -478,17 +695,30 @@ def _spread(state: Sequence[DRows], base: Sequence[DRows],
                default=ZERO)
 
 
+def _moved(other: Sequence[DRows], base: Sequence[DRows]) -> List[DMatrix]:
+    """Return |θ' − θ| entry by entry (NaN where either run left Decimal's range)."""
+    return [[[abs(p - q) if not (p.is_nan() or q.is_nan()) else NAN for p, q in zip(ro, rb)]
+             for ro, rb in zip(mo, mb)] for mo, mb in zip(other, base)]
+
+
+def _larger(a: List[DMatrix], b: List[DMatrix]) -> List[DMatrix]:
+    """Return the larger of two moves entry by entry (NaN stays NaN: not measurable)."""
+    return [[[x if x.is_nan() else y if y.is_nan() else max(x, y) for x, y in zip(ra, rb)]
+             for ra, rb in zip(ma, mb)] for ma, mb in zip(a, b)]
+
+
 def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Sequence[float]]],
                       biases: Sequence[Sequence[Sequence[float]]], X: Sequence[Sequence[float]],
-                      y: Sequence[Sequence[float]], learning_rate: float,
-                      steps: int) -> Dict[str, List[Decimal]]:
+                      y: Sequence[Sequence[float]], learning_rate: float, steps: int,
+                      optimizer: Optional[Config] = None,
+                      batches: Optional[Sequence[Sequence[int]]] = None) -> Dict[str, Any]:
     """Return how far each loss of the trajectory moves under a perturbation of the start.
 
     "sensitivity"[s]: the larger |L_s(θ + δ) − L_s(θ)| of two perturbations δ
     that move every weight and bias by one unit in its last place, 2^-52·|θ|
     (perturbation_bases gives |θ|'s stand-in for a zero): one along the signs
-    of the first gradient (the direction that moves the next losses most, to
-    first order), one along seeded random
+    of the first step's gradient (the direction that moves the next losses
+    most, to first order), one along seeded random
     signs (what chaos amplifies, whatever the direction). "growth"[s]: the
     smaller, over the two, of how far the perturbed run's parameters are from
     the unperturbed ones before step s, in units of the starting perturbation
@@ -498,17 +728,26 @@ def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Seq
     case with a relu or leaky_relu unit whose pre-activation is exactly 0 at
     the start: the trajectory with the slope to the right of the kink (1)
     taken there instead of PyTorch's (0, or 0.01), the other correct choice;
-    absent otherwise. purebp/docs/vectors.md ("The trajectory") uses both.
+    absent otherwise. With an ``optimizer`` or ``batches`` (run's), each run
+    starts from a fresh optimizer, and "final_sensitivity" ({"weights",
+    "biases"}) and "optimizer_state_sensitivity" ({buffer: {"weights",
+    "biases"}}) are the larger move, over the two, of every parameter and
+    every entry of the state after the last step. purebp/docs/vectors.md
+    ("The trajectory") uses them all.
     """
     with localcontext() as ctx:
         ctx.prec = PRECISION
         ctx.Emax, ctx.Emin = MAX_EMAX, MIN_EMIN
         W, B = [_decimal(w) for w in weights], [_decimal(b) for b in biases]
         Xd, yd, lr = _decimal(X), _decimal(y), Decimal(learning_rate)
+        data = _data(Xd, yd, steps, batches)
         base_states: List[List[DMatrix]] = []
-        base, kinks = _trajectory(network, W, B, Xd, yd, lr, steps, states=base_states)
-        zs, activations = forward(network, W, B, Xd)
-        grads = _backpropagate(network, W, yd, zs, activations)
+        base_stepper = Stepper(optimizer, lr)
+        base = _trajectory(network, W, B, data, base_stepper, steps, states=base_states)
+        kinks = base.kinks
+        first_X, first_y = data[0] if data else (Xd, yd)
+        zs, activations = forward(network, W, B, first_X)
+        grads = _backpropagate(network, W, first_y, zs, activations)
         rng = random.Random(0)
         directions = [tuple([[[1 if g >= 0 else -1 for g in row] for row in m] for m in grads[kind]]
                             for kind in ("weights", "biases")),
@@ -517,25 +756,44 @@ def trajectory_bounds(network: Mapping[str, Any], weights: Sequence[Sequence[Seq
         moves = [ZERO] * steps
         bases = perturbation_bases(W + B)
         growth: List[Decimal] = [INFINITY] * steps
+        final_moves: Optional[List[DMatrix]] = None
+        state_moves: Dict[str, List[DMatrix]] = {}
         for weight_signs, bias_signs in directions:
             # A unit exactly at its kink in the unperturbed run stays on PyTorch's side
             # in the perturbed one, step by step ("right_slope" has the other side).
             states: List[List[DMatrix]] = []
-            other, _ = _trajectory(network, _perturbed(W, weight_signs, bases[:len(W)]),
-                                   _perturbed(B, bias_signs, bases[len(W):]), Xd, yd, lr, steps,
-                                   kinks=kinks, states=states)
+            stepper = Stepper(optimizer, lr)
+            other = _trajectory(network, _perturbed(W, weight_signs, bases[:len(W)]),
+                                _perturbed(B, bias_signs, bases[len(W):]), data, stepper, steps,
+                                kinks=kinks, states=states)
             moves = [max(m, abs(o - b)) if not (o.is_nan() or b.is_nan()) else NAN
-                     for m, o, b in zip(moves, other, base)]
+                     for m, o, b in zip(moves, other.losses, base.losses)]
             # how far the perturbation has grown by each step, in units of its start
             grown = [_spread(state, start, bases) for state, start in zip(states, base_states)]
             grown += [ZERO] * (steps - len(grown))  # the run left Decimal's range
             growth = [min(g, h) for g, h in zip(growth, grown)]
-        result = {"sensitivity": moves, "growth": growth}
+            if optimizer is not None or batches is not None:
+                moved = _moved(other.weights + other.biases, base.weights + base.biases)
+                final_moves = moved if final_moves is None else _larger(final_moves, moved)
+                mine, theirs = stepper.record(), base_stepper.record()
+                for name in base_stepper.names:
+                    if name not in theirs:
+                        continue
+                    change = _moved(mine[name]["weights"] + mine[name]["biases"],
+                                    theirs[name]["weights"] + theirs[name]["biases"])
+                    state_moves[name] = (change if name not in state_moves
+                                         else _larger(state_moves[name], change))
+        result: Dict[str, Any] = {"sensitivity": moves, "growth": growth}
         kinked = [network["activation"]] * (len(W) - 1) + [network["output_activation"]]
         if any(name in KINKED and any(any(row) for row in at)
                for step in kinks for name, at in zip(kinked, step)):
-            result["right_slope"] = _trajectory(network, W, B, Xd, yd, lr, steps,
-                                                right_slope=True)[0]
+            result["right_slope"] = _trajectory(network, W, B, data, Stepper(optimizer, lr), steps,
+                                                right_slope=True).losses
+        if final_moves is not None:
+            L = len(W)
+            result["final_sensitivity"] = {"weights": final_moves[:L], "biases": final_moves[L:]}
+            result["optimizer_state_sensitivity"] = {
+                name: {"weights": m[:L], "biases": m[L:]} for name, m in state_moves.items()}
         return result
 
 

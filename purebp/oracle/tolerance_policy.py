@@ -48,12 +48,14 @@ needs their sizes, not their last digits.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from decimal import MAX_EMAX, MIN_EMIN, Decimal, localcontext
 from fractions import Fraction
 from typing import Any, Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, cast
 
+from purebp import optimizers
 from purebp._checks import _describe as describe
 from purebp._types import Matrix
 from purebp.network import Network
@@ -75,9 +77,13 @@ __all__ = [
     "hidden_delta_bounds",
     "leaf_scales",
     "loss_scale",
+    "optimizer_of",
+    "optimizer_step_bounds",
     "output_delta_bounds",
+    "parameters_layout",
     "policy",
     "pre_activation_scales",
+    "run_tolerances",
     "tolerance",
     "trajectory_tolerances",
     "updated_bounds",
@@ -738,6 +744,278 @@ def updated_bounds(pol: Policy, parameters: Rows, gradients: Rows, bounds: Bound
     return Bounds(S, _scaled(lr, bounds.uncertainty))
 
 
+# -- an optimizer's step ---------------------------------------------------------------
+#
+# The rules are torch.optim's (purebp/docs/optimizers.md; equation ids in the comments).
+# Each bound is first order, entry by entry, from the float run's values: an input's
+# (S, U) carried through the rule's local slope, plus each operation's own rounding, in
+# units of u, bounding torch's arrangement (lerp, addcmul, addcdiv, lr/(1 − β^t) before
+# the quotient) and purebp's alike. n = 1 where the arithmetic is narrower than the
+# case's float64 numbers, for each constant (lr, betas, eps, ...) rounded to it.
+
+#: One entry's bound: (S, U), its rounding scale in units of u and its uncertainty.
+Entry = Tuple[float, float]
+_EXACT: Entry = (0.0, 0.0)
+
+
+def _times(c: float, x: float) -> float:
+    """|c|·x, 0 where c is 0 (an infinite bound times a slope of 0 moves nothing)."""
+    return 0.0 if c == 0 else abs(c) * x
+
+
+def _carry(terms: Iterable[Tuple[float, Entry]], own: float = 0.0) -> Entry:
+    """Return Σ |c|·(S, U) over (slope c, input's bound), ``own`` rounding added to S."""
+    s, un = own, 0.0
+    for c, (bs, bu) in terms:
+        s += _times(c, bs)
+        un += _times(c, bu)
+    return s, un
+
+
+def _root(x: float, e: Entry, u: float) -> Tuple[float, Entry]:
+    """Return (√x, its bound): x's error through 1/(2√x), or √error where that is smaller
+    (at x near 0), plus the root's own rounding; NaN where x < 0 (not checkable).
+
+    |√(x + ε) − √x| ≤ min(ε/(2√x), √ε); S is in units of u, so √(u·S)/u.
+    """
+    if not x >= 0:  # a rounded v − ḡ² below 0: torch's √ is NaN there
+        return math.nan, (math.inf, math.inf)
+    r = math.sqrt(x)
+
+    def through(error: float, unit: float) -> float:
+        if error == 0:
+            return 0.0
+        return min(error / (2.0 * r) if r > 0 else math.inf, math.sqrt(error / unit))
+
+    return r, (through(e[0], u) + r, through(e[1], 1.0))
+
+
+def _bias_correction(beta: float, t: int, u: float, n: float) -> Tuple[float, float]:
+    """Return (1 − β^t, its relative error in units of u).
+
+    β^1 is β itself; β^t by pow is within an ulp, by t − 1 products within
+    (t − 1)·u·β^t ≤ (t − 1) ulps: max(1, t − 1) ulps of β^t (of the arithmetic
+    checked), and t·u·β^t more where β itself is rounded (narrow). 1 − β^t
+    magnifies that by 1/(1 − β^t) (500 at t = 2 for β = 0.999) and rounds once.
+    """
+    power = beta ** t
+    correction = 1.0 - power
+    ulp = math.ulp(power) * (u / 2.0 ** -53)  # the same binade's spacing in a narrower format
+    error = (0.0 if t == 1 else max(1, t - 1) * ulp) + n * t * u * power
+    return correction, error / (u * correction) + 1.0
+
+
+def _complement(beta: float, n: float) -> float:
+    """Return the relative error of 1 − β as computed, in units of u: its rounding (1), and
+    where β itself is rounded to a narrower format, that rounding magnified β/(1 − β)-fold
+    (1000-fold for β = 0.999 in float32); 0 for β = 1, where 1 − β multiplies nothing."""
+    return 0.0 if beta == 1 else 1.0 + n * beta / (1.0 - beta)
+
+
+def _l2(wd: float, n: float, p: float, g: float, e_p: Entry, e_g: Entry) -> Tuple[float, Entry]:
+    """(WD) g + wd·p and its bound: the product's rounding (wd's too, narrow), the sum's."""
+    if not wd:
+        return g, e_g
+    g2 = g + wd * p
+    return g2, _carry([(1.0, e_g), (wd, e_p)], (1 + n) * abs(wd * p) + abs(g2))
+
+
+#: What a rule's bound gives: (the bound of p before its step, lr·d: AdamW's decayed p; the
+#: step d; its bound; the bounds of the state's buffers after the step).
+RuleBounds = Tuple[Entry, float, Entry, Dict[str, Entry]]
+State1 = Mapping[str, float]
+Bounds1 = Mapping[str, Entry]
+
+
+def _sgd_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: float,
+                e_p: Entry, e_g: Entry, before: State1, e_before: Bounds1,
+                after: State1) -> RuleBounds:
+    mu, tau = a["momentum"], a["dampening"]
+    g, e_g = _l2(a["weight_decay"], n, p, g, e_p, e_g)                       # (WD)
+    if not mu:
+        return e_p, g, e_g, {}
+    b = after["momentum_buffer"]
+    if t == 1:
+        e_b = e_g                                                              # (M) b ← g
+    else:                                                                      # (M)
+        e_b = _carry([(mu, e_before["momentum_buffer"]), (1 - tau, e_g)],
+                     (1 + n) * abs(mu * before["momentum_buffer"])
+                     + (1 + _complement(tau, n)) * abs((1 - tau) * g) + abs(b))
+    if a["nesterov"]:                                                          # (N)
+        d = g + mu * b
+        return e_p, d, _carry([(1.0, e_g), (mu, e_b)], (1 + n) * abs(mu * b) + abs(d)), \
+            {"momentum_buffer": e_b}
+    return e_p, b, e_b, {"momentum_buffer": e_b}
+
+
+def _moving_square(beta: float, n: float, v0: float, e_v0: Entry, g: float, e_g: Entry,
+                   v: float) -> Entry:
+    """The bound of v ← β·v + (1 − β)·g² (RMSprop's V, Adam's A2): β·v, g·g, the
+    constant and its product, the sum (torch: mul_ then addcmul_). U is no small
+    error: |(g + U)² − g²| ≤ 2·|g|·U + U², its square kept (at g = 0 it is all there is)."""
+    s, un = _carry([(beta, e_v0), (2 * (1 - beta) * abs(g), e_g)],
+                   (1 + n) * abs(beta * v0) + (2 + _complement(beta, n)) * abs((1 - beta) * g * g)
+                   + abs(v))
+    return s, un + (1 - beta) * e_g[1] ** 2
+
+
+def _moving_average(beta: float, n: float, m0: float, e_m0: Entry, g: float, e_g: Entry,
+                    m: float) -> Entry:
+    """The bound of m ← β·m + (1 − β)·g (Adam's A1, RMSprop's C) in either arrangement: as
+    products and a sum, (1 + n)·|β·m| + (1 + k)·|(1 − β)·g| + |m'|, k the error of 1 − β
+    (_complement); as torch's lerp, m + w·(g − m) for w = 1 − β < ½, else
+    g − (g − m)·(1 − w), the difference's and the product's roundings scaled by
+    min(β, 1 − β), and w's error: (2·min(β, 1 − β) + k·(1 − β))·|g − m| + |m'|."""
+    k = _complement(beta, n)
+    products = (1 + n) * abs(beta * m0) + (1 + k) * abs((1 - beta) * g)
+    lerp = (2 * min(beta, 1 - beta) + k * (1 - beta)) * (abs(g) + abs(m0))
+    return _carry([(beta, e_m0), (1 - beta, e_g)], products + lerp + abs(m))
+
+
+def _quotient(x: float, e_x: Entry, den: float, e_den: Entry) -> Tuple[float, Entry]:
+    """(x / den, its bound): x's error over den, den's through x/den², one rounding."""
+    q = x / den
+    return q, _carry([(1.0 / den, e_x), (abs(x) / den ** 2, e_den)], abs(q))
+
+
+def _capped(e: Entry, reach: float, u: float) -> Entry:
+    """A step's bound no wider than its range: two values of a step that is at most
+    ``reach`` in size differ by at most 2·reach (S in units of u). First-order bounds
+    through 1/(√v + eps) grow without limit where √v + eps is tiny; the step does not."""
+    most = 2.0 * reach * (1.0 + 1e-9)  # the computed step's own roundings, a few u more
+    return min(e[0], most / u), min(e[1], most)
+
+
+def _adam_reach(beta1: float, beta2: float, t: int) -> float:
+    """Return C_t ≥ |m̂/(√v̂ + eps)| whatever the gradients: by Cauchy–Schwarz over
+    m = (1 − β1)·Σ β1^(t−j)·g_j and v = (1 − β2)·Σ β2^(t−j)·g_j² (AMSGrad's v̂ only larger),
+    C_t = (1 − β1)/(1 − β1^t)·√((1 − β2^t)/(1 − β2))·√(Σ_{k<t} (β1²/β2)^k); inf where
+    β2 = 0 < β1 and t > 1 (v forgets the gradients m keeps)."""
+    if beta1 == 0 or t == 1:
+        spread = 1.0
+    elif beta2 == 0:
+        return math.inf
+    else:
+        ratio = beta1 * beta1 / beta2
+        spread = float(t) if ratio == 1 else (1.0 - ratio ** t) / (1.0 - ratio)
+    return (1 - beta1) / (1 - beta1 ** t) * math.sqrt((1 - beta2 ** t) / (1 - beta2) * spread)
+
+
+def _rmsprop_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: float,
+                    e_p: Entry, e_g: Entry, before: State1, e_before: Bounds1,
+                    after: State1) -> RuleBounds:
+    alpha, eps, mu = a["alpha"], a["eps"], a["momentum"]
+    g, e_g = _l2(a["weight_decay"], n, p, g, e_p, e_g)                       # (WD)
+    v = after["square_avg"]
+    e_v = _moving_square(alpha, n, before["square_avg"], e_before["square_avg"], g, e_g, v)
+    state = {"square_avg": e_v}                                                # (V)
+    if a["centered"]:                                                          # (C)
+        g_avg = after["grad_avg"]
+        e_avg = _moving_average(alpha, n, before["grad_avg"], e_before["grad_avg"], g, e_g,
+                                g_avg)
+        state["grad_avg"] = e_avg
+        # v − ḡ²: may cancel (a steady gradient), which the slopes carry
+        w = v - g_avg * g_avg
+        e_w = _carry([(1.0, e_v), (2 * abs(g_avg), e_avg)], 2 * g_avg * g_avg + abs(w))
+        v, e_v = w, (e_w[0], e_w[1] + e_avg[1] ** 2)  # ḡ²'s U², as v's
+    root, e_root = _root(v, e_v, u)                                            # (R)
+    den = root + eps
+    d, e_d = _quotient(g, e_g, den, (e_root[0] + abs(den) + n * eps, e_root[1]))
+    # |d| ≤ 1/√(1 − alpha): v ≥ (1 − alpha)·g² (not so for v − ḡ², which may be 0)
+    reach = math.inf if a["centered"] or alpha == 1 else 1.0 / math.sqrt(1.0 - alpha)
+    e_d = _capped(e_d, reach, u)
+    if mu:                                                                     # (RM)
+        b = after["momentum_buffer"]
+        e_b = _carry([(mu, e_before["momentum_buffer"]), (1.0, e_d)],
+                     (1 + n) * abs(mu * before["momentum_buffer"]) + abs(b))
+        # b = Σ_{k<t} μ^k·d: at most reach·Σ μ^k in size
+        e_b = _capped(e_b, reach * (float(t) if mu == 1 else (1 - mu ** t) / (1 - mu)), u)
+        state["momentum_buffer"] = e_b
+        d, e_d = b, e_b
+    return e_p, d, e_d, state
+
+
+def _adam_bounds(a: Mapping[str, Any], t: int, n: float, u: float, p: float, g: float,
+                 e_p: Entry, e_g: Entry, before: State1, e_before: Bounds1, after: State1,
+                 decoupled: bool) -> RuleBounds:
+    lr, eps, wd = a["lr"], a["eps"], a["weight_decay"]
+    beta1, beta2 = a["betas"]
+    if wd and decoupled:                                                       # (DW)
+        c = 1.0 - lr * wd
+        shrunk = p * c  # lr·wd rounds (twice narrow), 1 − lr·wd and the product once each
+        e_p = _carry([(c, e_p)], abs(p) * (lr * wd * (1 + 2 * n) + abs(c)) + abs(shrunk))
+    elif wd:
+        g, e_g = _l2(wd, n, p, g, e_p, e_g)                                    # (WD)
+    m, v = after["exp_avg"], after["exp_avg_sq"]
+    e_m = _moving_average(beta1, n, before["exp_avg"], e_before["exp_avg"], g, e_g, m)  # (A1)
+    e_v = _moving_square(beta2, n, before["exp_avg_sq"], e_before["exp_avg_sq"], g, e_g,
+                         v)                                                    # (A2)
+    state = {"exp_avg": e_m, "exp_avg_sq": e_v}
+    if a["amsgrad"]:                                                           # (AG)
+        # max(x, y) moves by at most the larger of the two moves
+        e_max = e_before["max_exp_avg_sq"]
+        e_v = (max(e_max[0], e_v[0]), max(e_max[1], e_v[1]))
+        v = after["max_exp_avg_sq"]
+        state["max_exp_avg_sq"] = e_v
+    correction1, c1 = _bias_correction(beta1, t, u, n)                         # (A3)
+    correction2, c2 = _bias_correction(beta2, t, u, n)
+    m_hat = m / correction1
+    e_hat = _carry([(1.0 / correction1, e_m)], abs(m_hat) * (c1 + 1))
+    root, e_root = _root(v / correction2, _carry([(1.0 / correction2, e_v)]), u)
+    # √(v/(1 − β2^t)), or torch's √v/√(1 − β2^t): the correction's error halved, two roundings
+    e_root = (e_root[0] + abs(root) * (c2 / 2 + 2), e_root[1])
+    den = root + eps                                                           # (A4)
+    d, e_d = _quotient(m_hat, e_hat, den, (e_root[0] + abs(den) + n * eps, e_root[1]))
+    return e_p, d, _capped(e_d, _adam_reach(beta1, beta2, t), u), state
+
+
+_RULE_BOUNDS: Dict[str, Callable[..., RuleBounds]] = {
+    "sgd": _sgd_bounds, "rmsprop": _rmsprop_bounds,
+    "adam": functools.partial(_adam_bounds, decoupled=False),
+    "adamw": functools.partial(_adam_bounds, decoupled=True),
+}
+
+
+def optimizer_step_bounds(pol: Policy, optimizer: Mapping[str, Any], t: int,
+                          p: Sequence[float], g: Sequence[float], e_p: Sequence[Entry],
+                          e_g: Sequence[Entry], before: Mapping[str, Sequence[float]],
+                          e_before: Mapping[str, Sequence[Entry]],
+                          after: Mapping[str, Sequence[float]], p_new: Sequence[float]
+                          ) -> Tuple[List[Entry], Dict[str, List[Entry]]]:
+    """Return the bounds (S, U) of the parameters after one step of ``optimizer``, and of
+    its state's buffers after it, entry by entry over the flat parameters.
+
+    ``optimizer`` is a case's {"name", "arguments"}; t the step count (1 at the first
+    step); p, g the float parameters and gradients, e_p and e_g their bounds;
+    ``before`` and ``after`` the float state's buffers (flat lists) around the step
+    (zeros before the first), ``e_before`` the buffers' bounds before it; p_new the
+    float parameters after it. Then p' = p − lr·d: S = S_p + lr·S_d + |lr·d|·(1 + n)
+    + |p'|, U = U_p + lr·U_d, d the rule's step (the gradient for plain SGD, whose
+    bound is then updated_bounds').
+    """
+    n = 1.0 if arithmetic(pol).narrow else 0.0
+    u = arithmetic(pol).u
+    a = dict(optimizer["arguments"])
+    rule = _RULE_BOUNDS[optimizer["name"]]
+    lr = a["lr"]
+    new: List[Entry] = []
+    state: Dict[str, List[Entry]] = {name: [] for name in after}
+    for i in range(len(p)):
+        e_base, d, e_d, buffers = rule(
+            a, t, n, u, p[i], g[i], e_p[i], e_g[i], {k: v[i] for k, v in before.items()},
+            {k: v[i] for k, v in e_before.items()}, {k: v[i] for k, v in after.items()})
+        entry = _carry([(1.0, e_base), (lr, e_d)], (1 + n) * abs(lr * d) + abs(p_new[i]))
+        new.append(_finite_or_inf(entry))                                      # (S), (A4)
+        for name, e in buffers.items():
+            state[name].append(_finite_or_inf(e))
+    return new, state
+
+
+def _finite_or_inf(e: Entry) -> Entry:
+    """A bound with NaN (an undefined slope: √ of a negative) made inf: not checkable."""
+    return (e[0] if e[0] == e[0] else math.inf, e[1] if e[1] == e[1] else math.inf)
+
+
 # -- all of one step's bounds ----------------------------------------------------------------
 
 
@@ -839,6 +1117,9 @@ def trajectory_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequ
     steps = case.get("steps", 0)
     if steps == 0:
         return [], 0, None
+    if "optimizer" in case or "batches" in case:
+        run = run_tolerances(pol, case, trajectory)
+        return run.trajectory, run.checkable, run.right_slope
     expected = case.get("expected", {})
     sensitivity = expected.get("trajectory_sensitivity")
     growth = expected.get("trajectory_growth")
@@ -918,6 +1199,242 @@ def _ratio(move: float, growth: float) -> float:
 
 def _all_finite(matrices: Sequence[Rows]) -> bool:
     return all(math.isfinite(v) for m in matrices for row in m for v in row)
+
+
+# -- a run with an optimizer or mini-batches ---------------------------------------------
+
+
+def _flat(matrices: Sequence[Rows]) -> List[float]:
+    """Every entry of the matrices in order, row by row (purebp.optimizers' flat order)."""
+    return [v for m in matrices for row in m for v in row]
+
+
+def _unflat(flat: Sequence[Any], like: Sequence[Rows]) -> List[List[List[Any]]]:
+    """The flat entries put back into matrices of the shapes of ``like``."""
+    result, at = [], 0
+    for m in like:
+        rows = []
+        for row in m:
+            rows.append(list(flat[at:at + len(row)]))
+            at += len(row)
+        result.append(rows)
+    return result
+
+
+def parameters_layout(flat: Sequence[Any], case: Mapping[str, Any]) -> Dict[str, List[Any]]:
+    """Return {"weights", "biases"}: flat entries over the case's weights[l] row by row, then
+    its biases[l] (how purebp.optimizers holds parameters and state) as matrices."""
+    W, B = case["parameters"]["weights"], case["parameters"]["biases"]
+    count = sum(len(row) for m in W for row in m)
+    return {"weights": _unflat(flat[:count], W), "biases": _unflat(flat[count:], B)}
+
+
+def optimizer_of(case: Mapping[str, Any]) -> Dict[str, Any]:
+    """Return the case's optimizer ({"name", "arguments"}), or plain SGD's with its rate."""
+    given = case.get("optimizer")
+    return dict(given) if given is not None else SGD(case["learning_rate"]).config()
+
+
+def _rows(case: Mapping[str, Any], k: int) -> Tuple[Matrix, Matrix]:
+    """Return (inputs, targets) of step k: the whole batch, or the rows batches[k] in order."""
+    X, y = case["inputs"], case["targets"]
+    batches = case.get("batches")
+    if batches is None:
+        return X, y
+    return [X[i] for i in batches[k]], [y[i] for i in batches[k]]
+
+
+def _entries_of(bounds: Sequence[Bounds]) -> List[Entry]:
+    """The (S, U) of every entry of a list of Bounds, in the flat order."""
+    return [(s, un) for b in bounds for rs, ru in zip(b.scale, b.uncertainty)
+            for s, un in zip(rs, ru)]
+
+
+def _first_step(pol: Policy, case: Mapping[str, Any], net: Network, step: StepBounds
+                ) -> Tuple[List[float], List[Entry]]:
+    """Return (the float parameters after one step of the case's optimizer from a fresh
+    state, their bounds): ``updated`` of an optimizer case."""
+    config = optimizer_of(case)
+    p = _flat(net.weights) + _flat(net.biases)
+    g = _flat(step.gradients["weights"]) + _flat(step.gradients["biases"])
+    ar = arithmetic(pol)
+    rule = optimizers.from_config(config)
+    p_new = rule.update(p, g)
+    zeros = {name: [0.0] * len(p) for name in rule.buffers()}
+    e_zeros = {name: [_EXACT] * len(p) for name in rule.buffers()}
+    new, _ = optimizer_step_bounds(pol, config, 1, p, g, [(leaf_scale(ar, v), 0.0) for v in p],
+                                   _entries_of(step.weights) + _entries_of(step.biases), zeros,
+                                   e_zeros, {name: rule.state[name] for name in rule.buffers()},
+                                   p_new)
+    return p_new, new
+
+
+def _units_of(pol: Policy, bounds: Sequence[Entry], bases: Sequence[float],
+              kinks_apart: bool) -> float:
+    """_perturbation_units for flat bounds: the step's largest error in units of D's
+    perturbation, 2^-52 times each parameter's base."""
+    u = arithmetic(pol).u
+    worst = 0.0
+    for size, (s, un) in zip(bases, bounds):
+        error = u * s + (0.0 if kinks_apart else pol.kappa * un)
+        step_size = _SENSITIVITY_STEP * size
+        if error > 0:
+            worst = max(worst, error / step_size if step_size > 0 else math.inf)
+    return worst
+
+
+class RunTolerances(NamedTuple):
+    """The tolerances of what a run with an optimizer or mini-batches gives."""
+
+    trajectory: List[float]
+    checkable: int  # how many of the trajectory's steps can be checked
+    right_slope: Optional[List[float]]  # the other slope's trajectory, where the case lacks it
+    final: Dict[str, List[Matrix]]  # {"weights", "biases"}: the parameters after the last step
+    optimizer_state: Dict[str, Dict[str, List[Matrix]]]  # {buffer: {"weights", "biases"}}
+    #: True where a relu or leaky_relu unit is at its kink to within rounding during the run
+    #: (U > 0): the slope a correct implementation takes there moves the run's end by jumps.
+    kinked: bool = False
+
+
+def _floats(value: Any) -> Any:
+    """Decimals (nested) as floats, NaN (not measurable: the run left Decimal's range) as inf."""
+    if isinstance(value, dict):
+        return {k: _floats(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_floats(v) for v in value]
+    number = float(value)
+    return math.inf if number != number else number
+
+
+def run_tolerances(pol: Policy, case: Mapping[str, Any], trajectory: Sequence[float]
+                   ) -> RunTolerances:
+    """Return the tolerances of a case with an optimizer or batches: its trajectory (each
+    step's loss on its batch), the parameters and the optimizer's state after its last step.
+
+    The trajectory's are trajectory_tolerances' with r_j from the optimizer's step
+    (optimizer_step_bounds): its rounding carried through the state from every
+    earlier step, the gradient's at the float parameters of step j; and with
+    G_{j+1} taken only where it is below 1. An entry x of the parameters or of
+    the state after the last step K (value v) allows
+
+        atol + rtol·(S_x + |v| + Σ_{j<K−1} r_j·P_x/min(1, G_{j+1})/u) + κ·U_x
+
+    with S_x, U_x from the last step's optimizer_step_bounds (the state's rounding
+    carried along the run) and P_x how far x moves under the start's perturbation
+    (expected "final_sensitivity" and "optimizer_state_sensitivity", measured
+    with trajectory_sensitivity by purebp.oracle.exact.trajectory_bounds, or here
+    where a case lacks them): step j's error, r_j perturbations made before step
+    j + 1 where the start's had grown G_{j+1}-fold. Where a relu or leaky_relu
+    unit is at its kink to within rounding during the run (U > 0, ``kinked``),
+    either slope is correct and the two runs part by jumps (a unit switched on
+    by the other slope at one step feeds the next), which no linear bound
+    carries: the checker does not compare the run's end there. Growth is not divided out:
+    G is the largest move of one parameter, and under an optimizer that
+    normalises the step one parameter can grow alone (Adam at a gradient far
+    below eps steps g/eps, amplifying its perturbation lr·|∂g/∂θ|/eps-fold a
+    step) while an error made later moves the others as the start's moved
+    them; a run that damps (G < 1) damps the later errors less, so there G
+    divides. The checker compares them only where the whole trajectory is
+    checkable.
+    """
+    steps = case.get("steps", 0)
+    expected = case.get("expected", {})
+    names = ("trajectory_sensitivity", "trajectory_growth", "final_sensitivity",
+             "optimizer_state_sensitivity")
+    sensitivity, growth, final_moves, state_moves = (expected.get(k) for k in names)
+    kinks_apart = "trajectory_right_slope" in expected and _kinks_unambiguous(case)
+    right_slope = None
+    if steps > 1 and any(v is None for v in (sensitivity, growth, final_moves, state_moves)):
+        from purebp.oracle import exact  # the 50-digit pass, for a case made without it
+        truth = exact.trajectory_bounds(case["network"], case["parameters"]["weights"],
+                                        case["parameters"]["biases"], case["inputs"],
+                                        case["targets"], case["learning_rate"], steps,
+                                        case.get("optimizer"), case.get("batches"))
+        sensitivity, growth = _floats(truth["sensitivity"]), _floats(truth["growth"])
+        final_moves = _floats(truth["final_sensitivity"])
+        state_moves = _floats(truth["optimizer_state_sensitivity"])
+        kinks_apart = "right_slope" in truth and _kinks_unambiguous(case)
+        if kinks_apart:
+            right_slope = [float(v) for v in truth["right_slope"]]
+    from purebp.oracle.exact import perturbation_bases
+
+    params = list(case["parameters"]["weights"]) + list(case["parameters"]["biases"])
+    bases = _flat(perturbation_bases(params))
+    network, lr = case["network"], case["learning_rate"]
+    config = optimizer_of(case)
+    rule = optimizers.from_config(config)
+    net = _float_net(case)
+    ar = arithmetic(pol)
+    u = ar.u
+    p = _flat(net.weights) + _flat(net.biases)
+    bounds: List[Entry] = [(leaf_scale(ar, v), 0.0) for v in p]  # of the parameters: steps = 0
+    state_bounds: Dict[str, List[Entry]] = {name: [_EXACT] * len(p) for name in rule.buffers()}
+    units: List[float] = []
+    result: List[float] = []
+    checkable = steps
+    broken = kinked = False
+    # a run diverges where a loss exceeds DIVERGED times its rows' loss at the start: the
+    # first loss for full-batch steps; mini-batches hold other rows, with other losses
+    start = _float_net(case)
+    reference = [abs(trajectory[0]) if "batches" not in case else
+                 abs(start._loss_value(_rows(case, s)[1], *start._forward(_rows(case, s)[0])))
+                 for s in range(steps)]
+    for s in range(steps):
+        try:
+            if not (_all_finite(net.weights) and _all_finite(net.biases)):
+                raise OverflowError
+            X, y = _rows(case, s)
+            step = _step_bounds(network, net, X, y, lr, pol)
+        except OverflowError:
+            result.extend([math.inf] * (steps - s))
+            checkable, broken = min(checkable, s), True
+            break
+        carried = _fsum(r * _ratio(sensitivity[s], min(1.0, growth[j + 1])) for j, r in enumerate(units))
+        own = 2.0 ** -53 / u * abs(trajectory[s])  # the expected loss's rounding to float64
+        allowed = pol.atol + pol.rtol * (step.loss_scale + own + (carried / u if u > 0 else 0.0))
+        if not math.isfinite(allowed) or allowed > USEFUL_TRAJECTORY * abs(trajectory[s]) \
+                or abs(trajectory[s]) > DIVERGED * reference[s]:
+            checkable = min(checkable, s)
+        result.append(allowed)
+        # the optimizer's step, and the rounding bounds of its parameters and state
+        p = _flat(net.weights) + _flat(net.biases)
+        g = _flat(step.gradients["weights"]) + _flat(step.gradients["biases"])
+        before = {name: list(rule.state.get(name, [0.0] * len(p))) for name in rule.buffers()}
+        p_new = rule.update(p, g)
+        bounds, state_bounds = optimizer_step_bounds(
+            pol, config, rule.state["step"], p, g, [(leaf_scale(ar, v), 0.0) for v in p],
+            _entries_of(step.weights) + _entries_of(step.biases), before, state_bounds,
+            {name: rule.state[name] for name in rule.buffers()}, p_new)
+        layout = parameters_layout(p_new, case)
+        net.weights, net.biases = layout["weights"], layout["biases"]
+        kinked = kinked or (not kinks_apart and any(un > 0 for _, un in bounds))
+        if s + 1 < steps:
+            units.append(_units_of(pol, bounds, bases, kinks_apart))
+    share = 2.0 ** -53 / u
+
+    def allowances(values: Sequence[float], entries: Sequence[Entry],
+                   moves: Optional[Sequence[float]]) -> List[float]:
+        if broken:
+            return [math.inf] * len(values)
+        allowed = []
+        for i, (v, (s, un)) in enumerate(zip(values, entries)):
+            carried = 0.0 if moves is None else _fsum(
+                r * _ratio(moves[i], min(1.0, growth[j + 1])) for j, r in enumerate(units))
+            allowed.append(_tolerance(pol, s + share * abs(v) + (carried / u if u > 0 else 0.0),
+                                      un))
+        return allowed
+
+    final_flat = None if final_moves is None else _flat(final_moves["weights"]) + _flat(
+        final_moves["biases"])
+    final = allowances(_flat(net.weights) + _flat(net.biases), bounds, final_flat)
+    state: Dict[str, Dict[str, List[Matrix]]] = {}
+    for name in rule.buffers() if steps else ():
+        moved = None if state_moves is None else state_moves.get(name)
+        flat_moves = None if moved is None else _flat(moved["weights"]) + _flat(moved["biases"])
+        values = rule.state.get(name, [0.0] * len(state_bounds[name]))  # none if it broke at 0
+        state[name] = parameters_layout(allowances(values, state_bounds[name], flat_moves), case)
+    return RunTolerances(result, checkable, right_slope, parameters_layout(final, case), state,
+                         kinked)
 
 
 # -- all of a case's tolerances ---------------------------------------------------------
@@ -1010,16 +1527,37 @@ def case_tolerances(case: Mapping[str, Any], pol: Policy) -> Dict[str, Any]:
     for kind, bounds in (("weights", step.weights), ("biases", step.biases)):
         result[f"gradients.{kind}"] = [_rounded(pol, b.scale, g, b.uncertainty)
                                        for b, g in zip(bounds, step.gradients[kind])]
-    for kind, new, parameters in (("weights", step.updated_weights, net.weights),
-                                  ("biases", step.updated_biases, net.biases)):
-        grads = step.gradients[kind]
-        result[f"updated.{kind}"] = [
-            _rounded(pol, b.scale, [[p - lr * v for p, v in zip(rp, rg)] for rp, rg in zip(m, g)],
-                     b.uncertainty) for b, g, m in zip(new, grads, parameters)]
+    if "optimizer" in case:  # one step of it from a fresh state (optimizer_step_bounds)
+        values, entries = _first_step(pol, case, net, step)
+        new_values = parameters_layout(values, case)
+        new_bounds = parameters_layout(entries, case)
+        for kind in ("weights", "biases"):
+            result[f"updated.{kind}"] = [
+                _rounded(pol, [[s for s, _ in row] for row in b], v, [[un for _, un in row]
+                                                                      for row in b])
+                for b, v in zip(new_bounds[kind], new_values[kind])]
+    else:
+        for kind, new, parameters in (("weights", step.updated_weights, net.weights),
+                                      ("biases", step.updated_biases, net.biases)):
+            grads = step.gradients[kind]
+            result[f"updated.{kind}"] = [
+                _rounded(pol, b.scale, [[p - lr * v for p, v in zip(rp, rg)]
+                                        for rp, rg in zip(m, g)], b.uncertainty)
+                for b, g, m in zip(new, grads, parameters)]
     steps = case.get("steps", 0)
     trajectory = case.get("expected", {}).get("trajectory") or [0.0] * steps
-    result["trajectory"], result["trajectory_checkable"], other = trajectory_tolerances(
-        pol, case, trajectory)
+    if "optimizer" in case or "batches" in case:
+        run = run_tolerances(pol, case, trajectory)
+        result["trajectory"], result["trajectory_checkable"], other = (
+            run.trajectory, run.checkable, run.right_slope)
+        result["final.weights"], result["final.biases"] = run.final["weights"], run.final["biases"]
+        result["trajectory_kinks"] = run.kinked
+        for name, part in run.optimizer_state.items():
+            for kind in ("weights", "biases"):
+                result[f"optimizer_state.{name}.{kind}"] = part[kind]
+    else:
+        result["trajectory"], result["trajectory_checkable"], other = trajectory_tolerances(
+            pol, case, trajectory)
     if other is not None:  # a case made before trajectory_right_slope was written
         result["trajectory_right_slope"] = other
     return result

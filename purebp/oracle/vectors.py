@@ -9,6 +9,7 @@ purebp/docs/vectors.md describes every field. The functions here:
     case_input(case)           what an implementation is given: the case without "expected"
     curated()                  the named cases of the suite, expected values included
     random_cases(n, seed)      n seeded random cases, expected values included
+    random_optimizer_cases(n, seed)  n seeded random cases with optimizers and mini-batches
     complete(case)             a case with its "expected" computed (purebp.oracle.exact)
     write_suite(out, n, seed)  the suite as one file per case in folder ``out``, and its MANIFEST
     write_case_files(out, cases)  any cases so: one file each, MANIFEST first (write_suite's)
@@ -45,7 +46,7 @@ import re
 import sys
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, cast
 
-from purebp import _checks, _limits
+from purebp import _checks, _limits, optimizers
 from purebp._types import RealMatrix
 from purebp.activations import ACTIVATIONS
 from purebp.datasets import moons
@@ -77,10 +78,17 @@ VERSION = 1
 MAX_BYTES = 64 * 1024 * 1024
 #: The quantities a case's "expected" may hold.
 QUANTITIES = ("pre_activations", "activations", "loss", "gradients", "updated", "trajectory")
+#: ... and those of a case with an optimizer or mini-batches: the parameters and the
+#: optimizer's state after the last step.
+RUN_QUANTITIES = ("final", "optimizer_state")
 #: What the 50-digit pass adds about the trajectory, for its tolerances (docs/vectors.md,
 #: "The trajectory"): two lists of one number per step, and a count of steps.
 TRAJECTORY_BOUNDS = ("trajectory_sensitivity", "trajectory_growth", "trajectory_right_slope",
                      "trajectory_checkable")
+#: ... and for final and optimizer_state: how far each of their entries moves.
+RUN_BOUNDS = ("final_sensitivity", "optimizer_state_sensitivity")
+#: The buffers an optimizer's state may hold (torch's names), in the order files give them.
+STATE_BUFFERS = exact.STATE_BUFFERS
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 #: The operations a per-operation case may hold, and the quantities of each one's "expected".
 OPS = {
@@ -115,7 +123,8 @@ def _as_vector_error(function: _F) -> _F:
 
 
 def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[int],
-              steps: Optional[int], finite: bool = True) -> Dict[str, Any]:
+              steps: Optional[int], finite: bool = True, run: bool = True,
+              buffers: Optional[Tuple[str, ...]] = None) -> Dict[str, Any]:
     """Check the expected quantities that are present; all are optional.
 
     With ``sizes`` None (a results file without its network) only the kinds
@@ -123,12 +132,17 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
     file) lets entries be NaN or ±inf, a number past the float range read as
     ±inf: what an implementation that overflowed reports, for the checker to
     fail where it happened. A suite's expected values are always finite.
+    ``run``: final and optimizer_state may be given (a case with an optimizer
+    or batches, or a results file); ``buffers``: the state's buffers a suite
+    case's optimizer keeps (None: any, for a results file).
     """
     exp = obj(value, where)
-    unknown = set(exp) - set(QUANTITIES) - {"outputs"} - set(TRAJECTORY_BOUNDS)
+    allowed = (QUANTITIES + ("outputs",) + RUN_QUANTITIES * run + TRAJECTORY_BOUNDS
+               + RUN_BOUNDS * run)
+    unknown = set(exp) - set(allowed)
     if unknown:
         fail(f"{where}: unknown field {describe(sorted(unknown)[0])};"
-             f" expected some of {names(QUANTITIES + ('outputs',) + TRAJECTORY_BOUNDS)}")
+             f" expected some of {names(allowed)}")
     w_shapes = b_shapes = layer_shapes = None
     if sizes is not None:
         w_shapes = list(zip(sizes[:-1], sizes[1:]))
@@ -160,6 +174,12 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
             fail(f"{where}.trajectory must be a list of {count}losses, got {describe(traj)}")
         result["trajectory"] = [number(v, f"{where}.trajectory[{k}]", finite)
                                 for k, v in enumerate(traj)]
+    if "final" in exp:
+        result["final"] = _parameters(exp["final"], f"{where}.final", w_shapes, b_shapes, finite)
+    if "optimizer_state" in exp:
+        result["optimizer_state"] = _optimizer_state(exp["optimizer_state"],
+                                                     f"{where}.optimizer_state", w_shapes,
+                                                     b_shapes, steps, buffers, finite)
     for key in TRAJECTORY_BOUNDS[:3]:
         if key in exp:
             values = exp[key]
@@ -176,6 +196,80 @@ def _expected(value: Any, where: str, sizes: Optional[List[int]], n: Optional[in
             top = "" if steps is None else f" to {steps}"
             fail(f"{where}.trajectory_checkable must be an int from 0{top}, got {describe(count)}")
         result["trajectory_checkable"] = count
+    if "final_sensitivity" in exp:
+        result["final_sensitivity"] = _moves(exp["final_sensitivity"], f"{where}.final_sensitivity",
+                                             w_shapes, b_shapes)
+    if "optimizer_state_sensitivity" in exp:
+        where_moves = f"{where}.optimizer_state_sensitivity"
+        moves = obj(exp["optimizer_state_sensitivity"], where_moves)
+        known = STATE_BUFFERS if buffers is None else buffers
+        strange = [k for k in moves if k not in known]
+        if strange:
+            fail(f"{where_moves}: unknown field {describe(strange[0])}; expected some of"
+                 f" {names(known)}")
+        result["optimizer_state_sensitivity"] = {
+            name: _moves(moves[name], f"{where_moves}.{name}", w_shapes, b_shapes)
+            for name in STATE_BUFFERS if name in moves}
+    return result
+
+
+def _parameters(value: Any, where: str, w_shapes: Optional[List[Tuple[int, int]]],
+                b_shapes: Optional[List[Tuple[int, int]]], finite: bool) -> Dict[str, Any]:
+    """Check {"weights", "biases"} (either may be missing), the shapes of the parameters."""
+    part = obj(value, where)
+    result: Dict[str, Any] = {}
+    if "weights" in part:
+        result["weights"] = layers(part["weights"], f"{where}.weights", w_shapes, finite)
+    if "biases" in part:
+        result["biases"] = layers(part["biases"], f"{where}.biases", b_shapes, finite)
+    return result
+
+
+def _moves(value: Any, where: str, w_shapes: Optional[List[Tuple[int, int]]],
+           b_shapes: Optional[List[Tuple[int, int]]]) -> Dict[str, Any]:
+    """Check a sensitivity of parameters' layout: {"weights", "biases"} of numbers ≥ 0."""
+    result = _parameters(value, where, w_shapes, b_shapes, True)
+    for kind, part in result.items():
+        lowest = min((v for m in part for row in m for v in row), default=0.0)
+        if lowest < 0:
+            fail(f"{where}.{kind} must hold numbers ≥ 0, got {lowest!r}")
+    return result
+
+
+def _optimizer_state(value: Any, where: str, w_shapes: Optional[List[Tuple[int, int]]],
+                     b_shapes: Optional[List[Tuple[int, int]]], steps: Optional[int],
+                     buffers: Optional[Tuple[str, ...]], finite: bool) -> Dict[str, Any]:
+    """Check {"step": K, buffer: {"weights", "biases"}, ...}.
+
+    A suite's case (``buffers`` given) holds step = steps and exactly the
+    buffers its optimizer keeps (none before a first step); a results file any
+    of STATE_BUFFERS, and a step that may be any number (the checker compares it).
+    """
+    state = obj(value, where)
+    known = ("step",) + STATE_BUFFERS
+    unknown = [k for k in state if k not in known]
+    if unknown:
+        fail(f"{where}: unknown field {describe(unknown[0])}; expected some of {names(known)}")
+    result: Dict[str, Any] = {}
+    if buffers is not None:
+        kept = buffers if steps else ()
+        for name in ("step",) + kept:
+            field(state, name, where)
+        extra = [k for k in state if k != "step" and k not in kept]
+        if extra:
+            fail(f"{where}: unknown field {describe(extra[0])} for this optimizer;"
+                 f" expected {names(('step',) + kept)}")
+    if "step" in state:
+        step = state["step"]
+        if buffers is not None:
+            if isinstance(step, bool) or not isinstance(step, int) or step != steps:
+                fail(f"{where}.step must be the case's steps, {steps}, got {describe(step)}")
+            result["step"] = step
+        else:
+            result["step"] = number(step, f"{where}.step", finite)
+    for name in STATE_BUFFERS:
+        if name in state:
+            result[name] = _parameters(state[name], f"{where}.{name}", w_shapes, b_shapes, finite)
     return result
 
 
@@ -325,9 +419,67 @@ def validate_case(value: Any, where: str, partial: bool = False) -> Dict[str, An
         "parameters": {"weights": weights, "biases": biases},
         "inputs": inputs, "targets": targets, "learning_rate": learning_rate, "steps": steps,
     }
+    if "optimizer" in case:
+        result["optimizer"] = _optimizer(case["optimizer"], f"{where}.optimizer", learning_rate)
+    if "batches" in case:
+        result["batches"] = _batches(case["batches"], f"{where}.batches", len(inputs), steps)
     if "expected" in case:
+        run = "optimizer" in result or "batches" in result
+        buffers = exact.buffers(result["optimizer"]) if "optimizer" in result else ()
         result["expected"] = _expected(case["expected"], f"{where}.expected", sizes,
-                                       len(inputs), steps)
+                                       len(inputs), steps, run=run, buffers=buffers)
+    return result
+
+
+def _optimizer(value: Any, where: str, learning_rate: float) -> Dict[str, Any]:
+    """Check a case's optimizer, {"name": ..., "arguments": {...}}, as purebp.optimizers'
+    config() writes it: every argument of the constructor, each checked by its rules,
+    and arguments.lr the case's learning_rate. Returns its config()."""
+    spec = obj(value, where)
+    unknown = [k for k in spec if k not in ("name", "arguments")]
+    if unknown:
+        fail(f"{where}: unknown field {describe(unknown[0])}; expected \"name\", \"arguments\"")
+    name = field(spec, "name", where)
+    if not isinstance(name, str) or name not in optimizers.OPTIMIZERS:
+        fail(f"{where}.name: unknown optimizer {describe(name)}; expected one of"
+             f" {names(optimizers.OPTIMIZERS)}")
+    arguments = obj(field(spec, "arguments", where), f"{where}.arguments")
+    known = list(optimizers.by_name(name).config()["arguments"])
+    for key in arguments:
+        if key not in known:
+            fail(f"{where}.arguments: unknown argument {describe(key)} of {name}; expected"
+                 f" {names(known)}")
+    for key in known:
+        field(arguments, key, f"{where}.arguments")
+    if "betas" in arguments and not isinstance(arguments["betas"], list):
+        fail(f"{where}.arguments.betas must be a list [beta1, beta2], got"
+             f" {describe(arguments['betas'])}")
+    try:
+        config = optimizers.from_config({"name": name, "arguments": arguments}).config()
+    except (TypeError, ValueError) as error:  # the classes' own rules, named here
+        fail(f"{where}.arguments: {error}")
+    if config["arguments"]["lr"] != learning_rate:
+        fail(f"{where}.arguments.lr must equal the case's learning_rate, {learning_rate!r},"
+             f" got {config['arguments']['lr']!r}")
+    return config
+
+
+def _batches(value: Any, where: str, n: int, steps: int) -> List[List[int]]:
+    """Check a case's mini-batches: one list of row indices into inputs per step."""
+    if not isinstance(value, list) or len(value) != steps:
+        fail(f"{where} must be a list of {steps} batches (one per step), got {describe(value)}")
+    result = []
+    for k, rows in enumerate(value):
+        if not isinstance(rows, list) or not rows:
+            fail(f"{where}[{k}] must be a non-empty list of row indices, got {describe(rows)}")
+        for i, row in enumerate(rows):
+            if isinstance(row, bool) or not isinstance(row, int) or not 0 <= row < n:
+                fail(f"{where}[{k}][{i}] must be a row of inputs, an int from 0 to {n - 1},"
+                     f" got {describe(row)}")
+        if len(set(rows)) != len(rows):
+            twice = next(r for r in rows if rows.count(r) > 1)
+            fail(f"{where}[{k}] must hold each row at most once, got row {twice} twice")
+        result.append(list(rows))
     return result
 
 
@@ -507,6 +659,8 @@ def quantity(values: Mapping[str, Any], name: str) -> Any:
 
     >>> quantity({"gradients": {"biases": [[[0.5]]]}}, "gradients.biases")
     [[[0.5]]]
+    >>> quantity({"optimizer_state": {"step": 3}}, "optimizer_state.step")
+    3
     """
     if name == "outputs":
         if "outputs" in values:
@@ -515,8 +669,8 @@ def quantity(values: Mapping[str, Any], name: str) -> Any:
         return acts[-1] if isinstance(acts, list) and acts else None
     part, _, sub = name.partition(".")
     value = values.get(part)
-    if sub:
-        return value.get(sub) if isinstance(value, dict) else None
+    for key in sub.split(".") if sub else ():  # "optimizer_state.exp_avg.weights"
+        value = value.get(key) if isinstance(value, dict) else None
     return value
 
 
@@ -554,12 +708,13 @@ def _complete(case: Mapping[str, Any], bounds: bool) -> Dict[str, Any]:
     """
     args = (case["network"], case["parameters"]["weights"], case["parameters"]["biases"],
             case["inputs"], case["targets"], case["learning_rate"], case["steps"])
+    run = {k: case[k] for k in ("optimizer", "batches") if k in case}  # and the run's outputs
     result = dict(case_input(case))
-    result["expected"] = exact.to_float(exact.run(*args))
+    result["expected"] = exact.to_float(exact.run(*args, **run))
     if bounds and case["steps"] > 1:
         from purebp.oracle import tolerance_policy  # it reads this module's format
 
-        truth = exact.to_float(exact.trajectory_bounds(*args))
+        truth = exact.to_float(exact.trajectory_bounds(*args, **run))
         # A move beyond the float range is written as the largest float: a file holds
         # finite numbers only, and any tolerance it gives is useless anyway.
         result["expected"]["trajectory_sensitivity"] = [min(v, sys.float_info.max)
@@ -568,15 +723,32 @@ def _complete(case: Mapping[str, Any], bounds: bool) -> Dict[str, Any]:
                                                    for v in truth["growth"]]
         if "right_slope" in truth:
             result["expected"]["trajectory_right_slope"] = truth["right_slope"]
+        if run:  # measured before trajectory_checkable is: it uses them
+            result["expected"]["final_sensitivity"] = _written(truth["final_sensitivity"])
+            result["expected"]["optimizer_state_sensitivity"] = _written(
+                truth["optimizer_state_sensitivity"])
         _, checkable, _ = tolerance_policy.trajectory_tolerances(
             tolerance_policy.POLICIES["float64"], result, result["expected"]["trajectory"])
         result["expected"]["trajectory_checkable"] = checkable
+        for key in RUN_BOUNDS * bool(run):  # written after it, as the loader orders them
+            result["expected"][key] = result["expected"].pop(key)
     return result
 
 
+def _written(moves: Any) -> Any:
+    """Moves as a file holds them: beyond the float range, or not measurable (NaN: the run
+    left Decimal's), the largest float, whose tolerance is useless anyway."""
+    if isinstance(moves, dict):
+        return {k: _written(v) for k, v in moves.items()}
+    if isinstance(moves, list):
+        return [_written(v) for v in moves]
+    return sys.float_info.max if not moves <= sys.float_info.max else moves
+
+
 def _case(case_id: str, description: str, net: Network, inputs: RealMatrix, targets: RealMatrix,
-          learning_rate: float, steps: int = 3) -> Dict[str, Any]:
-    return {
+          learning_rate: float, steps: int = 3, optimizer: Optional[optimizers.Optimizer] = None,
+          batches: Optional[List[List[int]]] = None) -> Dict[str, Any]:
+    case: Dict[str, Any] = {
         "id": case_id,
         "description": description,
         "network": {"sizes": net.sizes, "activation": net.activation,
@@ -584,9 +756,14 @@ def _case(case_id: str, description: str, net: Network, inputs: RealMatrix, targ
         "parameters": {"weights": net.weights, "biases": net.biases},
         "inputs": [[float(v) for v in row] for row in inputs],
         "targets": [[float(v) for v in row] for row in targets],
-        "learning_rate": learning_rate,
-        "steps": steps,
+        "learning_rate": learning_rate if optimizer is None else optimizer.lr,
+        "steps": steps if batches is None else len(batches),
     }
+    if optimizer is not None:
+        case["optimizer"] = optimizer.config()
+    if batches is not None:
+        case["batches"] = batches
+    return case
 
 
 def _uniform(rng: random.Random, rows: int, columns: int, bound: float) -> List[List[float]]:
@@ -708,6 +885,83 @@ def _curated_skeletons() -> List[Dict[str, Any]]:
     net = Network([3, 2], "identity", "identity", "mse", seed=26)
     add(_case("linear-regression", "No hidden layer: one linear layer with mse",
               net, _uniform(rng, 5, 3, 1.0), _uniform(rng, 5, 2, 1.0), 0.1))
+    cases.extend(_optimizer_skeletons(tutorial))
+    return cases
+
+
+def _optimizer_skeletons(tutorial: NeuralNetwork) -> List[Dict[str, Any]]:
+    """The named cases with an optimizer or mini-batches, without their expected values.
+
+    Each aims at a mistake implementations of the optimizers make (purebp/docs/vectors.md,
+    "The curated suite"); their own generator, so that the cases before them stay as they were.
+    """
+    rng = random.Random(2026)
+    cases: List[Dict[str, Any]] = []
+    add = cases.append
+    xor = Network([2, 4, 1])
+    xor.weights = [tutorial.weights_input_hidden, tutorial.weights_hidden_output]
+    xor.biases = [tutorial.bias_hidden, tutorial.bias_output]
+
+    add(_case("adam-first-steps", "Adam's first four steps on the tutorial's XOR network: the"
+              " bias corrections 1 − β^t (0.1 and 0.001 at t = 1) matter most here",
+              xor, XOR_X, XOR_Y, 0, 4, optimizers.Adam(lr=0.05)))
+
+    net = Network([2, 3, 1], "tanh", "identity", "mse", "xavier", seed=31)
+    X, y = _uniform(rng, 4, 2, 1.0), _uniform(rng, 4, 1, 1.0)
+    add(_case("adam-eps-comparable", "Adam with eps = 0.05, about √v̂: eps added after √v̂"
+              " and after the bias correction, not inside the root or before it",
+              net, X, y, 0, 3, optimizers.Adam(lr=0.01, eps=0.05)))
+
+    net = Network([3, 4, 2], "tanh", "sigmoid", "bce", "xavier", seed=32)
+    X = _uniform(rng, 5, 3, 1.5)
+    y = [[float(rng.randint(0, 1)) for _ in range(2)] for _ in range(5)]
+    for name, other, rule, what in (
+            ("adam", "adamw", optimizers.Adam, "Adam's weight decay is L2: wd·p added to the"
+             " gradient, then normalised with it"),
+            ("adamw", "adam", optimizers.AdamW, "AdamW's is decoupled: p·(1 − lr·wd) first,"
+             " then Adam's step on the gradient alone")):
+        add(_case(f"{name}-weight-decay", f"{what} (weight_decay 0.5; {other}-weight-decay has"
+                  " the same network and numbers)", net, X, y, 0, 4,
+                  rule(lr=0.02, weight_decay=0.5)))
+
+    net = Network([2, 3, 1], "sigmoid", "sigmoid", "half_sse", seed=33)
+    add(_case("sgd-nesterov", "SGD with Nesterov momentum 0.9: the step g + μ·b, not b",
+              net, XOR_X, XOR_Y, 0, 5, optimizers.SGD(lr=0.2, momentum=0.9, nesterov=True)))
+    add(_case("sgd-momentum-dampening", "SGD with momentum 0.9 and dampening 0.5: b = g at the"
+              " first step (no dampening there), then 0.9·b + 0.5·g",
+              net, XOR_X, XOR_Y, 0, 5, optimizers.SGD(lr=0.2, momentum=0.9, dampening=0.5)))
+
+    net = Network([3, 3, 2], "tanh", "identity", "mse", "xavier", seed=34)
+    net.biases = [_uniform(rng, 1, 3, 1.0), _uniform(rng, 1, 2, 1.0)]
+    add(_case("weight-decay-biases", "SGD with momentum and weight decay 0.2, biases drawn"
+              " in (−1, 1): torch decays every parameter it is given, biases too",
+              net, _uniform(rng, 4, 3, 1.0), _uniform(rng, 4, 2, 1.0), 0, 4,
+              optimizers.SGD(lr=0.1, momentum=0.5, weight_decay=0.2)))
+
+    net = Network([2, 4, 1], "tanh", "sigmoid", "bce", "xavier", seed=35)
+    X, y = moons(n=8, noise=0.1, seed=5)
+    add(_case("rmsprop", "RMSprop with its defaults (alpha 0.99, eps 1e-8): v from 0, so the"
+              " first step is about lr·g/(0.1·|g|)", net, X, y, 0, 4,
+              optimizers.RMSprop(lr=0.01)))
+    add(_case("rmsprop-centered-momentum", "RMSprop centered (v − ḡ² under the root) with"
+              " momentum 0.9 and alpha 0.9", net, X, y, 0, 4,
+              optimizers.RMSprop(lr=0.01, alpha=0.9, momentum=0.9, centered=True)))
+
+    net = Network([2, 3, 1], "tanh", "sigmoid", "half_sse", "xavier", seed=36)
+    X, y = moons(n=6, noise=0.1, seed=6)
+    add(_case("adam-amsgrad", "AMSGrad over mini-batches with beta2 0.5: the batches' gradients"
+              " shrink, so the running maximum of v, uncorrected, differs from v",
+              net, X, y, 0, 4, optimizers.Adam(lr=0.05, betas=(0.9, 0.5), amsgrad=True),
+              batches=[[0, 1, 2, 3, 4, 5], [4, 1], [2], [5, 0, 3]]))
+
+    add(_case("minibatch-trajectory", "Plain gradient descent over four mini-batches (no"
+              " optimizer): each step's loss and gradient on its own rows, in their order",
+              xor, XOR_X, XOR_Y, 0.5, batches=[[0, 1], [2, 3], [3, 1], [2, 0, 1]]))
+
+    net = Network([3, 4, 2], "sigmoid", "sigmoid", "mse", seed=37)
+    add(_case("adam-zero-gradients", "All inputs 0: the first-layer weight gradients are"
+              " exactly 0, so m and v stay 0 there and the step is 0/(0 + eps) = 0",
+              net, [[0.0] * 3] * 3, _uniform(rng, 3, 2, 1.0), 0, 3, optimizers.Adam(lr=0.01)))
     return cases
 
 
@@ -733,8 +987,23 @@ def _seed(op: str, seed: Any) -> int:
     return seed
 
 
-def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
-    """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included."""
+#: How many times a plain random case's time a random case with an optimizer takes at most
+#: (its trajectory's bounds are measured, up to five steps, whatever its steps).
+OPTIMIZER_CASE_COST = 4
+
+
+def random_cases(n: int, seed: int = 0, optimizers: bool = False) -> List[Dict[str, Any]]:
+    """Return n seeded random cases (depth 1–4, widths 1–8, batches 1–8), expected included.
+
+    ``optimizers=True``: cases with a random optimizer (random_optimizer_cases), the
+    same n and seed giving other cases (ids random-opt-…); without it, the cases are
+    what they always were for that n and seed.
+    """
+    if not isinstance(optimizers, bool):
+        raise TypeError(f"random_cases: optimizers must be True or False, got"
+                        f" {_checks._describe(optimizers)}")
+    if optimizers:
+        return random_optimizer_cases(n, seed)
     n, seed = _checks.count("random_cases", "n", n), _seed("random_cases", seed)
     _limits.check("random_cases", _limits.RANDOM_CASE_BYTES * n, _limits.random_case_seconds() * n,
                   f"n = {n:,} (each case computed in 50-digit decimals)")
@@ -763,6 +1032,81 @@ def random_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
     return cases
 
 
+def _random_optimizer(rng: random.Random) -> optimizers.Optimizer:
+    """Return an optimizer drawn at random, with arguments where each rule's mistakes show."""
+    name = rng.choice(["sgd", "rmsprop", "adam", "adamw"])
+    if name == "sgd":
+        momentum = rng.choice([0.0, 0.5, 0.9])
+        nesterov = momentum > 0 and rng.random() < 0.4
+        return optimizers.SGD(round(rng.uniform(0.05, 0.5), 3), momentum,
+                              0.0 if nesterov else rng.choice([0.0, 0.3]),
+                              rng.choice([0.0, 0.01, 0.1]), nesterov)
+    if name == "rmsprop":
+        return optimizers.RMSprop(round(rng.uniform(0.001, 0.02), 4), rng.choice([0.9, 0.99]),
+                                  rng.choice([1e-8, 1e-3]), rng.choice([0.0, 0.01]),
+                                  rng.choice([0.0, 0.9]), rng.random() < 0.5)
+    rule = optimizers.Adam if name == "adam" else optimizers.AdamW
+    return rule(round(rng.uniform(0.005, 0.05), 4), rng.choice([(0.9, 0.999), (0.8, 0.9), (0.5, 0.7)]),
+                rng.choice([1e-8, 1e-4]), rng.choice([0.0, 0.01, 0.1]), rng.random() < 0.3)
+
+
+def random_optimizer_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
+    """Return n seeded random cases with an optimizer (SGD with momentum, Nesterov,
+    dampening, weight decay; RMSprop; Adam; AdamW; random arguments), 2–5 steps, and
+    in half of them mini-batches of distinct rows; expected values included.
+
+    Ids are random-opt-<seed>-<i>: a generator of their own, so that random_cases(n,
+    seed) without optimizers gives the cases it always gave.
+    """
+    op = "random_optimizer_cases"
+    n, seed = _checks.count(op, "n", n), _seed(op, seed)
+    _limits.check(op, _limits.RANDOM_CASE_BYTES * n,
+                  _limits.random_case_seconds() * n * OPTIMIZER_CASE_COST,
+                  f"n = {n:,} (each case computed in 50-digit decimals)")
+    rng = random.Random(f"optimizers-{seed}")
+    pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
+        [("sigmoid", "bce"), ("softmax", "cross_entropy")]
+    cases = []
+    for i in range(n):
+        depth = rng.randint(1, 3)
+        sizes = [rng.randint(1, 6) for _ in range(depth + 1)]
+        output, loss = rng.choice(pairs)
+        if output == "softmax":
+            sizes[-1] = max(sizes[-1], 2)
+        net = Network(sizes, rng.choice(list(ACTIVATIONS)), output, loss,
+                      rng.choice(["normal", "xavier", "he"]), seed=rng.randrange(2 ** 32))
+        rows = rng.randint(1, 6)
+        if loss == "cross_entropy":
+            targets = _one_hot(rng, rows, sizes[-1])
+        elif loss == "bce":
+            targets = [[float(rng.randint(0, 1)) for _ in range(sizes[-1])] for _ in range(rows)]
+        else:
+            targets = _uniform(rng, rows, sizes[-1], 1.0)
+        rule = _random_optimizer(rng)
+        steps = rng.randint(2, 5)
+        batches = None if rng.random() < 0.5 else [
+            rng.sample(range(rows), rng.randint(1, rows)) for _ in range(steps)]
+        shown = "" if batches is None else f", {steps} mini-batches"
+        case = _case(f"random-opt-{seed}-{i:04d}", f"Random case {i} of seed {seed}: {rule!r}"
+                     f"{shown}", net, _uniform(rng, rows, sizes[0], 2.0), targets, 0, steps,
+                     rule, batches)
+        cases.append(_tame_run(case))
+    return cases
+
+
+def _tame_run(case: Dict[str, Any]) -> Dict[str, Any]:
+    """Return a case with an optimizer completed, its rate halved until its whole trajectory
+    is checkable (a run too fast for its network amplifies rounding beyond any bound)."""
+    for _ in range(30):
+        done = _complete(case, bounds=True)
+        if done["expected"].get("trajectory_checkable", case["steps"]) == case["steps"]:
+            return done
+        config = copy.deepcopy(case["optimizer"])
+        config["arguments"]["lr"] /= 2
+        case = dict(case, optimizer=config, learning_rate=config["arguments"]["lr"])
+    return done
+
+
 def _tame(case: Dict[str, Any]) -> Dict[str, Any]:
     """Return the case completed, its learning rate halved until the trajectory descends.
 
@@ -778,9 +1122,11 @@ def _tame(case: Dict[str, Any]) -> Dict[str, Any]:
     return _complete(case, bounds=True)
 
 
-def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
+def write_suite(out: str, random_count: int = 0, seed: int = 0,
+                optimizers: bool = False) -> List[str]:
     """Write the curated suite and ``random_count`` random cases to folder ``out``, one file each.
 
+    ``optimizers``: the random cases have optimizers (random_optimizer_cases).
     Returns the paths of the case files written. The folder is created if
     needed; its MANIFEST (written first) lists every case file with its
     SHA-256, so that ``load`` refuses the folder while any is missing or altered.
@@ -788,7 +1134,8 @@ def write_suite(out: str, random_count: int = 0, seed: int = 0) -> List[str]:
     out = _checks.path("write_suite", out, "out")
     random_count = _checks.count("write_suite", "random_count", random_count)
     seed = _seed("write_suite", seed)
-    return write_case_files(out, curated() + random_cases(random_count, seed))
+    _flag("write_suite", "optimizers", optimizers)
+    return write_case_files(out, curated() + random_cases(random_count, seed, optimizers))
 
 
 def write_case_files(out: str, cases: List[Dict[str, Any]]) -> List[str]:
