@@ -7,8 +7,10 @@ The learner's files, at the top (each reads as the equations):
     matrix          the tiny list-of-lists matrix helper (purebp.matrix)
     activations     activation functions beside their derivatives (purebp.activations)
     losses          losses beside their gradients (purebp.losses)
+    optimizers      SGD (momentum, Nesterov), RMSprop, Adam, AdamW as torch.optim (purebp.optimizers)
     datasets        seeded toy data sets and a CSV loader (purebp.datasets)
-    training        what every training loop does at the end of an epoch (purebp.training)
+    training        what every training loop does at the end of an epoch: the divergence
+                    check, the log line, validation and early stopping (purebp.training)
     errors          every error purebp raises, all ValueErrors or TypeErrors (purebp.errors)
 
 And one subpackage per audience:
@@ -46,7 +48,7 @@ def _loading_the_command_line() -> bool:
 # exit 130, no traceback. In a program that imports purebp it stays a
 # KeyboardInterrupt.
 try:
-    from purebp import activations, datasets, losses, matrix
+    from purebp import activations, datasets, losses, matrix, optimizers
     from purebp.errors import DivergenceError
     from purebp.files.model import ModelFormatError
     from purebp.network import Network
@@ -58,5 +60,5 @@ except KeyboardInterrupt:
     raise SystemExit(130) from None
 
 __all__ = ["DivergenceError", "ModelFormatError", "Network", "NeuralNetwork",
-           "activations", "datasets", "losses", "matrix"]
+           "activations", "datasets", "losses", "matrix", "optimizers"]
 __version__ = "0.1.0"

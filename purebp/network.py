@@ -45,6 +45,7 @@ from purebp import _checks, optimizers, training
 from purebp._types import Matrix, RealMatrix, StrPath
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.activations import NAMES as ACTIVATION_NAMES
+from purebp.errors import DivergenceError
 from purebp.fast import loop as fast_loop
 from purebp.fast import unrolled
 from purebp.files import model
@@ -86,7 +87,7 @@ class Trace(TypedDict):
 
 @model.model_file
 class Network:
-    """A fully-connected feed-forward network trained by gradient descent.
+    """A fully-connected feed-forward network, trained by gradient descent or an optimizer.
 
     Arguments:
         sizes              layer sizes, input first: [2, 4, 1], [3, 16, 16, 2]
@@ -435,21 +436,26 @@ class Network:
         log_every = training.check_options(op, log_every, log, on_epoch, fast)
         watch = training.Validation.of(op, self, validation, early_stopping)
         self.check_parameters(op)
-        self.optimizer = step
-        if fast:  # the same numbers from the equations written out (purebp.fast); skip to read on
-            return fast_loop.train(self, X, y, epochs, step, batch_size, log_every, log,
-                                   on_epoch, watch)
+        start, previous, self.optimizer = self.epochs_trained, self.optimizer, step
+        try:
+            if fast:  # the same numbers from the equations written out (purebp.fast); skip to read on
+                return fast_loop.train(self, X, y, epochs, step, batch_size, log_every, log,
+                                       on_epoch, watch)
 
-        losses: List[float] = []
-        for epoch in range(self.epochs_trained, self.epochs_trained + epochs):
-            before = self._state()  # to go back to if this epoch diverges
-            loss = self._epoch(X, y, step, batch_size)
-            training.count_epoch(self, before, op, epoch, loss, step.lr)
-            losses.append(loss)
-            # validation, the log line, on_epoch; False: early stopping or on_epoch stops
-            if not training.report(self, epoch, loss, log_every, log, on_epoch, watch):
-                break
-        return losses
+            losses: List[float] = []
+            for epoch in range(self.epochs_trained, self.epochs_trained + epochs):
+                before = self._state()  # to go back to if this epoch diverges
+                loss = self._epoch(X, y, step, batch_size)
+                training.count_epoch(self, before, op, epoch, loss, step.lr)
+                losses.append(loss)
+                # validation, the log line, on_epoch; False: early stopping or on_epoch stops
+                if not training.report(self, epoch, loss, log_every, log, on_epoch, watch):
+                    break
+            return losses
+        except DivergenceError:
+            if self.epochs_trained == start:  # no epoch of this call was finite:
+                self.optimizer = previous  # the optimizer of the last finite one stays
+            raise
 
     def _epoch(self, X: Matrix, y: Matrix, optimizer: Optimizer,
                batch_size: Optional[int]) -> float:

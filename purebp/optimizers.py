@@ -38,6 +38,9 @@ Like torch, every parameter it is given is decayed, biases included.
     optimizer.config()       {"name": ..., "arguments": {...}}: how to build it again
     from_config(config)      the optimizer a config() describes, with fresh state
     by_name(name, **args)    "sgd", "rmsprop", "adam", "adamw"
+    optimizer.code()         the same step as source text (WrittenOut), which
+                             purebp.fast writes out once per parameter; the
+                             tests hold it to ``update``'s bits
 
 The rules leave out what torch has for speed or other hardware (foreach,
 fused, capturable, differentiable) and ``maximize``.
@@ -47,12 +50,30 @@ from __future__ import annotations
 
 import inspect
 import math
-from typing import Any, ClassVar, Dict, List, Optional, Sequence, Tuple, Type
+from typing import Any, ClassVar, Dict, List, NamedTuple, Optional, Sequence, Tuple, Type
 
 from purebp import _checks
 
 #: The state of an optimizer: the step count and its flat buffers.
 State = Dict[str, Any]
+
+
+class WrittenOut(NamedTuple):
+    """An optimizer's step as source text, for purebp.fast to write out per parameter.
+
+    ``setup`` runs once, reading the arguments from ``optimizer``; ``step``
+    once per step, after ``t = t + 1``; ``entry`` once per parameter, with
+    {p} and {g} to fill in and one placeholder per buffer, named as in
+    ``buffers`` (placeholder, state key). The lines are ``update``'s
+    expressions, operation for operation, so that they give its bits
+    (a constant such as 1 − β1 is formed once in ``setup``: the same number).
+    The names they may call are ``sqrt``, ``sqrt_or_nan`` and ``max``.
+    """
+
+    setup: Tuple[str, ...]
+    step: Tuple[str, ...]
+    entry: Tuple[str, ...]
+    buffers: Tuple[Tuple[str, str], ...]
 
 
 class Optimizer:
@@ -84,6 +105,10 @@ class Optimizer:
         """Return the parameters after one step; the state moves on one step."""
         raise NotImplementedError
 
+    def code(self) -> WrittenOut:
+        """Return ``update`` as source text (see WrittenOut)."""
+        raise NotImplementedError
+
     # -- shared --------------------------------------------------------------
 
     def __repr__(self) -> str:
@@ -103,13 +128,16 @@ class Optimizer:
                 f"{op}: optimizer holds state for {self.size} parameters and {what} has"
                 f" {size}; give each network its own optimizer")
 
-    def _start(self, size: int) -> None:
-        """Fix the state's size at the first step, with zero buffers (torch's start)."""
+    def prepare(self, size: int) -> None:
+        """Fix the state's size before the first step, with zero buffers (torch's start)."""
         self.check_size("update", size, "the parameters given")
         if self.size is None:
             self.size = size
             for name in self.buffers():
                 self.state[name] = [0.0] * size
+
+    def _start(self, size: int) -> None:
+        self.prepare(size)
         self.state["step"] += 1
 
     def _buffer(self, name: str) -> List[float]:
@@ -135,7 +163,7 @@ class Optimizer:
         self.state = {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
 
 
-def _sqrt(x: float) -> float:
+def sqrt_or_nan(x: float) -> float:
     """√x, and NaN for x < 0 as torch gives (rounding can take v − ḡ² below 0)."""
     return math.sqrt(x) if x >= 0 else math.nan
 
@@ -222,6 +250,19 @@ class SGD(Optimizer):
             new.append(p[i] - lr * d_i)                               # (S)
         return new
 
+    def code(self) -> WrittenOut:
+        entry: Tuple[str, ...] = ("{g} = {g} + wd * {p}",) if self.weight_decay else ()
+        if self.momentum:
+            entry += ("{b} = {g} if first else mu * {b} + one_minus_tau * {g}",
+                      "{p} = {p} - lr * ({g} + mu * {b})" if self.nesterov else "{p} = {p} - lr * {b}")
+        else:
+            entry += ("{p} = {p} - lr * {g}",)
+        return WrittenOut(
+            setup=("lr, mu, tau, wd = (optimizer.lr, optimizer.momentum, optimizer.dampening,"
+                   " optimizer.weight_decay)", "one_minus_tau = 1 - tau"),
+            step=("first = t == 1",), entry=entry,
+            buffers=(("b", "momentum_buffer"),) if self.momentum else ())
+
 
 class RMSprop(Optimizer):
     """RMSprop as torch.optim.RMSprop: eps added after the square root, v and ḡ starting at 0."""
@@ -257,7 +298,7 @@ class RMSprop(Optimizer):
             v[i] = alpha * v[i] + (1 - alpha) * g_i * g_i             # (V)
             if self.centered:
                 g_avg[i] = alpha * g_avg[i] + (1 - alpha) * g_i       # (C)
-                d_i = g_i / (_sqrt(v[i] - g_avg[i] * g_avg[i]) + eps)  # (R)
+                d_i = g_i / (sqrt_or_nan(v[i] - g_avg[i] * g_avg[i]) + eps)  # (R)
             else:
                 d_i = g_i / (math.sqrt(v[i]) + eps)                   # (R)
             if mu:
@@ -265,6 +306,25 @@ class RMSprop(Optimizer):
                 d_i = b[i]
             new.append(p[i] - lr * d_i)
         return new
+
+    def code(self) -> WrittenOut:
+        entry: Tuple[str, ...] = ("{g} = {g} + wd * {p}",) if self.weight_decay else ()
+        entry += ("{v} = alpha * {v} + one_minus_alpha * {g} * {g}",)
+        if self.centered:
+            entry += ("{ga} = alpha * {ga} + one_minus_alpha * {g}",
+                      "{g} = {g} / (sqrt_or_nan({v} - {ga} * {ga}) + eps)")
+        else:
+            entry += ("{g} = {g} / (sqrt({v}) + eps)",)
+        if self.momentum:
+            entry += ("{b} = mu * {b} + {g}", "{p} = {p} - lr * {b}")
+        else:
+            entry += ("{p} = {p} - lr * {g}",)
+        buffers = (("v", "square_avg"),) + (("b", "momentum_buffer"),) * bool(self.momentum) \
+            + (("ga", "grad_avg"),) * self.centered
+        return WrittenOut(
+            setup=("lr, alpha, eps, wd, mu = (optimizer.lr, optimizer.alpha, optimizer.eps,"
+                   " optimizer.weight_decay, optimizer.momentum)", "one_minus_alpha = 1 - alpha"),
+            step=(), entry=entry, buffers=buffers)
 
 
 class Adam(Optimizer):
@@ -315,6 +375,30 @@ class Adam(Optimizer):
             new.append(p_i - lr * m_hat / (math.sqrt(v_hat) + eps))   # (A4)
         return new
 
+    def _code(self, decoupled: bool) -> WrittenOut:
+        entry: Tuple[str, ...] = ()
+        if self.weight_decay:
+            entry = ("{p} = {p} * decay",) if decoupled else ("{g} = {g} + wd * {p}",)
+        entry += ("{m} = beta1 * {m} + one_minus_beta1 * {g}",
+                  "{v} = beta2 * {v} + one_minus_beta2 * {g} * {g}")
+        if self.amsgrad:
+            entry += ("{mv} = max({mv}, {v})",
+                      "{p} = {p} - lr * ({m} / correction1) / (sqrt({mv} / correction2) + eps)")
+        else:
+            entry += ("{p} = {p} - lr * ({m} / correction1) / (sqrt({v} / correction2) + eps)",)
+        return WrittenOut(
+            setup=("lr, eps, wd = optimizer.lr, optimizer.eps, optimizer.weight_decay",
+                   "beta1, beta2 = optimizer.betas",
+                   "one_minus_beta1, one_minus_beta2 = 1 - beta1, 1 - beta2",
+                   "decay = 1 - lr * wd"),
+            step=("correction1, correction2 = 1 - beta1 ** t, 1 - beta2 ** t",),
+            entry=entry,
+            buffers=(("m", "exp_avg"), ("v", "exp_avg_sq"))
+            + (("mv", "max_exp_avg_sq"),) * self.amsgrad)
+
+    def code(self) -> WrittenOut:
+        return self._code(decoupled=False)
+
 
 class AdamW(Adam):
     """AdamW as torch.optim.AdamW: Adam with the weight decay decoupled from the gradient.
@@ -332,6 +416,9 @@ class AdamW(Adam):
 
     def update(self, p: Sequence[float], g: Sequence[float]) -> List[float]:
         return self._adam(p, g, decoupled=True)
+
+    def code(self) -> WrittenOut:
+        return self._code(decoupled=True)
 
 
 #: The optimizers by name, as configs and the command line name them.

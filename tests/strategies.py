@@ -115,3 +115,33 @@ def general_cases(draw, **kwargs):
     X = draw(matrices(n, net.sizes[0], floats(2)))
     y = draw(targets_for(net, n))
     return net, X, y
+
+
+# -- optimizers ------------------------------------------------------------------
+
+
+@st.composite
+def optimizers(draw, learning_rates=(0.0, 0.01, 0.1, 0.5)):
+    """One of purebp.optimizers' optimizers, fresh, with arguments that switch its options on and off.
+
+    Plain gradient descent (SGD with no momentum and no weight decay) is among
+    them, as are Nesterov, dampening, centered RMSprop, amsgrad and AdamW.
+    """
+    from purebp.optimizers import by_name
+
+    name = draw(st.sampled_from(["sgd", "rmsprop", "adam", "adamw"]))
+    lr = draw(st.sampled_from(learning_rates))
+    weight_decay = draw(st.sampled_from([0.0, 0.01, 0.1]))
+    if name == "sgd":
+        momentum = draw(st.sampled_from([0.0, 0.5, 0.9]))
+        nesterov = momentum > 0 and draw(st.booleans())
+        dampening = 0.0 if nesterov else draw(st.sampled_from([0.0, 0.3]))
+        return by_name(name, lr=lr, momentum=momentum, dampening=dampening,
+                       weight_decay=weight_decay, nesterov=nesterov)
+    eps = draw(st.sampled_from([1e-8, 1e-3]))
+    if name == "rmsprop":
+        return by_name(name, lr=lr, alpha=draw(st.sampled_from([0.99, 0.9, 0.0])), eps=eps,
+                       weight_decay=weight_decay, momentum=draw(st.sampled_from([0.0, 0.5])),
+                       centered=draw(st.booleans()))
+    return by_name(name, lr=lr, betas=draw(st.sampled_from([(0.9, 0.999), (0.0, 0.5), (0.5, 0.0)])),
+                   eps=eps, weight_decay=weight_decay, amsgrad=draw(st.booleans()))

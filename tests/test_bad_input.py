@@ -38,6 +38,7 @@ from purebp.files import model as persistence
 from purebp.files.model import ModelFormatError
 from purebp.losses import LOSSES
 from purebp.network import INITS, Network
+from purebp.optimizers import SGD, Adam
 
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
 XOR_Y = [[0], [1], [1], [0]]
@@ -123,7 +124,8 @@ KINDS = {
     "input_size": "size", "hidden_size": "size", "output_size": "size", "seed": "seed?",
     "sizes": "sizes", "activation": "name", "output_activation": "name?", "loss": "name",
     "init": "name", "n": "size", "bits": "size", "targets": "size", "noise": "rate",
-    "factor": "rate", "turns": "rate",
+    "factor": "rate", "turns": "rate", "optimizer": "optimizer?", "validation": "pair?",
+    "early_stopping": "size?",
 }
 
 
@@ -145,8 +147,11 @@ def must_refuse(argument, value):
     optional, kind = kind.endswith("?"), kind.rstrip("?")
     if value is None:
         return not optional
-    if isinstance(value, (bool, dict)):  # True is never a number, a name or a callable
+    if isinstance(value, (bool, dict)) or kind == "optimizer":  # nor is any of these an optimizer
         return True
+    if kind == "pair":  # (X_val, y_val): two matrices
+        return not (isinstance(value, (list, tuple)) and len(value) == 2
+                    and all(is_numeric_matrix(m) for m in value))
     if isinstance(value, float):
         return kind != "rate" or not math.isfinite(value)
     if isinstance(value, str):
@@ -170,9 +175,12 @@ def names(message, argument):
 
 
 def snapshot(net):
-    """Everything a network holds, printed (NaN equals NaN), and its generator's state."""
+    """Everything a network holds, printed (NaN equals NaN), its generator's state and its
+    optimizer's (whose repr shows only its arguments)."""
     held = {key: value for key, value in vars(net).items() if key != "rng"}
-    return repr(copy.deepcopy(held)), (net.rng.getstate() if hasattr(net, "rng") else None)
+    optimizer = getattr(net, "optimizer", None)
+    return (repr(copy.deepcopy(held)), (net.rng.getstate() if hasattr(net, "rng") else None),
+            None if optimizer is None else (repr(optimizer.state), optimizer.size))
 
 
 def call_and_judge(call, argument, value, net=None):
@@ -255,6 +263,16 @@ def stop(net, epoch, loss):
 
 TRAIN = {"epochs": 2, "learning_rate": 0.1, "log_every": 1, "log": None, "on_epoch": stop}
 
+
+def trained_with_momentum(make, y):
+    """A network that has trained with an optimizer: it holds one, with state."""
+    def made():
+        net = make()
+        net.train(XOR_X, y, 2, optimizer=SGD(0.1, momentum=0.9), log=None)
+        return net
+    made.__name__ = f"trained_{make.__name__}"
+    return made
+
 METHODS = {
     "NeuralNetwork.feedforward": (tutorial, "feedforward", {"X": XOR_X}),
     "NeuralNetwork.gradients": (tutorial, "gradients", {"X": XOR_X, "y": XOR_Y}),
@@ -263,6 +281,7 @@ METHODS = {
     "NeuralNetwork.train": (tutorial, "train", dict(TRAIN, X=XOR_X, y=XOR_Y)),
 }
 for _label, _make, _y in (("softmax", softmax_net, XOR_ONE_HOT), ("sigmoid", sigmoid_net, XOR_Y)):
+    _make_trained = trained_with_momentum(_make, _y)
     METHODS.update({
         f"Network[{_label}].forward": (_make, "forward", {"X": XOR_X}),
         f"Network[{_label}].loss": (_make, "loss", {"X": XOR_X, "y": _y}),
@@ -270,6 +289,10 @@ for _label, _make, _y in (("softmax", softmax_net, XOR_ONE_HOT), ("sigmoid", sig
         f"Network[{_label}].accuracy": (_make, "accuracy", {"X": XOR_X, "y": _y}),
         f"Network[{_label}].step": (_make, "step", {"X": XOR_X, "y": _y, "learning_rate": 0.1}),
         f"Network[{_label}].train": (_make, "train", dict(TRAIN, X=XOR_X, y=_y, batch_size=3)),
+        f"Network[{_label}].train(optimizer)": (_make_trained, "train", {
+            "X": XOR_X, "y": _y, "epochs": 2, "batch_size": 3, "log_every": 1, "log": None,
+            "on_epoch": stop, "optimizer": Adam(0.1, amsgrad=True), "validation": (XOR_X, _y),
+            "early_stopping": 2}),
     })
 METHOD_ARGUMENTS = [(m, a) for m, (_, _, valid) in METHODS.items() for a in valid]
 
@@ -791,3 +814,151 @@ def test_spirals_with_turns_too_large_to_draw_names_turns():
     """spirals(turns=1e308) makes infinite angles: refused naming turns."""
     with pytest.raises(ValueError, match="turns"):
         datasets.spirals(n=4, turns=1e308)
+
+
+# -- optimizers, validation and early stopping in train, step and trace ---------------------------
+
+
+def everything(net, optimizer=None):
+    """snapshot(net), its history and record, and the given optimizer's arguments and state."""
+    return (snapshot(net), repr(net.history), repr(net.best), net.epochs_trained,
+            None if optimizer is None else (repr(optimizer), repr(optimizer.state),
+                                            optimizer.size))
+
+
+def mid_run():
+    """A network mid-run: trained with Adam, validation and early stopping, its record kept."""
+    net = Network([2, 3, 1], "tanh", "sigmoid", "bce", seed=0)
+    net.train(XOR_X, XOR_Y, 3, optimizer=Adam(0.05, amsgrad=True), batch_size=2, log=None,
+              validation=(XOR_X, XOR_Y), early_stopping=10)
+    assert net.best is not None and net.optimizer.state["step"] == 6
+    return net
+
+
+def used_elsewhere():
+    """An Adam that has stepped a network of another shape (17 parameters, not 13)."""
+    optimizer = Adam(0.1)
+    Network([2, 4, 1], seed=0).train(XOR_X, XOR_Y, 2, optimizer=optimizer, log=None)
+    return optimizer
+
+
+BAD_TRAINING = [
+    ("both", lambda: {"learning_rate": 0.1, "optimizer": SGD(0.1)}, ValueError,
+     "train: give learning_rate or optimizer, not both; got learning_rate=0.1 and optimizer=SGD("),
+    ("a class", lambda: {"optimizer": Adam}, TypeError,
+     "train: optimizer must be one of purebp.optimizers' SGD, RMSprop, Adam, AdamW, got type"),
+    ("a name", lambda: {"optimizer": "adam"}, TypeError,
+     "train: optimizer must be one of purebp.optimizers' SGD, RMSprop, Adam, AdamW, got str"),
+    ("a rate as optimizer", lambda: {"optimizer": 0.1}, TypeError,
+     "train: optimizer must be one of purebp.optimizers'"),
+    ("another shape's", lambda: {"optimizer": used_elsewhere()}, ValueError,
+     "train: optimizer holds state for 17 parameters and the network has 13; give each network"),
+    ("validation one matrix", lambda: {"learning_rate": 0.1, "validation": XOR_X}, TypeError,
+     "train: validation must be a pair (X_val, y_val), got list"),
+    ("validation three", lambda: {"learning_rate": 0.1, "validation": (XOR_X, XOR_Y, XOR_Y)},
+     TypeError, "train: validation must be a pair (X_val, y_val), got tuple"),
+    ("validation a string", lambda: {"learning_rate": 0.1, "validation": "val.csv"}, TypeError,
+     "train: validation must be a pair (X_val, y_val), got str"),
+    ("validation inputs too wide", lambda: {"learning_rate": 0.1,
+                                            "validation": ([[0, 0, 0]], [[1]])},
+     ValueError, "train: validation[0][0] has 3 entries, expected 2 (sizes[0])"),
+    ("validation targets too wide", lambda: {"learning_rate": 0.1,
+                                             "validation": ([[0, 0]], [[1, 0]])},
+     ValueError, "train: validation[1][0] has 2 entries, expected 1 (sizes[-1])"),
+    ("validation rows differ", lambda: {"learning_rate": 0.1,
+                                        "validation": ([[0, 0]], [[1], [0]])},
+     ValueError, "train: validation[1] has 2 rows, expected 1 like validation[0]"),
+    ("validation target outside [0, 1]", lambda: {"learning_rate": 0.1,
+                                                  "validation": ([[0, 0]], [[2.0]])},
+     ValueError, "train: validation[1][0][0] must lie in [0, 1] for loss='bce', got 2.0"),
+    ("validation NaN", lambda: {"learning_rate": 0.1, "validation": ([[0, math.nan]], [[1]])},
+     ValueError, "train: validation[0][0][1] must be finite, got nan"),
+    ("validation empty", lambda: {"learning_rate": 0.1, "validation": ([], [])}, ValueError,
+     "train: validation[0] is empty"),
+    ("early stopping alone", lambda: {"learning_rate": 0.1, "early_stopping": 3}, ValueError,
+     "train: validation must be given as (X_val, y_val) for early_stopping=3, got None"),
+    ("early stopping 0", lambda: {"learning_rate": 0.1, "validation": (XOR_X, XOR_Y),
+                                  "early_stopping": 0},
+     ValueError, "train: early_stopping must be at least 1, got 0"),
+    ("early stopping negative", lambda: {"learning_rate": 0.1, "validation": (XOR_X, XOR_Y),
+                                         "early_stopping": -2},
+     ValueError, "train: early_stopping must be at least 1, got -2"),
+    ("early stopping float", lambda: {"learning_rate": 0.1, "validation": (XOR_X, XOR_Y),
+                                      "early_stopping": 2.0},
+     TypeError, "train: early_stopping must be an int, got float 2.0"),
+    ("early stopping true", lambda: {"learning_rate": 0.1, "validation": (XOR_X, XOR_Y),
+                                     "early_stopping": True},
+     TypeError, "train: early_stopping must be an int, got bool True"),
+]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+@pytest.mark.parametrize("what, options, error, words", BAD_TRAINING,
+                         ids=[c[0] for c in BAD_TRAINING])
+def test_bad_training_options_are_refused_before_anything_changes(what, options, error, words,
+                                                                  fast):
+    """Each refusal names the argument, says what it must be and what came, and changes nothing:
+    not the parameters, the generator, epochs_trained, the history, the record, the network's
+    optimizer and its state, nor the optimizer given."""
+    net = mid_run()
+    options = options()
+    given_optimizer = options.get("optimizer")
+    if not isinstance(given_optimizer, (SGD, Adam)):
+        given_optimizer = None
+    before = everything(net, given_optimizer)
+    with pytest.raises(error) as info:
+        net.train(XOR_X, XOR_Y, 5, log=None, fast=fast, **options)
+    assert type(info.value) is error and words in str(info.value), str(info.value)
+    assert everything(net, given_optimizer) == before
+
+
+def test_neither_learning_rate_nor_optimizer_is_refused_until_the_network_holds_one():
+    """A new network needs one of them; one that has trained goes on with its own optimizer."""
+    net = Network([2, 3, 1], seed=0)
+    before = everything(net)
+    with pytest.raises(TypeError, match=re.escape("train: give learning_rate (a float) or"
+                                                  " optimizer (purebp.optimizers), got neither")):
+        net.train(XOR_X, XOR_Y, 2, log=None)
+    assert everything(net) == before and net.optimizer is None
+    optimizer = Adam(0.1)
+    net.train(XOR_X, XOR_Y, 2, optimizer=optimizer, log=None)
+    net.train(XOR_X, XOR_Y, 2, log=None)
+    assert net.optimizer is optimizer and optimizer.state["step"] == 4
+
+
+@pytest.mark.parametrize("call", [
+    lambda net, optimizer: net.step(XOR_X, XOR_Y, optimizer=optimizer),
+    lambda net, optimizer: net.trace(XOR_X, XOR_Y, optimizer=optimizer),
+    lambda net, optimizer: net.train(XOR_X, XOR_Y, 1, optimizer=optimizer, log=None),
+    lambda net, optimizer: net.train(XOR_X, XOR_Y, 1, optimizer=optimizer, log=None, fast=False),
+], ids=["step", "trace", "train", "train-readable"])
+def test_an_optimizer_of_another_network_shape_is_refused_and_nothing_changes(call):
+    """step, trace and train refuse an optimizer whose state is for another parameter count,
+    naming both counts; the network and the optimizer are as they were."""
+    net, optimizer = mid_run(), used_elsewhere()
+    before = everything(net, optimizer)
+    with pytest.raises(ValueError, match=r"(step|trace|train): optimizer holds state for 17"
+                                         r" parameters and the network has 13"):
+        call(net, optimizer)
+    assert everything(net, optimizer) == before
+
+
+def test_a_network_optimizer_assigned_from_another_shape_is_refused_when_used():
+    """net.optimizer set by hand to one that stepped another shape is refused by train()."""
+    net = mid_run()
+    net.optimizer = used_elsewhere()
+    before = everything(net)
+    with pytest.raises(ValueError, match="train: optimizer holds state for 17 parameters"):
+        net.train(XOR_X, XOR_Y, 1, log=None)
+    assert everything(net) == before
+
+
+def test_trace_leaves_the_optimizer_it_is_given_as_it_was():
+    """trace steps a copy: the optimizer given, and the network's, keep their state."""
+    net = mid_run()
+    optimizer = net.optimizer
+    before = everything(net, optimizer)
+    traced = net.trace(XOR_X, XOR_Y, optimizer=optimizer)
+    assert everything(net, optimizer) == before
+    net.step(XOR_X, XOR_Y)
+    assert net.weights == traced["updated"]["weights"] and net.biases == traced["updated"]["biases"]

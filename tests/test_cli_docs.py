@@ -27,9 +27,9 @@ def run_main(capsys, *argv):
 
 
 def test_the_documents_are_the_markdown_files_in_the_package():
-    """names() is every purebp/docs/*.md, and the four the CLI and README refer to are there."""
+    """names() is every purebp/docs/*.md, and the five the CLI and README refer to are there."""
     assert docs.names() == DOCUMENTS
-    assert {"backprop", "model-format", "speed", "vectors"} <= set(DOCUMENTS)
+    assert {"backprop", "model-format", "optimizers", "speed", "vectors"} <= set(DOCUMENTS)
 
 
 @pytest.mark.parametrize("name", DOCUMENTS)
@@ -58,7 +58,7 @@ def test_docs_alone_lists_every_document_with_its_first_heading(capsys):
     ("model_format", "purebp: error: unknown document 'model_format'; did you mean 'model-format'?\n"),
     ("BACKPROP", "purebp: error: unknown document 'BACKPROP'; did you mean 'backprop'?\n"),
     ("xyzzy", "purebp: error: unknown document 'xyzzy'; expected one of"
-              " backprop, model-format, speed, vectors\n"),
+              " backprop, model-format, optimizers, speed, vectors\n"),
 ])
 def test_an_unknown_name_exits_2_with_the_nearest_document(capsys, word, expected):
     """A NAME that is no document: exit 2, one line, the nearest name or the list, nothing on stdout."""
@@ -120,3 +120,14 @@ def test_the_wheel_takes_the_documents():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
     assert "purebp.docs" in config["packages"]
     assert config["package-data"]["purebp.docs"] == ["*.md"]
+
+
+def test_the_optimizers_document_derives_every_rule_the_code_tags():
+    """optimizers.md writes out an equation for each id in purebp/optimizers.py's comments, and no other."""
+    code = (ROOT / "purebp" / "optimizers.py").read_text("utf-8")
+    tagged = set(re.findall(r"# \((\w+)\)", code))
+    assert {"WD", "M", "N", "S", "V", "C", "R", "RM", "A1", "A2", "A3", "A4", "AG", "DW"} == tagged
+    text = (FOLDER / "optimizers.md").read_text("utf-8")
+    derived = set(re.findall(r"^ {4}\((\w+)\) ", text, flags=re.MULTILINE))  # the equation blocks
+    assert derived == tagged
+    assert docs.title("optimizers") == "Optimizers, from the idea to the update rule"

@@ -4,7 +4,8 @@ The reference (each network's readable ``_epoch``) is checked against
 hand-derived formulas, finite differences and 50-digit arithmetic elsewhere;
 here the law is that training with ``fast=False`` changes nothing that
 a caller can see: losses, parameters, the kept forward pass, epochs_trained,
-the generator state, the log lines, the on_epoch calls, and where and how a
+the generator state, the optimizer's state, the validation history and early
+stopping's record, the log lines, the on_epoch calls, and where and how a
 diverging run stops.
 """
 
@@ -15,24 +16,46 @@ import pytest
 from bitwise import bits, snapshot
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import batches, general_cases, networks
+from strategies import batches, floats, general_cases, matrices, networks, optimizers, targets_for
 
 from purebp.errors import DivergenceError
 from purebp.network import Network
+from purebp.optimizers import SGD
 from purebp.tutorial import NeuralNetwork
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
 XOR_Y = [[0.0], [1.0], [1.0], [0.0]]
 
 
+def optimizer_state(optimizer):
+    """An optimizer's arguments and state, the buffers as bits (None: no optimizer)."""
+    if optimizer is None:
+        return None
+    return (optimizer.config(), optimizer.size,
+            {k: bits(v) if isinstance(v, list) else v for k, v in optimizer.state.items()})
+
+
+def training_state(net):
+    """What training with an optimizer and validation adds to snapshot(): the optimizer's
+    state, early stopping's record and the history, floats as bits."""
+    if not isinstance(net, Network):
+        return None
+    best = None if net.best is None else {k: bits(v) if isinstance(v, (list, float)) else v
+                                          for k, v in net.best.items()}
+    return {"optimizer": optimizer_state(net.optimizer), "best": best,
+            "history": {k: bits(v) if k != "epoch" else v for k, v in net.history.items()}}
+
+
 def run(net, X, y, enabled, **kwargs):
     """Train a copy of net with unrolled code on or off; return what a caller sees."""
     net = copy.deepcopy(net)
+    if kwargs.get("optimizer") is not None:
+        kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])  # each run its own state
     lines, calls = [], []
     stop_at = kwargs.pop("stop_at", None)
 
     def on_epoch(n, epoch, loss):
-        calls.append((epoch, bits(loss), n.epochs_trained, snapshot(n)))
+        calls.append((epoch, bits(loss), n.epochs_trained, snapshot(n), training_state(n)))
         return epoch != stop_at
 
     if kwargs.pop("with_on_epoch", False):
@@ -40,9 +63,10 @@ def run(net, X, y, enabled, **kwargs):
     try:
         losses, error = net.train(X, y, log=lines.append, fast=enabled, **kwargs), None
     except DivergenceError as e:
-        losses, error = None, (e.epoch, bits(e.loss), str(e))
+        # A NaN's sign bit is not part of the result (x − x and inf − inf may set it either way).
+        losses, error = None, (e.epoch, bits(e.loss) if e.loss == e.loss else "nan", str(e))
     return {"losses": bits(losses), "error": error, "state": snapshot(net),
-            "lines": lines, "calls": calls}
+            "training": training_state(net), "lines": lines, "calls": calls}
 
 
 def assert_same_either_way(net, X, y, **kwargs):
@@ -65,6 +89,48 @@ def test_network_train_is_the_same_with_and_without_unrolled_code(case, kwargs, 
     """Every activation, loss, depth, batch size, log and on_epoch pattern: identical bits."""
     net, X, y = case
     assert_same_either_way(net, X, y, batch_size=batch_size, **kwargs)
+
+
+optimizer_settings = st.fixed_dictionaries({
+    "epochs": st.integers(0, 12),
+    "log_every": st.integers(1, 5),
+    "with_on_epoch": st.booleans(),
+    "stop_at": st.one_of(st.none(), st.integers(0, 12)),
+})
+
+
+@given(general_cases(), optimizers(), optimizer_settings, st.one_of(st.none(), st.integers(1, 9)))
+def test_every_optimizer_trains_the_same_with_and_without_unrolled_code(case, optimizer, kwargs,
+                                                                        batch_size):
+    """Every optimizer and argument set, any shape, full batch or mini-batches: the same losses,
+    parameters, optimizer state (buffers and step count), generator, log and on_epoch calls."""
+    net, X, y = case
+    assert_same_either_way(net, X, y, optimizer=optimizer, batch_size=batch_size, **kwargs)
+
+
+@given(general_cases(), optimizers(), optimizer_settings, st.one_of(st.none(), st.integers(1, 3)),
+       st.one_of(st.none(), st.integers(1, 3)), st.data())
+def test_validation_and_early_stopping_are_the_same_with_and_without_unrolled_code(
+        case, optimizer, kwargs, batch_size, early_stopping, data):
+    """With validation data and early stopping: the same history, record, restored parameters,
+    stopping epoch and log lines either way."""
+    net, X, y = case
+    n = data.draw(st.integers(1, 5))
+    X_val = data.draw(matrices(n, net.sizes[0], floats(2)))
+    y_val = data.draw(targets_for(net, n))
+    assert_same_either_way(net, X, y, optimizer=optimizer, batch_size=batch_size,
+                           validation=(X_val, y_val), early_stopping=early_stopping, **kwargs)
+
+
+@given(general_cases(), optimizers(learning_rates=(1e3, 1e12, 1e300)),
+       st.one_of(st.none(), st.integers(1, 3)))
+def test_diverging_runs_with_any_optimizer_stop_alike_in_the_same_state(case, optimizer,
+                                                                         batch_size):
+    """Huge learning rates with every optimizer: the same DivergenceError (or none), and the
+    network and the optimizer's state left as after the last finite epoch, either way."""
+    net, X, y = case
+    assert_same_either_way(net, X, y, epochs=30, optimizer=optimizer, batch_size=batch_size,
+                           log_every=7)
 
 
 @given(networks().flatmap(lambda net: st.tuples(st.just(net), batches(net))), settings_strategy)
@@ -230,3 +296,17 @@ def test_the_log_lines_are_the_epochs_the_reference_logs():
     losses = net.train(XOR_X, XOR_Y, 10, 0.1, log_every=3, log=lines.append)
     assert lines == [f"Epoch {e}, Loss: {losses[e]:.4f}" for e in (0, 3, 6, 9)]
     assert all(math.isfinite(v) for v in losses)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_plain_sgd_through_the_written_out_step_refuses_another_shape_afterwards(fast):
+    """SGD(lr) steps written out still fix the optimizer's size, so that reusing it on a network
+    of another shape is refused as after the readable loop (once, only fast=False refused)."""
+    optimizer = SGD(0.1)
+    Network([2, 3, 1], seed=0).train(XOR_X, XOR_Y, 2, optimizer=optimizer, log=None, fast=fast)
+    assert optimizer.size == 2 * 3 + 3 + 3 * 1 + 1 and optimizer.state == {"step": 2}
+    other = Network([2, 4, 1], seed=0)
+    with pytest.raises(ValueError, match="train: optimizer holds state for 13 parameters and"
+                                         " the network has 17"):
+        other.train(XOR_X, XOR_Y, 1, optimizer=optimizer, log=None, fast=fast)
+    assert other.epochs_trained == 0 and optimizer.state == {"step": 2}

@@ -20,9 +20,9 @@ import sys
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from strategies import cases, general_cases, matrices
+from strategies import cases, floats, general_cases, matrices, optimizers, targets_for
 
 from purebp import _checks, datasets
 from purebp.errors import DivergenceError
@@ -30,6 +30,7 @@ from purebp.files import jsonfile as _jsonfile
 from purebp.files import model as persistence
 from purebp.files.model import ModelFormatError
 from purebp.network import Network
+from purebp.optimizers import SGD, Adam, AdamW, RMSprop
 from purebp.tutorial import NeuralNetwork
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -65,13 +66,29 @@ def snapshot(net):
         return {"class": "Network", "sizes": list(net.sizes), "activation": net.activation,
                 "output_activation": net.output_activation, "loss": net.loss_name,
                 "init": net.init, "weights": bits(net.weights), "biases": bits(net.biases),
-                "epochs_trained": net.epochs_trained, "rng": rng_state(net.rng)}
+                "epochs_trained": net.epochs_trained, "rng": rng_state(net.rng),
+                "optimizer": optimizer_state(net.optimizer), "best": best_state(net.best)}
     return {"class": "NeuralNetwork",
             "sizes": [net.input_size, net.hidden_size, net.output_size],
             "weights_input_hidden": bits(net.weights_input_hidden),
             "weights_hidden_output": bits(net.weights_hidden_output),
             "bias_hidden": bits(net.bias_hidden), "bias_output": bits(net.bias_output),
             "epochs_trained": net.epochs_trained}
+
+
+def optimizer_state(optimizer):
+    """An optimizer's class, arguments, size and state, the buffers as bits (None: none)."""
+    if optimizer is None:
+        return None
+    state = {k: bits(v) if isinstance(v, list) else v for k, v in optimizer.state.items()}
+    return type(optimizer).__name__, optimizer.config(), optimizer.size, state
+
+
+def best_state(best):
+    """Early stopping's record, floats as bits."""
+    if best is None:
+        return None
+    return {k: bits(v) if isinstance(v, (float, list)) else v for k, v in best.items()}
 
 
 def listing(folder):
@@ -111,7 +128,8 @@ def save_and_load(net, folder):
 
 @st.composite
 def general_networks_with_history(draw):
-    """A general network with finite weights of any size, a training count and a used generator."""
+    """A general network with finite weights of any size, a training count, a used generator,
+    and maybe an optimizer with state and an early-stopping record."""
     net, _, _ = draw(general_cases())
     if draw(st.booleans()):
         net.weights = [draw(matrices(r, c, extreme_floats))
@@ -124,12 +142,29 @@ def general_networks_with_history(draw):
         net.rng.random()  # moves the index through the whole state, past a refill
     if draw(st.booleans()):
         net.rng.gauss(0.0, 1.0)  # toggles gauss_next between None and a float
+    if draw(st.booleans()):  # an optimizer with state: buffers of extreme floats too
+        net.optimizer = draw(optimizers())
+        size = sum(m * (n + 1) for n, m in zip(net.sizes[:-1], net.sizes[1:]))
+        for _ in range(draw(st.integers(0, 3))):
+            p = [draw(extreme_floats) for _ in range(size)]
+            g = [draw(st.floats(-1e150, 1e150)) for _ in range(size)]
+            net.optimizer.update(p, g)
+        assume(all(math.isfinite(x) for k, v in net.optimizer.state.items() if k != "step"
+                   for x in v))
+    if draw(st.booleans()):
+        net.best = {"epoch": draw(st.integers(0, 2 ** 70)),
+                    "val_loss": draw(extreme_floats),
+                    "weights": [draw(matrices(r, c, extreme_floats))
+                                for r, c in zip(net.sizes[:-1], net.sizes[1:])],
+                    "biases": [draw(matrices(1, c, extreme_floats)) for c in net.sizes[1:]],
+                    "epochs_without_improvement": draw(st.integers(0, 2 ** 70))}
     return net
 
 
 @given(general_networks_with_history())
 def test_network_load_of_save_is_the_same_network_bit_for_bit(folder, net):
-    """Network.load(save(net)) has the same sizes, names, init, float bits, epochs_trained and rng state."""
+    """Network.load(save(net)) has the same sizes, names, init, float bits, epochs_trained, rng
+    state, optimizer (class, arguments, size, step and every buffer) and early-stopping record."""
     loaded, _ = save_and_load(net, folder)
     assert type(loaded) is Network
     assert snapshot(loaded) == snapshot(net)
@@ -313,6 +348,179 @@ def test_a_checkpoint_saved_from_on_epoch_resumes_exactly(tmp_path):
     assert snapshot(resumed) == snapshot(whole)
 
 
+# -- resuming with an optimizer, validation and early stopping ------------------------
+
+
+def history_bits(history):
+    return {k: v if k == "epoch" else bits(v) for k, v in history.items()}
+
+
+def trained(net, X, y, epochs, **kwargs):
+    """Train; return (losses as bits, or where it diverged)."""
+    try:
+        return bits(net.train(X, y, epochs, log=None, **kwargs))
+    except DivergenceError as error:
+        return "diverged", error.epoch
+
+
+@given(general_cases(max_depth=3), optimizers(), st.integers(1, 8), st.data())
+@settings(max_examples=40)
+def test_training_resumed_from_a_file_with_any_optimizer_continues_as_one_run(folder, case,
+                                                                             optimizer, epochs,
+                                                                             data):
+    """N epochs in one go equal k, save, load, N − k with the loaded optimizer: losses, parameters,
+    optimizer state, generator, epochs, early stopping's record and the history, bit for bit;
+    full batch or mini-batches, with or without validation and early stopping."""
+    net, X, y = case
+    k = data.draw(st.integers(0, epochs), label="k")
+    options = {"batch_size": data.draw(st.one_of(st.none(), st.integers(1, 4)), label="batch")}
+    if data.draw(st.booleans(), label="validation"):
+        n = data.draw(st.integers(1, 4))
+        options["validation"] = (data.draw(matrices(n, net.sizes[0], floats(2))),
+                                 data.draw(targets_for(net, n)))
+        options["early_stopping"] = data.draw(st.one_of(st.none(), st.integers(1, 3)))
+    whole, first = copy.deepcopy(net), copy.deepcopy(net)
+    losses = trained(whole, X, y, epochs, optimizer=copy.deepcopy(optimizer), **options)
+    done = trained(first, X, y, k, optimizer=copy.deepcopy(optimizer), **options)
+    # No divergence before the save, and no early stop at or before it (a run that has
+    # stopped trains on when called again, as it should, unlike the uninterrupted run):
+    assume(isinstance(done, list) and len(done) == k)
+    assume(not isinstance(losses, list) or len(losses) > k or len(losses) == epochs)
+    resumed, _ = save_and_load(first, folder)
+    rest = trained(resumed, X, y, epochs - k, **options)
+    if isinstance(losses, list):
+        assert done + rest == losses
+    else:  # diverged: at the same epoch, in the same state
+        assert rest[0] == "diverged" and rest == losses
+    assert snapshot(resumed) == snapshot(whole)
+    assert history_bits({k_: first.history[k_] + resumed.history[k_] for k_ in first.history}) \
+        == history_bits(whole.history)
+
+
+#: One of each optimizer, every option on.
+EVERY_OPTIMIZER = [
+    SGD(0.2, momentum=0.9, dampening=0.1, weight_decay=0.01),
+    SGD(0.2, momentum=0.9, weight_decay=0.01, nesterov=True),
+    RMSprop(0.01, alpha=0.9, eps=1e-6, weight_decay=0.01, momentum=0.5, centered=True),
+    Adam(0.02, betas=(0.8, 0.99), weight_decay=0.01, amsgrad=True),
+    AdamW(0.02, weight_decay=0.1, amsgrad=True),
+]
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+@pytest.mark.parametrize("optimizer", EVERY_OPTIMIZER, ids=repr)
+def test_a_stateful_optimizer_resumes_mid_run_exactly(tmp_path, optimizer, batch_size):
+    """12 epochs in one go equal 5, save, load, 7, for every optimizer (its state is in the file)."""
+    whole = moons_network()
+    losses = whole.train(MOONS_X, MOONS_Y, 12, optimizer=copy.deepcopy(optimizer),
+                         batch_size=batch_size, log=None)
+    first = moons_network()
+    first.train(MOONS_X, MOONS_Y, 5, optimizer=copy.deepcopy(optimizer), batch_size=batch_size,
+                log=None)
+    first.save(tmp_path / "m.json")
+    resumed = Network.load(tmp_path / "m.json")
+    assert resumed.optimizer is not None and resumed.optimizer.state["step"] == first.optimizer.state["step"]
+    rest = resumed.train(MOONS_X, MOONS_Y, 7, batch_size=batch_size, log=None)
+    assert bits(rest) == bits(losses[5:])
+    assert snapshot(resumed) == snapshot(whole)
+
+
+@pytest.mark.parametrize("optimizer", EVERY_OPTIMIZER[:1] + EVERY_OPTIMIZER[2:], ids=repr)
+def test_the_optimizer_state_matters_so_the_resume_test_can_fail(tmp_path, optimizer):
+    """Resuming with a fresh optimizer of the same arguments gives other losses: the state must travel."""
+    whole = moons_network()
+    losses = whole.train(MOONS_X, MOONS_Y, 12, optimizer=copy.deepcopy(optimizer), log=None)
+    first = moons_network()
+    first.train(MOONS_X, MOONS_Y, 5, optimizer=copy.deepcopy(optimizer), log=None)
+    fresh = first.train(MOONS_X, MOONS_Y, 7, optimizer=optimizers_by_config(optimizer), log=None)
+    assert bits(fresh) != bits(losses[5:])
+
+
+def optimizers_by_config(optimizer):
+    from purebp.optimizers import from_config
+    return from_config(optimizer.config())
+
+
+def test_early_stopping_resumed_from_a_checkpoint_stops_where_one_run_stops(tmp_path):
+    """A run stopped early at epoch e: checkpointed at every epoch, resumed from the file of
+    any epoch before e, it stops at e too, with the same restored parameters."""
+    X_val, y_val = datasets.moons(n=10, noise=0.4, seed=9)
+    options = {"validation": (X_val, y_val), "early_stopping": 3, "batch_size": 3}
+    big = Network([2, 16, 1], "tanh", "sigmoid", "bce", "xavier", seed=7)
+    whole = copy.deepcopy(big)
+    losses = whole.train(MOONS_X, MOONS_Y, 200, optimizer=Adam(0.05), log=None, **options)
+    stopped = len(losses)
+    assert 5 < stopped < 200, "the case should stop early, after some epochs"
+    assert whole.best is None  # cleared by the stop
+
+    def checkpoint(net, epoch, loss):
+        net.save(tmp_path / f"epoch-{epoch}.json")
+
+    copy.deepcopy(big).train(MOONS_X, MOONS_Y, 200, optimizer=Adam(0.05), log=None,
+                             on_epoch=checkpoint, **options)
+    for epoch in (0, stopped // 2, stopped - 2):
+        resumed = Network.load(tmp_path / f"epoch-{epoch}.json")
+        assert resumed.best is not None and resumed.best["epoch"] <= epoch
+        rest = resumed.train(MOONS_X, MOONS_Y, 200 - epoch - 1, log=None, **options)
+        assert bits(losses[:epoch + 1] + rest) == bits(losses)
+        assert snapshot(resumed) == snapshot(whole)
+
+
+# -- version-1 files ---------------------------------------------------------------
+
+
+DATA = os.path.join(ROOT, "tests", "data")
+
+
+def old_runs():
+    with open(os.path.join(DATA, "sgd-runs-595b03c.json"), encoding="utf-8") as f:
+        return {run["file"]: run for run in json.load(f)["train_on"]}
+
+
+@pytest.mark.parametrize("name, cls", [("model-v1-network.json", Network),
+                                       ("model-v1-neuralnetwork.json", NeuralNetwork)])
+def test_a_version_1_file_loads_with_its_parameters_and_trains_on_as_before(tmp_path, name, cls):
+    """A file commit 595b03c wrote (format version 1, before optimizers) loads with the
+    parameters it holds, bit for bit, and no optimizer yet; plain gradient descent from there
+    gives the losses and parameters the old code gave (tests/data/make_v1_data.py)."""
+    path = os.path.join(DATA, name)
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    assert data["version"] == 1 and "optimizer" not in data["training"]
+    net = cls.load(path)
+    run = old_runs()[name]
+    if cls is Network:
+        assert bits(net.weights) == bits(data["parameters"]["weights"])
+        assert bits(net.biases) == bits(data["parameters"]["biases"])
+        assert net.optimizer is None and net.best is None
+        key = data["training"]["rng_state"]["key"]
+        assert list(net.rng.getstate()[1]) == key
+        weights, biases = lambda: net.weights, lambda: net.biases
+    else:
+        assert bits([net.weights_input_hidden, net.weights_hidden_output]) \
+            == bits(data["parameters"]["weights"])
+        weights = lambda: [net.weights_input_hidden, net.weights_hidden_output]  # noqa: E731
+        biases = lambda: [net.bias_hidden, net.bias_output]  # noqa: E731
+    assert net.epochs_trained == data["training"]["epochs_trained"]
+    options = {} if run["batch_size"] is None else {"batch_size": run["batch_size"]}
+    losses = net.train(run["X"], run["y"], run["epochs"], run["learning_rate"], log=None,
+                       **options)
+    assert bits(losses) == run["losses"]
+    assert bits(weights()) == run["weights"] and bits(biases()) == run["biases"]
+    if cls is Network:
+        assert bits(net.rng.random()) == run["next_random"]
+
+
+def test_a_version_1_network_trains_on_with_an_optimizer_and_saves_as_version_2(tmp_path):
+    """A loaded version-1 Network takes an optimizer, and saves as version 2 with it."""
+    net = Network.load(os.path.join(DATA, "model-v1-network.json"))
+    net.train(MOONS_X, MOONS_Y, 3, optimizer=Adam(0.01), batch_size=4, log=None)
+    net.save(tmp_path / "m.json")
+    data = json.loads((tmp_path / "m.json").read_text(encoding="utf-8"))
+    assert data["version"] == 2 and data["training"]["optimizer"]["name"] == "adam"
+    assert snapshot(Network.load(tmp_path / "m.json")) == snapshot(net)
+
+
 def test_run_settings_travel_with_the_model(tmp_path):
     """persistence.read returns the run settings save was given, as they were."""
     run = {"data": "moons", "lr": 0.3, "layers": [2, 5, 1], "note": "ünïcode", "none": None}
@@ -439,6 +647,40 @@ def test_save_refuses_bad_parameters_and_writes_nothing(tmp_path, what, make, sp
     assert listing(tmp_path) == ["m.json"]
 
 
+def overflowed_adam():
+    """A network Adam trained on a gradient of 2e160: its v holds g² = inf, its parameters stay
+    finite (m̂/(√inf + eps) = 0), so training goes on, as in torch."""
+    net = Network([1, 1], "identity", "identity", "mse", seed=0)
+    net.weights = [[[0.0]]]
+    net.train([[1e10]], [[1e150]], 1, optimizer=Adam(0.1), log=None)
+    assert net.optimizer.state["exp_avg_sq"][0] == math.inf and net._finite()
+    return net
+
+
+def infinite_record():
+    """A validation loss of inf at epoch 0 (an overflowing square) is early stopping's record."""
+    net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
+    net.train([[1.0]], [[0.0]], 1, 0.0, validation=([[1e200]], [[0.0]]), early_stopping=2,
+              log=None)
+    assert net.best["val_loss"] == math.inf
+    return net
+
+
+@pytest.mark.parametrize("make, words", [
+    (overflowed_adam, "save: optimizer.state['exp_avg_sq'][0] must be finite for a model file,"
+                      " got inf"),
+    (infinite_record, "save: best['val_loss'] must be finite for a model file, got inf"),
+], ids=["optimizer state", "early stopping"])
+def test_save_refuses_a_training_state_a_file_cannot_hold_naming_it(tmp_path, make, words):
+    """An infinite buffer or record is refused naming it (once blamed on the run settings), and
+    the old file stays."""
+    path, before = saved_once(tmp_path)
+    with pytest.raises(ValueError) as info:
+        make().save(path)
+    assert str(info.value) == words
+    assert path.read_bytes() == before and listing(tmp_path) == ["m.json"]
+
+
 @pytest.mark.parametrize("path", [3, None, b"m.json", ["m.json"]])
 def test_save_refuses_a_path_that_is_not_a_str_or_pathlike(tmp_path, monkeypatch, path):
     """A path of another type raises TypeError naming the path, and nothing is written anywhere."""
@@ -497,6 +739,14 @@ def network_file_data():
     return json.loads(json.dumps(persistence.to_dict(net, run={"lr": 0.1})))
 
 
+def trained_file_data():
+    """A Network file with an optimizer's state (Adam with amsgrad) and early stopping's record."""
+    net = Network([2, 3, 1], "tanh", "sigmoid", "bce", seed=0)
+    net.train(XOR_X, XOR_Y, 2, optimizer=Adam(0.01, amsgrad=True), validation=(XOR_X, XOR_Y),
+              early_stopping=5, log=None)
+    return json.loads(json.dumps(persistence.to_dict(net)))
+
+
 def tutorial_file_data():
     return json.loads(json.dumps(persistence.to_dict(NeuralNetwork(2, 3, 1, seed=0))))
 
@@ -518,7 +768,15 @@ def with_text(data, old, new):
 W = ("parameters", "weights")
 B = ("parameters", "biases")
 KEY = ("training", "rng_state", "key")
-NET, TUT = network_file_data, tutorial_file_data
+OPT = ("training", "optimizer")
+STATE = OPT + ("state",)
+BEST = ("training", "early_stopping")
+NET, TUT, OPTIMIZED = network_file_data, tutorial_file_data, trained_file_data
+
+
+def with_tutorial_optimizer(data):
+    data["training"]["optimizer"] = trained_file_data()["training"]["optimizer"]
+    return json.dumps(data)
 
 # (what, which file, how to spoil it: path and value, or a function giving text; the place named)
 BAD_FILES = [
@@ -576,6 +834,70 @@ BAD_FILES = [
     ("epochs string", NET, (("training", "epochs_trained"), "3"), "training.epochs_trained"),
     ("epochs true", NET, (("training", "epochs_trained"), True), "training.epochs_trained"),
     ("run a number", NET, (("run",), 3), "run"),
+    ("optimizer a list", OPTIMIZED, (OPT, []), "training.optimizer"),
+    ("optimizer unknown", OPTIMIZED, (OPT + ("name",), "adagrad"), "training.optimizer.name"),
+    ("optimizer name a list", OPTIMIZED, (OPT + ("name",), ["adam"]), "training.optimizer.name"),
+    ("optimizer no name", OPTIMIZED, (OPT + ("name",), DELETE), "training.optimizer"),
+    ("optimizer no arguments", OPTIMIZED, (OPT + ("arguments",), DELETE), "training.optimizer"),
+    ("arguments a list", OPTIMIZED, (OPT + ("arguments",), [0.01]),
+     "training.optimizer.arguments"),
+    ("lr negative", OPTIMIZED, (OPT + ("arguments", "lr"), -0.01),
+     "training.optimizer.arguments: adam: lr must not be negative"),
+    ("lr a string", OPTIMIZED, (OPT + ("arguments", "lr"), "0.01"),
+     "training.optimizer.arguments: adam: lr must be a real number"),
+    ("beta1 one", OPTIMIZED, (OPT + ("arguments", "betas", 0), 1.0),
+     "training.optimizer.arguments: adam: betas[0] must lie in [0, 1)"),
+    ("betas three", OPTIMIZED, (OPT + ("arguments", "betas"), [0.9, 0.99, 0.999]),
+     "training.optimizer.arguments: adam: betas must be a pair"),
+    ("eps zero", OPTIMIZED, (OPT + ("arguments", "eps"), 0.0),
+     "training.optimizer.arguments: adam: eps must be positive"),
+    ("amsgrad 1", OPTIMIZED, (OPT + ("arguments", "amsgrad"), 1),
+     "training.optimizer.arguments: adam: amsgrad must be True or False"),
+    ("an argument unknown", OPTIMIZED, (OPT + ("arguments", "momentum"), 0.9),
+     "training.optimizer.arguments: adam: arguments must be some of"),
+    ("no state", OPTIMIZED, (STATE, DELETE), "training.optimizer"),
+    ("state a list", OPTIMIZED, (STATE, []), "training.optimizer.state"),
+    ("no step", OPTIMIZED, (STATE + ("step",), DELETE), "training.optimizer.state"),
+    ("step negative", OPTIMIZED, (STATE + ("step",), -1), "training.optimizer.state.step"),
+    ("step float", OPTIMIZED, (STATE + ("step",), 2.0), "training.optimizer.state.step"),
+    ("step true", OPTIMIZED, (STATE + ("step",), True), "training.optimizer.state.step"),
+    ("step 0 with buffers", OPTIMIZED, (STATE + ("step",), 0), "training.optimizer.state"),
+    ("a buffer missing", OPTIMIZED, (STATE + ("max_exp_avg_sq",), DELETE),
+     "training.optimizer.state must hold step, exp_avg, exp_avg_sq, max_exp_avg_sq"),
+    ("a buffer too many", OPTIMIZED, (STATE + ("momentum_buffer",), {"weights": [], "biases": []}),
+     "training.optimizer.state must hold"),
+    ("buffer a list", OPTIMIZED, (STATE + ("exp_avg",), [0.0]), "training.optimizer.state.exp_avg"),
+    ("buffer no biases", OPTIMIZED, (STATE + ("exp_avg", "biases"), DELETE),
+     "training.optimizer.state.exp_avg"),
+    ("buffer row missing", OPTIMIZED, (STATE + ("exp_avg", "weights", 0), [[0.0] * 3]),
+     "training.optimizer.state.exp_avg.weights[0]"),
+    ("buffer layer missing", OPTIMIZED, (STATE + ("exp_avg_sq", "biases"), [[[0.0] * 3]]),
+     "training.optimizer.state.exp_avg_sq.biases"),
+    ("buffer NaN", OPTIMIZED, (STATE + ("exp_avg_sq", "biases", 1, 0, 0), math.nan),
+     "training.optimizer.state.exp_avg_sq.biases[1][0][0]"),
+    ("buffer Infinity", OPTIMIZED, (STATE + ("max_exp_avg_sq", "weights", 1, 2, 0), math.inf),
+     "training.optimizer.state.max_exp_avg_sq.weights[1][2][0]"),
+    ("buffer a string", OPTIMIZED, (STATE + ("exp_avg", "weights", 0, 1, 2), "0.5"),
+     "training.optimizer.state.exp_avg.weights[0][1][2]"),
+    ("early_stopping a list", OPTIMIZED, (BEST, []), "training.early_stopping"),
+    ("best epoch negative", OPTIMIZED, (BEST + ("epoch",), -1), "training.early_stopping.epoch"),
+    ("best epoch float", OPTIMIZED, (BEST + ("epoch",), 1.0), "training.early_stopping.epoch"),
+    ("best no epoch", OPTIMIZED, (BEST + ("epoch",), DELETE), "training.early_stopping"),
+    ("best wait true", OPTIMIZED, (BEST + ("epochs_without_improvement",), True),
+     "training.early_stopping.epochs_without_improvement"),
+    ("best no wait", OPTIMIZED, (BEST + ("epochs_without_improvement",), DELETE),
+     "training.early_stopping"),
+    ("best val_loss NaN", OPTIMIZED, (BEST + ("val_loss",), math.nan),
+     "training.early_stopping.val_loss"),
+    ("best val_loss a string", OPTIMIZED, (BEST + ("val_loss",), "0.5"),
+     "training.early_stopping.val_loss"),
+    ("best weights row missing", OPTIMIZED, (BEST + ("weights", 0), [[0.5] * 3]),
+     "training.early_stopping.weights[0]"),
+    ("best bias Infinity", OPTIMIZED, (BEST + ("biases", 1, 0, 0), -math.inf),
+     "training.early_stopping.biases[1][0][0]"),
+    ("best no biases", OPTIMIZED, (BEST + ("biases",), DELETE), "training.early_stopping"),
+    ("tutorial with an optimizer", TUT, with_tutorial_optimizer,
+     "training: a NeuralNetwork has no optimizer"),
     ("tutorial with 4 layers", four_layer_tutorial_data, lambda d: json.dumps(d), "network"),
     ("tutorial with tanh", TUT, (("network", "activation"), "tanh"), "network"),
     ("tutorial with mse", TUT, (("network", "loss"), "mse"), "network"),
@@ -604,7 +926,7 @@ def test_load_refuses_a_damaged_file_naming_the_file_and_the_place(tmp_path, wha
     """Each damaged file raises ModelFormatError (a ValueError) whose message names the file and place."""
     path = tmp_path / "m.json"
     path.write_text(spoiled_text(make, spoil), encoding="utf-8")
-    cls = Network if make is NET else NeuralNetwork
+    cls = Network if make in (NET, OPTIMIZED) else NeuralNetwork
     for load in (load_any, cls.load):
         with pytest.raises(ModelFormatError) as info:
             load(str(path))
@@ -619,7 +941,7 @@ def test_load_refuses_a_damaged_file_naming_the_file_and_the_place(tmp_path, wha
 def test_the_unspoiled_files_of_the_refusal_table_load(tmp_path):
     """The files the refusal table starts from are valid, so each refusal is the spoiling's doing."""
     path = tmp_path / "m.json"
-    for make, cls in ((NET, Network), (TUT, NeuralNetwork)):
+    for make, cls in ((NET, Network), (TUT, NeuralNetwork), (OPTIMIZED, Network)):
         path.write_text(json.dumps(make()))
         assert type(cls.load(path)) is cls
 
@@ -884,6 +1206,29 @@ def test_a_value_replaced_anywhere_loads_or_is_refused_with_model_format_error(f
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(data))
     load_or_refuse(path)
+
+
+OPTIMIZER_PLACES = [OPT, OPT + ("name",), OPT + ("arguments",), OPT + ("arguments", "betas"),
+                    OPT + ("arguments", "betas", 1), OPT + ("arguments", "eps"), STATE,
+                    STATE + ("step",), STATE + ("exp_avg",), STATE + ("exp_avg", "weights", 0),
+                    STATE + ("exp_avg_sq", "biases", 1, 0), STATE + ("max_exp_avg_sq", "weights"),
+                    BEST, BEST + ("epoch",), BEST + ("val_loss",), BEST + ("weights", 1),
+                    BEST + ("biases", 0, 0), BEST + ("epochs_without_improvement",)]
+
+
+@pytest.mark.parametrize("place", OPTIMIZER_PLACES, ids=[".".join(map(str, p)) for p in OPTIMIZER_PLACES])
+@given(value=st.one_of(st.just(DELETE), json_values))
+@settings(max_examples=25)
+def test_a_value_replaced_in_the_optimizer_or_the_record_loads_or_is_refused(folder, place, value):
+    """Any JSON value (or none) in the optimizer's fields or early stopping's gives a network or
+    ModelFormatError, and a network that loads trains on."""
+    path = os.path.join(folder, "replaced.json")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(set_at(trained_file_data(), place, value)))
+    net = load_or_refuse(path)
+    if net is not None:
+        rate = 0.1 if net.optimizer is None else None  # an optimizer deleted: plain steps
+        net.train(XOR_X, XOR_Y, 1, rate, log=None, validation=(XOR_X, XOR_Y), early_stopping=2)
 
 
 @pytest.mark.parametrize("text", ["\x82", "\xddK", "[\u123a]", "{\"a\": \u00e9}"])

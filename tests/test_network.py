@@ -19,6 +19,7 @@ from strategies import ELEMENTWISE, OUTPUT_AND_LOSS, cases, general_cases
 
 from purebp import NeuralNetwork, oracle
 from purebp.network import Network
+from purebp.optimizers import SGD, Adam
 from purebp.oracle import vectors
 
 XOR_X = [[0, 0], [0, 1], [1, 0], [1, 1]]
@@ -456,6 +457,43 @@ def test_step_moves_each_parameter_by_minus_lr_times_gradient_and_returns_the_lo
             want = [p - lr * g for p, g in zip(entries(getattr(before, kind)[l]),
                                                  entries(grads[kind][l]))]
             assert entries(getattr(net, kind)[l]) == want
+
+
+@given(general_cases(), st.floats(0, 1), st.floats(0, 1))
+def test_weight_decay_reaches_every_weight_and_every_bias(case, lr, wd):
+    """SGD(lr, weight_decay=λ): every parameter, biases included (as torch decays whatever it is
+    given), moves by −lr·(∂loss/∂p + λ·p); trace shows it and changes nothing, step takes it."""
+    net, X, y = case
+    grads, before = net.gradients(X, y), copy.deepcopy(net)
+    optimizer = SGD(lr, weight_decay=wd)
+    traced = net.trace(X, y, optimizer=optimizer)
+    assert optimizer.state == {"step": 0} and net.weights == before.weights
+    net.step(X, y, optimizer=optimizer)
+    assert net.optimizer is optimizer and optimizer.state["step"] == 1
+    for kind in ("weights", "biases"):
+        for l in range(net.depth):
+            want = [p - lr * (g + wd * p) for p, g in zip(entries(getattr(before, kind)[l]),
+                                                           entries(grads[kind][l]))]
+            assert entries(getattr(net, kind)[l]) == want
+            assert entries(traced["updated"][kind][l]) == want
+
+
+@given(general_cases(max_depth=3))
+def test_step_with_an_optimizer_hands_it_the_parameters_weights_first_row_by_row(case):
+    """The optimizer sees one flat list: every weights[l] row by row, then every biases[l]; and
+    its gradients in the same order (Adam's first m is (1 − β1)·g)."""
+    net, X, y = case
+    grads = net.gradients(X, y)
+    optimizer = Adam(0.01, betas=(0.5, 0.999))
+    flat_p = [x for W in net.weights for row in W for x in row] + [x for B in net.biases
+                                                                   for x in B[0]]
+    flat_g = [x for W in grads["weights"] for row in W for x in row] + [x for B in grads["biases"]
+                                                                        for x in B[0]]
+    want = Adam(0.01, betas=(0.5, 0.999)).update(flat_p, flat_g)
+    net.step(X, y, optimizer=optimizer)
+    assert optimizer.state["exp_avg"] == [0.5 * g for g in flat_g]
+    assert [x for W in net.weights for row in W for x in row] + [x for B in net.biases
+                                                                 for x in B[0]] == want
 
 
 # -- training ---------------------------------------------------------------------

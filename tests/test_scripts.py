@@ -33,6 +33,10 @@ def test_bench_prints_the_workload_the_scaling_and_the_memory_tables():
     else:
         assert "numpy is not installed" in out
     assert "Network.gradients, one call each" in out
+    for workload in ("the tutorial's workload", "moons 2-16-16-1"):
+        assert f"Optimizers, Network.train: {workload}" in out
+    for name in ("SGD momentum 0.9", "Adam ", "AdamW", "RMSprop"):
+        assert name in out
     if sys.implementation.name == "cpython":
         assert "Peak memory of NeuralNetwork.train" in out
         rows = [line.split() for line in out.splitlines()[-2:]]

@@ -2,7 +2,18 @@
 
 The step is purebp.study.explain's; this module picks the network and batch
 (the tutorial's XOR network by default, another from --layers and the
-network options, or a test-vector case from --case) and prints the result.
+network options, or a test-vector case from --case), the rule of the step
+(gradient descent with --lr, or --optimizer with its options), takes the
+--step − 1 steps before the one explained, and prints the result.
+
+The optimizer options mean what they mean for ``purebp train``: --optimizer
+sgd is SGD(lr) (plain gradient descent, with --weight-decay if given),
+momentum is SGD with momentum 0.9, nesterov the same with nesterov=True,
+rmsprop, adam and adamw are RMSprop, Adam and AdamW; every argument not given
+is torch.optim's default (AdamW's weight_decay 0.01), and --lr defaults to
+the tutorial's 0.1 for the SGD kinds and to torch's for the others (RMSprop
+0.01, Adam and AdamW 0.001). An option the chosen optimizer does not take
+(--beta1 with momentum) is refused, naming both.
 """
 
 from __future__ import annotations
@@ -20,18 +31,27 @@ from purebp.cli.options import (
     Parser,
     add_format,
     add_network_options,
+    add_optimizer_options,
+    build_optimizer,
     int_at_least,
+    lr_defaults_shown,
     one_hot,
+    optimizer_settings,
     spelling,
 )
 from purebp.datasets import DATASETS
 from purebp.network import Network
+from purebp.optimizers import Optimizer
 from purebp.oracle import vectors
 from purebp.study import explain
 
 DESCRIPTION = ("Print one full training step of a small network, every equation of"
-               " 'purebp docs backprop' with the numbers put into it. Default: the tutorial's"
+               " 'purebp docs backprop' with the numbers put into it (with --optimizer, the"
+               " optimizer's step as 'purebp docs optimizers' derives it). Default: the tutorial's"
                " XOR network (2-4-1 sigmoid, half_sse, seed 0, learning rate 0.1).")
+
+#: The settings of a step that --optimizer's options give (lr apart).
+SETTINGS = ("momentum", "beta1", "beta2", "eps", "weight_decay")
 
 
 def add_options(parser: Parser) -> None:
@@ -44,7 +64,12 @@ def add_options(parser: Parser) -> None:
     add_network_options(parser, layers_shown="2,4,1", layers_old_names=("--network",))
     parser.set_defaults(layers=[2, 4, 1], activation="sigmoid", loss="half_sse", init="normal")
     SEED.add(parser, 0)
-    LR.add(parser, 0.1)
+    LR.add(parser, shown="0.1; with --optimizer: " + lr_defaults_shown())
+    step = parser.add_argument_group("the optimizer (default: gradient descent with --lr)")
+    add_optimizer_options(step)  # the same options, defaults and checks as purebp train's
+    step.add_argument("--step", type=int_at_least(1), default=1, metavar="T",
+                      help="explain step T: take T − 1 steps on the same samples first, silently"
+                           " (default 1; the bias corrections of adam differ after the first)")
     parser.add_argument("--data", default="xor", choices=tuple(DATASETS),
                         help="data set whose first --samples rows are the batch (default xor)")
     SAMPLES.add(parser, 4, help="how many rows of the data set (default {default})")
@@ -63,22 +88,52 @@ def add_options(parser: Parser) -> None:
 #: precision + 24 characters, held as parts and as the joined text (4 times).
 ENTRY_TEXT_BYTES = 4 * 24
 MATRICES_A_LAYER = 16
+#: What an optimizer adds: up to 9 lines an entry of each weight and bias
+#: matrix (counted as 2 × 9 matrices a layer), and its state, up to three
+#: flat lists of 32-byte floats, held three times (the optimizer, the
+#: trace's copy, explain's copy).
+OPTIMIZER_MATRICES_A_LAYER = 2 * 9
+OPTIMIZER_BYTES_A_WEIGHT = 3 * 3 * 32
 
 
-def check_budget(sizes: List[int], samples: int, max_entries: int, precision: int) -> None:
+def check_budget(sizes: List[int], samples: int, max_entries: int, precision: int,
+                 steps: int = 1, optimizer: bool = False) -> None:
     """Refuse, before the network is built, an explanation over the memory or time budget.
 
-    Its network's forward and backward pass and one step (purebp._limits), and
-    the text of the matrices it prints.
+    Its network's forward and backward pass and ``steps`` steps (purebp._limits),
+    an optimizer's state, and the text of the matrices it prints.
     """
     units, weights = _limits.counts(sizes)
     layers = len(sizes) - 1
-    entries = layers * MATRICES_A_LAYER * min(max_entries, max(weights, units * samples))
+    matrices = MATRICES_A_LAYER + OPTIMIZER_MATRICES_A_LAYER * optimizer
+    entries = layers * matrices * min(max_entries, max(weights, units * samples))
     text = entries * (ENTRY_TEXT_BYTES + 4 * precision)
-    _limits.check("purebp explain", _limits.network_bytes(samples, units, weights, layers) + text,
-                  _limits.network_seconds(samples, weights, 1, layers),
+    state = OPTIMIZER_BYTES_A_WEIGHT * weights * optimizer
+    steps_shown = f", after {steps - 1:,} steps" if steps > 1 else ""
+    _limits.check("purebp explain",
+                  _limits.network_bytes(samples, units, weights, layers) + state + text,
+                  _limits.network_seconds(samples, weights, steps, layers),
                   f"{samples:,} samples through layers {','.join(map(str, sizes))}"
-                  f" ({weights:,} weights), showing up to {max_entries:,} entries a matrix")
+                  f" ({weights:,} weights){steps_shown}, showing up to {max_entries:,} entries"
+                  f" a matrix")
+
+
+def make_optimizer(args: argparse.Namespace, lr: Optional[float]) -> Optional[Optimizer]:
+    """Return the optimizer --optimizer and its options ask for (None without --optimizer).
+
+    As ``purebp train`` builds it (purebp.cli.options): an option the
+    optimizer does not take is refused, naming both; a value the optimizer
+    refuses (nesterov with --momentum 0) is refused with its reason, after
+    the option's name. ``lr`` None: the choice's default.
+    """
+    given = {name: getattr(args, name) for name in SETTINGS}
+    if args.optimizer is None:
+        for name, value in given.items():
+            if value is not None:
+                raise ValueError(f"--optimizer must be given for --{name.replace('_', '-')},"
+                                 " got none")
+        return None
+    return build_optimizer(args.optimizer, optimizer_settings(args.optimizer, {**given, "lr": lr}))
 
 
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
@@ -101,7 +156,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
             raise ValueError(f"--case {shown_path(args.case)}: case {case['id']!r} is a"
                              " per-operation case; explain steps through network cases only")
         spec = case["network"]
-        check_budget(spec["sizes"], len(case["inputs"]), args.max_entries, args.precision)
+        check_budget(spec["sizes"], len(case["inputs"]), args.max_entries, args.precision,
+                     args.step, args.optimizer is not None)
         net = Network(spec["sizes"], spec["activation"], spec["output_activation"],
                       spec["loss"], seed=0)
         net.weights = case["parameters"]["weights"]
@@ -109,7 +165,8 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
         X, y, lr = case["inputs"], case["targets"], case["learning_rate"]
         source = f"case {case['id']!r} of {shown_path(args.case)}"
     else:
-        check_budget(args.layers, args.samples, args.max_entries, args.precision)
+        check_budget(args.layers, args.samples, args.max_entries, args.precision, args.step,
+                     args.optimizer is not None)
         # An output activation of None is what the loss needs (Network decides).
         net = Network(args.layers, args.activation, args.output_activation, args.loss,
                       args.init, args.seed)
@@ -122,8 +179,16 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
                              f" {len(X[0])} and end with {len(y[0])} ({args.data} has"
                              f" {len(X[0])} inputs and {len(y[0])} targets),"
                              f" got {','.join(map(str, args.layers))}")
-        lr = args.lr
+        lr = 0.1 if args.lr is None else args.lr
         source = f"the first {len(X)} rows of {args.data}, seed {args.seed}"
-    print(explain.run(net, X, y, lr, source, args.format, args.precision,
-                      args.max_entries)["text"], end="", file=stream)
+    # With --optimizer: --lr, or the optimizer's default, never the case's.
+    optimizer = make_optimizer(args, args.lr)
+    for _ in range(args.step - 1):
+        if optimizer is None:
+            net.step(X, y, lr)
+        else:
+            net.step(X, y, optimizer=optimizer)
+    print(explain.run(net, X, y, lr if optimizer is None else None, source, args.format,
+                      args.precision, args.max_entries, optimizer=optimizer,
+                      step=args.step)["text"], end="", file=stream)
     return 0

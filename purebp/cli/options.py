@@ -2,12 +2,15 @@
 
     Parser           argparse, with a usage mistake reported in one line (exit 2)
     Command          one command: name, help line, description, options, run function
-    int_at_least, parse_non_negative, parse_seed, layer_sizes
+    int_at_least, parse_non_negative, parse_fraction, parse_number, parse_seed, layer_sizes
                      value parsers for argparse's type=, each naming what it expected
     one_hot          class indices as one-hot rows, for --loss cross_entropy
     Option           one option defined once: its flag, its value parser, its help;
                      LAYERS, SAMPLES, SEED, LR, EPOCHS, ... are the shared ones
     add_network_options   --layers, --activation, --output-activation, --loss, --init
+    OPTIMIZER_CHOICES, add_optimizer_options, optimizer_settings, build_optimizer
+                     --optimizer and the options of its step (--momentum, --beta1, ...):
+                     which choice takes which, their defaults, the optimizer they build
     spelling         the flag the user typed for an option (an old name, or the new one)
 
 Every command module imports this one and nothing else from purebp.cli, so
@@ -20,14 +23,27 @@ and their errors name them as before, but ``--help`` shows only the new name.
 from __future__ import annotations
 
 import argparse
+import inspect
 import math
-from typing import Any, Callable, Dict, List, NamedTuple, NoReturn, Optional, Sequence, Union
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    List,
+    NamedTuple,
+    NoReturn,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 from purebp._checks import _short_repr
 from purebp.activations import ACTIVATIONS
 from purebp.activations import NAMES as ACTIVATION_NAMES
 from purebp.losses import LOSSES
 from purebp.network import INITS
+from purebp.optimizers import OPTIMIZERS, Optimizer
 
 #: What add_argument accepts to add options to: a parser, or a group of one.
 Group = Union[argparse.ArgumentParser, "argparse._ArgumentGroup"]
@@ -136,6 +152,22 @@ def parse_non_negative(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0, got {text!r}")
+    return value
+
+
+def parse_fraction(text: str) -> float:
+    """Parse a number strictly between 0 and 1 (a share of the samples).
+
+    >>> parse_fraction("0.25")
+    0.25
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {_short_repr(text)}") from None
+    if not 0 < value < 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1 (both left out),"
+                                         f" got {_short_repr(text)}")
     return value
 
 
@@ -304,3 +336,179 @@ def add_format(group: Group, formats: Dict[str, str], old_flags: Optional[Dict[s
     for flag, name in (old_flags or {}).items():
         group.add_argument(flag, dest="format", action="store_const", const=name,
                            default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+
+
+# -- the optimizers: --optimizer and the options of its step -----------------------
+
+
+class OptimizerChoice(NamedTuple):
+    """One ``--optimizer`` choice: the purebp.optimizers class it builds, and what it takes.
+
+    ``options`` are the settings the choice takes (lr first), by their
+    attribute names; ``defaults`` the ones whose default is not the class's
+    own (torch.optim's); ``fixed`` the arguments the choice sets itself.
+    """
+
+    optimizer: str  # the class's NAME in purebp.optimizers
+    options: Tuple[str, ...]
+    defaults: Dict[str, float]
+    fixed: Dict[str, Any]
+    what: str  # what the choice is, in a few words
+
+
+#: The --optimizer choices. Every default is torch.optim's but these: sgd's lr
+#: is 0.1, the tutorial's, as it was before there were optimizers; momentum is
+#: SGD with momentum 0.9, and its lr 0.01 makes the steady step, lr/(1 − 0.9)
+#: times the gradient, sgd's 0.1 again (nesterov likewise).
+OPTIMIZER_CHOICES: Dict[str, OptimizerChoice] = {
+    "sgd": OptimizerChoice("sgd", ("lr", "weight_decay"), {"lr": 0.1}, {},
+                           "plain gradient descent, the default"),
+    "momentum": OptimizerChoice("sgd", ("lr", "momentum", "weight_decay"),
+                                {"lr": 0.01, "momentum": 0.9}, {}, "SGD with momentum"),
+    "nesterov": OptimizerChoice("sgd", ("lr", "momentum", "weight_decay"),
+                                {"lr": 0.01, "momentum": 0.9}, {"nesterov": True},
+                                "SGD with Nesterov momentum"),
+    "rmsprop": OptimizerChoice("rmsprop", ("lr", "momentum", "eps", "weight_decay"), {}, {},
+                               "RMSprop"),
+    "adam": OptimizerChoice("adam", ("lr", "beta1", "beta2", "eps", "weight_decay"), {}, {},
+                            "Adam"),
+    "adamw": OptimizerChoice("adamw", ("lr", "beta1", "beta2", "eps", "weight_decay"), {}, {},
+                             "Adam with decoupled weight decay"),
+}
+#: Every setting of a step, by attribute name, and the class argument it gives.
+OPTIMIZER_ARGUMENTS = {"lr": "lr", "momentum": "momentum", "beta1": "betas[0]",
+                       "beta2": "betas[1]", "eps": "eps", "weight_decay": "weight_decay"}
+
+
+def _flag_of(setting: str) -> str:
+    return "--" + setting.replace("_", "-")
+
+
+def optimizer_default(choice: str, setting: str) -> float:
+    """Return the default of ``setting`` (lr, momentum, beta1, ...) for an --optimizer choice.
+
+    >>> optimizer_default("adam", "beta2"), optimizer_default("momentum", "momentum")
+    (0.999, 0.9)
+    """
+    spec = OPTIMIZER_CHOICES[choice]
+    if setting in spec.defaults:
+        return spec.defaults[setting]
+    parameters = inspect.signature(OPTIMIZERS[spec.optimizer].__init__).parameters
+    if setting in ("beta1", "beta2"):
+        return float(parameters["betas"].default[setting == "beta2"])
+    return float(parameters[setting].default)
+
+
+def optimizer_settings(choice: str, given: Dict[str, Optional[float]]) -> Dict[str, Optional[float]]:
+    """Return every step setting for ``choice``: the given value or its default where the
+    choice takes it, None where it does not.
+
+    ``given`` maps settings to a value or None (not given); a value given for
+    a setting the choice does not take is refused, naming both.
+
+    >>> optimizer_settings("momentum", {"lr": 0.05})
+    {'lr': 0.05, 'momentum': 0.9, 'beta1': None, 'beta2': None, 'eps': None, 'weight_decay': 0.0}
+    """
+    spec = OPTIMIZER_CHOICES[choice]
+    for setting, value in given.items():
+        if value is not None and setting not in spec.options:
+            takers = [name for name, other in OPTIMIZER_CHOICES.items() if setting in other.options]
+            raise ValueError(f"{_flag_of(setting)} does not apply to --optimizer {choice}"
+                             f" ({spec.what}); it applies to {', '.join(takers)}")
+    settings: Dict[str, Optional[float]] = {}
+    for setting in OPTIMIZER_ARGUMENTS:
+        value = given.get(setting)
+        if setting in spec.options:
+            settings[setting] = optimizer_default(choice, setting) if value is None else value
+        else:
+            settings[setting] = None
+    return settings
+
+
+def build_optimizer(choice: str, settings: Dict[str, Any]) -> Optimizer:
+    """Return the optimizer of an --optimizer choice with its settings (optimizer_settings's).
+
+    The class checks the values; its message is given back naming the option
+    (``--beta1 must lie in [0, 1), got 1.0``).
+
+    >>> build_optimizer("nesterov", optimizer_settings("nesterov", {}))
+    SGD(lr=0.01, momentum=0.9, dampening=0.0, weight_decay=0.0, nesterov=True)
+    """
+    spec = OPTIMIZER_CHOICES[choice]
+    if choice == "nesterov" and settings["momentum"] == 0:
+        raise ValueError("--momentum must be positive for --optimizer nesterov (its step"
+                         f" looks ahead along the velocity), got {settings['momentum']!r}")
+    arguments: Dict[str, Any] = dict(spec.fixed)
+    for setting in spec.options:
+        if setting in ("beta1", "beta2"):
+            arguments["betas"] = (settings["beta1"], settings["beta2"])
+        else:
+            arguments[setting] = settings[setting]
+    try:
+        return OPTIMIZERS[spec.optimizer](**arguments)
+    except (TypeError, ValueError) as error:
+        message = str(error)
+        for setting, argument in OPTIMIZER_ARGUMENTS.items():
+            prefix = f"{spec.optimizer}: {argument} "
+            if message.startswith(prefix):
+                raise type(error)(_flag_of(setting) + " " + message[len(prefix):]) from None
+        raise type(error)(f"--optimizer {choice}: {message}") from None
+
+
+def _defaults_shown(setting: str) -> str:
+    """The defaults of a setting as a help line states them: "0.9 for momentum, nesterov; 0
+    for rmsprop", or one value if every optimizer that takes it has the same."""
+    by_value: Dict[float, List[str]] = {}
+    for choice, spec in OPTIMIZER_CHOICES.items():
+        if setting in spec.options:
+            by_value.setdefault(optimizer_default(choice, setting), []).append(choice)
+    if len(by_value) == 1:
+        return f"{next(iter(by_value)):g}"
+    return "; ".join(f"{value:g} for {', '.join(choices)}" for value, choices in by_value.items())
+
+
+def parse_number(text: str) -> float:
+    """Parse a number; the optimizer it is for checks its range (and refuses NaN, ±inf).
+
+    >>> parse_number("1e-8")
+    1e-08
+    """
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {_short_repr(text)}") from None
+
+
+def add_optimizer_options(group: Group) -> None:
+    """Add --optimizer, --momentum, --beta1, --beta2, --eps and --weight-decay, defaults None.
+
+    None stands for the default of the chosen optimizer (optimizer_settings
+    fills it in), so that an option given for an optimizer that does not
+    take it can be refused, and ``purebp train --resume`` can tell what was given.
+    --lr is added by the command (LR), its help stating these defaults.
+    """
+    group.add_argument(
+        "--optimizer", choices=tuple(OPTIMIZER_CHOICES), default=None,
+        help="the step, with torch.optim's rules and defaults (but --lr's): "
+             + "; ".join(f"{name}: {spec.what}" for name, spec in OPTIMIZER_CHOICES.items()))
+    helps = {
+        "momentum": "the velocity's decay, for momentum, nesterov and rmsprop",
+        "beta1": "Adam's β1, the decay of the gradient's running mean, for adam and adamw",
+        "beta2": "Adam's β2, the decay of the squared gradient's running mean, for adam and"
+                 " adamw",
+        "eps": "added to the root of the squared gradient's mean, for rmsprop, adam and adamw",
+        "weight_decay": "weight decay, for every optimizer: added to the gradient as"
+                        " weight_decay·p (L2), but decoupled for adamw, p ← p·(1 − lr·weight_decay)",
+    }
+    for setting, text in helps.items():
+        group.add_argument(_flag_of(setting), type=parse_number, default=None, metavar="X",
+                           help=f"{text} (default {_defaults_shown(setting)})")
+
+
+def lr_defaults_shown() -> str:
+    """The --lr defaults per optimizer, as the help line states them.
+
+    >>> lr_defaults_shown()
+    '0.1 for sgd; 0.01 for momentum, nesterov, rmsprop; 0.001 for adam, adamw'
+    """
+    return _defaults_shown("lr")

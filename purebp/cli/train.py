@@ -1,13 +1,16 @@
 """``purebp train``: train a ``Network`` on a named data set or a CSV file.
 
 It prints the log and ends with the final loss and, for 0/1 or one-hot
-targets, the accuracy. It saves (--save), checkpoints during training
-(--checkpoint), resumes a checkpointed run bit for bit (--resume, with the
-run's options left out or repeated), draws the loss curve and decision
-boundary (--plot), stops cleanly at the end of an epoch on the first Ctrl-C,
-SIGTERM or SIGHUP (exit 128 + the signal's number: 130, 143, 129) and on
-divergence (exit 1). Mistakes raise ValueError, which purebp.cli.app reports
-in one line (exit 2).
+targets, the accuracy. It steps by plain gradient descent or by another
+optimizer (--optimizer, and its options: purebp.cli.options), holds out a
+seeded share of the data for validation (--val-split, ``validation_split``)
+and can stop early (--early-stopping). It saves (--save), checkpoints during
+training (--checkpoint), resumes a checkpointed run bit for bit (--resume,
+with the run's options left out or repeated), draws the loss curves and
+decision boundary (--plot), stops cleanly at the end of an epoch on the
+first Ctrl-C, SIGTERM or SIGHUP (exit 128 + the signal's number: 130, 143,
+129) and on divergence (exit 1). Mistakes raise ValueError, which
+purebp.cli.app reports in one line (exit 2).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import hashlib
 import inspect
 import math
 import os
+import random
 import shlex
 import signal
 import sys
@@ -32,14 +36,21 @@ from purebp.cli.options import (
     EPOCHS,
     LOG_EVERY,
     LR,
+    OPTIMIZER_ARGUMENTS,
+    OPTIMIZER_CHOICES,
     PLOT,
     SAMPLES,
     SEED,
     Parser,
     add_network_options,
+    add_optimizer_options,
     add_quiet,
+    build_optimizer,
     int_at_least,
+    lr_defaults_shown,
     one_hot,
+    optimizer_settings,
+    parse_fraction,
     parse_non_negative,
     printable,
     spelling,
@@ -48,6 +59,7 @@ from purebp.datasets import DATASETS, MAX_SAMPLES, class_count, load_csv
 from purebp.errors import DivergenceError
 from purebp.files import jsonfile, model
 from purebp.network import Network
+from purebp.optimizers import Optimizer
 from purebp.study import plots
 
 DESCRIPTION = ("Train a fully-connected network by gradient descent and report"
@@ -56,11 +68,16 @@ DESCRIPTION = ("Train a fully-connected network by gradient descent and report"
 
 #: The settings that define a training run, with their defaults, by the names
 #: the checkpoint records them under. ``--resume`` takes them from the
-#: checkpoint; those given with it must agree with it.
+#: checkpoint; those given with it must agree with it. The step's settings,
+#: lr to weight_decay, default to the optimizer's (None here; a run records
+#: what they became, purebp.cli.options.optimizer_settings), and a checkpoint
+#: written before there were optimizers is a run of sgd without validation.
 RUN_DEFAULTS: Dict[str, Any] = {
     "data": "xor", "targets": None, "n": None, "noise": None, "bits": None,
     "layers": None, "activation": "sigmoid", "output_activation": None,
-    "loss": "half_sse", "init": "normal", "lr": 0.1, "batch_size": None, "seed": 0,
+    "loss": "half_sse", "init": "normal", "lr": None, "batch_size": None, "seed": 0,
+    "optimizer": "sgd", "momentum": None, "beta1": None, "beta2": None, "eps": None,
+    "weight_decay": None, "val_split": None, "early_stopping": None,
 }
 
 #: A setting whose option has another name: --samples was --n, the name
@@ -90,12 +107,22 @@ def add_options(parser: Parser) -> None:
     add_network_options(parser.add_argument_group("network"), layers_shown="inputs,8,outputs")
     training = parser.add_argument_group("training")
     EPOCHS.add(training, 1000, help="train until this many epochs in all (default {default})")
-    LR.add(training, shown="0.1")
+    LR.add(training, shown=lr_defaults_shown())
     training.add_argument("--batch-size", type=int_at_least(1), default=None,
                           help="mini-batch size, with a seeded shuffle (default: full batch)")
     SEED.add(training, shown="0", help="seed for the weights and the shuffles (default {default})")
     LOG_EVERY.add(training, shown="a tenth of --epochs")
     add_quiet(training, "print only the final loss and accuracy (no log, no progress line)")
+    add_optimizer_options(parser.add_argument_group("optimizer"))
+    validation = parser.add_argument_group("validation")
+    validation.add_argument(
+        "--val-split", type=parse_fraction, default=None, metavar="F",
+        help="hold out this share of the samples (0 < F < 1) for validation, drawn with a"
+             " shuffle seeded by --seed; the log and summary show the validation loss too")
+    validation.add_argument(
+        "--early-stopping", type=int_at_least(1), default=None, metavar="K",
+        help="with --val-split: stop when the validation loss has not improved for K"
+             " epochs, and keep the parameters of the epoch that reached its lowest")
     files = parser.add_argument_group("saving and resuming")
     files.add_argument("--save", metavar="PATH", default=None,
                        help="write the trained model to PATH at the end (format: purebp docs model-format)")
@@ -105,8 +132,9 @@ def add_options(parser: Parser) -> None:
     files.add_argument("--checkpoint-every", type=int_at_least(1), default=None, metavar="K",
                        help="with --checkpoint: write it every K epochs (default: a tenth of"
                             " --epochs)")
-    PLOT.add(files, help="write SVG pictures to DIR: the loss curve and, for two inputs,"
-                         " the decision boundary")
+    PLOT.add(files, help="write SVG pictures to DIR: the loss curve (and the validation"
+                         " loss's) and, for two inputs, the decision boundary (validation"
+                         " points hollow)")
     files.add_argument("--resume", metavar="PATH", default=None,
                        help="continue the run saved in a checkpoint (or --save file) until"
                             " --epochs in all; its settings come from the file, and data,"
@@ -204,10 +232,83 @@ def _data_digest(X: Matrix, y: Matrix) -> str:
     return hashlib.sha256(repr((X, y)).encode()).hexdigest()
 
 
+def validation_split(X: Matrix, y: Matrix, fraction: float, seed: int
+                     ) -> Tuple[Matrix, Matrix, Matrix, Matrix]:
+    """Return (X_train, y_train, X_val, y_val): a seeded share of the n rows held out.
+
+    k = ⌊fraction·n + ½⌋ rows (fraction·n to the nearest whole number, a half
+    up) go to validation: the row indices 0 … n−1 are shuffled by
+    ``random.Random(f"val-split {seed}")``, a generator of its own (Python
+    turns a text seed into a number through SHA-512, the same on every
+    Python), and the first k of them are the validation rows. Both parts keep
+    the data's order. The network's generator, which draws its weights and
+    shuffles its mini-batches, is not touched: a run with --val-split
+    differs from one without only in the rows it trains on.
+
+    >>> X = [[float(i)] for i in range(10)]
+    >>> X_train, y_train, X_val, y_val = validation_split(X, X, 0.3, seed=0)
+    >>> X_val
+    [[3.0], [8.0], [9.0]]
+    >>> len(X_train), sorted(X_train + X_val) == X
+    (7, True)
+    """
+    n = len(X)
+    k = math.floor(fraction * n + 0.5)
+    if not 0 < k < n:
+        raise ValueError(f"--val-split must leave at least one sample for validation and one"
+                         f" for training, got {fraction} of {n} samples: {k} for validation")
+    order = list(range(n))
+    random.Random(f"val-split {seed}").shuffle(order)
+    held_out = set(order[:k])
+    train_rows = [i for i in range(n) if i not in held_out]
+    val_rows = sorted(held_out)
+    return ([X[i] for i in train_rows], [y[i] for i in train_rows],
+            [X[i] for i in val_rows], [y[i] for i in val_rows])
+
+
 def _given(args: argparse.Namespace) -> Dict[str, Any]:
     """The run settings given on the command line (the others are None: not given)."""
     given = {key: getattr(args, OPTION_OF.get(key, key)) for key in RUN_DEFAULTS}
     return {key: value for key, value in given.items() if value is not None}
+
+
+def _step_given(settings: Dict[str, Any]) -> Dict[str, Any]:
+    """The step's settings (lr, momentum, beta1, ...) of settings, None where not given."""
+    return {key: settings[key] for key in OPTIMIZER_ARGUMENTS}
+
+
+def _samples_shown(settings: Dict[str, Any], X: Matrix,
+                   validation: Optional[Tuple[Matrix, Matrix]]) -> str:
+    """The samples as the settings line shows them: "200 samples", or the split."""
+    if validation is None:
+        return f"{len(X)} samples"
+    stopping = settings["early_stopping"]
+    return (f"{len(X)} training and {len(validation[0])} validation samples (--val-split"
+            f" {settings['val_split']}{f', --early-stopping {stopping}' if stopping else ''})")
+
+
+def _step_shown(settings: Dict[str, Any], optimizer: Optimizer) -> str:
+    """The step as the settings line shows it: "lr 0.1" for plain gradient descent, else
+    the optimizer with its arguments."""
+    if settings["optimizer"] == "sgd" and not settings["weight_decay"]:
+        return f"lr {settings['lr']}"
+    return f"optimizer {settings['optimizer']}: {optimizer!r}"
+
+
+def _resumed_optimizer(args: argparse.Namespace, settings: Dict[str, Any],
+                       net: Network) -> Optimizer:
+    """The optimizer a resumed run goes on with: the checkpoint's, with its state.
+
+    A checkpoint from before there were optimizers holds none: its run was
+    plain gradient descent, which has no state to go on from.
+    """
+    built = build_optimizer(settings["optimizer"], settings)
+    if net.optimizer is None:
+        return built
+    if net.optimizer.config() != built.config():
+        raise ValueError(f"--resume {shown_path(args.resume)}: the run settings' optimizer"
+                         f" must be the training state's, {net.optimizer!r}, got {built!r}")
+    return net.optimizer
 
 
 def _in_effect(settings: Dict[str, Any], net: Network) -> Dict[str, Any]:
@@ -270,12 +371,17 @@ def _resume_settings(args: argparse.Namespace, saved: Dict[str, Any], net: Netwo
 
 
 def _check_saved_settings(args: argparse.Namespace, settings: Dict[str, Any]) -> None:
-    """Refuse a checkpoint whose lr, batch size or seed could not be what train wrote.
+    """Refuse a checkpoint whose settings could not be what train wrote; fill in the step's.
+
+    The step's settings a checkpoint leaves out (one from before there were
+    optimizers) get their defaults, as the run had them.
 
     Before anything is printed: the settings line shows them, and a file's
     40-million-character lr would otherwise be printed before it is refused.
     """
     lr, batch_size, seed = settings["lr"], settings["batch_size"], settings["seed"]
+    choice, val_split, patience = (settings["optimizer"], settings["val_split"],
+                                   settings["early_stopping"])
     bad = None
     if type(lr) not in (int, float) or not 0 < lr < math.inf:
         bad = ("lr", "a positive number", lr)
@@ -283,6 +389,20 @@ def _check_saved_settings(args: argparse.Namespace, settings: Dict[str, Any]) ->
         bad = ("batch_size", "a whole number of at least 1, or null", batch_size)
     elif type(seed) is not int:
         bad = ("seed", "a whole number", seed)
+    elif not isinstance(choice, str) or choice not in OPTIMIZER_CHOICES:
+        bad = ("optimizer", f"one of {', '.join(OPTIMIZER_CHOICES)}", choice)
+    elif val_split is not None and (type(val_split) not in (int, float) or not 0 < val_split < 1):
+        bad = ("val_split", "a number between 0 and 1 (both left out), or null", val_split)
+    elif patience is not None and (type(patience) is not int or patience < 1 or val_split is None):
+        bad = ("early_stopping", "a whole number of at least 1 with a val_split, or null",
+               patience)
+    if bad is None:
+        try:  # the step's settings: what the optimizer takes, its defaults filled in
+            settings.update(optimizer_settings(choice, _step_given(settings)))
+            build_optimizer(choice, settings)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"--resume {shown_path(args.resume)}: in its run settings,"
+                             f" {error}") from None
     if bad is not None:
         key, expected, value = bad
         shown = repr(value)
@@ -458,7 +578,17 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             raise ValueError(f"--resume {shown_path(args.resume)}: the file has no run settings;"
                              " only files written by purebp train can be resumed")
         settings = _resume_settings(args, saved["settings"], net)
+        optimizer = _resumed_optimizer(args, settings, net)
         _check_outputs(args, str(settings["data"]))
+        stopped = saved.get("early_stopped")
+        if isinstance(stopped, dict) and type(stopped.get("epoch")) is int:
+            best = stopped.get("best_epoch")
+            kept = f"; it holds epoch {best}'s parameters" if type(best) is int else ""
+            print(f"Nothing to train: {shown_path(args.resume)} stopped early after epoch"
+                  f" {stopped['epoch']} (--early-stopping {settings['early_stopping']}: its"
+                  f" validation loss had stopped improving), which ended its run{kept}",
+                  file=stdout)
+            return 0
         if net.epochs_trained >= args.epochs:
             print(f"Nothing to train: {shown_path(args.resume)} has trained"
                   f" {net.epochs_trained} epochs, and --epochs {args.epochs} is the total"
@@ -478,6 +608,11 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
                              f" started with (has {shown_path(str(settings['data']))} changed?)")
     else:
         settings = {key: _given(args).get(key, default) for key, default in RUN_DEFAULTS.items()}
+        settings.update(optimizer_settings(settings["optimizer"], _step_given(settings)))
+        if settings["early_stopping"] is not None and settings["val_split"] is None:
+            raise ValueError("--early-stopping must come with --val-split F, the validation"
+                             " data it watches, got no --val-split")
+        optimizer = build_optimizer(settings["optimizer"], settings)
         _check_outputs(args, str(settings["data"]))
         known = samples_before_loading(settings)
         if known is not None:  # a generated set: refuse before making it
@@ -516,7 +651,11 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         net = Network(layers, settings["activation"], settings["output_activation"],
                       settings["loss"], settings["init"], settings["seed"])
         digest = _data_digest(X, y)
-    record = {"settings": settings, "data_sha256": digest}
+    record: Dict[str, Any] = {"settings": settings, "data_sha256": digest}
+    validation = None
+    if settings["val_split"] is not None:
+        X, y, X_val, y_val = validation_split(X, y, settings["val_split"], settings["seed"])
+        validation = (X_val, y_val)
     log_every = args.log_every or max(1, args.epochs // 10)
     every = args.checkpoint_every or max(1, args.epochs // 10)
     remaining = max(0, args.epochs - net.epochs_trained)
@@ -555,21 +694,30 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     if not args.quiet:
         start = f"resuming {args.resume} at epoch {net.epochs_trained}: " if args.resume else ""
         # printable: with --resume, these settings are text from the file
-        say(printable(f"{start}{net} on {settings['data']}: {len(X)} samples,"
-                      f" lr {settings['lr']}, batch size {settings['batch_size'] or 'full'},"
-                      f" seed {settings['seed']}"))
+        say(printable(f"{start}{net} on {settings['data']}: {_samples_shown(settings, X, validation)},"
+                      f" {_step_shown(settings, optimizer)},"
+                      f" batch size {settings['batch_size'] or 'full'}, seed {settings['seed']}"))
+    # The epoch whose parameters early stopping keeps, as its record says.
+    best_epoch: List[Optional[int]] = [None if net.best is None else net.best["epoch"]]
     # The handlers stay until the checkpoint is written and the run has said so.
     with stop:
         def on_epoch(_: Network, epoch: int, loss: float) -> bool:
             write(lambda: progress.update(epoch, loss), stderr)
+            if net.best is not None:
+                best_epoch[0] = net.best["epoch"]
+            elif settings["early_stopping"] is not None:
+                # early stopping has ended the run (and cleared its record): so
+                # the files say, and a resumed run does not train on
+                record["early_stopped"] = {"epoch": epoch, "best_epoch": best_epoch[0]}
             if args.checkpoint and (epoch + 1) % every == 0:
                 save(args.checkpoint)
             return not stop.signum
 
         try:
-            losses = net.train(X, y, remaining, settings["lr"], batch_size=settings["batch_size"],
+            losses = net.train(X, y, remaining, batch_size=settings["batch_size"],
                                log_every=log_every, log=None if args.quiet else say,
-                               on_epoch=on_epoch)
+                               on_epoch=on_epoch, optimizer=optimizer, validation=validation,
+                               early_stopping=settings["early_stopping"])
         except DivergenceError as error:
             message = f"purebp: {error}"
             write(progress.clear, stderr)
@@ -594,16 +742,29 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
             return 128 + stop.signum
     if args.save:
         save(args.save)
+    val_losses = net.history["val_loss"][-len(losses):] if validation and losses else []
     if losses and not args.quiet:
         say(plots.sparkline(losses))
+        if val_losses:
+            say(plots.sparkline(val_losses, label="validation loss"))
     if args.plot is not None:
-        _plot(args.plot, net, X, y, losses, settings["data"])
+        stopped_at = record.get("early_stopped")
+        _plot(args.plot, net, X, y, losses, settings["data"], validation, val_losses,
+              None if stopped_at is None else stopped_at["best_epoch"])
     say(f"Final loss ({net.loss_name}): {net.loss(X, y):.6f}")
-    one_column = len(y[0]) == 1 and all(t in (0.0, 1.0) for (t,) in y)
-    one_hot_rows = all(sorted(row) == [0.0] * (len(row) - 1) + [1.0] for row in y)
+    if validation is not None:
+        say(f"Validation loss ({net.loss_name}): {net.loss(*validation):.6f}")
+    rows = y + (validation[1] if validation is not None else [])
+    one_column = len(y[0]) == 1 and all(t in (0.0, 1.0) for (t,) in rows)
+    one_hot_rows = all(sorted(row) == [0.0] * (len(row) - 1) + [1.0] for row in rows)
     if one_column or one_hot_rows:  # classification: accuracy means something
-        accuracy = net.accuracy(X, y)
-        say(f"Accuracy: {100 * accuracy:.1f}% ({round(accuracy * len(X))} of {len(X)})")
+        parts = [("Accuracy", X, y)]
+        if validation is not None:
+            parts.append(("Validation accuracy", *validation))
+        for name, X_part, y_part in parts:
+            accuracy = net.accuracy(X_part, y_part)
+            say(f"{name}: {100 * accuracy:.1f}% ({round(accuracy * len(X_part))} of"
+                f" {len(X_part)})")
     if args.save and not args.quiet:
         say(f"Saved to {shown_path(args.save)}")
     if lost:  # the run is done, but its output was cut short
@@ -709,19 +870,36 @@ def _check_outputs(args: argparse.Namespace, data: str) -> None:
                           os.path.join(args.plot, name))
 
 
-def _plot(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float],
-          data: str) -> None:
-    """Write loss.svg and, for two inputs, decision-boundary.svg into folder."""
+def _plot(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float], data: str,
+          validation: Optional[Tuple[Matrix, Matrix]] = None,
+          val_losses: Optional[List[float]] = None, best_epoch: Optional[int] = None) -> None:
+    """Write loss.svg and, for two inputs, decision-boundary.svg into folder.
+
+    With validation data, loss.svg has the validation loss's curve beside
+    the training loss's, and the decision boundary shows the validation
+    points apart from the training points; ``best_epoch``: the epoch whose
+    parameters early stopping kept.
+    """
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:
         raise ValueError(f"--plot {shown_path(folder)}: cannot create it:"
                          f" {error.strerror or error}") from None
     first = net.epochs_trained - len(losses)
-    plots.write(os.path.join(folder, "loss.svg"), plots.line_chart(
-        {net.loss_name: losses}, f"Training loss on {data} ({net.loss_name})", "epoch",
-        f"{net.loss_name} (log scale)", log_y=True,
-        x_values=list(range(first, first + len(losses)))))
+    x_values = list(range(first, first + len(losses)))
+    if validation is None or not val_losses:
+        chart = plots.line_chart(
+            {net.loss_name: losses}, f"Training loss on {data} ({net.loss_name})", "epoch",
+            f"{net.loss_name} (log scale)", log_y=True, x_values=x_values)
+    else:
+        chart = plots.line_chart(
+            {"training loss": losses, "validation loss": val_losses},
+            f"Training and validation loss on {data} ({net.loss_name})", "epoch",
+            f"{net.loss_name} (log scale)", log_y=True, x_values=x_values)
+    plots.write(os.path.join(folder, "loss.svg"), chart)
     if len(X[0]) == 2:
+        title = f"Decision boundary on {data} after {net.epochs_trained} epochs"
+        if best_epoch is not None:
+            title += f" (early stopping: epoch {best_epoch}'s parameters)"
         plots.write(os.path.join(folder, "decision-boundary.svg"), plots.decision_boundary(
-            net, X, y, f"Decision boundary on {data} after {net.epochs_trained} epochs"))
+            net, X, y, title, validation=validation))

@@ -50,17 +50,21 @@ def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
 
     ``step`` is a learning rate (plain gradient descent, as the tutorial's
     class trains) or an optimizer (purebp.optimizers, as Network trains).
-    Plain gradient descent, SGD(lr) included, runs the step written out;
-    any other optimizer gets the written-out gradients and takes its own
-    ``update`` on them, so its bits are the readable loop's.
+    Plain gradient descent, SGD(lr) included, runs the step p − lr·g
+    written out; any other optimizer's step is written out from its
+    ``code()``, the same expressions as its ``update``, so its bits are the
+    readable loop's.
     """
     spec = net._spec()
     if not unrolled.supported(spec):
         return _readable(net, X, y, epochs, step, batch_size, log_every, log, on_epoch, watch)
     rate = _plain_rate(step)
     optimizer = step if isinstance(step, Optimizer) else None
-    kernel = unrolled.compiled(spec if rate is not None else spec._replace(step="optimizer"))
-    take = rate if rate is not None else step.update  # type: ignore[union-attr]
+    take: Any = rate
+    if rate is None and optimizer is not None:
+        spec = spec._replace(step=optimizer.code())
+        take = optimizer
+    kernel = unrolled.compiled(spec)
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
     losses: List[float] = []
     remaining = epochs
@@ -72,12 +76,16 @@ def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
         if log is not None:
             count = min(count, -epoch % log_every + 1)
         saved = None if optimizer is None else optimizer.copy()
+        if take is optimizer and optimizer is not None:
+            optimizer.prepare(len(flat_parameters(net)))  # its buffers, for the written-out code
         steps = (_epochs(net, kernel, X, rows, take, count, losses)
                  if batch_size is None else
                  _batches(net, kernel, X, rows, take, batch_size, losses))
         if steps:
             net.epochs_trained += count
-            if optimizer is not None and rate is not None:  # the written-out step: count it
+            if optimizer is not None and rate is not None:
+                # the written-out step: count it, and fix the state's size as update would
+                optimizer.size = sum(m * (n + 1) for n, m in zip(spec.sizes[:-1], spec.sizes[1:]))
                 optimizer.state["step"] += steps
         else:
             # Not finite somewhere: the readable loop finds the epoch and raises.

@@ -59,9 +59,14 @@ from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 from purebp.activations import ACTIVATIONS, WrittenOut
 from purebp.losses import LOSSES
 from purebp.losses import WrittenOut as LossWrittenOut
+from purebp.optimizers import WrittenOut as OptimizerCode
+from purebp.optimizers import sqrt_or_nan
 
 #: The largest network (in weights and biases) that gets written-out code.
 MAX_WRITTEN_OUT = 4096
+
+#: An optimizer's functions, as locals of its written-out code (faster than globals).
+_LOCAL_FUNCTIONS = ", sqrt=sqrt, sqrt_or_nan=sqrt_or_nan, max=max"
 
 #: Terms per line in a written-out sum; longer lines are split (same order).
 _TERMS_PER_LINE = 8
@@ -69,7 +74,8 @@ _TERMS_PER_LINE = 8
 #: What the written-out code may call: the functions the written-out forms
 #: of purebp.activations and purebp.losses name.
 _NAMESPACE: Dict[str, Any] = {"exp": math.exp, "tanh": math.tanh, "log1p": math.log1p, "abs": abs,
-              "isfinite": math.isfinite}
+              "isfinite": math.isfinite, "sqrt": math.sqrt, "sqrt_or_nan": sqrt_or_nan,
+              "max": max}
 
 
 class Spec(NamedTuple):
@@ -85,9 +91,9 @@ class Spec(NamedTuple):
     output_activation: str
     loss: str
     logged: str
-    #: "gd": the step p = p − learning_rate·g written out; "optimizer": the
-    #: gradients handed to an optimizer's ``update`` (purebp.optimizers).
-    step: str = "gd"
+    #: "gd": the step p = p − learning_rate·g written out; else an
+    #: optimizer's step written out from its ``code()`` (purebp.optimizers).
+    step: str | OptimizerCode = "gd"
 
 
 def _activation(name: str) -> WrittenOut:
@@ -151,9 +157,11 @@ def source(spec: Spec) -> str:
     each sample's forward pass to it: (zs[0], activations[1], zs[1], ...)
     as tuples.
 
-    With ``spec.step == "optimizer"`` the third argument is ``update``
-    instead, an optimizer's ``update(p, g)``: each step hands it the flat
-    parameters and gradients and takes the parameters it returns.
+    With an optimizer's code as ``spec.step`` the third argument is the
+    optimizer instead, prepared (its buffers made): each step is its
+    ``code()`` written out per parameter, on local copies of its step count
+    and buffers, which are written back to ``optimizer.state`` only when the
+    call returns the parameters (never when it returns None).
     """
     sizes, L = spec.sizes, len(spec.sizes) - 1
     weights = [f"w{l}_{i}_{j}" for l in range(L)
@@ -166,13 +174,21 @@ def source(spec: Spec) -> str:
     out = "    "
     body = out * 3  # inside: def, for epoch, for sample
     lines = [
-        f"def train_epochs(rows, parameters, {'update' if spec.step == 'optimizer' else 'learning_rate'},"
-        " epochs, losses, keep):",
+        f"def train_epochs(rows, parameters, {'learning_rate' if spec.step == 'gd' else 'optimizer'},"
+        f" epochs, losses, keep{'' if spec.step == 'gd' else _LOCAL_FUNCTIONS}):",
         f'{out}"""{len(weights) + len(biases)} parameters, sizes {list(sizes)};'
         f' see purebp.fast.unrolled.source."""',
         f"{out}({', '.join(weights + biases)},) = parameters",
         f"{out}count = len(rows) * {sizes[L]}  # entries of ŷ: samples × outputs",
     ]
+    code = spec.step if isinstance(spec.step, OptimizerCode) else None
+    if code is not None:
+        lines.append(f"{out}# the optimizer's arguments, step count and buffers, as locals")
+        lines += [out + line for line in code.setup]
+        lines.append(f"{out}t = optimizer.state['step']")
+        for placeholder, key in code.buffers:
+            names = [f"{placeholder}_{p}" for p in weights + biases]
+            lines.append(f"{out}({', '.join(names)},) = optimizer.state[{key!r}]")
     setup = _loss(spec.loss).setup  # mse's factor 2 / count, formed once as purebp.losses does
     if setup:
         lines.append(f"{out}{setup}  # formed once, as purebp.losses does")
@@ -244,11 +260,13 @@ def source(spec: Spec) -> str:
     inside = out * 2
     logged = reported.value
     lines.append(f"{inside}loss = {logged.replace('total', 'logged') if separate_log else logged}")
-    if spec.step == "optimizer":
-        lines.append(f"{inside}# the step: the optimizer's update (purebp.optimizers)")
-        lines.append(f"{inside}({', '.join(weights + biases)},) = update(")
-        lines.append(f"{inside}{out}[{', '.join(weights + biases)}],")
-        lines.append(f"{inside}{out}[{', '.join(grads_w + grads_b)}])")
+    if code is not None:
+        lines.append(f"{inside}# the step: the optimizer's (purebp.optimizers), entry by entry")
+        lines.append(f"{inside}t = t + 1")
+        lines += [inside + line for line in code.step]
+        for p, g in zip(weights + biases, grads_w + grads_b):
+            fill = {placeholder: f"{placeholder}_{p}" for placeholder, _ in code.buffers}
+            lines += [inside + line.format(p=p, g=g, **fill) for line in code.entry]
     else:
         lines.append(f"{inside}# the step: p = p − learning_rate·∂loss/∂p")
         for p, g in zip(weights + biases, grads_w + grads_b):
@@ -260,8 +278,13 @@ def source(spec: Spec) -> str:
         f"{inside}if not isfinite(check) and not all(map(isfinite, (loss, {', '.join(weights + biases)}))):",
         f"{inside}{out}return None",
         f"{inside}losses.append(loss)",
-        f"{out}return [{', '.join(weights + biases)}]",
     ]
+    if code is not None:
+        lines.append(f"{out}optimizer.state['step'] = t")
+        for placeholder, key in code.buffers:
+            names = [f"{placeholder}_{p}" for p in weights + biases]
+            lines.append(f"{out}optimizer.state[{key!r}] = [{', '.join(names)}]")
+    lines.append(f"{out}return [{', '.join(weights + biases)}]")
     return "\n".join(lines) + "\n"
 
 
@@ -285,8 +308,8 @@ def _compiled(spec: Spec) -> Tuple[Callable[..., Optional[List[float]]], str, Li
     """Return (train_epochs, its file name, its source lines) for ``spec``."""
     text = source(spec)
     formulas = f"{spec.activation}/{spec.output_activation}/{spec.loss}, logs {spec.logged}"
-    if spec.step != "gd":
-        formulas += f", {spec.step}"
+    if isinstance(spec.step, OptimizerCode):
+        formulas += f", optimizer {abs(hash(spec.step)):x}"
     filename = f"<purebp.fast.unrolled {list(spec.sizes)} {formulas}>"
     namespace: Dict[str, Any] = dict(_NAMESPACE)
     # The source is built from ints and the written-out forms of purebp.activations

@@ -52,6 +52,7 @@ ValueError) naming the file and the place; nothing in a file is executed.
 from __future__ import annotations
 
 import json
+import math
 import random
 from typing import (
     Any,
@@ -194,6 +195,9 @@ def to_dict(net: Saveable, run: Optional[Dict[str, Any]] = None) -> Dict[str, An
         if net.optimizer is not None:
             training["optimizer"] = _optimizer_to_json(net.optimizer, sizes)
         if net.best is not None:
+            if not math.isfinite(net.best["val_loss"]):
+                raise ValueError(f"save: best['val_loss'] must be finite for a model file,"
+                                 f" got {net.best['val_loss']!r}")
             training["early_stopping"] = dict(net.best)
     data = {"format": FORMAT, "version": VERSION, "class": name, "network": net.model_network(),
             "parameters": {"weights": weights, "biases": biases}, "training": training}
@@ -296,8 +300,20 @@ def _optimizer_to_json(optimizer: optimizers.Optimizer, sizes: List[int]) -> Dic
     state: Dict[str, Any] = {"step": optimizer.state["step"]}
     for name in optimizer.buffers():
         if name in optimizer.state:
+            _finite(f"optimizer.state[{name!r}]", optimizer.state[name])
             state[name] = _nested(optimizer.state[name], shapes)
     return {**optimizer.config(), "state": state}
+
+
+def _finite(name: str, values: List[float]) -> None:
+    """Refuse what a file cannot hold: an infinite or NaN entry of the optimizer's state.
+
+    Training goes on where Adam's v overflows (g² > 1.8e308 leaves the
+    parameters finite), as in torch; but JSON has no inf, and load would refuse it.
+    """
+    for i, x in enumerate(values):
+        if not math.isfinite(x):
+            raise ValueError(f"save: {name}[{i}] must be finite for a model file, got {x!r}")
 
 
 def _optimizer_from_json(value: Any, where: str, shapes: List[Shape]) -> optimizers.Optimizer:

@@ -1,6 +1,7 @@
 """``purebp explain``: one training step, every equation with its numbers.
 
-    explain(net, X, y, learning_rate, precision=4, max_terms=6, max_entries=32)
+    explain(net, X, y, learning_rate, precision=4, max_terms=6, max_entries=32,
+            *, optimizer=None)
         (max_entries: up to MAX_ENTRIES; ``purebp explain --max-entries N``)
         → a list of Line(section, tag, text, value): the forward pass layer by
           layer, the loss, each delta, each gradient, each updated parameter
@@ -12,18 +13,32 @@ into it. Tags are the equation numbers of purebp/docs/backprop.md: (F1) (F2) (L)
 (BP1) (BP2) (BP3) (BP4) (GD). Layers count from 1 as in the docs: W1 is
 ``weights[0]``, z1 is ``zs[0]``, a0 is the input.
 
-What it does not do: explain more than one step (train for that), or draw
-(see purebp.study.plots).
+With ``optimizer`` (one of purebp.optimizers', in any state) instead of a
+learning rate, the update is that optimizer's next step, t = state["step"] + 1,
+tagged with the equation ids of purebp/docs/optimizers.md (WD, M, N, S; V, C,
+R, RM; A1–A4, AG; DW): for each parameter entry shown, its gradient, the
+buffers of the state before → after (the old value is the one put into the
+formula, the new one ends the line), the bias corrections, m̂ and v̂, and the
+new parameter. The buffers before are ``optimizer.state``'s, those after a
+copy's that took the step; the new parameters are the trace's; the numbers
+in between (m̂, v̂, the step direction d) are computed here with the very
+expressions of purebp/optimizers.py, so they are its bits too. The
+optimizer's arguments (lr, betas, ...) are printed as given, in full; the
+numbers computed, rounded to ``precision``.
+
+What it does not do: explain more than one step (train for that; ``purebp
+explain --step T`` takes T − 1 steps first), or draw (see purebp.study.plots).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, NamedTuple, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from purebp import _checks
-from purebp._types import RealMatrix
+from purebp import _checks, optimizers
+from purebp._types import Matrix, RealMatrix
 from purebp.network import Network
+from purebp.optimizers import SGD, Adam, AdamW, Optimizer, RMSprop
 
 SECTIONS = ("Forward pass", "Loss", "Backward pass", "Update")
 #: The most entries of one quantity ``max_entries`` may ask for (``--max-entries``):
@@ -47,6 +62,25 @@ def number(v: float, precision: int) -> str:
     if v == 0 or 10.0 ** -(precision - 1) <= abs(v) < 1e6:
         return f"{v:.{precision}f}"
     return f"{v:.{precision}e}"
+
+
+def as_factor(v: float, precision: int) -> str:
+    """Format a number as a factor: a negative one, -0.0 too, in parentheses.
+
+    >>> as_factor(-0.5, 2), as_factor(0.25, 2), as_factor(-0.0, 1)
+    ('(-0.50)', '0.25', '(-0.0)')
+    """
+    text = number(v, precision)
+    return f"({text})" if math.copysign(1.0, v) < 0 else text
+
+
+def _note(section: str, shown: int, total: int, what: str) -> List[Line]:
+    """The note that ``total − shown`` entries of ``what`` are left out (none if none are)."""
+    if total <= shown:
+        return []
+    more = total - shown
+    return [Line(section, "", f"      … and {more} more {'entry' if more == 1 else 'entries'}"
+                              f" of {what} (--max-entries shows more)", math.nan)]
 
 
 def _plus(left: str, term: str) -> str:
@@ -104,14 +138,17 @@ _LOSS = {
 }
 
 
-def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, precision: int = 4,
-            max_terms: int = 6, max_entries: int = 32) -> List[Line]:
+def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: Optional[float],
+            precision: int = 4, max_terms: int = 6, max_entries: int = 32, *,
+            optimizer: Optional[Optimizer] = None) -> List[Line]:
     """Return the lines of one explained training step of ``net`` on (X, y).
 
-    Quantities with more than ``max_entries`` entries (1 to MAX_ENTRIES;
-    default 32) are shown by their first ``max_entries`` entries (and a note of
-    how many more there are); sums of more than ``max_terms`` terms elide their
-    middle. The network is not changed.
+    The step is gradient descent with ``learning_rate`` (GD), or, with
+    ``learning_rate`` None, ``optimizer``'s next step (its state moves on in
+    a copy only). Quantities with more than ``max_entries`` entries (1 to
+    MAX_ENTRIES; default 32) are shown by their first ``max_entries`` entries
+    (and a note of how many more there are); sums of more than ``max_terms``
+    terms elide their middle. Neither the network nor the optimizer is changed.
     """
     if isinstance(precision, bool) or not isinstance(precision, int) or not 1 <= precision <= 17:
         raise ValueError(f"explain: precision must be an int from 1 to 17,"
@@ -120,7 +157,19 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
             or not 1 <= max_entries <= MAX_ENTRIES:
         raise ValueError(f"explain: max_entries must be an int from 1 to {MAX_ENTRIES},"
                          f" got {_checks._short_repr(max_entries)}")
-    t = net.trace(X, y, learning_rate)
+    if optimizer is not None:
+        optimizer = optimizers.as_optimizer("explain", optimizer)
+        if not isinstance(optimizer, (SGD, RMSprop, Adam)):  # AdamW is an Adam
+            raise TypeError(f"explain: optimizer must be an SGD, RMSprop, Adam or AdamW of"
+                            f" purebp.optimizers, got {optimizer!r}")
+        if learning_rate is not None:
+            raise ValueError(f"explain: learning_rate must be None with an optimizer (its lr is"
+                             f" the step's), got {_checks._short_repr(learning_rate)} and"
+                             f" {optimizer!r}")
+    elif learning_rate is None:
+        raise TypeError("explain: learning_rate must be a float, or optimizer one of"
+                        " purebp.optimizers', got neither")
+    t = net.trace(X, y, learning_rate, optimizer=optimizer)
     zs, acts, deltas = t["zs"], t["activations"], t["deltas"]
     grads, updated, loss = t["gradients"], t["updated"], t["loss"]
     targets = [[float(v) for v in row] for row in y]
@@ -131,8 +180,7 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
         return number(v, precision)
 
     def fp(v: float) -> str:
-        """A number as a factor: negative ones, -0.0 too, in parentheses."""
-        return f"({f(v)})" if math.copysign(1.0, v) < 0 else f(v)
+        return as_factor(v, precision)
 
     lines: List[Line] = []
 
@@ -145,11 +193,7 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
         return pairs[:max_entries], len(pairs)
 
     def note(section: str, shown: int, total: int, what: str) -> None:
-        if total > shown:
-            more = total - shown
-            lines.append(Line(section, "", f"      … and {more} more {'entry' if more == 1 else 'entries'}"
-                                           f" of {what}"
-                                           " (--max-entries shows more)", math.nan))
+        lines.extend(_note(section, shown, total, what))
 
     # forward pass: (F1) z = a·W + b, (F2) a = f(z)
     for l in range(L):
@@ -244,7 +288,12 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
                 grads["weights"][l][i][c])
         note("Backward pass", len(pairs), total, f"∂E/∂W{k}")
 
+    if optimizer is not None:
+        lines.extend(_optimizer_step(net, optimizer, grads, updated, precision, max_entries))
+        return lines
+
     # the update: (GD)
+    assert learning_rate is not None  # checked above
     eta = f(learning_rate)
     for l in range(L):
         k = l + 1
@@ -263,18 +312,201 @@ def explain(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, pr
     return lines
 
 
-def header(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float,
-           source: str) -> List[str]:
-    """The lines that say what is being explained."""
+#: The optimizer step's equation ids, as purebp/docs/optimizers.md numbers them.
+OPTIMIZER_TAGS = ("WD", "M", "N", "S", "V", "C", "R", "RM", "A1", "A2", "A3", "A4", "AG", "DW")
+
+
+def _given(v: float) -> str:
+    """An optimizer's argument as given (its repr: 0.999, 1e-08), never rounded.
+
+    Rounded to four decimals, β2 = 0.99999 would print as 1.0000 and 1 − β2 as 0.
+
+    >>> _given(0.999), _given(1e-08), _given(0)
+    ('0.999', '1e-08', '0.0')
+    """
+    return repr(float(v))
+
+
+def _optimizer_step(net: Network, optimizer: Optimizer, grads: Dict[str, List[Matrix]],
+                   updated: Dict[str, List[Matrix]], precision: int,
+                   max_entries: int) -> List[Line]:
+    """Return the Update lines of ``optimizer``'s next step, for each parameter entry shown.
+
+    ``grads`` and ``updated`` are Network.trace's (the step's gradients and
+    new parameters). The state before is ``optimizer.state``; the state after
+    is a copy's that took the same step on the same flat lists (the order of
+    purebp.optimizers: every weights[l] row by row, then every biases[l]).
+    """
+    p = [x for m in net.weights + net.biases for row in m for x in row]
+    g = [x for m in grads["weights"] + grads["biases"] for row in m for x in row]
+    before = optimizer.state
+    twin = optimizer.copy()
+    new = twin.update(p, g)
+    after = twin.state
+    t: int = after["step"]
+    flat_updated = [x for m in updated["weights"] + updated["biases"] for row in m for x in row]
+    # the same rule from the same state: the copy's step is the trace's, NaN for NaN
+    assert all(a == b or (math.isnan(a) and math.isnan(b)) for a, b in zip(new, flat_updated))
+
+    def f(v: float) -> str:
+        return number(v, precision)
+
+    def fp(v: float) -> str:
+        return as_factor(v, precision)
+
+    lines: List[Line] = []
+
+    def add(tag: str, text: str, value: float) -> None:
+        lines.append(Line("Update", tag, f"({tag}) {text} = {f(value)}", value))
+
+    def old(name: str, i: int) -> float:
+        """A buffer's entry before the step: 0.0 while the state has none yet (torch's start)."""
+        buffer: List[float] = before.get(name, [])
+        return buffer[i] if buffer else 0.0
+
+    def new_value(name: str, i: int) -> float:
+        value: float = after[name][i]
+        return value
+
+    lr = _given(optimizer.lr)
+    correction1 = correction2 = 1.0
+    if isinstance(optimizer, Adam):  # AdamW too
+        beta1, beta2 = optimizer.betas
+        # the same expressions as purebp.optimizers.Adam, so the same bits
+        correction1, correction2 = 1 - beta1 ** t, 1 - beta2 ** t
+        add("A3", f"1 − β1^t = 1 − {_given(beta1)}^{t}", correction1)
+        add("A3", f"1 − β2^t = 1 − {_given(beta2)}^{t}", correction2)
+
+    def entry(P: str, grad: str, bp: str, i: int) -> None:
+        """The lines of flat entry i, called P (W1[0][0]), whose gradient is grad (∂E/∂W1[0][0])."""
+        p_i, g_i = p[i], g[i]
+        wd = optimizer.weight_decay if isinstance(optimizer, (SGD, RMSprop, Adam)) else 0.0
+        decoupled = isinstance(optimizer, AdamW)
+        if wd and not decoupled:
+            g_wd = g_i + wd * p_i
+            add("WD", f"{P}: g ← {grad} + weight_decay·{P} = {_plus(f(g_i), f'{_given(wd)}·{fp(p_i)}')}",
+                g_wd)
+            g_i = g_wd
+        else:
+            add(bp, f"{P}: g = {grad}", g_i)
+        if wd and decoupled:
+            p_dec = p_i * (1 - optimizer.lr * wd)
+            add("DW", f"{P} ← {P}·(1 − lr·weight_decay) = {fp(p_i)}·(1 − {lr}·{_given(wd)})", p_dec)
+            p_i = p_dec
+        step_symbol, d = "g", g_i
+        if isinstance(optimizer, SGD):
+            mu, tau = optimizer.momentum, optimizer.dampening
+            if mu:
+                b = new_value("momentum_buffer", i)
+                if t == 1:
+                    add("M", f"{P}: b ← g, the first step's gradient (no dampening)", b)
+                else:
+                    add("M", f"{P}: b ← momentum·b + (1 − dampening)·g = {_given(mu)}·"
+                             f"{fp(old('momentum_buffer', i))} + (1 − {_given(tau)})·{fp(g_i)}", b)
+                if optimizer.nesterov:
+                    d = g_i + mu * b
+                    add("N", f"{P}: d = g + momentum·b = {_plus(f(g_i), f'{_given(mu)}·{fp(b)}')}", d)
+                    step_symbol = "d"
+                else:
+                    step_symbol, d = "b", b
+            add("S", f"{P} ← {P} − lr·{step_symbol} = {f(p_i)} − {lr}·{fp(d)}", new[i])
+        elif isinstance(optimizer, RMSprop):
+            alpha, eps = _given(optimizer.alpha), _given(optimizer.eps)
+            v = new_value("square_avg", i)
+            add("V", f"{P}: v ← alpha·v + (1 − alpha)·g² = {alpha}·{fp(old('square_avg', i))}"
+                     f" + (1 − {alpha})·{fp(g_i)}²", v)
+            if optimizer.centered:
+                g_avg = new_value("grad_avg", i)
+                add("C", f"{P}: ḡ ← alpha·ḡ + (1 − alpha)·g = {alpha}·{fp(old('grad_avg', i))}"
+                         f" + (1 − {alpha})·{fp(g_i)}", g_avg)
+                centered = v - g_avg * g_avg
+                add("C", f"{P}: v′ = v − ḡ² = {f(v)} − {fp(g_avg)}²", centered)
+                d = g_i / (optimizers.sqrt_or_nan(centered) + optimizer.eps)
+                add("R", f"{P}: d = g / (√v′ + eps) = {fp(g_i)} / (√{f(centered)} + {eps})", d)
+            else:
+                d = g_i / (math.sqrt(v) + optimizer.eps)
+                add("R", f"{P}: d = g / (√v + eps) = {fp(g_i)} / (√{f(v)} + {eps})", d)
+            step_symbol = "d"
+            if optimizer.momentum:
+                b = new_value("momentum_buffer", i)
+                add("RM", f"{P}: b ← momentum·b + d = "
+                          f"{_plus(_given(optimizer.momentum) + '·' + fp(old('momentum_buffer', i)), f(d))}",
+                    b)
+                step_symbol, d = "b", b
+            add("RM", f"{P} ← {P} − lr·{step_symbol} = {f(p_i)} − {lr}·{fp(d)}", new[i])
+        elif isinstance(optimizer, Adam):
+            beta1, beta2 = optimizer.betas
+            b1, b2 = _given(beta1), _given(beta2)
+            m = new_value("exp_avg", i)
+            v = new_value("exp_avg_sq", i)
+            add("A1", f"{P}: m ← β1·m + (1 − β1)·g = {b1}·{fp(old('exp_avg', i))}"
+                      f" + (1 − {b1})·{fp(g_i)}", m)
+            add("A2", f"{P}: v ← β2·v + (1 − β2)·g² = {b2}·{fp(old('exp_avg_sq', i))}"
+                      f" + (1 − {b2})·{fp(g_i)}²", v)
+            m_hat = m / correction1
+            add("A3", f"{P}: m̂ = m / (1 − β1^t) = {fp(m)} / {f(correction1)}", m_hat)
+            if optimizer.amsgrad:
+                max_v = new_value("max_exp_avg_sq", i)
+                add("AG", f"{P}: max_v ← max(max_v, v) = max({f(old('max_exp_avg_sq', i))}, {f(v)})",
+                    max_v)
+                v_hat = max_v / correction2
+                add("AG", f"{P}: v̂ = max_v / (1 − β2^t) = {f(max_v)} / {f(correction2)}", v_hat)
+            else:
+                v_hat = v / correction2
+                add("A3", f"{P}: v̂ = v / (1 − β2^t) = {f(v)} / {f(correction2)}", v_hat)
+            add("A4", f"{P} ← {P} − lr·m̂ / (√v̂ + eps) = {f(p_i)} − {lr}·{fp(m_hat)}"
+                      f" / (√{f(v_hat)} + {_given(optimizer.eps)})", new[i])
+
+    def note(shown: int, total: int, what: str) -> None:
+        lines.extend(_note("Update", shown, total, what))
+
+    at = 0
+    bias_at = sum(rows * cols for rows, cols in zip(net.sizes[:-1], net.sizes[1:]))
+    for l in range(net.depth):
+        k, rows, cols = l + 1, net.sizes[l], net.sizes[l + 1]
+        pairs = [(r, c) for r in range(rows) for c in range(cols)][:max_entries]
+        for r, c in pairs:
+            entry(f"W{k}[{r}][{c}]", f"∂E/∂W{k}[{r}][{c}]", "BP4", at + r * cols + c)
+        note(len(pairs), rows * cols, f"W{k}")
+        for c in range(min(cols, max_entries)):
+            entry(f"b{k}[{c}]", f"∂E/∂b{k}[{c}]", "BP3", bias_at + c)
+        note(min(cols, max_entries), cols, f"b{k}")
+        at += rows * cols
+        bias_at += cols
+    return lines
+
+
+def header(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: Optional[float],
+           source: str, *, optimizer: Optional[Optimizer] = None, step: int = 1) -> List[str]:
+    """The lines that say what is being explained.
+
+    ``step``: which step it is (the steps before it were taken silently);
+    with ``optimizer``, the optimizer as it is before the step.
+    """
     hidden = f"hidden {net.activation}, " if net.depth > 1 else ""
-    return [
-        f"One step of gradient descent on {source}, every number as purebp computes it.",
+    if optimizer is None:
+        what, rule = "gradient descent", f"learning rate η = {learning_rate!r}"
+        documents = "'purebp docs backprop'"
+    else:
+        what, rule = type(optimizer).__name__, f"optimizer {optimizer!r}"
+        documents = "'purebp docs backprop' and 'purebp docs optimizers'"
+    lines = [
+        f"One step of {what} on {source}, every number as purebp computes it." if step == 1 else
+        f"Step {step} of {what} on {source}, every number as purebp computes it.",
         f"Network {net.sizes}: {hidden}output {net.output_activation}, loss {net.loss_name},"
-        f" learning rate η = {learning_rate!r}, {len(X)} samples.",
-        "Equation numbers refer to 'purebp docs backprop'; layers count from 1 (W1 is weights[0]).",
+        f" {rule}, {len(X)} samples.",
+    ]
+    if step > 1:
+        taken, they = ("Step 1 was", "it") if step == 2 else (f"Steps 1 to {step - 1} were", "they")
+        kept = ("network and the optimizer's state below are where {} left them"
+                if optimizer is not None else "network below is where {} left it").format(they)
+        lines.append(f"{taken} taken silently on the same samples; the {kept}.")
+    lines += [
+        f"Equation numbers refer to {documents}; layers count from 1 (W1 is weights[0]).",
         f"Inputs a0 = X = {X!r}",
         f"Targets y = {y!r}",
     ]
+    return lines
 
 
 def render(lines: List[Line], head: List[str], fmt: str = "text") -> str:
@@ -300,9 +532,15 @@ def render(lines: List[Line], head: List[str], fmt: str = "text") -> str:
     return "\n".join(out) + "\n"
 
 
-def run(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: float, source: str,
-        fmt: str = "text", precision: int = 4, max_entries: int = 32) -> Dict[str, Any]:
-    """Explain and render; return {"text": ..., "lines": [...]}."""
-    lines = explain(net, X, y, learning_rate, precision, max_entries=max_entries)
-    return {"text": render(lines, header(net, X, y, learning_rate, source), fmt),
-            "lines": lines}
+def run(net: Network, X: RealMatrix, y: RealMatrix, learning_rate: Optional[float], source: str,
+        fmt: str = "text", precision: int = 4, max_entries: int = 32, *,
+        optimizer: Optional[Optimizer] = None, step: int = 1) -> Dict[str, Any]:
+    """Explain and render; return {"text": ..., "lines": [...]}.
+
+    ``step`` only says which step this is, in the header; taking the steps
+    before it is the caller's (``purebp explain --step``).
+    """
+    lines = explain(net, X, y, learning_rate, precision, max_entries=max_entries,
+                    optimizer=optimizer)
+    head = header(net, X, y, learning_rate, source, optimizer=optimizer, step=step)
+    return {"text": render(lines, head, fmt), "lines": lines}

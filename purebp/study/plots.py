@@ -2,9 +2,12 @@
 
     line_chart(series, title, x_label, y_label, log_y=True, x_values=None)
                                     an SVG line chart (the loss curve, the gradient norms)
-    decision_boundary(net, X, y, title)   an SVG of a two-input network's output over
-                                    the plane, with the training points on top
-    sparkline(values, width=60)     a one-line text version of a curve (log scale)
+    decision_boundary(net, X, y, title, validation=None)
+                                    an SVG of a two-input network's output over the
+                                    plane, with the training points on top (filled) and
+                                    the validation points, if given (hollow)
+    sparkline(values, width=60, label="loss")
+                                    a one-line text version of a curve (log scale)
     write(path, svg)                write an SVG file atomically
     Classifier                      what decision_boundary takes: anything with forward(X)
 
@@ -39,6 +42,9 @@ LEGEND_GAP, LEGEND_KEY = 16, 22
 LEGEND_ROWS = (HEIGHT - TOP - BOTTOM) // 18
 #: How strongly the decision regions are shaded: light enough for the points.
 REGION_OPACITY = 0.18
+#: A validation point is a ring this wide; the legend's two point keys are grey.
+RING_WIDTH = 1.5
+POINT_KEY = "#555555"
 
 
 class Classifier(Protocol):
@@ -230,18 +236,26 @@ def line_chart(series: Dict[str, Sequence[float]], title: str, x_label: str, y_l
 
 
 def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
-                      title: str, resolution: int = 50) -> str:
+                      title: str, resolution: int = 50,
+                      validation: Optional[Tuple[RealMatrix, RealMatrix]] = None) -> str:
     """Return an SVG of a two-input network's class over the plane, points on top.
 
     The background shades each cell by the network's class there (output
     above 0.5 for one output, the argmax for several); the training points
     are drawn in the colour of their target class, and a legend right of
-    the plot names each class.
+    the plot names each class. ``validation=(X_val, y_val)`` adds those
+    points as hollow rings in their class's colour (the training points
+    stay filled discs), and two legend rows that say which is which.
     """
     if len(X[0]) != 2:
         raise ValueError(f"decision_boundary: X[0] has {len(X[0])} entries, expected 2"
                          " (a point in the plane)")
-    xs0, xs1 = [row[0] for row in X], [row[1] for row in X]
+    X_val, y_val = validation if validation is not None else ([], [])
+    if X_val and len(X_val[0]) != 2:
+        raise ValueError(f"decision_boundary: validation[0][0] has {len(X_val[0])} entries,"
+                         " expected 2 (a point in the plane)")
+    xs0 = [row[0] for row in X] + [row[0] for row in X_val]
+    xs1 = [row[1] for row in X] + [row[1] for row in X_val]
     pad0 = (max(xs0) - min(xs0)) * 0.1 or 0.5
     pad1 = (max(xs1) - min(xs1)) * 0.1 or 0.5
     lo0, hi0, lo1, hi1 = min(xs0) - pad0, max(xs0) + pad0, min(xs1) - pad1, max(xs1) + pad1
@@ -259,10 +273,13 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
             for j in range(resolution) for i in range(resolution)]
     labels = [label_of(output) for output in net.forward(grid)]
     targets = [label_of(target) for target in y]
-    classes = sorted(set(labels) | set(targets))
+    val_targets = [label_of(target) for target in y_val]
+    classes = sorted(set(labels) | set(targets) | set(val_targets))
     names = [f"class {k}" + (f" (output {'>' if k else '≤'} 0.5)" if len(y[0]) == 1 else "")
              for k in classes]
-    out = _frame(title, "x0", "x1", _legend_width(names))
+    sample_names = ([f"training sample ({len(X)})", f"validation sample ({len(X_val)})"]
+                    if validation is not None else [])
+    out = _frame(title, "x0", "x1", _legend_width(names + sample_names))
     # Seams: translucent cells that overlap (or leave a hairline between
     # them) show as a grid. So the cells are opaque, a run of equal cells
     # in a row is one rectangle, neighbours overlap by a whole pixel (so
@@ -294,10 +311,25 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
         out.append(f'<circle cx="{x_pos(row_x[0]):.1f}" cy="{y_pos(row_x[1]):.1f}" r="3.5"'
                    f' fill="{colour(target)}"/>')
     out.append("</g>")
-    out += _legend([(f'<rect x="0" y="-7" width="{LEGEND_KEY - 6}" height="14" fill="{colour(k)}"'
-                     f' opacity="{REGION_OPACITY}"/><circle cx="{(LEGEND_KEY - 6) / 2}" cy="0"'
-                     f' r="3.5" fill="{colour(k)}" stroke="black" stroke-width="0.5"/>', name)
-                    for k, name in zip(classes, names)])
+    if validation is not None:
+        # hollow: a ring in the class's colour, so the shading shows through
+        out.append(f'<g class="validation-points" fill="none" stroke-width="{RING_WIDTH}">')
+        for row_x, target in zip(X_val, val_targets):
+            out.append(f'<circle cx="{x_pos(row_x[0]):.1f}" cy="{y_pos(row_x[1]):.1f}"'
+                       f' r="3.5" stroke="{colour(target)}"/>')
+        out.append("</g>")
+    rows = [(f'<rect x="0" y="-7" width="{LEGEND_KEY - 6}" height="14" fill="{colour(k)}"'
+             f' opacity="{REGION_OPACITY}"/><circle cx="{(LEGEND_KEY - 6) / 2}" cy="0"'
+             f' r="3.5" fill="{colour(k)}" stroke="black" stroke-width="0.5"/>', name)
+            for k, name in zip(classes, names)]
+    if validation is not None:
+        middle = (LEGEND_KEY - 6) / 2
+        keys = [f'<circle cx="{middle}" cy="0" r="3.5" fill="{POINT_KEY}" stroke="black"'
+                f' stroke-width="0.5"/>',
+                f'<circle cx="{middle}" cy="0" r="3.5" fill="none" stroke="{POINT_KEY}"'
+                f' stroke-width="{RING_WIDTH}"/>']
+        rows += list(zip(keys, sample_names))
+    out += _legend(rows)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -305,15 +337,17 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: Sequence[float], width: int = 60) -> str:
+def sparkline(values: Sequence[float], width: int = 60, label: str = "loss") -> str:
     """Return a one-line text chart of values on a log scale, first and last value beside it.
 
     >>> sparkline([1.0, 0.1, 0.01], width=3)
     'loss 1 █▅▁ 0.01 (log scale)'
+    >>> sparkline([0.5, 0.25], width=2, label="validation loss")
+    'validation loss 0.5 █▁ 0.25 (log scale)'
     """
     finite = [v for v in values if math.isfinite(v) and v > 0]
     if not finite:
-        return "loss: no positive values to chart"
+        return f"{label}: no positive values to chart"
     step = max(1, math.ceil(len(values) / width))
     sampled = [values[i] for i in range(0, len(values), step)]
     logs = [math.log10(max(v, min(finite))) for v in sampled]
@@ -321,7 +355,7 @@ def sparkline(values: Sequence[float], width: int = 60) -> str:
     span = (high - low) or 1.0
     bars = "".join(BARS[min(len(BARS) - 1, int((v - low) / span * (len(BARS) - 1) + 0.5))]
                    for v in logs)
-    return f"loss {values[0]:.4g} {bars} {values[-1]:.4g} (log scale)"
+    return f"{label} {values[0]:.4g} {bars} {values[-1]:.4g} (log scale)"
 
 
 def write(path: str, svg: str) -> None:
