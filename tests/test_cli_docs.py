@@ -107,11 +107,14 @@ def test_no_message_points_to_a_docs_folder_a_pip_user_lacks(capsys):
 
 
 def test_docs_readme_points_to_every_document_in_the_package():
-    """docs/README.md (what GitHub shows in docs/) links each purebp/docs/*.md, and only those."""
+    """docs/README.md (what GitHub shows in docs/) links each purebp/docs/*.md, and only those;
+    besides it docs/ holds only images/, the README's pictures (SVG files), no document."""
     text = (ROOT / "docs" / "README.md").read_text("utf-8")
     linked = sorted(re.findall(r"\]\(\.\./purebp/docs/([\w-]+)\.md\)", text))
     assert linked == DOCUMENTS
-    assert sorted(path.name for path in (ROOT / "docs").iterdir()) == ["README.md"]
+    assert sorted(path.name for path in (ROOT / "docs").iterdir()) in (["README.md"],
+                                                                       ["README.md", "images"])
+    assert all(path.suffix == ".svg" for path in (ROOT / "docs").glob("images/*"))
 
 
 def test_the_wheel_takes_the_documents():
