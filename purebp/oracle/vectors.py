@@ -1008,28 +1008,41 @@ def random_cases(n: int, seed: int = 0, optimizers: bool = False) -> List[Dict[s
     _limits.check("random_cases", _limits.RANDOM_CASE_BYTES * n, _limits.random_case_seconds() * n,
                   f"n = {n:,} (each case computed in 50-digit decimals)")
     rng = random.Random(seed)
-    pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
-        [("sigmoid", "bce"), ("softmax", "cross_entropy")]
     cases = []
     for i in range(n):
-        depth = rng.randint(1, 4)
-        sizes = [rng.randint(1, 8) for _ in range(depth + 1)]
-        output, loss = rng.choice(pairs)
-        if output == "softmax":
-            sizes[-1] = max(sizes[-1], 2)
-        net = Network(sizes, rng.choice(list(ACTIVATIONS)), output, loss,
-                      rng.choice(["normal", "xavier", "he"]), seed=rng.randrange(2 ** 32))
-        rows = rng.randint(1, 8)
-        if loss == "cross_entropy":
-            targets = _one_hot(rng, rows, sizes[-1])
-        elif loss == "bce":
-            targets = [[float(rng.randint(0, 1)) for _ in range(sizes[-1])] for _ in range(rows)]
-        else:
-            targets = _uniform(rng, rows, sizes[-1], 1.0)
+        net, sizes, rows, targets = _random_network(rng, depths=4, widths=8)
         case = _case(f"random-{seed}-{i:04d}", f"Random case {i} of seed {seed}", net,
                      _uniform(rng, rows, sizes[0], 2.0), targets, round(rng.uniform(0.01, 1.0), 3))
         cases.append(_tame(case))
     return cases
+
+
+def _random_network(rng: random.Random, depths: int,
+                    widths: int) -> Tuple[Network, List[int], int, List[List[float]]]:
+    """Draw a random network and its targets: (net, sizes, rows, targets).
+
+    Depth 1 to ``depths``, widths and rows 1 to ``widths``; every activation with
+    half_sse and mse, sigmoid with bce, softmax with cross_entropy. The draws
+    come in the order the random cases have always drawn them, so a seed gives
+    the same cases as before this was shared.
+    """
+    pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
+        [("sigmoid", "bce"), ("softmax", "cross_entropy")]
+    depth = rng.randint(1, depths)
+    sizes = [rng.randint(1, widths) for _ in range(depth + 1)]
+    output, loss = rng.choice(pairs)
+    if output == "softmax":
+        sizes[-1] = max(sizes[-1], 2)
+    net = Network(sizes, rng.choice(list(ACTIVATIONS)), output, loss,
+                  rng.choice(["normal", "xavier", "he"]), seed=rng.randrange(2 ** 32))
+    rows = rng.randint(1, widths)
+    if loss == "cross_entropy":
+        targets = _one_hot(rng, rows, sizes[-1])
+    elif loss == "bce":
+        targets = [[float(rng.randint(0, 1)) for _ in range(sizes[-1])] for _ in range(rows)]
+    else:
+        targets = _uniform(rng, rows, sizes[-1], 1.0)
+    return net, sizes, rows, targets
 
 
 def _random_optimizer(rng: random.Random) -> optimizers.Optimizer:
@@ -1064,24 +1077,9 @@ def random_optimizer_cases(n: int, seed: int = 0) -> List[Dict[str, Any]]:
                   _limits.random_case_seconds() * n * OPTIMIZER_CASE_COST,
                   f"n = {n:,} (each case computed in 50-digit decimals)")
     rng = random.Random(f"optimizers-{seed}")
-    pairs = [(a, l) for a in ACTIVATIONS for l in ("half_sse", "mse")] + \
-        [("sigmoid", "bce"), ("softmax", "cross_entropy")]
     cases = []
     for i in range(n):
-        depth = rng.randint(1, 3)
-        sizes = [rng.randint(1, 6) for _ in range(depth + 1)]
-        output, loss = rng.choice(pairs)
-        if output == "softmax":
-            sizes[-1] = max(sizes[-1], 2)
-        net = Network(sizes, rng.choice(list(ACTIVATIONS)), output, loss,
-                      rng.choice(["normal", "xavier", "he"]), seed=rng.randrange(2 ** 32))
-        rows = rng.randint(1, 6)
-        if loss == "cross_entropy":
-            targets = _one_hot(rng, rows, sizes[-1])
-        elif loss == "bce":
-            targets = [[float(rng.randint(0, 1)) for _ in range(sizes[-1])] for _ in range(rows)]
-        else:
-            targets = _uniform(rng, rows, sizes[-1], 1.0)
+        net, sizes, rows, targets = _random_network(rng, depths=3, widths=6)
         rule = _random_optimizer(rng)
         steps = rng.randint(2, 5)
         batches = None if rng.random() < 0.5 else [
