@@ -178,6 +178,8 @@ class Network:
         self.zs: List[Matrix] = []
         self.activations: List[Matrix] = []
         self.epochs_trained = 0
+        #: Which code the last ``train`` ran: "written-out", "reference", "readable" (None: none yet).
+        self.last_path: Optional[str] = None
         self.optimizer: Optional[Optimizer] = None
         self.best: Optional[training.Best] = None
         self.history: Dict[str, List[Any]] = training.new_history()
@@ -381,7 +383,7 @@ class Network:
         log_every: int = 1000,
         log: training.Log = print,
         on_epoch: training.OnEpoch = None,
-        fast: bool = True,
+        fast: bool | str = True,
         *,
         optimizer: Optional[Optimizer] = None,
         validation: Optional[Tuple[RealMatrix, RealMatrix]] = None,
@@ -423,9 +425,13 @@ class Network:
         and the optimizer's state stay those of the last epoch run.
         purebp.training describes it exactly.
 
-        ``fast=True`` computes the very same bits from the equations written
-        out for this network's shape (purebp.fast, purebp/docs/speed.md), many times
-        faster where it can; ``fast=False`` runs the loop below, to step through it.
+        ``fast=True`` computes the very same bits many times faster, with the
+        faster of two codes for this network and interpreter (purebp.fast,
+        purebp/docs/speed.md): the equations written out for its shape, or
+        the reference's matrix arithmetic in the fastest exact form;
+        ``fast="written-out"`` or ``fast="reference"`` takes one of them,
+        and ``fast=False`` runs the loop below, to step through it.
+        ``self.last_path`` says which ran: "written-out", "reference" or "readable".
         """
         op = "train"
         X, y = self._check_batch(op, X, y)
@@ -433,14 +439,16 @@ class Network:
         step = self._optimizer(op, learning_rate, optimizer)
         if batch_size is not None:
             batch_size = _checks.size(op, "batch_size", batch_size)
-        log_every = training.check_options(op, log_every, log, on_epoch, fast)
+        log_every = training.check_options(op, log_every, log, on_epoch, fast, self._spec())
         watch = training.Validation.of(op, self, validation, early_stopping)
         self.check_parameters(op)
         start, previous, self.optimizer = self.epochs_trained, self.optimizer, step
         try:
-            if fast:  # the same numbers from the equations written out (purebp.fast); skip to read on
+            if fast:  # the same numbers, faster (purebp.fast); skip to read on
                 return fast_loop.train(self, X, y, epochs, step, batch_size, log_every, log,
-                                       on_epoch, watch)
+                                       on_epoch, watch, fast)
+
+            self.last_path = "readable"
 
             losses: List[float] = []
             for epoch in range(self.epochs_trained, self.epochs_trained + epochs):

@@ -13,7 +13,7 @@ chunks. All of them end an epoch the same way, with these:
         the validation (``watch``, a Validation or None), the log line every
         ``log_every`` epochs and the ``on_epoch(net, epoch, loss)`` call;
         False when early stopping or on_epoch stops training
-    check_options(op, log_every, log, on_epoch, fast)
+    check_options(op, log_every, log, on_epoch, fast, spec)
         the checks of the options every ``train`` takes
 
 A network taking part has ``epochs_trained`` and three small methods:
@@ -41,6 +41,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple, TypedDict
 
 from purebp import _checks
 from purebp.errors import DivergenceError
+from purebp.fast import unrolled
 
 #: The type of ``log``: any callable that takes the line, or None for silence.
 Log = Optional[Callable[[str], object]]
@@ -161,14 +162,31 @@ def report(net: Any, epoch: int, loss: float, log_every: int, log: Log,
     return (on_epoch is None or on_epoch(net, epoch, loss) is not False) and go_on
 
 
-def check_options(op: str, log_every: int, log: Log, on_epoch: OnEpoch, fast: bool) -> int:
-    """Check the options every ``train`` takes; return log_every as an int ≥ 1."""
+#: What ``train``'s ``fast`` may be: True (purebp.fast chooses the faster
+#: code), False (the readable loop), or one of the two fast paths by name.
+FAST_PATHS = ("written-out", "reference")
+
+
+def check_options(op: str, log_every: int, log: Log, on_epoch: OnEpoch, fast: bool | str,
+                  spec: Optional[unrolled.Spec] = None) -> int:
+    """Check the options every ``train`` takes; return log_every as an int ≥ 1.
+
+    ``spec`` is the network's (purebp.fast.unrolled.Spec), to refuse
+    ``fast="written-out"`` for a network the written-out code does not cover.
+    """
     log_every = _checks.size(op, "log_every", log_every)
     _check_callback(op, "log", log, "a callable taking a string, or None", ("Epoch 0",))
     _check_callback(op, "on_epoch", on_epoch, "a callable taking (net, epoch, loss), or None",
                     (None, 0, 0.0))
-    if not isinstance(fast, bool):
-        raise TypeError(f"{op}: fast must be True or False, got {_checks._describe(fast)}")
+    if not (isinstance(fast, bool) or (type(fast) is str and fast in FAST_PATHS)):
+        raise TypeError(f"{op}: fast must be True, False, 'written-out' or 'reference',"
+                        f" got {_checks._describe(fast)}")
+    if fast == "written-out" and spec is not None and not unrolled.supported(spec):
+        raise ValueError(
+            f"{op}: fast='written-out' cannot run this network (sizes {list(spec.sizes)},"
+            f" {spec.activation}/{spec.output_activation}, loss {spec.loss}): the written-out"
+            f" code covers up to {unrolled.MAX_WRITTEN_OUT} weights and biases and the losses"
+            f" {', '.join(unrolled.written_out_losses())}; got fast='written-out'")
     return log_every
 
 

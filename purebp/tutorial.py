@@ -129,6 +129,8 @@ class NeuralNetwork:
         self.output_activation: Optional[Matrix] = None
         self.predicted_output: Optional[Matrix] = None
         self.epochs_trained = 0
+        #: Which code the last ``train`` ran: "written-out", "reference", "readable" (None: none yet).
+        self.last_path: Optional[str] = None
         self._checked: Optional[Tuple[Matrix, Matrix]] = None  # see _checked_by_train
 
     def __repr__(self) -> str:
@@ -224,7 +226,7 @@ class NeuralNetwork:
         log_every: int = 1000,
         log: training.Log = print,
         on_epoch: training.OnEpoch = None,
-        fast: bool = True,
+        fast: bool | str = True,
     ) -> List[float]:
         """Train by full-batch gradient descent; return each epoch's MSE.
 
@@ -241,19 +243,25 @@ class NeuralNetwork:
         being finite, training stops with ``DivergenceError`` and the network
         is left as it was before that epoch.
 
-        ``fast=True`` computes the very same bits from the equations written
-        out for this network's sizes (purebp.fast, purebp/docs/speed.md), many times
-        faster; ``fast=False`` runs the loop below, to step through it.
+        ``fast=True`` computes the very same bits many times faster, from the
+        equations written out for this network's sizes or the reference's
+        matrix arithmetic in its fastest exact form, whichever is faster here
+        (purebp.fast, purebp/docs/speed.md; ``fast="written-out"`` or
+        ``fast="reference"`` takes one); ``fast=False`` runs the loop below,
+        to step through it. ``last_path`` says which ran.
         """
         op = "train"
         X = self._check_inputs(op, X)
         y = self._check_targets(op, y, len(X))
         epochs = _checks.count(op, "epochs", epochs)
         learning_rate = _checks.learning_rate(op, learning_rate)
-        log_every = training.check_options(op, log_every, log, on_epoch, fast)
+        log_every = training.check_options(op, log_every, log, on_epoch, fast, self._spec())
         self.check_parameters(op)
-        if fast:  # the same numbers from the equations written out (purebp.fast); skip to read on
-            return fast_loop.train(self, X, y, epochs, learning_rate, None, log_every, log, on_epoch)
+        if fast:  # the same numbers, faster (purebp.fast); skip to read on
+            return fast_loop.train(self, X, y, epochs, learning_rate, None, log_every, log,
+                                   on_epoch, None, fast)
+
+        self.last_path = "readable"
 
         losses: List[float] = []
         with self._checked_by_train(X, y):  # feedforward and backward need not check them again

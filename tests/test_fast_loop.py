@@ -1,4 +1,8 @@
-"""Tests for purebp.fast.loop: train gives the same bits with fast=True as with fast=False.
+"""Tests for purebp.fast.loop: train gives the same bits on either fast path as with fast=False.
+
+Each law is checked on both fast paths that fast=True chooses between: the
+written-out code (purebp.fast.unrolled, where it covers the network) and the
+reference's arithmetic in its fastest exact form (purebp.fast.rows).
 
 The reference (each network's readable ``_epoch``) is checked against
 hand-derived formulas, finite differences and 50-digit arithmetic elsewhere;
@@ -11,6 +15,7 @@ diverging run stops.
 
 import copy
 import math
+import sys
 
 import pytest
 from bitwise import bits, snapshot
@@ -19,6 +24,8 @@ from hypothesis import strategies as st
 from strategies import batches, floats, general_cases, matrices, networks, optimizers, targets_for
 
 from purebp.errors import DivergenceError
+from purebp.fast import loop as fast_loop
+from purebp.fast import unrolled
 from purebp.network import Network
 from purebp.optimizers import SGD
 from purebp.tutorial import NeuralNetwork
@@ -47,7 +54,7 @@ def training_state(net):
 
 
 def run(net, X, y, enabled, **kwargs):
-    """Train a copy of net with unrolled code on or off; return what a caller sees."""
+    """Train a copy of net with ``fast=enabled``; return what a caller sees."""
     net = copy.deepcopy(net)
     if kwargs.get("optimizer") is not None:
         kwargs["optimizer"] = copy.deepcopy(kwargs["optimizer"])  # each run its own state
@@ -69,10 +76,15 @@ def run(net, X, y, enabled, **kwargs):
             "training": training_state(net), "lines": lines, "calls": calls}
 
 
+def fast_paths(net):
+    """The fast paths that can train net: "reference" always, "written-out" where it covers it."""
+    return (["written-out"] if unrolled.supported(net._spec()) else []) + ["reference"]
+
+
 def assert_same_either_way(net, X, y, **kwargs):
-    unrolled = run(net, X, y, True, **kwargs)
-    reference = run(net, X, y, False, **kwargs)
-    assert unrolled == reference
+    readable = run(net, X, y, False, **kwargs)
+    for path in fast_paths(net):
+        assert run(net, X, y, path, **kwargs) == readable, path
 
 
 settings_strategy = st.fixed_dictionaries({
@@ -159,7 +171,8 @@ def test_saturated_and_extreme_units_give_the_same_bits(activation, scale):
     assert_same_either_way(net, X, y, epochs=5, learning_rate=0.1, log_every=2)
 
 
-def test_negative_zero_gradients_reach_negative_zero_parameters_as_in_the_reference():
+@pytest.mark.parametrize("path", ["written-out", "reference"])
+def test_negative_zero_gradients_reach_negative_zero_parameters_as_in_the_reference(path):
     """An off relu output gives δ = e·0.0 = −0.0; with −0.0 parameters the start of each sum shows.
 
     z = 0.0 + 1·(−0.0) + (−1)·1 + (−0.0) = −1, so ŷ = 0, e = −1 and δ = −1·0.0 = −0.0.
@@ -172,17 +185,18 @@ def test_negative_zero_gradients_reach_negative_zero_parameters_as_in_the_refere
     reference = run(net, X, y, False, epochs=1, learning_rate=1.0)
     assert reference["state"]["weights"][0][0] == [bits(-0.0)], "the case no longer tests the sign"
     assert reference["state"]["biases"] == [[[bits(0.0)]]], "the case no longer tests the sign"
-    assert run(net, X, y, True, epochs=1, learning_rate=1.0) == reference
+    assert run(net, X, y, path, epochs=1, learning_rate=1.0) == reference
 
 
-def test_a_negative_zero_hidden_delta_sum_matches_the_reference():
+@pytest.mark.parametrize("path", ["written-out", "reference"])
+def test_a_negative_zero_hidden_delta_sum_matches_the_reference(path):
     """δ0 = (0.0 + δ1·w1)·f′ with δ1 = −1, w1 = 0.0: the sum is 0.0, so a −0.0 hidden bias stays −0.0."""
     net = Network([1, 1, 1], "relu", "identity", "half_sse", seed=0)
     net.weights, net.biases = [[[1.0]], [[0.0]]], [[[-0.0]], [[0.0]]]
     X, y = [[1.0]], [[1.0]]
     reference = run(net, X, y, False, epochs=1, learning_rate=1.0)
     assert reference["state"]["biases"][0] == [[bits(-0.0)]], "the case no longer tests the sign"
-    assert run(net, X, y, True, epochs=1, learning_rate=1.0) == reference
+    assert run(net, X, y, path, epochs=1, learning_rate=1.0) == reference
 
 
 # Zeros of both signs, ±1 and ±0.5: units exactly at 0 (relu′(0)) and −0.0 products are common.
@@ -204,14 +218,15 @@ def test_zero_heavy_networks_give_the_same_bits(hidden, output, sizes, data):
     assert_same_either_way(net, X, y, epochs=2, learning_rate=1.0)
 
 
-def test_relu_derivative_at_exactly_zero_is_zero_as_in_the_reference():
+@pytest.mark.parametrize("path", ["written-out", "reference"])
+def test_relu_derivative_at_exactly_zero_is_zero_as_in_the_reference(path):
     """A hidden relu unit with z = 0.0 exactly has f′ = 0: its bias must not move."""
     net = Network([1, 1, 1], "relu", "identity", "half_sse", seed=0)
     net.weights, net.biases = [[[0.0]], [[1.0]]], [[[0.0]], [[0.0]]]
     X, y = [[1.0]], [[1.0]]
     reference = run(net, X, y, False, epochs=2, learning_rate=0.5)
     assert reference["state"]["biases"][0] == [[bits(0.0)]]
-    assert run(net, X, y, True, epochs=2, learning_rate=0.5) == reference
+    assert run(net, X, y, path, epochs=2, learning_rate=0.5) == reference
 
 
 @pytest.mark.parametrize("activation", ELEMENTWISE)
@@ -228,33 +243,36 @@ def test_a_dense_sweep_of_hidden_units_gives_the_same_bits(activation):
     assert_same_either_way(net, X, y, epochs=3, learning_rate=0.01)
 
 
-def test_an_overflowing_loss_with_finite_parameters_diverges():
+@pytest.mark.parametrize("path", ["written-out", "reference"])
+def test_an_overflowing_loss_with_finite_parameters_diverges(path):
     """e = 1e200 makes e·e = inf while learning rate 0 keeps every parameter finite: epoch 0 diverges."""
     net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
     net.weights, net.biases = [[[1e200]]], [[[0.0]]]
-    result = run(net, [[1.0]], [[0.0]], True, epochs=3, learning_rate=0.0)
+    result = run(net, [[1.0]], [[0.0]], path, epochs=3, learning_rate=0.0)
     assert result["error"] is not None and result["error"][0] == 0
     assert result["state"]["epochs_trained"] == 0
     assert result == run(net, [[1.0]], [[0.0]], False, epochs=3, learning_rate=0.0)
 
 
-def test_finite_batch_losses_that_add_up_to_inf_diverge():
+@pytest.mark.parametrize("path", ["written-out", "reference"])
+def test_finite_batch_losses_that_add_up_to_inf_diverge(path):
     """Three batches of half_sse 7.2e307 each: every batch is finite, the epoch's sum is not."""
     net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
     net.weights, net.biases = [[[1.2e154]]], [[[0.0]]]
     X, y = [[1.0]] * 3, [[0.0]] * 3
-    result = run(net, X, y, True, epochs=2, learning_rate=0.0, batch_size=1)
+    result = run(net, X, y, path, epochs=2, learning_rate=0.0, batch_size=1)
     assert result["error"] is not None and result["error"][0] == 0
     assert result["error"][1] == bits(math.inf)
     assert result == run(net, X, y, False, epochs=2, learning_rate=0.0, batch_size=1)
 
 
-def test_huge_but_finite_parameters_are_not_mistaken_for_divergence():
+@pytest.mark.parametrize("path", ["written-out", "reference"])
+def test_huge_but_finite_parameters_are_not_mistaken_for_divergence(path):
     """Parameters whose sum overflows are still finite: training goes on, as the reference does."""
     net = Network([2, 2, 1], "identity", "identity", "half_sse", seed=0)
     net.weights = [[[1.5e308, 1.5e308], [0.0, 0.0]], [[0.0], [0.0]]]
     X, y = [[0.0, 0.0]], [[0.0]]
-    result = run(net, X, y, True, epochs=3, learning_rate=0.5)
+    result = run(net, X, y, path, epochs=3, learning_rate=0.5)
     assert result["error"] is None and len(result["losses"]) == 3
     assert result == run(net, X, y, False, epochs=3, learning_rate=0.5)
 
@@ -310,3 +328,99 @@ def test_plain_sgd_through_the_written_out_step_refuses_another_shape_afterwards
                                          " the network has 17"):
         other.train(XOR_X, XOR_Y, 1, optimizer=optimizer, log=None, fast=fast)
     assert other.epochs_trained == 0 and optimizer.state == {"step": 2}
+
+
+# -- which path runs ------------------------------------------------------------
+
+
+def expected_path(spec, interpreter):
+    """The rule of purebp/docs/speed.md, written again: written-out where it covers the
+    network, on PyPy only up to 300 weights and biases and 8 relu/leaky_relu units."""
+    count = sum(m * (n + 1) for n, m in zip(spec.sizes[:-1], spec.sizes[1:]))
+    covered = count <= 4096 and spec.loss in unrolled.written_out_losses()
+    if interpreter == "pypy":
+        kinds = [spec.activation] * (len(spec.sizes) - 2) + [spec.output_activation]
+        branching = sum(n for n, kind in zip(spec.sizes[1:], kinds) if "relu" in kind)
+        covered = covered and count <= 300 and branching <= 8
+    return "written-out" if covered else "reference"
+
+
+@pytest.mark.parametrize("interpreter", ["cpython", "pypy"])
+@pytest.mark.parametrize("sizes, activation, output, loss", [
+    ([2, 4, 1], "relu", "identity", "mse"), ([2, 8, 1], "relu", "identity", "mse"),
+    ([2, 8, 8, 1], "relu", "identity", "mse"), ([2, 8, 8, 1], "tanh", "relu", "mse"),
+    ([2, 14, 14, 1], "tanh", "sigmoid", "bce"), ([2, 16, 16, 1], "tanh", "sigmoid", "bce"),
+    ([4, 12, 12, 2], "leaky_relu", "sigmoid", "bce"), ([64, 32, 10], "sigmoid", "sigmoid", "bce"),
+    ([30, 100, 9], "tanh", "identity", "mse"), ([8, 64, 64, 1], "relu", "identity", "mse"),
+])
+def test_choose_follows_the_documented_rule_on_each_interpreter(interpreter, sizes, activation,
+                                                               output, loss, monkeypatch):
+    spec = Network(sizes, activation, output, loss, seed=0)._spec()
+    monkeypatch.setattr(sys.implementation, "name", interpreter)
+    assert fast_loop.choose(spec) == expected_path(spec, interpreter)
+
+
+@pytest.mark.parametrize("sizes, activation, output, loss", [
+    ([2, 4, 1], "sigmoid", "sigmoid", "half_sse"),
+    ([2, 16, 16, 1], "tanh", "sigmoid", "bce"),
+    ([8, 64, 64, 1], "relu", "identity", "mse"),  # 4,801 parameters: over the written-out limit
+    ([2, 3, 3], "tanh", "softmax", "cross_entropy"),
+])
+def test_fast_true_runs_the_path_choose_picks_and_says_so(sizes, activation, output, loss):
+    net = Network(sizes, activation, output, loss, seed=0)
+    X = [[0.5] * sizes[0], [-1.0] * sizes[0]]
+    y = [[1.0] + [0.0] * (sizes[-1] - 1)] * 2
+    assert net.last_path is None
+    net.train(X, y, 1, 0.1, log=None)
+    assert net.last_path == fast_loop.choose(net._spec())
+    assert net.last_path == expected_path(net._spec(), sys.implementation.name)
+    net.train(X, y, 1, 0.1, log=None, fast=False)
+    assert net.last_path == "readable"
+    net.train(X, y, 1, 0.1, log=None, fast="reference")
+    assert net.last_path == "reference"
+
+
+def test_a_readable_replay_after_divergence_still_reports_the_fast_path():
+    net = Network([1, 1], "identity", "identity", "half_sse", seed=0)
+    net.weights, net.biases = [[[1e200]]], [[[0.0]]]
+    with pytest.raises(DivergenceError):
+        net.train([[1.0]], [[0.0]], 3, 0.0, log=None, fast="reference")
+    assert net.last_path == "reference"
+
+
+def test_the_tutorial_class_says_which_path_ran():
+    net = NeuralNetwork(2, 4, 1, seed=0)
+    net.train(XOR_X, XOR_Y, 2, 0.1, log=None, fast="reference")
+    assert net.last_path == "reference"
+    net.train(XOR_X, XOR_Y, 2, 0.1, log=None)
+    assert net.last_path == fast_loop.choose(net._spec())
+    net.train(XOR_X, XOR_Y, 2, 0.1, log=None, fast=False)
+    assert net.last_path == "readable"
+
+
+def test_written_out_is_refused_where_it_does_not_cover_the_network_and_nothing_changes():
+    net = Network([8, 64, 64, 1], "relu", "identity", "mse", seed=0)
+    before = snapshot(net)
+    with pytest.raises(ValueError, match=r"train: fast='written-out' cannot run this network"
+                                         r" \(sizes \[8, 64, 64, 1\], relu/identity, loss mse\)"):
+        net.train([[0.0] * 8], [[1.0]], 1, 0.1, log=None, fast="written-out")
+    assert snapshot(net) == before and net.optimizer is None and net.last_path is None
+
+
+@pytest.mark.parametrize("fast", ["fast", "Written-out", 1, None, b"reference"])
+def test_fast_must_be_a_bool_or_a_path_name(fast):
+    net = Network([2, 2, 1], seed=0)
+    with pytest.raises(TypeError, match="train: fast must be True, False, 'written-out' or"
+                                        " 'reference', got"):
+        net.train(XOR_X, XOR_Y, 1, 0.1, log=None, fast=fast)
+    assert net.epochs_trained == 0
+
+
+def test_a_network_over_the_written_out_limit_trains_on_the_reference_path_with_the_same_bits():
+    """4,801 parameters, mini-batches of 2 and Adam: the reference path's products, the
+    readable loop's bits."""
+    from purebp.optimizers import Adam
+    net = Network([8, 64, 64, 1], "relu", "identity", "mse", seed=0)
+    X = [[math.sin(i * 8 + j) for j in range(8)] for i in range(5)]
+    y = [[math.cos(i)] for i in range(5)]
+    assert_same_either_way(net, X, y, epochs=2, batch_size=2, optimizer=Adam(0.01))

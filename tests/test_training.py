@@ -69,7 +69,7 @@ def test_report_logs_every_log_every_epochs_and_asks_on_epoch():
 @pytest.mark.parametrize(("options", "words"), [
     ({"log": "print"}, "log must be"),
     ({"on_epoch": 3}, "on_epoch must be"),
-    ({"fast": 1}, "fast must be True or False, got int 1"),
+    ({"fast": 1}, "fast must be True, False, .written-out. or .reference., got int 1"),
     ({"log_every": 0}, "log_every"),
 ])
 def test_check_options_refuses_bad_options_by_name(options, words):

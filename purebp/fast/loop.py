@@ -32,12 +32,31 @@ and, for mini-batches (Network), ``rng``, ``_batches(n, batch_size)`` and
 from __future__ import annotations
 
 import math
+import sys
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from purebp import training
 from purebp._types import Matrix
+from purebp.fast import rows as reference
 from purebp.fast import unrolled
 from purebp.optimizers import SGD, Optimizer
+
+#: Where the written-out code trains faster than the reference's arithmetic
+#: (purebp.fast.rows), measured per interpreter with scripts/bench.py and the
+#: crossover table in purebp/docs/speed.md:
+#:   - CPython: everywhere it covers (up to unrolled.MAX_WRITTEN_OUT weights
+#:     and biases), 1.2× to 12× faster per epoch;
+#:   - PyPy: up to PYPY_WRITTEN_OUT_UP_TO weights and biases with at most
+#:     PYPY_BRANCHING_UNITS relu or leaky_relu units. PyPy's JIT compiles the
+#:     loop over the samples as one trace, and a longer body (more weights),
+#:     or one that branches one way or the other on every unit (relu's z > 0),
+#:     makes it give up and interpret: then the reference, whose loops are
+#:     short, is 2× to 7× faster.
+PYPY_WRITTEN_OUT_UP_TO = 300
+PYPY_BRANCHING_UNITS = 8
+
+#: The activations whose code branches on the sign of z (for PyPy's rule).
+_BRANCHING = ("relu", "leaky_relu")
 
 #: One sample's row for the written-out code: its inputs, then its targets.
 Row = Tuple[float, ...]
@@ -45,7 +64,8 @@ Row = Tuple[float, ...]
 
 def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
           batch_size: Optional[int], log_every: int, log: training.Log,
-          on_epoch: training.OnEpoch, watch: Optional[training.Validation] = None) -> List[float]:
+          on_epoch: training.OnEpoch, watch: Optional[training.Validation] = None,
+          fast: bool | str = True) -> List[float]:
     """Train ``net`` for ``epochs`` epochs on checked X and y; return each epoch's loss.
 
     ``step`` is a learning rate (plain gradient descent, as the tutorial's
@@ -54,17 +74,56 @@ def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
     written out; any other optimizer's step is written out from its
     ``code()``, the same expressions as its ``update``, so its bits are the
     readable loop's.
+
+    ``fast`` is True (the path ``choose`` picks) or the name of a path,
+    "written-out" or "reference" (the caller checked that it can run);
+    ``net.last_path`` says which ran.
     """
     spec = net._spec()
+    path = choose(spec) if fast is True else str(fast)
+    try:
+        return _train(net, path, spec, X, y, epochs, step, batch_size, log_every, log,
+                      on_epoch, watch)
+    finally:
+        net.last_path = path  # also after a readable replay, which set it to "readable"
+
+
+def choose(spec: unrolled.Spec) -> str:
+    """Return the path that trains a network of this spec faster on this interpreter.
+
+    "written-out" (purebp.fast.unrolled) if it covers the spec, and on PyPy
+    only for networks small enough (PYPY_WRITTEN_OUT_UP_TO) with few
+    branching units (PYPY_BRANCHING_UNITS); else "reference" (purebp.fast.rows).
+    """
     if not unrolled.supported(spec):
-        return _readable(net, X, y, epochs, step, batch_size, log_every, log, on_epoch, watch)
+        return "reference"
+    if sys.implementation.name == "pypy":
+        depth = len(spec.sizes) - 1
+        names = [spec.output_activation if l == depth - 1 else spec.activation
+                 for l in range(depth)]
+        branching = sum(units for units, name in zip(spec.sizes[1:], names)
+                        if name in _BRANCHING)
+        small = unrolled.parameter_count(spec.sizes) <= PYPY_WRITTEN_OUT_UP_TO
+        return "written-out" if small and branching <= PYPY_BRANCHING_UNITS else "reference"
+    return "written-out"
+
+
+def _train(net: Any, path: str, spec: unrolled.Spec, X: Matrix, y: Matrix, epochs: int,
+           step: float | Optimizer, batch_size: Optional[int], log_every: int,
+           log: training.Log, on_epoch: training.OnEpoch,
+           watch: Optional[training.Validation]) -> List[float]:
+    """``train`` on the path given: "written-out" or "reference"."""
     rate = _plain_rate(step)
     optimizer = step if isinstance(step, Optimizer) else None
     take: Any = rate
-    if rate is None and optimizer is not None:
-        spec = spec._replace(step=optimizer.code())
-        take = optimizer
-    kernel = unrolled.compiled(spec)
+    if path == "reference":
+        take = step if rate is None else rate
+        kernel = reference.kernel(spec)
+    else:
+        if rate is None and optimizer is not None:
+            spec = spec._replace(step=optimizer.code())
+            take = optimizer
+        kernel = unrolled.compiled(spec)
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
     losses: List[float] = []
     remaining = epochs
@@ -76,7 +135,7 @@ def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
         if log is not None:
             count = min(count, -epoch % log_every + 1)
         saved = None if optimizer is None else optimizer.copy()
-        if take is optimizer and optimizer is not None:
+        if take is optimizer and optimizer is not None and path == "written-out":
             optimizer.prepare(len(flat_parameters(net)))  # its buffers, for the written-out code
         steps = (_epochs(net, kernel, X, rows, take, count, losses)
                  if batch_size is None else
@@ -85,7 +144,7 @@ def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
             net.epochs_trained += count
             if optimizer is not None and rate is not None:
                 # the written-out step: count it, and fix the state's size as update would
-                optimizer.size = sum(m * (n + 1) for n, m in zip(spec.sizes[:-1], spec.sizes[1:]))
+                optimizer.size = unrolled.parameter_count(spec.sizes)
                 optimizer.state["step"] += steps
         else:
             # Not finite somewhere: the readable loop finds the epoch and raises.

@@ -54,7 +54,7 @@ from __future__ import annotations
 import functools
 import linecache
 import math
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from purebp.activations import ACTIVATIONS, WrittenOut
 from purebp.losses import LOSSES
@@ -122,11 +122,21 @@ logged='mse', step='gd')
 
 def supported(spec: Spec) -> bool:
     """Return True if ``spec`` can be written out (else train uses the reference)."""
-    weights = sum(m * (n + 1) for m, n in zip(spec.sizes[1:], spec.sizes[:-1]))
+    weights = parameter_count(spec.sizes)
     return (spec.activation in ACTIVATIONS and spec.output_activation in ACTIVATIONS
             and all(name in LOSSES and LOSSES[name].code is not None
                     for name in (spec.loss, spec.logged))
             and weights <= MAX_WRITTEN_OUT)
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """Return the number of weights and biases of a network of these layer sizes."""
+    return sum(m * (n + 1) for n, m in zip(sizes[:-1], sizes[1:]))
+
+
+def written_out_losses() -> List[str]:
+    """Return the names of the losses the written-out code covers."""
+    return [name for name, loss in LOSSES.items() if loss.code is not None]
 
 
 def _sum_lines(target: str, start: str, terms: List[str], indent: str) -> List[str]:
