@@ -13,8 +13,9 @@ from bitwise import bits
 from hypothesis import given
 from hypothesis import strategies as st
 
+from purebp.activations import ACTIVATIONS
 from purebp.fast import rows
-from purebp.matrix import matmul, transpose
+from purebp.matrix import add_row, column_sums, matmul, multiply, transpose
 
 #: Floats that test the order and the start of each sum: zeros of both signs,
 #: magnitudes whose sums round differently in another order, inf and nan.
@@ -68,3 +69,49 @@ def test_a_dot_product_of_negative_zeros_is_positive_zero_as_matmul_gives():
 def test_transposed_swaps_rows_and_columns():
     assert rows.transposed([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]) == [(1.0, 4.0), (2.0, 5.0),
                                                                   (3.0, 6.0)]
+
+
+AFFINE = [rows._affine_by_loop] + ([rows._affine_by_sum] if rows.SUM_ADDS_LEFT_TO_RIGHT else [])
+TOTALS = [rows._column_totals_by_loop] + (
+    [rows._column_totals_by_sum] if rows.SUM_ADDS_LEFT_TO_RIGHT else [])
+
+
+def nan_aware(matrix):
+    return [[bits(v) if v == v else "nan" for v in row] for row in matrix]
+
+
+@pytest.mark.parametrize("affine", AFFINE, ids=lambda f: f.__name__)
+@given(factors(), st.data())
+def test_affine_is_add_row_of_matmul_bit_for_bit(affine, case, data):
+    A, W = case
+    b = data.draw(st.lists(_AWKWARD, min_size=len(W[0]), max_size=len(W[0])))
+    assert nan_aware(affine(A, rows.transposed(W), b)) == nan_aware(add_row(matmul(A, W), [b]))
+
+
+@pytest.mark.parametrize("totals", TOTALS, ids=lambda f: f.__name__)
+@given(factors())
+def test_column_totals_are_column_sums_bit_for_bit(totals, case):
+    """Column sums start from the top row: a column of −0.0 sums to −0.0, not 0.0."""
+    A, _ = case
+    assert nan_aware([totals(A)]) == nan_aware(column_sums(A))
+
+
+def test_a_column_of_negative_zeros_sums_to_negative_zero():
+    for totals in TOTALS:
+        assert bits(totals([[-0.0], [-0.0]])) == [bits(-0.0)]
+
+
+@pytest.mark.parametrize("name", ["identity", "sigmoid", "tanh", "relu", "leaky_relu"])
+@given(st.lists(st.tuples(_AWKWARD, _AWKWARD), min_size=1, max_size=20))
+def test_times_derivative_is_the_product_with_the_activations_own_derivative(name, pairs):
+    """s·f′(z) from the written-out form equals multiply(S, f′(Z, A)) of the Python form."""
+    times = rows.times_derivative(name)
+    f, f_prime = ACTIVATIONS[name].f, ACTIVATIONS[name].f_prime
+    for s, z in pairs:
+        if z != z:
+            continue  # the network never holds a NaN pre-activation
+        a = f(z)
+        expected = multiply([[s]], [[f_prime(z, a)]])[0][0]
+        got = times(s, z, a)
+        assert (bits(got) if got == got else "nan") == (
+            bits(expected) if expected == expected else "nan")

@@ -48,7 +48,7 @@ from typing import Any, Callable, List, Optional, Sequence, Tuple
 from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS, softmax
 from purebp.losses import LOSSES
-from purebp.matrix import column_sums, multiply
+from purebp.matrix import column_sums
 from purebp.optimizers import Optimizer
 
 #: True where ``sum`` adds floats left to right, one rounding per addition
@@ -60,7 +60,7 @@ Rows = Sequence[Sequence[float]]
 
 
 def _products_by_sum(A: Rows, columns: Rows) -> Matrix:
-    """Return [[Σ_m a[m]·c[m] for c in columns] for a in A], each sum by ``sum``."""
+    """Return A·B from B's columns: [[Σ_m a[m]·c[m] for c in columns] for a in A], by ``sum``."""
     return [[sum(map(mul, a, c)) for c in columns] for a in A]
 
 
@@ -78,15 +78,57 @@ def _products_by_loop(A: Rows, columns: Rows) -> Matrix:
     return result
 
 
+def _affine_by_sum(A: Rows, columns: Rows, b: Sequence[float]) -> Matrix:
+    """Return A·W + b from W's columns: the reference's add_row(matmul(A, W), [b])."""
+    return [[sum(map(mul, a, c)) + b_j for c, b_j in zip(columns, b)] for a in A]
+
+
+def _affine_by_loop(A: Rows, columns: Rows, b: Sequence[float]) -> Matrix:
+    """The same as _affine_by_sum, each sum by the reference's loop."""
+    return [list(map(add, row, b)) for row in _products_by_loop(A, columns)]
+
+
+def _column_totals_by_sum(A: Rows) -> List[float]:
+    """Return the column sums of A, each from the top row down: column_sums(A)[0].
+
+    −0.0 is the one start that adds nothing to any float, so Σ starts at A[0][j] exactly.
+    """
+    return [sum(column, -0.0) for column in zip(*A)]
+
+
+def _column_totals_by_loop(A: Rows) -> List[float]:
+    """The same as _column_totals_by_sum: the reference's own column_sums."""
+    return column_sums(A)[0]
+
+
 #: The matrix product with B given by its columns: products(A, Bᵀ) = A·B, the
-#: reference's matmul(A, B) bit for bit.
+#: reference's matmul(A, B) bit for bit; affine adds a bias row to it, and
+#: column_totals is column_sums. Each by ``sum`` where it adds left to right.
 products: Callable[[Rows, Rows], Matrix] = (
     _products_by_sum if SUM_ADDS_LEFT_TO_RIGHT else _products_by_loop)
+affine: Callable[[Rows, Rows, Sequence[float]], Matrix] = (
+    _affine_by_sum if SUM_ADDS_LEFT_TO_RIGHT else _affine_by_loop)
+column_totals: Callable[[Rows], List[float]] = (
+    _column_totals_by_sum if SUM_ADDS_LEFT_TO_RIGHT else _column_totals_by_loop)
 
 
 def transposed(A: Rows) -> List[Tuple[float, ...]]:
     """Return Aᵀ as a list of tuples: (r, c) becomes (c, r)."""
     return list(zip(*A))
+
+
+def times_derivative(name: str) -> Callable[[float, float, float], float]:
+    """Return (s, z, a) ↦ s·f′(z) for the activation ``name``, a = f(z) at hand.
+
+    Built from the activation's written-out form (purebp.activations, which
+    the tests hold to its Python form bit for bit), so that each entry of
+    multiply(S, f′(Z, A)) is one call, not three.
+    """
+    derivative = ACTIVATIONS[name].code.f_prime.format(z="z", a="a")
+    # the text comes from purebp.activations, never from user input
+    function: Callable[[float, float, float], float] = eval(
+        f"lambda s, z, a: s * ({derivative})", {"exp": math.exp, "tanh": math.tanh})
+    return function
 
 
 def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
@@ -108,6 +150,8 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
     # each layer's f, None for softmax (it acts on whole rows)
     names = [output if l == L - 1 else spec.activation for l in range(L)]
     fs = [None if name == "softmax" else ACTIVATIONS[name].f for name in names]
+    hidden_times = times_derivative(spec.activation) if L > 1 else None
+    output_times = None if output == "softmax" else times_derivative(output)
 
     def activate(l: int, z: Matrix) -> Matrix:
         f = fs[l]
@@ -115,9 +159,9 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
             return [softmax(row) for row in z]
         return [list(map(f, row)) for row in z]
 
-    def f_prime(name: str, z: Matrix, a: Matrix) -> Matrix:
-        derivative = ACTIVATIONS[name].f_prime
-        return [list(map(derivative, z_row, a_row)) for z_row, a_row in zip(z, a)]
+    def times_f_prime(S: Matrix, z: Matrix, a: Matrix, times: Callable[..., float]) -> Matrix:
+        """S ⊙ f′(z): multiply(S, f′(z, a)) in one pass."""
+        return [list(map(times, s_row, z_row, a_row)) for s_row, z_row, a_row in zip(S, z, a)]
 
     def train_epochs(rows: Sequence[Sequence[float]], parameters: List[float], step: Any,
                      epochs: int, losses: List[float],
@@ -132,9 +176,7 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
             zs: List[Matrix] = []
             activations: List[Matrix] = [X]
             for l in range(L):
-                b = biases[l]
-                z = [list(map(add, row, b)) for row in products(activations[l],
-                                                                transposed(weights[l]))]
+                z = affine(activations[l], transposed(weights[l]), biases[l])
                 zs.append(z)
                 activations.append(activate(l, z))
             # the loss before the step, and the output delta δ_{L−1} = ∂loss/∂zs[L−1]
@@ -145,17 +187,19 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
             if descended.of == "logits":
                 delta = descended.gradient(y, zs[-1])
             else:
-                delta = multiply(descended.gradient(y, activations[-1]),
-                                 f_prime(output, zs[-1], activations[-1]))
+                assert output_times is not None
+                delta = times_f_prime(descended.gradient(y, activations[-1]), zs[-1],
+                                      activations[-1], output_times)
             # backward: the gradients of layer l, then δ_{l−1} = (δ_l·weights[l]ᵀ) ⊙ f′(zs[l−1])
             grad_w: List[Matrix] = [[] for _ in range(L)]
             grad_b: List[List[float]] = [[] for _ in range(L)]
             for l in range(L - 1, -1, -1):
                 grad_w[l] = products(transposed(activations[l]), transposed(delta))
-                grad_b[l] = column_sums(delta)[0]
+                grad_b[l] = column_totals(delta)
                 if l > 0:
-                    delta = multiply(products(delta, weights[l]),
-                                     f_prime(spec.activation, zs[l - 1], activations[l]))
+                    assert hidden_times is not None
+                    delta = times_f_prime(products(delta, weights[l]), zs[l - 1],
+                                          activations[l], hidden_times)
             # the step
             if optimizer is None:
                 rate = step
