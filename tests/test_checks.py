@@ -167,3 +167,161 @@ def test_the_annotations_take_what_users_pass_and_refuse_the_rest(tmp_path):
     out, status = results["refuse"]
     assert status == 1 and "Found 3 errors" in out, out
     assert [line.split(":")[1] for line in out.splitlines() if ": error:" in line] == ["5", "6", "7"]
+
+
+# -- the fast path for rows of exact floats and ints -------------------------------
+
+class IntSub(int):
+    """An int subclass: not an exact int, so it takes the general check."""
+
+
+class FloatSub(float):
+    """A float subclass: not an exact float, so it takes the general check."""
+
+
+class OddFloat(int):
+    """An int subclass whose float() is not its value: the general check's float() gives 2.5."""
+
+    def __float__(self):
+        return 2.5
+
+
+class EqualityMeta(type):
+    """A metaclass defining __eq__ alone, so its classes cannot be hashed."""
+
+    def __eq__(self, other):
+        return self is other
+
+
+class Unhashable(metaclass=EqualityMeta):
+    """An instance whose type cannot go in a set."""
+
+    def __repr__(self):
+        return "Unhashable()"
+
+
+def _entries():
+    """Entries for the grid: exact ints and floats at their edges, and everything else."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    entries = [0, 1, -3, 16, 2 ** 53 + 1, 2 ** 1024 - 2 ** 970, 2 ** 1024 - 1, 10 ** 400,
+               -10 ** 400, True, False, 0.5, -0.0, 0.0, 1e308, -1e308, 5e-324,
+               float("nan"), float("inf"), float("-inf"), IntSub(3), FloatSub(2.5),
+               FloatSub("nan"), OddFloat(7), Fraction(1, 3), Decimal("0.1"), Decimal("nan"),
+               "1", None, [1], (1.0,), Unhashable()]
+    try:
+        import numpy
+    except ImportError:
+        return entries
+    return entries + [numpy.float64(2.5), numpy.int64(3), numpy.float32("nan"),
+                      numpy.bool_(True), numpy.array(1.5), numpy.array([1.0])]
+
+
+def _checked(check, *args):
+    """Return ("ok", result) or ("error", type, message) of check(*args)."""
+    try:
+        return "ok", check(*args)
+    except (TypeError, ValueError) as error:
+        return "error", type(error), str(error)
+
+
+def _by_entry(value):
+    """float_matrix_copied as the per-entry check gives it, for rows of one width.
+
+    real_number on every entry in row-major order (the first refusal is the
+    error), and converted unless every row is a list of exact floats.
+    """
+    rows = [[_checks.real_number("op", f"X[{i}][{j}]", a) for j, a in enumerate(row)]
+            for i, row in enumerate(value)]
+    converted = not all(type(row) is list and all(type(a) is float for a in row)
+                        for row in value)
+    return rows, converted
+
+
+def _general(monkeypatch, *args):
+    """float_matrix_copied(*args) with the fast path turned off: every row the general way.
+
+    Its converted flag is always True (rows of floats too), so only _by_entry's is compared.
+    """
+    with monkeypatch.context() as patch:
+        patch.setattr(_checks, "_exact_row", lambda row: None)
+        return _checked(_checks.float_matrix_copied, *args)
+
+
+def _same(one, other, flag=True):
+    """True if two _checked outcomes agree, floats compared by float.hex (so -0.0 ≠ 0.0),
+    and the converted flags too unless flag is False."""
+    if one[0] != other[0] or one[0] == "error":
+        return one == other
+    (rows, converted), (other_rows, other_converted) = one[1], other[1]
+    hexes = [[float.hex(v) for v in row] for row in rows]
+    return ((converted == other_converted or not flag) and all(type(v) is float for r in rows for v in r)
+            and hexes == [[float.hex(v) for v in row] for row in other_rows])
+
+
+def test_the_fast_path_gives_the_per_entry_checks_results_and_errors(monkeypatch):
+    """Every pair of grid entries as a 1×2 and a 2×1 matrix: the same values, converted flag
+    and first error as real_number entry by entry, and as the check with no fast path."""
+    entries = _entries()
+    for a in entries:
+        for b in entries:
+            for value in ([[a, b]], [[a], [b]], [(a, b)]):
+                got = _checked(_checks.float_matrix_copied, "op", "X", value)
+                assert _same(got, _checked(_by_entry, value)), (value, got)
+                assert _same(got, _general(monkeypatch, "op", "X", value), False), (value, got)
+
+
+def test_the_fast_path_agrees_on_random_rows_of_the_grid(monkeypatch):
+    """Random 3×4 matrices, mostly exact ints and floats with the odd other entry in any row."""
+    import random
+
+    rng = random.Random(15)
+    entries = _entries()
+    exact = [e for e in entries if type(e) in (int, float)]
+    for _ in range(3000):
+        pool = exact if rng.random() < 0.5 else entries
+        value = [[rng.choice(exact) if rng.random() < 0.9 else rng.choice(pool)
+                  for _ in range(4)] for _ in range(3)]
+        got = _checked(_checks.float_matrix_copied, "op", "X", value, None, 4, "sizes[0]")
+        assert _same(got, _checked(_by_entry, value)), (value, got)
+        general = _general(monkeypatch, "op", "X", value, None, 4, "sizes[0]")
+        assert _same(got, general, False), value
+
+
+@pytest.mark.parametrize("value, error, message", [
+    ([[1, True]], TypeError, "op: X[0][1] must be a real number, got bool True"),
+    ([[1, 2], [3, 10 ** 400]], ValueError,
+     "op: X[1][1] must fit in a float, got an int of about 401 digits"),
+    ([[1, 2 ** 1024 - 1]], ValueError, "op: X[0][1] must fit in a float, got an int of about 309 digits"),
+    ([[1, float("nan"), 10 ** 400]], ValueError, "op: X[0][1] must be finite, got nan"),
+    ([[3, -float("inf")]], ValueError, "op: X[0][1] must be finite, got -inf"),
+    ([[1, None]], TypeError, "op: X[0][1] must be a real number, got NoneType None"),
+    ([[1, 2], [3]], ValueError, "op: X is ragged: X[1] has 1 entries, expected 2 like X[0]"),
+    ([[1, 2], [3, 4, 5]], ValueError, "op: X is ragged: X[1] has 3 entries, expected 2 like X[0]"),
+    ([[1, 2], [[3, 4]]], TypeError, "op: X[1][0] must be a real number, got list [3, 4]"),
+])
+def test_rows_of_ints_and_floats_are_refused_as_before(value, error, message, monkeypatch):
+    """A bool among ints, a huge int, NaN or inf among ints, ragged rows: the messages written
+    out, and the same from the check with no fast path."""
+    with pytest.raises(error) as info:
+        _checks.float_matrix("op", "X", value)
+    assert str(info.value) == message
+    assert _general(monkeypatch, "op", "X", value) == ("error", error, message)
+
+
+def test_the_fast_path_converts_ints_as_float_does_and_keeps_floats_as_they_are():
+    """Ints become float(int) (2**53 + 1 rounds to even), -0.0 stays -0.0, floats are the
+    caller's own objects, and a row of floats alone leaves converted False."""
+    row = [-0.0, 0.1, 2.5e-300]
+    (out,), converted = _checks.float_matrix_copied("op", "X", [row])
+    assert converted is False and out is not row and all(a is b for a, b in zip(out, row))
+    assert [float.hex(v) for v in out] == ["-0x0.0p+0", (0.1).hex(), (2.5e-300).hex()]
+    (out,), converted = _checks.float_matrix_copied("op", "X", [[2 ** 53 + 1, -0.0, 16]])
+    assert converted is True and [float.hex(v) for v in out] == [
+        float.hex(9007199254740992.0), "-0x0.0p+0", "0x1.0000000000000p+4"]
+    assert all(type(v) is float for v in out)
+    (out,), _ = _checks.float_matrix_copied("op", "X", [[1e308, 1e308]])  # the sum overflows
+    assert out == [1e308, 1e308]
+    assert _checks.float_matrix("op", "X", [[OddFloat(7), IntSub(3), FloatSub(2.5)]]) == \
+        [[2.5, 3.0, 2.5]]
