@@ -29,6 +29,7 @@ from purebp import cli
 from purebp.cli import train
 from purebp.datasets import moons
 from purebp.files import model as persistence
+from purebp.fast import loop as fast_loop
 from purebp.network import Network
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -1128,3 +1129,23 @@ def test_check_names_a_nan_gradient_first_in_backward_order_exit_1(capsys, two_c
         {"quantity": "gradients.biases", "layer": 1, "phase": "backward"}
     assert report["cases"][1]["layers"][1]["gradients.biases"]["status"] == "fail"
     assert report["cases"][1]["layers"][1]["gradients.biases"]["tolerance_used"] is None
+
+
+@pytest.mark.parametrize("layers, path", [("2,8,1", "written-out"), ("2,64,64,1", "reference")])
+def test_train_verbose_says_which_code_trained_and_how_long(capsys, layers, path):
+    """--verbose names the path fast_loop.choose picks for the network (4,417 parameters are
+    over the written-out limit on every interpreter)."""
+    code, out, _ = run_main(capsys, "train", "--data", "moons", "--layers", layers,
+                            "--epochs", "2", "--quiet", "--verbose")
+    spec = Network([int(n) for n in layers.split(",")], seed=0)._spec()
+    expected = path if layers != "2,8,1" else fast_loop.choose(spec)
+    match = re.search(r"^Trained 2 epochs in \d+\.\d\d s with the ([\w-]+) code \((.*)\)$", out,
+                      re.M)
+    assert code == 0 and match is not None, out
+    assert match.group(1) == expected
+    assert ("purebp.fast.unrolled" if expected == "written-out" else "purebp.fast.rows") in out
+
+
+def test_train_without_verbose_does_not_say_which_code_ran(capsys):
+    code, out, _ = run_main(capsys, "train", "--data", "xor", "--epochs", "2", "--quiet")
+    assert code == 0 and "Trained" not in out

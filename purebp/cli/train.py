@@ -113,6 +113,9 @@ def add_options(parser: Parser) -> None:
     SEED.add(training, shown="0", help="seed for the weights and the shuffles (default {default})")
     LOG_EVERY.add(training, shown="a tenth of --epochs")
     add_quiet(training, "print only the final loss and accuracy (no log, no progress line)")
+    training.add_argument("--verbose", action="store_true",
+                          help="also say which code trained the network (written-out or"
+                               " reference: purebp docs speed) and how long training took")
     add_optimizer_options(parser.add_argument_group("optimizer"))
     validation = parser.add_argument_group("validation")
     validation.add_argument(
@@ -713,6 +716,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
                 save(args.checkpoint)
             return not stop.signum
 
+        started = time.perf_counter()
         try:
             losses = net.train(X, y, remaining, batch_size=settings["batch_size"],
                                log_every=log_every, log=None if args.quiet else say,
@@ -751,6 +755,10 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
         stopped_at = record.get("early_stopped")
         _plot(args.plot, net, X, y, losses, settings["data"], validation, val_losses,
               None if stopped_at is None else stopped_at["best_epoch"])
+    if args.verbose:
+        seconds = time.perf_counter() - started
+        say(f"Trained {len(losses)} epochs in {seconds:.2f} s with the {net.last_path} code"
+            f" ({_PATHS_SHOWN.get(str(net.last_path), 'no epoch to run')})")
     say(f"Final loss ({net.loss_name}): {net.loss(X, y):.6f}")
     if validation is not None:
         say(f"Validation loss ({net.loss_name}): {net.loss(*validation):.6f}")
@@ -770,6 +778,13 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     if lost:  # the run is done, but its output was cut short
         return 128 + (_SIGPIPE if lost == ["EPIPE"] else _SIGHUP)
     return 0
+
+
+#: Where each training path's code lives, for --verbose (purebp/docs/speed.md).
+_PATHS_SHOWN = {
+    "written-out": "the equations written out for this shape, purebp.fast.unrolled",
+    "reference": "the reference's matrix arithmetic, purebp.fast.rows",
+}
 
 
 def resume_command(args: argparse.Namespace) -> str:
