@@ -28,8 +28,8 @@ from hypothesis import strategies as st
 from purebp import cli
 from purebp.cli import train
 from purebp.datasets import moons
-from purebp.files import model as persistence
 from purebp.fast import loop as fast_loop
+from purebp.files import model as persistence
 from purebp.network import Network
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
