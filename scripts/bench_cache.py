@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -52,6 +53,30 @@ def peak(run: Callable[[], object]) -> float:
     return top / 2**20
 
 
+def row(sizes: Tuple[int, ...], step: str, rounds: int) -> str:
+    """Return one line of the table: the medians for one shape and step."""
+    code = "gd" if step == "gd" else Adam(0.001).code()
+    spec = unrolled.Spec(sizes, "sigmoid", "sigmoid", "half_sse", "mse", code)
+    text = unrolled.source(spec)
+    name = "<bench>"
+    cache.code_for(text, name)  # stores it (when it is long enough)
+    times: List[List[float]] = [[], [], []]
+    for _ in range(rounds):
+        times[0].append(seconds(lambda: unrolled.source(spec)))
+        times[1].append(seconds(lambda: compile(text, name, "exec")))
+        times[2].append(seconds(lambda: cache.code_for(text, name)))
+    source_s, compile_s, load_s = (statistics.median(t) for t in times)
+    line = (f"{list(sizes)!s:>16} {step:>4} {parameters(sizes):>6} {len(text):>9} "
+            f"{source_s * 1e3:9.2f} {compile_s * 1e3:10.2f} ")
+    if len(text) < cache.MIN_SOURCE:
+        return line + f"{'(not stored: shorter than MIN_SOURCE)':>21}"
+    line += f"{load_s * 1e3:8.2f} {compile_s / load_s:12.1f}"
+    if sys.implementation.name == "cpython":
+        line += (f" {peak(lambda: compile(text, name, 'exec')):10.1f}"
+                 f" {peak(lambda: cache.code_for(text, name)):8.1f}")
+    return line
+
+
 def main(argv: List[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (medians)")
@@ -64,26 +89,8 @@ def main(argv: List[str]) -> int:
           f"{'compile ms':>10} {'load ms':>8} {'compile/load':>12} {'compile MB':>10} {'load MB':>8}")
     for step in ("gd", "adam"):
         for sizes in shapes:
-            code = "gd" if step == "gd" else Adam(0.001).code()
-            spec = unrolled.Spec(sizes, "sigmoid", "sigmoid", "half_sse", "mse", code)
-            text = unrolled.source(spec)
-            name = "<bench>"
-            cache.code_for(text, name)  # stores it (when it is long enough)
-            times: List[List[float]] = [[], [], []]
-            for _ in range(args.rounds):
-                times[0].append(seconds(lambda: unrolled.source(spec)))
-                times[1].append(seconds(lambda: compile(text, name, "exec")))
-                times[2].append(seconds(lambda: cache.code_for(text, name)))
-            source_s, compile_s, load_s = (statistics.median(t) for t in times)
-            stored = len(text) >= cache.MIN_SOURCE
-            memory = ""
-            if sys.implementation.name == "cpython":
-                memory = (f" {peak(lambda: compile(text, name, 'exec')):10.1f}"
-                          f" {peak(lambda: cache.code_for(text, name)):8.1f}" if stored else "")
-            print(f"{str(list(sizes)):>16} {step:>4} {parameters(sizes):>6} {len(text):>9} "
-                  f"{source_s * 1e3:9.2f} {compile_s * 1e3:10.2f} "
-                  + (f"{load_s * 1e3:8.2f} {compile_s / load_s:12.1f}{memory}" if stored
-                     else f"{'(not stored: shorter than MIN_SOURCE)':>21}"))
+            print(row(sizes, step, args.rounds))
+    shutil.rmtree(os.environ[cache.ENV], ignore_errors=True)
     return 0
 
 

@@ -3,10 +3,10 @@
 What: purebp.fast.unrolled writes a training epoch out as Python source for
 each network shape and compiles it. In one process that happens once per
 shape (``unrolled._compiled`` is cached in memory), but every new process
-compiled again: up to about 0.4 s and 110 MB of the compiler's memory for
-the largest shapes (CPython 3.11, 4,009 parameters with Adam), where
-loading the compiled code object with ``marshal.loads`` takes about 8 ms
-and 3 MB. ``code_for(text, filename)`` returns exactly what
+compiled again: 0.4 to 1 s and 114 MB of the compiler's memory for the
+largest shapes (CPython 3.11, 4,009 parameters with Adam), where finding,
+checking and loading the compiled code object (``marshal.loads``) takes
+about 14 ms and 8 MB. ``code_for(text, filename)`` returns exactly what
 ``compile(text, filename, "exec")`` returns, from a file here when a
 checked one is there, and stores it there when it was not.
 
