@@ -132,3 +132,11 @@ def test_the_archive_carries_the_documents_and_prints_them(archive, tmp_path):
     code, out, _ = bare(str(archive), "docs", cwd=tmp_path)
     assert code == 0 and [line.split()[0] for line in out.splitlines()[1:]] == \
         [name[:-len(".md")] for name in documents]
+
+
+def test_bench_cache_prints_compile_and_load_times():
+    """A one-round run of scripts/bench_cache.py exits 0 and prints both kinds of row."""
+    result = subprocess.run([sys.executable, os.path.join(SCRIPTS, "bench_cache.py"), "--quick",
+                             "--rounds", "1"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "compile/load" in result.stdout and "not stored" in result.stdout

@@ -2,6 +2,8 @@
 
     purebp.fast.unrolled   one training epoch written out as straight-line Python
                            for a network's shape, compiled once per shape
+    purebp.fast.cache      the compiled code on disk, so a new process loads it
+                           instead of compiling it again (PUREBP_CACHE_DIR)
     purebp.fast.loop       the training loop that runs it, chunk by chunk between
                            log lines, falling back to the readable code on divergence
 

@@ -57,6 +57,7 @@ import math
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from purebp.activations import ACTIVATIONS, WrittenOut
+from purebp.fast import cache
 from purebp.losses import LOSSES
 from purebp.losses import WrittenOut as LossWrittenOut
 from purebp.optimizers import WrittenOut as OptimizerCode
@@ -324,6 +325,7 @@ def _compiled(spec: Spec) -> Tuple[Callable[..., Optional[List[float]]], str, Li
     namespace: Dict[str, Any] = dict(_NAMESPACE)
     # The source is built from ints and the written-out forms of purebp.activations
     # and purebp.losses, never from user input.
-    exec(compile(text, filename, "exec"), namespace)
+    # compile(text, filename, "exec"), or the same code object from the disk cache.
+    exec(cache.code_for(text, filename), namespace)
     function: Callable[..., Optional[List[float]]] = namespace["train_epochs"]
     return function, filename, text.splitlines(True)
