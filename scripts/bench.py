@@ -1,6 +1,7 @@
 """Time purebp against numpy on the tutorial's workload, and show how cost scales.
 
 Usage: python3 scripts/bench.py [--pairs N] [--epochs E] [--pypy PATH] [--quick]
+                                [--workloads-only]
 
 1. The tutorial's workload: 2-4-1 sigmoid network, the four XOR rows, full
    batch, learning rate 0.1, 10,000 epochs, logging silenced. Timed in one
@@ -26,6 +27,25 @@ Usage: python3 scripts/bench.py [--pairs N] [--epochs E] [--pypy PATH] [--quick]
 4. Memory: the peak traced by tracemalloc while training for 1,000 to
    100,000 epochs. ``train`` returns every epoch's loss, a list that grows
    by one float (32 bytes with its slot) per epoch; the rest stays flat.
+5. Workloads (alone with ``--workloads-only``): the tutorial's, moons
+   2-16-16-1 tanh/bce, an 8×8 digits-like set made here (64-32-10
+   softmax/cross_entropy) and a smooth regression (8-64-64-1 relu/mse), all
+   seeded, in mini-batches of 32 but the tutorial's. Contenders, interleaved:
+     - purebp ``Network.train``, on each path ``train`` lets a caller force
+       (``fast="written-out"``/``"reference"`` where it takes them, else
+       fast=True and fast=False), with the path taken;
+     - the fastest pure-Python step we could write, here (``fastest_train``):
+       ``sum(map(mul, row, column))`` dot products with both weight layouts
+       kept, ``zip(*)`` transposes, comprehensions, the same batches, the same
+       order of every sum, so its bits are purebp's, which the run checks
+       (float.hex of every epoch loss and final parameter);
+     - numpy float64 arrays, the same algorithm and batches;
+     - micrograd (if installed), the same network from its Value nodes, a few
+       batches timed and scaled linearly to the whole run;
+     - with a PyPy, purebp's paths and the fastest step in a fresh PyPy
+       process per round, timed inside it.
+   Then the digits run's peak RSS (VmHWM) in a fresh process each: purebp,
+   the fastest step, numpy.
 
 This is a script, not a test: timings on a shared machine are noisy, so
 nothing here asserts a speed.
