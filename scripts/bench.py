@@ -701,7 +701,8 @@ def memory_child(contender, quick):
 
 
 def memory_of_digits(quick, have_numpy):
-    print("\nPeak memory of the digits run, each in a fresh CPython process: the process's VmHWM"
+    print(f"\nPeak memory of the digits run, each in a fresh {sys.implementation.name} process:"
+          " the process's VmHWM"
           " (peak RSS) after imports and data, then after training, and the difference:")
     print(f"  {'contender':<28} {'baseline KiB':>13} {'peak KiB':>9} {'training KiB':>13}")
     for contender in ("purebp", "fastest", "numpy"):
