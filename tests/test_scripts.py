@@ -5,13 +5,14 @@ algorithm: from the same start it must reach purebp's weights to rounding.
 """
 
 import importlib.util
+import math
 import os
 import subprocess
 import sys
 
 import pytest
 
-from purebp import NeuralNetwork
+from purebp import Network, NeuralNetwork
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts")
 BENCH = os.path.join(SCRIPTS, "bench.py")
@@ -39,8 +40,17 @@ def test_bench_prints_the_workload_the_scaling_and_the_memory_tables():
         assert name in out
     if sys.implementation.name == "cpython":
         assert "Peak memory of NeuralNetwork.train" in out
-        rows = [line.split() for line in out.splitlines()[-2:]]
+        lines = out.splitlines()
+        at = next(i for i, line in enumerate(lines) if "Peak memory of NeuralNetwork.train" in line)
+        rows = [line.split() for line in lines[at + 2:at + 4]]
         assert [row[0] for row in rows] == ["1000", "10000"]
+    # the workloads section: every workload in the table, each fastest step checked
+    assert "\n  workload   | purebp s | × numpy | × fastest pure-Python step" in out
+    for name in ("tutorial", "moons", "digits", "regression"):
+        assert f"\n  {name:<10} | " in out
+    assert out.count("fastest step bit-identical to purebp") == 4
+    assert "bit-identical to purebp (float.hex" in out and ": NO" not in out
+    assert "Peak memory of the digits run" in out
 
 
 def test_the_benchmarks_numpy_code_is_the_tutorials_algorithm():
@@ -57,6 +67,69 @@ def test_the_benchmarks_numpy_code_is_the_tutorials_algorithm():
         for got_row, want_row in zip(got, want):
             for g, w in zip(got_row, want_row):
                 assert abs(g - w) <= 1e-12
+
+
+def _load_bench():
+    spec = importlib.util.spec_from_file_location("bench", BENCH)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def _tiny(bench, name):
+    """A tiny version of a bench workload: 37 rows (batches of 32 and 5, or one full batch), 3 epochs."""
+    workload = bench.workload_named(name)
+    X, y = workload.data(True)
+    return workload, X[:37], y[:37], 3
+
+
+def _purebp_bits(workload, X, y, epochs, seed):
+    """float.hex of every epoch loss and final parameter of purebp's readable loop (fast=False)."""
+    net = Network(**workload.network, seed=seed)
+    losses = net.train(X, y, epochs, workload.lr, batch_size=workload.batch_size, log=None, fast=False)
+    numbers = losses + [v for m in net.weights + net.biases for row in m for v in row]
+    return [v.hex() for v in numbers]
+
+
+@pytest.mark.parametrize("name", ["tutorial", "moons", "digits", "regression"])
+def test_the_benchmarks_fastest_step_gives_purebps_bits(name):
+    """bench.fastest_train gives purebp's readable loop's bits on a tiny version of each workload."""
+    bench = _load_bench()
+    workload, X, y, epochs = _tiny(bench, name)
+    want = _purebp_bits(workload, X, y, epochs, bench.SEED)
+    got = bench.hexes(*bench.fastest_train(workload, X, y, epochs))
+    assert got == want
+    # and the bench's comparison sees a single bit: the last parameter one ulp off
+    changed = got[:-1] + [math.nextafter(float.fromhex(got[-1]), math.inf).hex()]
+    assert bench.mismatches(want, changed) == 1
+    assert bench.mismatches(want, got[:-1]) == len(want)
+
+
+@pytest.mark.parametrize("name", ["tutorial", "moons", "digits", "regression"])
+def test_the_benchmarks_numpy_workload_is_the_same_algorithm(name):
+    """bench.numpy_workload reaches purebp's losses and parameters to rounding (1e-9 relative)."""
+    np = pytest.importorskip("numpy")
+    bench = _load_bench()
+    workload, X, y, epochs = _tiny(bench, name)
+    want = [float.fromhex(h) for h in _purebp_bits(workload, X, y, epochs, bench.SEED)]
+    got = [float.fromhex(h) for h in bench.hexes(*bench.numpy_workload(np, workload, X, y, epochs))]
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert abs(g - w) <= 1e-9 * max(1.0, abs(w))
+
+
+@pytest.mark.parametrize("name", ["tutorial", "moons", "digits", "regression"])
+def test_the_benchmarks_micrograd_network_is_the_workloads(name):
+    """bench.micrograd_run's first loss is purebp's on the same 5 rows from the same start (1e-12)."""
+    pytest.importorskip("micrograd")
+    bench = _load_bench()
+    workload, X, y, _ = _tiny(bench, name)
+    _, first_loss, trained = bench.micrograd_run(workload, X, y, 2, 5)
+    order = bench.batch_order(bench.starting_point(workload.network)[2], len(X), workload.batch_size)
+    rows = order[0][:5]
+    want = Network(**workload.network, seed=bench.SEED).loss([X[i] for i in rows], [y[i] for i in rows])
+    assert trained == 2 * len(rows)  # two batches of (at most) 5 rows
+    assert abs(first_loss - want) <= 1e-12 * max(1.0, abs(want))
 
 
 # -- scripts/zipapp.py: purebp as one file for a bare Python ----------------------------
