@@ -288,9 +288,10 @@ WORKLOADS = [
              {"sizes": [64, 32, 10], "output_activation": "softmax", "loss": "cross_entropy"},
              digits_like, 4, 1, 32, 0.1, 1, None),
     Workload("regression", "256 points uniform in [-1, 1]^8, a smooth target (1.5 + sin + ...);"
-             " 8-64-64-1 relu (output relu too, Network's default), mse, batch 32",
-             {"sizes": [8, 64, 64, 1], "activation": "relu", "loss": "mse"},
-             smooth_regression, 6, 1, 32, 1e-4, 1, 16),
+             " 8-64-64-1 relu, identity output, he init, mse, batch 32",
+             {"sizes": [8, 64, 64, 1], "activation": "relu", "output_activation": "identity",
+              "loss": "mse", "init": "he"},
+             smooth_regression, 6, 1, 32, 0.01, 1, 16),
 ]
 SEED = 0  # every network's seed
 
@@ -389,6 +390,8 @@ def _activate(name, Z):
     """f(Z) for a batch Z (rows); softmax per row with the max subtracted."""
     if name == "tanh":
         return [list(map(tanh, row)) for row in Z]
+    if name == "identity":
+        return Z
     if name == "relu":
         return [[z if z > 0.0 else 0.0 for z in row] for row in Z]
     if name == "sigmoid":
@@ -408,6 +411,8 @@ def _f_prime(name, Z, A):
     """f′ at Z given A = f(Z): tanh and sigmoid from the output, relu from the input."""
     if name == "tanh":
         return [[1.0 - a * a for a in row] for row in A]
+    if name == "identity":
+        return [[1.0] * len(row) for row in Z]
     if name == "relu":
         return [[1.0 if z > 0.0 else 0.0 for z in row] for row in Z]
     if name == "sigmoid":
@@ -526,6 +531,8 @@ def numpy_workload(np, workload, X, y, epochs):
     def f(name, Z):
         if name == "tanh":
             return np.tanh(Z)
+        if name == "identity":
+            return Z
         if name == "relu":
             return np.where(Z > 0.0, Z, 0.0)
         if name == "sigmoid":
@@ -536,6 +543,8 @@ def numpy_workload(np, workload, X, y, epochs):
     def f_prime(name, Z, A):
         if name == "tanh":
             return 1.0 - A * A
+        if name == "identity":
+            return np.ones_like(Z)
         if name == "relu":
             return (Z > 0.0).astype(np.float64)
         return A * (1.0 - A)  # sigmoid
@@ -615,6 +624,8 @@ def micrograd_run(workload, X, y, batches, rows_per_batch):
     def act(name, v):
         if name == "tanh":
             return tanh_(v)
+        if name == "identity":
+            return v
         if name == "relu":
             return v.relu()
         return 1 / (1 + exp_(-v))  # sigmoid

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from purebp.activations import ACTIVATIONS
 from purebp.fast import rows
-from purebp.matrix import add_row, column_sums, matmul, multiply, transpose
+from purebp.matrix import add_row, apply, column_sums, matmul, multiply, transpose
 
 #: Floats that test the order and the start of each sum: zeros of both signs,
 #: magnitudes whose sums round differently in another order, inf and nan.
@@ -103,15 +103,17 @@ def test_a_column_of_negative_zeros_sums_to_negative_zero():
 
 @pytest.mark.parametrize("name", ["identity", "sigmoid", "tanh", "relu", "leaky_relu"])
 @given(st.lists(st.tuples(_AWKWARD, _AWKWARD), min_size=1, max_size=20))
-def test_times_derivative_is_the_product_with_the_activations_own_derivative(name, pairs):
-    """s·f′(z) from the written-out form equals multiply(S, f′(Z, A)) of the Python form."""
-    times = rows.times_derivative(name)
+def test_activations_and_their_derivative_products_are_apply_and_multiply_bit_for_bit(name, pairs):
+    """f(Z) and S ⊙ f′(Z) from the written-out forms equal apply(f, Z) and multiply(S, f′(Z, A))
+    of the Python forms, on two rows of awkward pre-activations (NaN left out: the network
+    never keeps one)."""
+    pairs = [(s, z) for s, z in pairs if z == z]
+    if not pairs:
+        return
+    S = [[s for s, _ in pairs], [s for s, _ in reversed(pairs)]]
+    Z = [[z for _, z in pairs], [z for _, z in reversed(pairs)]]
     f, f_prime = ACTIVATIONS[name].f, ACTIVATIONS[name].f_prime
-    for s, z in pairs:
-        if z != z:
-            continue  # the network never holds a NaN pre-activation
-        a = f(z)
-        expected = multiply([[s]], [[f_prime(z, a)]])[0][0]
-        got = times(s, z, a)
-        assert (bits(got) if got == got else "nan") == (
-            bits(expected) if expected == expected else "nan")
+    A = apply(f, Z)
+    assert nan_aware(rows.activation_of(name)(Z)) == nan_aware(A)
+    expected = multiply(S, apply(f_prime, Z, A))
+    assert nan_aware(rows.times_derivative_of(name)(S, Z, A)) == nan_aware(expected)

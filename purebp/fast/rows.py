@@ -117,17 +117,33 @@ def transposed(A: Rows) -> List[Tuple[float, ...]]:
     return list(zip(*A))
 
 
-def times_derivative(name: str) -> Callable[[float, float, float], float]:
-    """Return (s, z, a) ↦ s·f′(z) for the activation ``name``, a = f(z) at hand.
+#: What the activations' written-out forms may call (purebp.activations.WrittenOut).
+_NAMESPACE = {"exp": math.exp, "tanh": math.tanh}
+
+
+def activation_of(name: str) -> Callable[[Matrix], Matrix]:
+    """Return Z ↦ f(Z), entry by entry, for the activation ``name``: apply(f, Z) bit for bit.
 
     Built from the activation's written-out form (purebp.activations, which
-    the tests hold to its Python form bit for bit), so that each entry of
-    multiply(S, f′(Z, A)) is one call, not three.
+    the tests hold to its Python form bit for bit), so that each entry is an
+    expression in a comprehension rather than a call.
+    """
+    f = ACTIVATIONS[name].code.f.format(z="z")
+    # the text comes from purebp.activations, never from user input
+    function: Callable[[Matrix], Matrix] = eval(
+        f"lambda Z: [[{f} for z in row] for row in Z]", dict(_NAMESPACE))
+    return function
+
+
+def times_derivative_of(name: str) -> Callable[[Matrix, Matrix, Matrix], Matrix]:
+    """Return (S, Z, A) ↦ S ⊙ f′(Z) for the activation ``name``, A = f(Z) at hand.
+
+    multiply(S, f′(Z, A)) bit for bit, in one pass, from the written-out form.
     """
     derivative = ACTIVATIONS[name].code.f_prime.format(z="z", a="a")
-    # the text comes from purebp.activations, never from user input
-    function: Callable[[float, float, float], float] = eval(
-        f"lambda s, z, a: s * ({derivative})", {"exp": math.exp, "tanh": math.tanh})
+    function: Callable[[Matrix, Matrix, Matrix], Matrix] = eval(
+        f"lambda S, Z, A: [[s * ({derivative}) for s, z, a in zip(s_row, z_row, a_row)]"
+        f" for s_row, z_row, a_row in zip(S, Z, A)]", dict(_NAMESPACE))
     return function
 
 
@@ -149,19 +165,13 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
     output = spec.output_activation
     # each layer's f, None for softmax (it acts on whole rows)
     names = [output if l == L - 1 else spec.activation for l in range(L)]
-    fs = [None if name == "softmax" else ACTIVATIONS[name].f for name in names]
-    hidden_times = times_derivative(spec.activation) if L > 1 else None
-    output_times = None if output == "softmax" else times_derivative(output)
+    fs = [None if name == "softmax" else activation_of(name) for name in names]
+    hidden_times = times_derivative_of(spec.activation) if L > 1 else None
+    output_times = None if output == "softmax" else times_derivative_of(output)
 
     def activate(l: int, z: Matrix) -> Matrix:
         f = fs[l]
-        if f is None:
-            return [softmax(row) for row in z]
-        return [list(map(f, row)) for row in z]
-
-    def times_f_prime(S: Matrix, z: Matrix, a: Matrix, times: Callable[..., float]) -> Matrix:
-        """S ⊙ f′(z): multiply(S, f′(z, a)) in one pass."""
-        return [list(map(times, s_row, z_row, a_row)) for s_row, z_row, a_row in zip(S, z, a)]
+        return [softmax(row) for row in z] if f is None else f(z)
 
     def train_epochs(rows: Sequence[Sequence[float]], parameters: List[float], step: Any,
                      epochs: int, losses: List[float],
@@ -188,8 +198,8 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
                 delta = descended.gradient(y, zs[-1])
             else:
                 assert output_times is not None
-                delta = times_f_prime(descended.gradient(y, activations[-1]), zs[-1],
-                                      activations[-1], output_times)
+                delta = output_times(descended.gradient(y, activations[-1]), zs[-1],
+                                     activations[-1])
             # backward: the gradients of layer l, then δ_{l−1} = (δ_l·weights[l]ᵀ) ⊙ f′(zs[l−1])
             grad_w: List[Matrix] = [[] for _ in range(L)]
             grad_b: List[List[float]] = [[] for _ in range(L)]
@@ -198,8 +208,8 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
                 grad_b[l] = column_totals(delta)
                 if l > 0:
                     assert hidden_times is not None
-                    delta = times_f_prime(products(delta, weights[l]), zs[l - 1],
-                                          activations[l], hidden_times)
+                    delta = hidden_times(products(delta, weights[l]), zs[l - 1],
+                                         activations[l])
             # the step
             if optimizer is None:
                 rate = step
