@@ -1,7 +1,7 @@
 """Time purebp against numpy on the tutorial's workload, and show how cost scales.
 
 Usage: python3 scripts/bench.py [--pairs N] [--epochs E] [--pypy PATH] [--quick]
-                                [--workloads-only]
+                                [--workloads-only | --crossover]
 
 1. The tutorial's workload: 2-4-1 sigmoid network, the four XOR rows, full
    batch, learning rate 0.1, 10,000 epochs, logging silenced. Timed in one
@@ -46,6 +46,11 @@ Usage: python3 scripts/bench.py [--pairs N] [--epochs E] [--pypy PATH] [--quick]
        process per round, timed inside it.
    Then the digits run's peak RSS (VmHWM) in a fresh process each: purebp,
    the fastest step, numpy.
+6. The crossover (alone, with ``--crossover``; run it with each interpreter,
+   ``pypy3 scripts/bench.py --crossover`` too): ``fast="written-out"``
+   against ``fast="reference"`` over shapes from 17 to 4,009 parameters,
+   per sample and weight, and the path ``purebp.fast.loop.choose`` takes,
+   flagged where the other was faster: the measurement behind that rule.
 
 This is a script, not a test: timings on a shared machine are noisy, so
 nothing here asserts a speed.
@@ -903,6 +908,73 @@ def _one_workload(workload, pairs, quick, pypy, np, have_micrograd, paths):
             f"{_ratio(medians.get('micrograd'), purebp_s):>18}" + pypy_cell]
 
 
+# -- the crossover: where each fast path is the faster, on this interpreter ------------------
+
+#: (sizes, activation, output activation, loss, batch size, samples): the shapes the
+#: path rule of purebp.fast.loop.choose was measured on (purebp/docs/speed.md).
+CROSSOVER_SHAPES = [
+    ([2, 4, 1], "sigmoid", "sigmoid", "half_sse", None, 4),
+    ([2, 4, 1], "relu", "identity", "mse", None, 4),
+    ([2, 8, 1], "relu", "identity", "mse", 32, 200),
+    ([2, 8, 8, 1], "tanh", "sigmoid", "bce", 32, 200),
+    ([2, 8, 8, 1], "relu", "sigmoid", "bce", 32, 200),
+    ([8, 16, 1], "tanh", "identity", "mse", None, 100),
+    ([8, 16, 1], "relu", "identity", "mse", 32, 100),
+    ([2, 12, 12, 1], "tanh", "sigmoid", "bce", 32, 200),
+    ([2, 14, 14, 1], "tanh", "sigmoid", "bce", 32, 200),
+    ([2, 16, 16, 1], "tanh", "sigmoid", "bce", 32, 200),
+    ([8, 24, 24, 1], "relu", "identity", "mse", 32, 200),
+    ([8, 32, 32, 1], "relu", "identity", "mse", 32, 200),
+    ([64, 32, 10], "sigmoid", "softmax", "cross_entropy", 32, 300),
+    ([8, 48, 48, 1], "relu", "identity", "mse", 32, 200),
+    ([30, 100, 9], "relu", "identity", "mse", 32, 200),
+]
+
+
+def crossover(pairs, quick):
+    """Time fast="written-out" against fast="reference" per shape; say which choose() takes.
+
+    Each pair of runs trains the same seeded network on the same data for
+    about 3 million sample·weights (a tenth with --quick), after one
+    untimed epoch of each path (compiling, or loading from the disk cache,
+    and PyPy's warm-up); the ratio is of the medians.
+    """
+    from purebp.fast import loop as fast_loop
+    from purebp.fast import unrolled
+
+    rng = random.Random(0)
+    print(f"\nThe crossover ({sys.implementation.name} {sys.version.split()[0]}; {pairs} rounds,"
+          " medians; ns per sample and weight; the rule: purebp.fast.loop.choose):")
+    print(f"  {'sizes':<16} {'activations':<24} {'batch':>5} {'params':>6} {'written-out':>11}"
+          f" {'reference':>9} {'ref ÷ w-o':>9}  choose")
+    for sizes, hidden, output, loss, batch, n in CROSSOVER_SHAPES[:6] if quick else CROSSOVER_SHAPES:
+        X = [[rng.uniform(-1, 1) for _ in range(sizes[0])] for _ in range(n)]
+        if loss == "cross_entropy":
+            y = [[1.0 if k == i % sizes[-1] else 0.0 for k in range(sizes[-1])] for i in range(n)]
+        else:
+            y = [[rng.random() for _ in range(sizes[-1])] for _ in range(n)]
+        params = unrolled.parameter_count(sizes)
+        epochs = max(1, int((3e5 if quick else 3e6) / (params * n)))
+        times = {"written-out": [], "reference": []}
+
+        def run(path, epochs):
+            net = Network(sizes, hidden, output, loss, seed=0)
+            return timed(lambda: net.train(X, y, epochs, 0.001, batch_size=batch, log=None,
+                                           fast=path))
+        for path in times:
+            run(path, 1)
+        for _ in range(pairs):
+            for path in times:
+                times[path].append(run(path, epochs))
+        per = {path: statistics.median(ts) / (epochs * n * params) * 1e9 for path, ts in times.items()}
+        chosen = fast_loop.choose(Network(sizes, hidden, output, loss, seed=0)._spec())
+        faster = min(per, key=per.get)
+        print(f"  {str(sizes):<16} {hidden + '/' + output:<24} {batch or 'full':>5} {params:>6}"
+              f" {per['written-out']:>11.1f} {per['reference']:>9.1f}"
+              f" {per['reference'] / per['written-out']:>9.2f}  {chosen}"
+              + ("" if chosen == faster else f"  (the faster here: {faster})"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=int, default=5, help="interleaved rounds (default 5)")
@@ -914,6 +986,9 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller scaling and memory tables")
     parser.add_argument("--workloads-only", action="store_true",
                         help="run only the workloads section (moons, digits, regression, tutorial)")
+    parser.add_argument("--crossover", action="store_true",
+                        help="run only the crossover table (written-out against reference per"
+                             " shape, on the interpreter running this script)")
     parser.add_argument("--time-one", type=int, metavar="EPOCHS",
                         help=argparse.SUPPRESS)  # what the PyPy subprocess runs
     parser.add_argument("--workload-child", nargs=2, metavar=("WORKLOAD", "CONTENDER"),
@@ -932,6 +1007,9 @@ def main():
         return
     if sys.implementation.name == "pypy":
         args.pypy = None  # this process is PyPy already
+    if args.crossover:
+        crossover(args.pairs, args.quick)
+        return
     if args.workloads_only:
         workloads(args.pairs, args.quick, args.pypy)
         return

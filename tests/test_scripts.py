@@ -213,3 +213,13 @@ def test_bench_cache_prints_compile_and_load_times():
                              "--rounds", "1"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert "compile/load" in result.stdout and "not stored" in result.stdout
+
+
+def test_the_crossover_table_names_the_path_choose_takes_for_each_shape(capsys):
+    bench = _load_bench()
+    bench.crossover(1, quick=True)
+    lines = capsys.readouterr().out.splitlines()
+    rows = [line for line in lines if line.startswith("  [")]
+    assert len(rows) == 6
+    for line in rows:
+        assert line.split()[-1] in ("written-out", "reference") or "the faster here" in line
