@@ -969,7 +969,7 @@ def crossover(pairs, quick):
         per = {path: statistics.median(ts) / (epochs * n * params) * 1e9 for path, ts in times.items()}
         chosen = fast_loop.choose(Network(sizes, hidden, output, loss, seed=0)._spec())
         faster = min(per, key=per.get)
-        print(f"  {str(sizes):<16} {hidden + '/' + output:<24} {batch or 'full':>5} {params:>6}"
+        print(f"  {sizes!s:<16} {hidden + '/' + output:<24} {batch or 'full':>5} {params:>6}"
               f" {per['written-out']:>11.1f} {per['reference']:>9.1f}"
               f" {per['reference'] / per['written-out']:>9.2f}  {chosen}"
               + ("" if chosen == faster else f"  (the faster here: {faster})"))
