@@ -957,15 +957,12 @@ def crossover(pairs, quick):
         epochs = max(1, int((3e5 if quick else 3e6) / (params * n)))
         times = {"written-out": [], "reference": []}
 
-        def run(path, epochs):
-            net = Network(sizes, hidden, output, loss, seed=0)
-            return timed(lambda: net.train(X, y, epochs, 0.001, batch_size=batch, log=None,
-                                           fast=path))
+        shape = (sizes, hidden, output, loss)
         for path in times:
-            run(path, 1)
+            _crossover_run(shape, X, y, batch, path, 1)
         for _ in range(pairs):
             for path in times:
-                times[path].append(run(path, epochs))
+                times[path].append(_crossover_run(shape, X, y, batch, path, epochs))
         per = {path: statistics.median(ts) / (epochs * n * params) * 1e9 for path, ts in times.items()}
         chosen = fast_loop.choose(Network(sizes, hidden, output, loss, seed=0)._spec())
         faster = min(per, key=per.get)
@@ -973,6 +970,12 @@ def crossover(pairs, quick):
               f" {per['written-out']:>11.1f} {per['reference']:>9.1f}"
               f" {per['reference'] / per['written-out']:>9.2f}  {chosen}"
               + ("" if chosen == faster else f"  (the faster here: {faster})"))
+
+
+def _crossover_run(shape, X, y, batch, path, epochs):
+    """Seconds to train a fresh seeded network of ``shape`` on ``path``."""
+    net = Network(*shape, seed=0)
+    return timed(lambda: net.train(X, y, epochs, 0.001, batch_size=batch, log=None, fast=path))
 
 
 def main():
