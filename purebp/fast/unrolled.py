@@ -22,6 +22,13 @@ general network's equations (purebp.network), one scalar per entry:
     d{l}_{j}             deltas[l][n][j] = ∂loss/∂zs[l][n][j]
     gw{l}_{i}_{j}, gb{l}_{j}  the gradients, summed over the samples
 
+and, for a softmax output with cross_entropy (purebp.activations.SOFTMAX_CODE,
+purebp.losses.CROSS_ENTROPY_CODE; the names of purebp.losses._log_softmax_parts):
+
+    top, u_k, u_sum      max(z), e^(z_k − top) and Σ_k u_k of the sample's output row
+    m, others, log_rest  the first maximum's index, Σ_(j≠m) u_j and log1p(others)
+    mass, row_loss, n    Σ_k y_k, the sample's loss and the samples in the batch
+
 The code is bit-for-bit the reference's arithmetic: every sum is added in
 the reference's order (a dot product from 0.0 up the index, a column sum
 from the first row down, which starting from −0.0 reproduces exactly), and
@@ -42,11 +49,19 @@ CPython 3.11; this code takes 0.037 s, numpy 0.15 s):
       every term is, and goes term by term only when it is not (term by
       term every epoch: 0.039 s).
 
-What this module does not do: softmax with cross_entropy (``train`` uses the
-reference for it), and networks of more than ``MAX_WRITTEN_OUT`` weights and
-biases (the reference trains those): compiling grows with the code, to
-about 0.1 s at that size, while the gain shrinks to about 2× (43 against
-77 ns per sample·weight for [30, 100, 9], batch 64).
+Softmax with cross_entropy is written out row by row: the softmax once the
+output row's logits are all there, then the loss's parts, its entries summed
+per row, and the output delta, each the expression purebp.activations and
+purebp.losses evaluate (a term the reference skips, as the first maximum in
+Σ_(j≠m) or a zero target, is added as −0.0, which leaves every float as it is).
+It builds the row's logits as a tuple twice per sample, for max and index, as
+the reference's ``max(row)`` and ``row.index(top)``; on [64, 32, 10], batch
+32, training is 2.1× faster than the reference (0.63 s against 1.35 s).
+
+What this module does not do: networks of more than ``MAX_WRITTEN_OUT``
+weights and biases (the reference trains those, softmax ones too): compiling
+grows with the code, to about 0.1 s at that size, while the gain shrinks to
+about 2× (43 against 77 ns per sample·weight for [30, 100, 9], batch 64).
 """
 
 from __future__ import annotations
