@@ -137,7 +137,8 @@ def supported(spec: Spec) -> bool:
     """Return True if ``spec`` can be written out (else train uses the reference)."""
     weights = sum(m * (n + 1) for m, n in zip(spec.sizes[1:], spec.sizes[:-1]))
     if spec.output_activation == "softmax":
-        # softmax only with cross_entropy, descended and logged: its row steps use softmax's
+        # softmax and cross_entropy go together (descended and logged): the loss's
+        # row steps use softmax's top and u_k, and no other loss has its δ on z
         output = spec.loss == spec.logged == "cross_entropy"
     else:
         output = (spec.output_activation in ACTIVATIONS
@@ -274,7 +275,7 @@ def source(spec: Spec) -> str:
         lines += _sum_lines("row_loss", "0.0", [descended.entry.format(**fill) for fill in entries],
                             body)
         lines.append(f"{body}total = total + row_loss")
-        lines.append(f"{body}# δ of each entry")
+        lines.append(f"{body}# the output delta of each entry, ∂loss/∂z{L - 1}")
         lines += [f"{body}d{L - 1}_{k} = {descended.delta.format(**fill)}"
                   for k, fill in enumerate(entries)]
     else:
