@@ -21,7 +21,9 @@ Each element-wise activation also has its *written-out form*, the same two
 expressions as Python source text with ``{z}`` (the input) and ``{a}`` (the
 output) to fill in, for the written-out training code of purebp.fast. It
 sits right below the functions it restates, and tests/test_activations.py
-holds the two forms to the same bits.
+holds the two forms to the same bits. softmax, which acts on a whole row,
+has a written-out form of its own (``SOFTMAX_CODE``, steps of ``RowStep``),
+for the output layer the written-out code gives cross_entropy.
 
 sigmoid and tanh have derivatives that are cheapest and exact in terms of
 their output, which the forward pass keeps anyway, so their derivative
@@ -43,7 +45,7 @@ gradient is implemented for it).
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List, NamedTuple, Sequence
+from typing import Callable, Dict, List, NamedTuple, Sequence, Tuple
 
 # Below this, e^−x would overflow a float (e^709.78... is the largest finite
 # one). There 1 + e^x rounds to exactly 1, so σ(x) = e^x / (1 + e^x) = e^x.
@@ -226,6 +228,40 @@ def softmax_jacobian(s: Sequence[float]) -> List[List[float]]:
     """
     return [[s_k * ((1.0 if k == j else 0.0) - s_j) for j, s_j in enumerate(s)]
             for k, s_k in enumerate(s)]
+
+
+class RowStep(NamedTuple):
+    """One step of a row's written-out code (purebp.fast): ``target = text``, per row or entry.
+
+    ``kind`` says how often and how: ``"row"``, one line for the row, with
+    {z_row} the row's logits as a tuple, ``(z1_0, z1_1)``; ``"entry"``, one line per entry
+    k, with {k}, {z} (the logit), {a} (the output) and {y} (the target) of
+    entry k filled in, in target and text; ``"sum"``, target = 0.0 + text_0 +
+    text_1 + ..., each text_k filled in for entry k and added in index order,
+    as ``softmax`` and purebp.losses add a row. ``comment``, if any, is
+    written on a line of its own before the step's lines.
+
+    >>> RowStep("entry", "u_{k}", "exp({z} - top)").text.format(z="z1_0")
+    'exp(z1_0 - top)'
+    """
+
+    kind: str
+    target: str
+    text: str
+    comment: str = ""
+
+
+#: softmax written out (purebp.fast), row by row: the expressions ``softmax``
+#: evaluates, top = max(z) (the first of equal maxima), u_k = e^(z_k − top)
+#: for every k, the maximum's own included, their sum from 0.0 up the index,
+#: then ŷ_k = u_k / Σ_j u_j. (cross_entropy's written-out form reuses top and
+#: u_k: ``_log_softmax_parts`` evaluates the same max and exponentials.)
+SOFTMAX_CODE: Tuple[RowStep, ...] = (
+    RowStep("row", "top", "max({z_row})", "softmax of the row: top = max(z), the first of equal maxima"),
+    RowStep("entry", "u_{k}", "exp({z} - top)", "u_k = e^(z_k − top) ≤ 1, for every k"),
+    RowStep("sum", "u_sum", "u_{k}", "Σ_j u_j, from 0.0 up the index"),
+    RowStep("entry", "{a}", "u_{k} / u_sum", "ŷ_k = u_k / Σ_j u_j"),
+)
 
 
 class Activation(NamedTuple):

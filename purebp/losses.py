@@ -14,10 +14,11 @@ the output layer's pre-activation, ŷ = f(z).
 
     Loss, LOSSES              the table the general network looks names up in
 
-Each loss but cross_entropy also has its *written-out form*
-(``WrittenOut``), the same arithmetic as Python source text for one entry,
-for the written-out training code of purebp.fast; it sits right below the
-functions it restates, and tests/test_losses.py holds the two to the same bits.
+Each loss also has its *written-out form* (``WrittenOut``), the same
+arithmetic as Python source text for one entry (cross_entropy: for one row,
+then its entries), for the written-out training code of purebp.fast; it sits
+right below the functions it restates, and tests/test_losses.py holds the two
+to the same bits.
 
 The reductions are PyTorch's defaults (``reduction="mean"``): mse and bce
 average over all n·k entries, cross_entropy over the n samples only;
@@ -44,7 +45,7 @@ import math
 from typing import Callable, Dict, Iterable, NamedTuple, Optional, Sequence, Tuple
 
 from purebp._types import Matrix
-from purebp.activations import sigmoid, softmax
+from purebp.activations import RowStep, sigmoid, softmax
 
 #: What the losses take: rows of floats (ints pass too), as lists or tuples.
 #: Narrower than purebp._types.RealMatrix on purpose: the losses check
@@ -62,6 +63,12 @@ class WrittenOut(NamedTuple):
     (samples × outputs) and ``setup`` a line run once before the epochs.
     The names it may call are ``exp``, ``log1p`` and ``abs``.
 
+    A loss of whole rows (cross_entropy) has ``row``: steps run once per
+    sample before its entries (purebp.activations.RowStep; they may use what
+    the output activation's row steps set). Its entries are then added up per
+    row, from 0.0, and each row's sum is added to ``total``, as the reference
+    sums them; {k} is the entry's index.
+
     >>> HALF_SSE_CODE.entry.format(e="e_0")
     'e_0 * e_0'
     """
@@ -70,6 +77,7 @@ class WrittenOut(NamedTuple):
     delta: str
     value: str
     setup: str = ""
+    row: Tuple[RowStep, ...] = ()
 
 
 def _total(values: Iterable[float]) -> float:
@@ -232,6 +240,26 @@ def cross_entropy_gradient(y: RealMatrix, z: RealMatrix) -> Matrix:
     return gradient
 
 
+#: cross_entropy written out, row by row, after softmax's written-out form
+#: (purebp.activations.SOFTMAX_CODE), whose top = max(z) and u_j = e^(z_j − top)
+#: are the ones ``_log_softmax_parts`` computes: m = row.index(top), the first
+#: maximum; others = Σ_{j≠m} u_j from 0.0 up the index, the skipped term added
+#: as −0.0, which leaves every float as it is; then, as ``cross_entropy``, the
+#: entries y_k·((top − z_k) + log_rest) for y_k ≠ 0 (a skipped one again adds
+#: −0.0), summed per row from 0.0, the rows' total over n; and, as
+#: ``cross_entropy_gradient``, δ = (mass·ŷ − y) / n with mass = Σ_k y_k from
+#: 0.0 and ŷ the softmax output the forward pass kept. n is the samples.
+CROSS_ENTROPY_CODE = WrittenOut(
+    "({y} * ((top - {z}) + log_rest) if {y} != 0.0 else -0.0)",
+    "(mass * {a} - {y}) / n", "total / n", setup="n = len(rows)",
+    row=(RowStep("row", "m", "{z_row}.index(top)", "m = row.index(top), the first maximum"),
+         RowStep("sum", "others", "(u_{k} if m != {k} else -0.0)",
+                 "others = Σ_(j≠m) u_j, from 0.0 up the index; the skipped term adds −0.0"),
+         RowStep("row", "log_rest", "log1p(others)",
+                 "log_rest = log Σ_j e^(z_j − top) = log1p(others)"),
+         RowStep("sum", "mass", "{y}", "mass = Σ_k y_k, from 0.0 up the index")))
+
+
 class Loss(NamedTuple):
     """A loss: its name, value, gradient, and what it is computed from.
 
@@ -249,7 +277,7 @@ class Loss(NamedTuple):
     of: str
     output_activation: Optional[str]
     reduction: str
-    code: Optional[WrittenOut]  # None: not written out (purebp.fast trains it with the reference)
+    code: WrittenOut  # its written-out form, for purebp.fast
 
 
 LOSSES: Dict[str, Loss] = {
@@ -257,6 +285,7 @@ LOSSES: Dict[str, Loss] = {
     "mse": Loss("mse", mse, mse_gradient, "output", None, "mean", MSE_CODE),
     "bce": Loss("bce", bce, bce_gradient, "logits", "sigmoid", "mean", BCE_CODE),
     "cross_entropy": Loss(
-        "cross_entropy", cross_entropy, cross_entropy_gradient, "logits", "softmax", "mean", None
+        "cross_entropy", cross_entropy, cross_entropy_gradient, "logits", "softmax", "mean",
+        CROSS_ENTROPY_CODE
     ),
 }

@@ -36,3 +36,28 @@ def snapshot(net):
     state = {name: bits(getattr(net, name)) for name in NEURAL_NETWORK_STATE}
     state["epochs_trained"] = net.epochs_trained
     return state
+
+
+def run_row_steps(steps, scope, k):
+    """Evaluate written-out row steps (purebp.activations.RowStep) on one row, as documented.
+
+    ``scope`` holds the row's entries as z_0, …, y_0, … (and a_0, … once set)
+    plus whatever the steps call; it is updated in place and returned. This
+    follows RowStep's docstring on its own, not purebp.fast's renderer, so the
+    written-out forms are held to their Python forms independently of it.
+    """
+    fills = [{"k": str(j), "z": f"z_{j}", "a": f"a_{j}", "y": f"y_{j}"} for j in range(k)]
+    z_row = "(" + "".join(f"z_{j}, " for j in range(k)) + ")"
+    for step in steps:
+        if step.kind == "row":
+            scope[step.target] = eval(step.text.format(z_row=z_row), scope)
+        elif step.kind == "entry":
+            for fill in fills:
+                scope[step.target.format(**fill)] = eval(step.text.format(**fill), scope)
+        else:
+            assert step.kind == "sum", step
+            total = 0.0
+            for fill in fills:
+                total = total + eval(step.text.format(**fill), scope)
+            scope[step.target] = total
+    return scope

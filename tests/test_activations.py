@@ -11,6 +11,7 @@ import struct
 from decimal import Decimal, localcontext
 
 import pytest
+from bitwise import run_row_steps
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from purebp.activations import (
     ACTIVATIONS,
     LEAKY_SLOPE,
     NAMES,
+    SOFTMAX_CODE,
     identity,
     identity_derivative,
     leaky_relu,
@@ -417,3 +419,21 @@ def test_written_out_form_computes_the_same_bits_as_the_function(name, z):
                          {"z": z, "a": a})
     assert _bits(written_a) == _bits(a)
     assert _bits(written_prime) == _bits(activation.f_prime(z, a))
+
+
+#: Rows where softmax's written-out form could part from softmax(): ties (the first maximum
+#: is the one subtracted), ±0.0, logits ±1000 and 1e308 apart, infinities and NaN.
+_SOFTMAX_ROWS = [[0.0, 0.0], [-0.0, 0.0], [0.0, -0.0, 0.0], [1.0, 3.0, 3.0, -2.0], [1000.0, -1000.0],
+                 [-1000.0, -1000.0, -999.0], [1e308, -1e308], [5.0], [math.inf, 0.0],
+                 [-math.inf, 1.0], [math.nan, 1.0], [1.0, math.nan], [-745.0, 0.0, 745.0]]
+
+
+@given(row=st.one_of(st.sampled_from(_SOFTMAX_ROWS),
+                     st.lists(st.one_of(st.sampled_from([0.0, -0.0, 1000.0, -1000.0, 2.5]),
+                                        st.floats(-1e4, 1e4)), min_size=1, max_size=6)))
+def test_softmax_written_out_computes_the_same_bits_as_softmax(row):
+    """SOFTMAX_CODE's steps, evaluated as Python on a row, give softmax(row)'s exact bits."""
+    k = len(row)
+    scope = run_row_steps(SOFTMAX_CODE, {"exp": math.exp, "max": max,
+                                         **{f"z_{j}": z for j, z in enumerate(row)}}, k)
+    assert [_bits(scope[f"a_{j}"]) for j in range(k)] == [_bits(s) for s in softmax(row)]

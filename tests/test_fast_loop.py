@@ -27,7 +27,7 @@ from purebp.errors import DivergenceError
 from purebp.fast import loop as fast_loop
 from purebp.fast import unrolled
 from purebp.network import Network
-from purebp.optimizers import SGD
+from purebp.optimizers import SGD, Adam
 from purebp.tutorial import NeuralNetwork
 
 XOR_X = [[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
@@ -283,13 +283,124 @@ def test_the_tutorial_workload_is_the_same_either_way():
     assert_same_either_way(net, XOR_X, XOR_Y, epochs=10_000, learning_rate=0.1)
 
 
-def test_softmax_networks_train_with_the_reference():
-    """cross_entropy with softmax is not unrolled; training still works and agrees."""
+# -- softmax with cross_entropy, written out row by row ----------------------------
+
+
+@st.composite
+def softmax_cases(draw):
+    """(net, X, y, batch_size): a softmax network of 2–5 classes, with logits that tie (zero
+    output weights), reach ±1000, or neither; one-hot or soft targets, zeros among them, some
+    rows summing to 1 only within the network's 1e-6; a batch size that may leave a last batch of 1."""
+    k = draw(st.integers(2, 5))
+    sizes = [draw(st.integers(1, 4)) for _ in range(draw(st.integers(1, 3)))] + [k]
+    net = Network(sizes, draw(st.sampled_from(ELEMENTWISE)), "softmax", "cross_entropy", seed=0)
+    net.weights = [draw(matrices(r, c, floats(1.5))) for r, c in zip(sizes[:-1], sizes[1:])]
+    net.biases = [draw(matrices(1, c, floats(1.5))) for c in sizes[1:]]
+    logits = draw(st.sampled_from(["drawn", "tied", "huge"]))
+    if logits == "tied":  # every logit is its bias: equal ones where the biases are equal
+        net.weights[-1] = [[0.0] * k for _ in range(sizes[-2])]
+        net.biases[-1] = [[draw(st.sampled_from([0.0, -0.0, 0.5])) for _ in range(k)]]
+    elif logits == "huge":  # ±1000 and beyond: e^z would overflow, the parts must not
+        net.biases[-1] = [[draw(st.sampled_from([1000.0, -1000.0, 999.0])) for _ in range(k)]]
+        net.weights[-1] = [[w * 1000.0 for w in row] for row in net.weights[-1]]
+    batch_size = draw(st.one_of(st.none(), st.integers(1, 4)))
+    n = draw(st.integers(1, 9))
+    if batch_size is not None and draw(st.booleans()):
+        n = batch_size * draw(st.integers(1, 2)) + 1  # the last batch holds one sample
+    X = draw(matrices(n, sizes[0], floats(2)))
+    y = []
+    for _ in range(n):
+        kind = draw(st.sampled_from(["one-hot", "soft", "nearly"]))
+        if kind == "one-hot":
+            c = draw(st.integers(0, k - 1))
+            y.append([1.0 if j == c else 0.0 for j in range(k)])
+        else:
+            weights = draw(st.lists(st.sampled_from([0.0, 0.25, 1.0, 3.0]), min_size=k, max_size=k))
+            weights[draw(st.integers(0, k - 1))] = 1.0
+            row = [w / math.fsum(weights) for w in weights]
+            if kind == "nearly":  # within the 1e-6 the network allows: mass ≠ 1
+                row[draw(st.integers(0, k - 1))] += draw(st.sampled_from([4e-7, -4e-7]))
+                row = [min(max(t, 0.0), 1.0) for t in row]
+            y.append(row)
+    return net, X, y, batch_size
+
+
+@given(softmax_cases(), settings_strategy)
+def test_softmax_networks_train_the_same_with_and_without_unrolled_code(case, kwargs):
+    """Softmax with cross_entropy, ties, ±1000 logits, soft targets, mini-batches, logs and
+    on_epoch: identical bits either way."""
+    net, X, y, batch_size = case
+    assert_same_either_way(net, X, y, batch_size=batch_size, **kwargs)
+
+
+@given(softmax_cases(), optimizers(), optimizer_settings)
+def test_softmax_networks_with_any_optimizer_train_the_same_either_way(case, optimizer, kwargs):
+    """Softmax with cross_entropy and every optimizer: the same losses, parameters and state."""
+    net, X, y, batch_size = case
+    assert_same_either_way(net, X, y, optimizer=optimizer, batch_size=batch_size, **kwargs)
+
+
+@pytest.mark.parametrize("optimizer", [Adam(0.05), Adam(0.01, amsgrad=True, weight_decay=0.1),
+                                       SGD(0.3, momentum=0.9), SGD(0.1, momentum=0.5, nesterov=True)],
+                         ids=repr)
+@pytest.mark.parametrize("batch_size", [None, 2, 3])
+def test_softmax_with_adam_and_momentum_trains_the_same_either_way(optimizer, batch_size):
+    """Five samples in batches of 2 or 3 (a last batch of 1 or 2), Adam and SGD momentum, logged
+    every 2 epochs with on_epoch: the same bits either way."""
+    net = Network([3, 4, 3], "relu", "softmax", "cross_entropy", seed=4)
+    X = [[0.5, -1.0, 2.0], [1.0, 1.0, 0.0], [-2.0, 0.25, 1.0], [0.0, 0.0, 0.0], [1.5, -0.5, -1.0]]
+    y = [[1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0], [0.25, 0.75, 0.0], [0.0, 1.0, 0.0]]
+    assert_same_either_way(net, X, y, epochs=9, optimizer=optimizer, batch_size=batch_size,
+                           log_every=2, with_on_epoch=True)
+
+
+@given(softmax_cases(), st.sampled_from([1e3, 1e6, 1e12, 1e300]))
+def test_diverging_softmax_runs_stop_alike_in_the_same_state(case, learning_rate):
+    """Huge learning rates on softmax networks: the same DivergenceError (or none) and state."""
+    net, X, y, batch_size = case
+    assert_same_either_way(net, X, y, epochs=30, learning_rate=learning_rate,
+                           batch_size=batch_size, log_every=7)
+
+
+def test_softmax_networks_train_with_the_written_out_code(monkeypatch):
+    """The written-out code is what trains a softmax network: supported, compiled and called,
+    once per batch, and the run agrees with the reference."""
+    from purebp.fast import unrolled
+
     net = Network([2, 3, 3], "tanh", "softmax", "cross_entropy", seed=1)
+    assert unrolled.supported(net._spec())
+    calls = []
+    compiled = unrolled.compiled
+
+    def counting(spec):
+        kernel = compiled(spec)
+
+        def counted(rows, *args):
+            calls.append(len(rows))
+            return kernel(rows, *args)
+        return counted
+
+    monkeypatch.setattr(unrolled, "compiled", counting)
     y = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]]
     result = run(net, XOR_X, y, True, epochs=20, learning_rate=0.5, log_every=5)
+    assert calls == [4] * 5  # epochs 0, 1–5, 6–10, 11–15 (each up to a log line), 16–19
     assert result == run(net, XOR_X, y, False, epochs=20, learning_rate=0.5, log_every=5)
     assert len(result["lines"]) == 4
+    calls.clear()
+    run(net, XOR_X, y, True, epochs=2, learning_rate=0.5, batch_size=3)
+    assert calls == [3, 1, 3, 1]
+
+
+def test_softmax_networks_above_the_limit_train_with_the_reference(monkeypatch):
+    """Over MAX_WRITTEN_OUT parameters a softmax network never reaches the written-out code."""
+    from purebp.fast import unrolled
+
+    net = Network([2, 1366], "identity", "softmax", "cross_entropy", seed=0)
+    assert not unrolled.supported(net._spec())
+    monkeypatch.setattr(unrolled, "compiled", lambda spec: pytest.fail("compiled was called"))
+    X, y = [[1.0, -1.0]], [[1.0] + [0.0] * 1365]
+    assert run(net, X, y, True, epochs=2, learning_rate=0.1) == run(net, X, y, False, epochs=2,
+                                                                     learning_rate=0.1)
 
 
 def test_on_epoch_sees_the_network_as_it_is_after_that_epoch():

@@ -11,6 +11,7 @@ import math
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 from strategies import general_cases
 
 from purebp.fast import unrolled
@@ -27,9 +28,7 @@ def test_one_unrolled_epoch_equals_one_reference_epoch(case):
     """train_epochs(epochs=1) returns the parameters, loss and forward pass of Network._epoch."""
     net, X, y = case
     spec = net._spec()
-    if not unrolled.supported(spec):
-        assert net.output_activation == "softmax"
-        return
+    assert unrolled.supported(spec), spec
     rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
     losses, kept = [], []
     flat = unrolled.compiled(spec)(rows, flat_parameters(net), 0.25, 1, losses, kept)
@@ -88,12 +87,64 @@ def test_the_largest_supported_network_compiles_and_matches():
 
 
 @pytest.mark.parametrize("spec, why", [
-    (Spec((2, 3), "tanh", "softmax", "cross_entropy", "cross_entropy"), "softmax"),
     (Spec((64, 64, 2), "relu", "identity", "mse", "mse"), "more than MAX_WEIGHTS"),
+    (Spec((64, 64, 2), "relu", "softmax", "cross_entropy", "cross_entropy"), "more than MAX_WEIGHTS"),
+    (Spec((2, 3), "tanh", "softmax", "mse", "mse"), "softmax without cross_entropy"),
+    (Spec((2, 3), "tanh", "softmax", "cross_entropy", "mse"), "softmax logging another loss"),
+    (Spec((2, 3), "tanh", "identity", "cross_entropy", "cross_entropy"), "cross_entropy without softmax"),
 ])
 def test_what_is_not_unrolled(spec, why):
-    """softmax and networks over MAX_WEIGHTS weights stay with the reference."""
+    """Networks over MAX_WEIGHTS weights, and softmax or cross_entropy without the other, stay
+    with the reference (the network refuses the pairs anyway)."""
     assert not unrolled.supported(spec), why
+
+
+def test_softmax_with_cross_entropy_is_unrolled_up_to_the_limit():
+    """Softmax networks are written out like any other, up to MAX_WRITTEN_OUT parameters."""
+    assert unrolled.supported(Spec((2, 3), "tanh", "softmax", "cross_entropy", "cross_entropy"))
+    assert unrolled.supported(Spec((1, 2048), "tanh", "softmax", "cross_entropy", "cross_entropy"))
+    assert not unrolled.supported(Spec((2, 1366), "tanh", "softmax", "cross_entropy",
+                                       "cross_entropy"))
+
+
+@given(general_cases(output_and_loss=("softmax", "cross_entropy")), st.data())
+def test_one_unrolled_softmax_epoch_equals_the_reference_for_any_targets(case, data):
+    """Targets the network would refuse (unnormalised, above 1, all zero, −0.0): the written-out
+    epoch still gives Network._epoch's parameters, loss and forward pass, bit for bit."""
+    net, X, y = case
+    y = [[data.draw(st.sampled_from([0.0, -0.0, 1.0, 0.5, 2.0, 0.3])) for _ in row] for row in y]
+    rows = [tuple(x) + tuple(t) for x, t in zip(X, y)]
+    losses, kept = [], []
+    flat = unrolled.compiled(net._spec())(rows, flat_parameters(net), 0.25, 1, losses, kept)
+    reference = copy.deepcopy(net)
+    loss = reference._epoch(X, y, SGD(0.25), None)
+    assert flat is not None and math.isfinite(loss)
+    assert flat == flat_parameters(reference) and losses == [loss]
+    keep_forward(net, X, kept)
+    assert net.zs == reference.zs and net.activations == reference.activations
+
+
+def test_the_softmax_source_reads_like_the_equations():
+    """The 2-3 softmax code names the reference's quantities: top, u, m, others, log_rest, mass."""
+    text = unrolled.source(Spec((2, 3), "tanh", "softmax", "cross_entropy", "cross_entropy"))
+    for line in (
+        "n = len(rows)",
+        "top = max((z0_0, z0_1, z0_2,))",
+        "u_1 = exp(z0_1 - top)",
+        "u_sum = 0.0 + u_0 + u_1 + u_2",
+        "a1_2 = u_2 / u_sum",
+        "m = (z0_0, z0_1, z0_2,).index(top)",
+        "others = 0.0 + (u_0 if m != 0 else -0.0) + (u_1 if m != 1 else -0.0) + (u_2 if m != 2 else -0.0)",
+        "log_rest = log1p(others)",
+        "mass = 0.0 + y_0 + y_1 + y_2",
+        "row_loss = 0.0 + (y_0 * ((top - z0_0) + log_rest) if y_0 != 0.0 else -0.0) + (y_1 * ((top"
+        " - z0_1) + log_rest) if y_1 != 0.0 else -0.0) + (y_2 * ((top - z0_2) + log_rest) if y_2 !="
+        " 0.0 else -0.0)",
+        "total = total + row_loss",
+        "d0_1 = (mass * a1_1 - y_1) / n",
+        "loss = total / n",
+    ):
+        assert line in text, line
 
 
 def test_compiled_functions_are_cached_per_spec():
@@ -102,14 +153,16 @@ def test_compiled_functions_are_cached_per_spec():
     assert unrolled.compiled(TUTORIAL) is not unrolled.compiled(TUTORIAL._replace(logged="half_sse"))
 
 
-def test_every_activation_and_loss_but_cross_entropy_is_written_out():
-    """Every element-wise activation and every loss but cross_entropy carries its written-out form."""
-    from purebp.activations import ACTIVATIONS
+def test_every_activation_and_loss_is_written_out():
+    """Every element-wise activation and every loss carries its written-out form; cross_entropy's
+    is the one loss of whole rows, after softmax's row steps."""
+    from purebp.activations import ACTIVATIONS, SOFTMAX_CODE
     from purebp.losses import LOSSES
     assert all(isinstance(a.code.f, str) and isinstance(a.code.f_prime, str)
                for a in ACTIVATIONS.values())
-    assert {name for name, loss in LOSSES.items() if loss.code is not None} == (
-        set(LOSSES) - {"cross_entropy"})
+    assert all(isinstance(loss.code.entry, str) for loss in LOSSES.values())
+    assert {name for name, loss in LOSSES.items() if loss.code.row} == {"cross_entropy"}
+    assert {step.kind for step in SOFTMAX_CODE} == {"row", "entry", "sum"}
 
 
 def test_a_traceback_inside_written_out_code_shows_its_source_line():

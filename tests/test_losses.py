@@ -15,13 +15,16 @@ import struct
 from decimal import Decimal, localcontext
 
 import pytest
+from bitwise import run_row_steps
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from strategies import floats, matrices
 
-from purebp.activations import NAMES, softmax_jacobian
+from purebp.activations import NAMES, SOFTMAX_CODE, softmax_jacobian
 from purebp.losses import (
+    CROSS_ENTROPY_CODE,
     LOSSES,
+    _log_softmax_parts,
     bce,
     bce_gradient,
     cross_entropy,
@@ -786,3 +789,62 @@ def test_written_out_form_gives_the_losses_value_and_output_delta_bit_for_bit(lo
         reference = [[g_nk * activation.f_prime(z_nk, a_nk) for g_nk, z_nk, a_nk in zip(*rows)]
                      for rows in zip(g, z, a)]
     assert _bits(deltas) == _bits(reference)
+
+
+#: Logit rows for cross_entropy's written-out form: ties (several equal maxima, the first is m),
+#: ±0.0, one class, ±1000 (e^1000 overflows, the parts do not), logits 1e308 apart (top − z = inf).
+_CE_ROWS = [[0.0, 0.0], [0.0, 0.0, 0.0], [-0.0, 0.0], [2.0, 7.0, 7.0, 1.0], [7.0, 2.0, 7.0],
+            [1000.0, -1000.0], [-1000.0, 1000.0, 1000.0], [1000.0, 999.0, -1000.0], [5.0],
+            [1e308, -1e308], [30.0, 0.0, -30.0], [-800.0, -800.0, -800.0, -800.0, -799.0]]
+#: Targets: one-hot, soft, with zeros of both signs, unnormalised (mass ≠ 1), all zero.
+_CE_TARGETS = st.sampled_from([0.0, -0.0, 1.0, 0.5, 0.25, 0.1, 1.0000005, 2.0, 0.3])
+
+
+def _check_written_out_cross_entropy(y, z):
+    """Evaluate softmax's and cross_entropy's written-out forms on y and z; compare every piece."""
+    k, code = len(z[0]), CROSS_ENTROPY_CODE
+    names = {"exp": math.exp, "log1p": math.log1p, "max": max}
+    scope = {"rows": [None] * len(y)}
+    exec(code.setup, names, scope)
+    total, deltas = 0.0, []
+    for y_row, z_row in zip(y, z):
+        row = dict(names, **scope, **{f"z_{j}": v for j, v in enumerate(z_row)},
+                   **{f"y_{j}": t for j, t in enumerate(y_row)})
+        run_row_steps(SOFTMAX_CODE + code.row, row, k)
+        assert (_bits([[row["top"], row["log_rest"]]])
+                == _bits([list(_log_softmax_parts(z_row))]))
+        row_loss = 0.0
+        for j in range(k):
+            row_loss = row_loss + eval(code.entry.format(y=f"y_{j}", z=f"z_{j}", k=j), row)
+        total = total + row_loss
+        deltas.append([eval(code.delta.format(a=f"a_{j}", y=f"y_{j}", z=f"z_{j}", k=j), row)
+                       for j in range(k)])
+    value = eval(code.value, names, dict(scope, total=total))
+    assert _bits([[value]]) == _bits([[cross_entropy(y, z)]])
+    assert _bits(deltas) == _bits(cross_entropy_gradient(y, z))
+
+
+@given(data=st.data())
+def test_written_out_cross_entropy_gives_its_parts_value_and_delta_bit_for_bit(data):
+    """Row by row after softmax's steps, cross_entropy's written-out form gives
+    _log_softmax_parts' (top, log_rest), cross_entropy's value and cross_entropy_gradient's
+    δ, all to the bit, for ties, ±1000, 1e308 gaps, zero and unnormalised targets."""
+    n, k = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 5))
+    logits = st.one_of(st.sampled_from([0.0, -0.0, 1000.0, -1000.0, 3.0]), st.floats(-1e3, 1e3))
+    z = [data.draw(st.one_of(st.sampled_from([r for r in _CE_ROWS if len(r) == k] or [[0.0] * k]),
+                             st.lists(logits, min_size=k, max_size=k))) for _ in range(n)]
+    y = data.draw(matrices(n, k, st.one_of(_CE_TARGETS, st.floats(0, 3))))
+    _check_written_out_cross_entropy(y, z)
+
+
+@pytest.mark.parametrize(("y", "z"), [
+    ([[1.0, 0.0]], [[1e308, -1e308]]),  # a zero target with an infinite gap adds nothing, not 0·inf
+    ([[0.0, 1.0, 0.0]], [[3.0, 3.0, 3.0]]),  # three-way tie: m is the first
+    ([[0.5, 0.5], [1.0, 0.0]], [[1000.0, -1000.0], [-1000.0, 1000.0]]),
+    ([[0.2, 0.3000004, 0.5]], [[0.0, -0.0, 0.0]]),  # mass 1.0000004, signed zeros
+    ([[0.0, 0.0]], [[1.0, 2.0]]),  # no mass at all: loss 0, δ = −y / n = −0.0
+    ([[1.0]], [[7.0]]),  # one class
+])
+def test_written_out_cross_entropy_on_edge_cases(y, z):
+    """The cases a random draw may miss, each held to the reference bit for bit."""
+    _check_written_out_cross_entropy(y, z)

@@ -13,9 +13,8 @@ writes for the network's shape:
     was at the start of that call and the readable loop (``train(...,
     fast=False)``) replays those epochs, so DivergenceError is raised by the
     same code, at the same epoch, with the same state;
-  - a shape the written-out code does not cover (softmax with cross_entropy,
-    more than ``unrolled.MAX_WRITTEN_OUT`` parameters) trains with the
-    readable loop.
+  - a shape the written-out code does not cover (more than
+    ``unrolled.MAX_WRITTEN_OUT`` parameters) trains with the readable loop.
 
 A network taking part has ``epochs_trained``, ``train`` with a ``fast``
 argument, and:
