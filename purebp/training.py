@@ -185,8 +185,8 @@ def check_options(op: str, log_every: int, log: Log, on_epoch: OnEpoch, fast: bo
         raise ValueError(
             f"{op}: fast='written-out' cannot run this network (sizes {list(spec.sizes)},"
             f" {spec.activation}/{spec.output_activation}, loss {spec.loss}): the written-out"
-            f" code covers up to {unrolled.MAX_WRITTEN_OUT} weights and biases and the losses"
-            f" {', '.join(unrolled.written_out_losses())}; got fast='written-out'")
+            f" code covers up to {unrolled.MAX_WRITTEN_OUT} weights and biases, cross_entropy"
+            f" with a softmax output only; got fast='written-out'")
     return log_every
 
 

@@ -154,11 +154,6 @@ def parameter_count(sizes: Sequence[int]) -> int:
     return sum(m * (n + 1) for n, m in zip(sizes[:-1], sizes[1:]))
 
 
-def written_out_losses() -> List[str]:
-    """Return the names of the losses the written-out code covers."""
-    return [name for name, loss in LOSSES.items() if loss.code is not None]
-
-
 def _sum_lines(target: str, start: str, terms: List[str], indent: str) -> List[str]:
     """Lines setting target = start + terms[0] + terms[1] + ..., added left to right.
 
