@@ -51,6 +51,7 @@ def test_bench_prints_the_workload_the_scaling_and_the_memory_tables():
     assert out.count("fastest step bit-identical to purebp") == 4
     assert "bit-identical to purebp (float.hex" in out and ": NO" not in out
     assert "Peak memory of the digits run" in out
+    assert "compiling (cache off)" in out and "from the disk cache" in out
 
 
 def test_the_benchmarks_numpy_code_is_the_tutorials_algorithm():
