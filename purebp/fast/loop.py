@@ -1,20 +1,26 @@
-"""The training loop that runs written-out epochs: the same bits as ``train``'s own loop.
+"""The training loop of the fast paths: the same bits as ``train``'s own loop.
 
 ``NeuralNetwork.train`` and ``Network.train`` (with ``fast=True``, the
 default) hand their checked arguments to ``train`` here, which gets the
-same numbers as their readable loops from the code purebp.fast.unrolled
-writes for the network's shape:
+same numbers as their readable loops from one of two kernels with the
+same signature, whichever ``choose`` finds faster for the network's shape
+on this interpreter (``fast="written-out"`` or ``"reference"`` picks one):
+
+  - purebp.fast.unrolled: the code written out for the network's shape;
+  - purebp.fast.rows: the reference's matrix arithmetic, its products in
+    the interpreter's fastest exact form.
+
+Then:
 
   - between two epochs that must be reported (a log line, an ``on_epoch``
-    call) it runs all the epochs in one call of the written-out code, and
+    call) it runs all the epochs in one call of the kernel, and
     brings the network's attributes up to date before each report and at
     the end, so callers see what the readable loop would show them;
-  - if a written-out epoch stops being finite, the network is left as it
-    was at the start of that call and the readable loop (``train(...,
-    fast=False)``) replays those epochs, so DivergenceError is raised by the
-    same code, at the same epoch, with the same state;
-  - a shape the written-out code does not cover (more than
-    ``unrolled.MAX_WRITTEN_OUT`` parameters) trains with the readable loop.
+  - if an epoch stops being finite, the network is left as it was at the
+    start of that call and the readable loop (``train(..., fast=False)``)
+    replays those epochs, so DivergenceError is raised by the same code, at
+    the same epoch, with the same state;
+  - ``net.last_path`` says which kernel ran.
 
 A network taking part has ``epochs_trained``, ``train`` with a ``fast``
 argument, and:

@@ -59,9 +59,13 @@ the reference's ``max(row)`` and ``row.index(top)``; on [64, 32, 10], batch
 32, training is 2.1× faster than the reference (0.63 s against 1.35 s).
 
 What this module does not do: networks of more than ``MAX_WRITTEN_OUT``
-weights and biases (the reference trains those, softmax ones too): compiling
-grows with the code, to about 0.1 s at that size, while the gain shrinks to
-about 2× (43 against 77 ns per sample·weight for [30, 100, 9], batch 64).
+weights and biases (purebp.fast.rows trains those, softmax ones too):
+compiling grows with the code, to 0.3 s and some 50 MB at that size (1 s
+and 110 MB with Adam's step; purebp.fast.cache keeps it on disk for the
+next process), while the gain over purebp.fast.rows shrinks to about 1.5×
+(116 against 180 ns per sample·weight for [30, 100, 9], batch 32, CPython
+3.11: ``scripts/bench.py --crossover``). On PyPy the JIT does better with
+the rows form for all but small networks (purebp.fast.loop.choose).
 """
 
 from __future__ import annotations
