@@ -86,11 +86,9 @@ def train(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimizer,
     """
     spec = net._spec()
     path = choose(spec) if fast is True else str(fast)
-    try:
-        return _train(net, path, spec, X, y, epochs, step, batch_size, log_every, log,
-                      on_epoch, watch)
-    finally:
-        net.last_path = path  # also after a readable replay, which set it to "readable"
+    net.last_path = path
+    return _train(net, path, spec, X, y, epochs, step, batch_size, log_every, log,
+                  on_epoch, watch)
 
 
 def choose(spec: unrolled.Spec) -> str:
@@ -175,14 +173,18 @@ def _readable(net: Any, X: Matrix, y: Matrix, epochs: int, step: float | Optimiz
               batch_size: Optional[int], log_every: int, log: training.Log,
               on_epoch: training.OnEpoch, watch: Optional[training.Validation]) -> List[float]:
     """Run the network's own readable loop: ``net.train(..., fast=False)``."""
+    path = net.last_path
     options: Dict[str, Any] = {} if batch_size is None else {"batch_size": batch_size}
     if isinstance(step, Optimizer):
         options["optimizer"] = step
     if watch is not None:
         options.update(validation=(watch.X, watch.y), early_stopping=watch.early_stopping)
     rate = None if isinstance(step, Optimizer) else step
-    losses: List[float] = net.train(X, y, epochs, rate, log_every=log_every, log=log,
-                                    on_epoch=on_epoch, fast=False, **options)
+    try:
+        losses: List[float] = net.train(X, y, epochs, rate, log_every=log_every, log=log,
+                                        on_epoch=on_epoch, fast=False, **options)
+    finally:
+        net.last_path = path  # the fast path ran; the readable loop only replayed its end
     return losses
 
 
@@ -258,7 +260,11 @@ def set_flat_parameters(net: Any, flat: Sequence[float]) -> None:
 
 
 def keep_forward(net: Any, X: Matrix, kept: List[Any]) -> None:
-    """Keep the forward pass the written-out code kept, per sample (z0, a1, z1, a2, ...)."""
+    """Keep the forward pass the kernel kept: the written-out code's per sample
+    (z0, a1, z1, a2, ...), or the rows kernel's one ForwardPass of whole matrices."""
+    if len(kept) == 1 and isinstance(kept[0], reference.ForwardPass):
+        net._keep_forward(X, kept[0].zs, kept[0].activations)
+        return
     depth = len(net._spec().sizes) - 1
     zs = [[list(sample[2 * l]) for sample in kept] for l in range(depth)]
     activations = [[list(sample[2 * l + 1]) for sample in kept] for l in range(depth)]

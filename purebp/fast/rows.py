@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from operator import add, mul
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, NamedTuple, Optional, Sequence, Tuple
 
 from purebp._types import Matrix
 from purebp.activations import ACTIVATIONS, softmax
@@ -57,6 +57,14 @@ from purebp.optimizers import Optimizer
 SUM_ADDS_LEFT_TO_RIGHT = sum([1e100, 1.0, -1e100]) == 0.0
 
 Rows = Sequence[Sequence[float]]
+
+
+class ForwardPass(NamedTuple):
+    """What the last epoch's forward pass leaves in ``keep``: every layer's zs and
+    activations (without the inputs), as the readable loop keeps them."""
+
+    zs: List[Matrix]
+    activations: List[Matrix]
 
 
 def _products_by_sum(A: Rows, columns: Rows) -> Matrix:
@@ -157,7 +165,9 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
     optimizer whose ``update`` takes each step (and keeps its state; on
     divergence the caller puts it back). It returns the new flat
     parameters, or None as soon as an epoch's loss or a parameter stops
-    being finite.
+    being finite. If ``keep`` is a list, the last epoch appends its
+    ForwardPass to it (whole matrices, not the written-out code's tuples per
+    sample: a deep network's forward pass is not copied twice).
     """
     sizes = tuple(spec.sizes)
     L = len(sizes) - 1
@@ -226,9 +236,7 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
                 return None
             losses.append(loss)
             if keep is not None and epoch == epochs - 1:
-                for n in range(len(rows)):
-                    keep.append(tuple(tuple(m[n]) for l in range(L)
-                                      for m in (zs[l], activations[l + 1])))
+                keep.append(ForwardPass(zs, activations[1:]))
         return flat
 
     return train_epochs
