@@ -247,16 +247,8 @@ def flat_parameters(net: Any) -> List[float]:
 
 def set_flat_parameters(net: Any, flat: Sequence[float]) -> None:
     """Give ``net`` the parameters of a flat list in ``flat_parameters``' order."""
-    sizes = net._spec().sizes
-    at, weights, biases = 0, [], []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        weights.append([list(flat[at + i * fan_out:at + (i + 1) * fan_out])
-                        for i in range(fan_in)])
-        at += fan_in * fan_out
-    for fan_out in sizes[1:]:
-        biases.append([list(flat[at:at + fan_out])])
-        at += fan_out
-    net._set_layers(weights, biases)
+    weights, biases = reference.split(flat, tuple(net._spec().sizes))
+    net._set_layers(weights, [[b] for b in biases])  # each bias a 1 × n matrix
 
 
 def keep_forward(net: Any, X: Matrix, kept: List[Any]) -> None:

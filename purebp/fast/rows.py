@@ -186,7 +186,7 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
     def train_epochs(rows: Sequence[Sequence[float]], parameters: List[float], step: Any,
                      epochs: int, losses: List[float],
                      keep: Optional[List[Any]]) -> Optional[List[float]]:
-        weights, biases = _layers(parameters, sizes)
+        weights, biases = split(parameters, sizes)
         X: Matrix = [list(r[:sizes[0]]) for r in rows]
         y: Matrix = [list(r[sizes[0]:]) for r in rows]
         optimizer = step if isinstance(step, Optimizer) else None
@@ -229,7 +229,7 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
                 flat = _flat(weights, biases)
             else:
                 flat = optimizer.update(_flat(weights, biases), _flat(grad_w, grad_b))
-                weights, biases = _layers(flat, sizes)
+                weights, biases = split(flat, sizes)
             # diverged? A sum is finite only if every term is; if not, look term by term
             if not math.isfinite(loss + sum(flat)) and not (
                     math.isfinite(loss) and all(map(math.isfinite, flat))):
@@ -242,7 +242,7 @@ def kernel(spec: Any) -> Callable[..., Optional[List[float]]]:
     return train_epochs
 
 
-def _layers(flat: Sequence[float], sizes: Tuple[int, ...]) -> Tuple[List[Matrix], List[List[float]]]:
+def split(flat: Sequence[float], sizes: Tuple[int, ...]) -> Tuple[List[Matrix], List[List[float]]]:
     """Split the flat parameters into each layer's weights (rows) and biases (one row each)."""
     at, weights, biases = 0, [], []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
