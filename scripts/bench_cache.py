@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import tracemalloc
 from typing import Callable, List, Tuple
 
 from purebp.fast import cache, unrolled
@@ -44,7 +43,9 @@ def seconds(run: Callable[[], object]) -> float:
 
 
 def peak(run: Callable[[], object]) -> float:
-    """Return the peak traced memory of one call of ``run``, in MB."""
+    """Return the peak traced memory of one call of ``run``, in MB (CPython: PyPy has no tracemalloc)."""
+    import tracemalloc
+
     gc.collect()
     tracemalloc.start()
     run()
