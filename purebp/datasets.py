@@ -8,7 +8,11 @@ targets. The binary ones have one target column holding 0.0 or 1.0.
     moons(n, noise, seed)       two interleaving half circles in the plane
     circles(n, noise, factor, seed)   a small circle inside a large one
     spirals(n, turns, noise, seed)    two interleaved spiral arms
+    gaussians(n, noise, seed)         two Gaussian clouds, one per class
+    quadrants(n, noise, seed)  points of the square; target 1 where the signs of x0 and x1
+                               differ: XOR as a cloud of points (the playground's "xor")
     load_csv(path, targets)     a file of numbers; the last ``targets`` columns are y
+    parse_csv(text, targets, source)  the same from a CSV text (an upload)
     class_count(y)              K, for a column of class indices 0 … K−1
 
     DATASETS                    the generators by name, as ``purebp train --data`` takes them
@@ -157,6 +161,43 @@ def spirals(
     return X, y
 
 
+def gaussians(n: int = 200, noise: float = 0.1, seed: Optional[int] = 0) -> Data:
+    """Return n points of two Gaussian clouds; y is which cloud.
+
+    Cloud 0 is centred at (−0.5, −0.5), cloud 1 at (0.5, 0.5); each point is
+    its centre plus Gaussian noise of std 0.25 + ``noise`` in each coordinate,
+    so that even noise 0 leaves two clouds, not two points.
+    """
+    rng = _noise_args("gaussians", n, noise, seed)
+    spread = 0.25 + noise
+    X, y = [], []
+    for i in range(n):
+        label = i % 2
+        centre = 0.5 if label else -0.5
+        X.append([centre + rng.gauss(0.0, spread), centre + rng.gauss(0.0, spread)])
+        y.append([float(label)])
+    return X, y
+
+
+def quadrants(n: int = 200, noise: float = 0.05, seed: Optional[int] = 0) -> Data:
+    """Return n points of the square [−1, 1]²; y is 1 where x0 and x1 have opposite signs.
+
+    XOR of the signs, as a cloud of points (TensorFlow Playground's "xor"
+    data set). Each point is drawn uniformly at least 0.05 away from the axes,
+    labelled, then moved by Gaussian noise of std ``noise`` (so with noise,
+    points near an axis may cross it and keep their label).
+    """
+    rng = _noise_args("quadrants", n, noise, seed)
+    X, y = [], []
+    for _ in range(n):
+        x0, x1 = (math.copysign(0.05 + 0.95 * rng.random(), rng.random() - 0.5)
+                  for _ in range(2))
+        label = 1.0 if (x0 < 0) != (x1 < 0) else 0.0
+        X.append([x0 + rng.gauss(0.0, noise), x1 + rng.gauss(0.0, noise)])
+        y.append([label])
+    return X, y
+
+
 #: The generators by name; each takes only keyword arguments with defaults.
 DATASETS: Dict[str, Callable[..., Data]] = {
     "xor": xor,
@@ -166,6 +207,8 @@ DATASETS: Dict[str, Callable[..., Data]] = {
     "moons": moons,
     "circles": circles,
     "spirals": spirals,
+    "gaussians": gaussians,
+    "quadrants": quadrants,
 }
 
 
@@ -241,10 +284,6 @@ def load_csv(path: StrPath, targets: int = 1, sample_bytes: int = 0) -> Data:
     shown = _checks.shown_path(path)
     targets = _checks.size(op, "targets", targets)
     budget = _limits.memory_budget()
-    X: Matrix = []
-    y: Matrix = []
-    width = None
-    held = 0  # bytes the rows read so far take
     try:
         with _limits.open_regular(path) as raw:
             size = os.fstat(raw.fileno()).st_size
@@ -256,54 +295,84 @@ def load_csv(path: StrPath, targets: int = 1, sample_bytes: int = 0) -> Data:
             # utf-8-sig: a byte-order mark (as spreadsheets write) would make the first
             # line look like a header and lose it.
             handle = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-            for line_number, fields in enumerate(csv.reader(_lines(handle, op, shown)), start=1):
-                if not fields or all(not f.strip() for f in fields):
-                    continue
-                try:
-                    row = [float(f) for f in fields]
-                except ValueError:
-                    if width is None and not X:
-                        width = -1  # a header: skip it, but only the first line
-                        continue
-                    column, text = _first_non_number(fields)
-                    raise ValueError(
-                        f"{op}: {shown}, line {line_number}: field {column} must be a number,"
-                        f" got {_checks._short_repr(text)}"
-                    ) from None
-                if not all(math.isfinite(v) for v in row):
-                    column = next(k for k, v in enumerate(row, start=1) if not math.isfinite(v))
-                    raise ValueError(
-                        f"{op}: {shown}, line {line_number}: field {column} must be finite,"
-                        f" got {_checks._short_repr(fields[column - 1])}"
-                    )
-                if width in (None, -1):
-                    width = len(row)
-                    if width <= targets:
-                        raise ValueError(
-                            f"{op}: {shown}, line {line_number}: targets must be less than the"
-                            f" {width} columns found, to leave an input column, got {targets}"
-                        )
-                elif len(row) != width:
-                    raise ValueError(
-                        f"{op}: {shown}, line {line_number}: {len(row)} fields,"
-                        f" expected {width} like the first data line"
-                    )
-                held += _ROW_BYTES + 32 * len(row) + sample_bytes
-                if budget is not None and held > budget:
-                    raise ValueError(
-                        f"{op}: {shown} must fit in the memory budget of"
-                        f" {_limits.show_bytes(budget)}, got {len(X) + 1:,} rows taking"
-                        f" {_limits.show_bytes(held)}{' with their training' if sample_bytes else ''}"
-                        f" by line {line_number}"
-                        f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
-                X.append(row[:-targets])
-                y.append(row[-targets:])
+            X, y = _rows(_lines(handle, op, shown), op, shown, targets, budget, sample_bytes)
     except OSError as error:
         raise ValueError(f"{op}: cannot read {shown}: {error.strerror or error}") from None
     except csv.Error as error:  # e.g. a field longer than the csv module allows
         raise ValueError(f"{op}: {shown}: not readable as CSV: {error}") from None
     except UnicodeDecodeError:
         raise ValueError(f"{op}: {shown} is not a UTF-8 text file") from None
+    return X, y
+
+
+def parse_csv(text: str, targets: int = 1, source: str = "the CSV text") -> Data:
+    """Return (X, y) from the text of a CSV file, read as ``load_csv`` reads a file.
+
+    The same rules and the same errors, naming ``source`` where load_csv names
+    the file (the playground's upload, for one); the memory budget counts the
+    rows as they are read, the text itself being already in memory.
+    """
+    op = "parse_csv"
+    if not isinstance(text, str):
+        raise TypeError(f"{op}: text must be a str, got {_checks._describe(text)}")
+    targets = _checks.size(op, "targets", targets)
+    handle = io.StringIO(text[1:] if text.startswith("\ufeff") else text, newline="")
+    try:
+        return _rows(_lines(handle, op, source), op, source, targets,
+                     _limits.memory_budget(), 0)
+    except csv.Error as error:
+        raise ValueError(f"{op}: {source}: not readable as CSV: {error}") from None
+
+
+def _rows(lines: Iterator[str], op: str, shown: str, targets: int, budget: Optional[int],
+          sample_bytes: int) -> Data:
+    """Return (X, y) from a CSV file's lines: load_csv's and parse_csv's reading."""
+    X: Matrix = []
+    y: Matrix = []
+    width = None
+    held = 0  # bytes the rows read so far take
+    for line_number, fields in enumerate(csv.reader(lines), start=1):
+        if not fields or all(not f.strip() for f in fields):
+            continue
+        try:
+            row = [float(f) for f in fields]
+        except ValueError:
+            if width is None and not X:
+                width = -1  # a header: skip it, but only the first line
+                continue
+            column, text = _first_non_number(fields)
+            raise ValueError(
+                f"{op}: {shown}, line {line_number}: field {column} must be a number,"
+                f" got {_checks._short_repr(text)}"
+            ) from None
+        if not all(math.isfinite(v) for v in row):
+            column = next(k for k, v in enumerate(row, start=1) if not math.isfinite(v))
+            raise ValueError(
+                f"{op}: {shown}, line {line_number}: field {column} must be finite,"
+                f" got {_checks._short_repr(fields[column - 1])}"
+            )
+        if width in (None, -1):
+            width = len(row)
+            if width <= targets:
+                raise ValueError(
+                    f"{op}: {shown}, line {line_number}: targets must be less than the"
+                    f" {width} columns found, to leave an input column, got {targets}"
+                )
+        elif len(row) != width:
+            raise ValueError(
+                f"{op}: {shown}, line {line_number}: {len(row)} fields,"
+                f" expected {width} like the first data line"
+            )
+        held += _ROW_BYTES + 32 * len(row) + sample_bytes
+        if budget is not None and held > budget:
+            raise ValueError(
+                f"{op}: {shown} must fit in the memory budget of"
+                f" {_limits.show_bytes(budget)}, got {len(X) + 1:,} rows taking"
+                f" {_limits.show_bytes(held)}{' with their training' if sample_bytes else ''}"
+                f" by line {line_number}"
+                f" ({_limits.MEMORY_VARIABLE}; set it higher, or unlimited, to read it)")
+        X.append(row[:-targets])
+        y.append(row[-targets:])
     if not X:
         raise ValueError(f"{op}: {shown} holds no data rows")
     return X, y

@@ -12,6 +12,7 @@ import inspect
 import math
 import operator
 import pathlib
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -23,10 +24,13 @@ from purebp.datasets import (
     and_,
     circles,
     class_count,
+    gaussians,
     load_csv,
     moons,
     or_,
     parity,
+    parse_csv,
+    quadrants,
     spirals,
     xor,
 )
@@ -200,9 +204,10 @@ def test_a_size_too_long_to_print_is_refused_in_one_short_line(call, message):
 
 
 def test_datasets_maps_each_command_line_name_to_its_generator():
-    """DATASETS maps the seven names purebp train takes to the generator functions."""
+    """DATASETS maps the nine names purebp train takes to the generator functions."""
     assert DATASETS == {"xor": xor, "and": and_, "or": or_, "parity": parity,
-                        "moons": moons, "circles": circles, "spirals": spirals}
+                        "moons": moons, "circles": circles, "spirals": spirals,
+                        "gaussians": gaussians, "quadrants": quadrants}
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))
@@ -363,3 +368,57 @@ def test_class_count_needs_one_column():
     """Two target columns are not class indices."""
     with pytest.raises(ValueError, match="one column"):
         class_count([[0.0, 1.0]])
+
+
+def test_quadrants_without_noise_label_each_point_by_the_xor_of_its_signs():
+    """Noise 0: every point lies in the square, 0.05 or more off both axes, labelled 1
+    exactly where x0 and x1 have opposite signs; all four quadrants occur."""
+    X, y = quadrants(400, noise=0.0, seed=3)
+    assert len(X) == len(y) == 400
+    seen = set()
+    for (x0, x1), (label,) in zip(X, y):
+        assert 0.05 <= abs(x0) <= 1.0 and 0.05 <= abs(x1) <= 1.0
+        assert label == (1.0 if x0 * x1 < 0 else 0.0)
+        seen.add((x0 > 0, x1 > 0))
+    assert len(seen) == 4
+
+
+def test_gaussians_are_two_clouds_around_their_centres():
+    """Class 1 around (0.5, 0.5), class 0 around (−0.5, −0.5): each class's mean is
+    within 0.1 of its centre on 2,000 points, and the classes alternate."""
+    X, y = gaussians(2000, noise=0.1, seed=5)
+    assert [row[0] for row in y[:4]] == [0.0, 1.0, 0.0, 1.0]
+    for label, centre in ((0.0, -0.5), (1.0, 0.5)):
+        points = [x for x, (t,) in zip(X, y) if t == label]
+        for column in (0, 1):
+            mean = sum(p[column] for p in points) / len(points)
+            assert abs(mean - centre) < 0.1
+
+
+@pytest.mark.parametrize("generator", [gaussians, quadrants])
+def test_the_new_generators_are_seeded_and_check_their_arguments(generator):
+    """The same seed gives the same points; another seed others; a bad n or noise is refused."""
+    assert generator(50, seed=1) == generator(50, seed=1) != generator(50, seed=2)
+    with pytest.raises(ValueError, match="noise must not be negative"):
+        generator(10, noise=-1.0)
+    with pytest.raises(TypeError, match="n must be an int"):
+        generator(1.5)
+
+
+def test_parse_csv_reads_text_as_load_csv_reads_the_file(tmp_path):
+    """A header, blank lines, a byte-order mark: the text gives what the file gives."""
+    text = "\ufeffx,y,label\n0.5,1,0\n\n-1,2.5,1\n"
+    path = tmp_path / "d.csv"
+    path.write_text(text, "utf-8")
+    assert parse_csv(text) == load_csv(path) == ([[0.5, 1.0], [-1.0, 2.5]], [[0.0], [1.0]])
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1,2,3\n4,5\n", "the upload, line 2: 2 fields, expected 3 like the first data line"),
+    ("1,2,3\n4,x,6\n", "the upload, line 2: field 2 must be a number, got 'x'"),
+    ("a,b\n", "the upload holds no data rows"),
+    ("1,nan,0\n", "the upload, line 1: field 2 must be finite"),
+])
+def test_parse_csv_names_the_source_the_line_and_the_field(text, message):
+    with pytest.raises(ValueError, match=re.escape(f"parse_csv: {message}")):
+        parse_csv(text, source="the upload")
