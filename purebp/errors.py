@@ -5,6 +5,7 @@
       FormatError          a file breaks its format; the message names the file and the place
         ModelFormatError   ... a model file (purebp.files.model)
         VectorFormatError  ... a test-vector or results file (purebp.oracle.vectors)
+      RequestError         a request the playground's server refuses, with its HTTP status
 
 Every class is a ValueError. A bad argument is refused with a plain
 ValueError (the right kind of thing, a wrong value) or TypeError (the wrong
@@ -70,7 +71,7 @@ forms these replaced (``PLACE: expected X``, ``..., but ...``, ``needs``,
 from __future__ import annotations
 
 __all__ = ["DivergenceError", "FormatError", "ModelFormatError", "PurebpError",
-           "VectorFormatError"]
+           "RequestError", "VectorFormatError"]
 
 
 class PurebpError(ValueError):
@@ -104,3 +105,11 @@ class ModelFormatError(FormatError):
 
 class VectorFormatError(FormatError):
     """A file or case that does not follow the test-vector format; says where."""
+
+
+class RequestError(PurebpError):
+    """A request purebp.playground.server refuses: ``status`` is its HTTP status (404, 413, ...)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status

@@ -1,0 +1,294 @@
+"""The playground's web server: the page's three files and its JSON endpoints, stdlib only.
+
+    make_server(host, port)  a ThreadingHTTPServer with the playground's handler (port 0: any free)
+    Sessions                 the live sessions by id; idle ones end after IDLE_SECONDS
+
+What it serves, and nothing else (purebp/docs/playground.md):
+
+    GET  /  /playground.css  /playground.js      the page, from purebp/playground/static
+    POST /api/session {"config": …}              a new session → its state
+    POST /api/config  {"session": id, "config": …}   new settings → the state
+    POST /api/play | /api/pause | /api/step | /api/reset  {"session": id} → the state
+    GET  /api/state?session=id                   the state
+    GET  /api/explain?session=id&kind=weight&layer=L&from=I&to=J   (or kind=neuron&layer=K&unit=C)
+    GET  /api/export/model?session=id            the model file (Network.load reads it)
+    GET  /api/export/vector?session=id           a test-vector file (purebp check reads it)
+
+Safety: only those paths (the static files are read from a fixed list, never
+from a path in the request); request bodies over MAX_BODY bytes are refused
+with 413 before they are read; every setting goes through the same checks as
+the API (purebp.playground.session.parse_config, then Network's and the
+optimizer's own), and a refused one answers 400 {"error": "…"} and leaves the
+session as it was; nothing from a request is ever executed or used as a file
+name; at most MAX_SESSIONS sessions live at once, and one idle for
+IDLE_SECONDS ends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import secrets
+import socket
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import resources
+from typing import Any, Callable, Dict, Optional, Tuple
+from urllib.parse import parse_qs, urlsplit
+
+from purebp.errors import RequestError
+from purebp.playground.session import Session
+
+#: The largest request body accepted, in bytes (a CSV upload of MAX_CSV_CHARACTERS fits).
+MAX_BODY = 1024 * 1024
+#: The most sessions at once, and the seconds without a request after which one ends.
+MAX_SESSIONS = 16
+IDLE_SECONDS = 600.0
+
+#: The page's files: URL path → (file in purebp/playground/static, content type).
+STATIC = {
+    "/": ("index.html", "text/html; charset=utf-8"),
+    "/index.html": ("index.html", "text/html; charset=utf-8"),
+    "/playground.css": ("playground.css", "text/css; charset=utf-8"),
+    "/playground.js": ("playground.js", "text/javascript; charset=utf-8"),
+}
+
+
+class Sessions:
+    """The live sessions by id, ending those idle for ``idle_seconds``."""
+
+    def __init__(self, idle_seconds: float = IDLE_SECONDS,
+                 max_sessions: int = MAX_SESSIONS) -> None:
+        self.idle_seconds, self.max_sessions = idle_seconds, max_sessions
+        self._lock = threading.Lock()
+        self._by_id: Dict[str, Session] = {}
+
+    def new(self, config: object) -> Session:
+        """Start a session with these settings (ValueError/TypeError if they are unusable)."""
+        self.end_idle()
+        with self._lock:
+            if len(self._by_id) >= self.max_sessions:
+                raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE,
+                                   f"playground: sessions must be at most {self.max_sessions}"
+                                   f" at once, got one more; close another page, or wait"
+                                   f" {self.idle_seconds:.0f} s for an idle one to end")
+        session = Session(config)
+        session.id = secrets.token_hex(8)
+        with self._lock:
+            self._by_id[session.id] = session
+        return session
+
+    def get(self, session_id: object) -> Session:
+        self.end_idle()
+        with self._lock:
+            session = self._by_id.get(session_id) if isinstance(session_id, str) else None
+        if session is None:
+            shown = repr(session_id)[:40]
+            raise RequestError(HTTPStatus.NOT_FOUND,
+                               f"playground: no such session {shown} (it ends after"
+                               f" {self.idle_seconds:.0f} s without a request): reload the page")
+        session.touched = time.monotonic()
+        return session
+
+    def end_idle(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            idle = [k for k, s in self._by_id.items() if now - s.touched > self.idle_seconds]
+            ended = [self._by_id.pop(k) for k in idle]
+        for session in ended:
+            session.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            ended, self._by_id = list(self._by_id.values()), {}
+        for session in ended:
+            session.close()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._by_id)
+
+
+def _json_bytes(value: Any) -> bytes:
+    """JSON text of value; a non-finite number (which JSON cannot hold) becomes null."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
+    except ValueError:
+        return json.dumps(_finite_or_null(value), separators=(",", ":")).encode()
+
+
+def _finite_or_null(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_or_null(v) for v in value]
+    return value
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One request: a static file, or a JSON endpoint of the session it names."""
+
+    server_version = "purebp-playground"
+    sessions: Sessions  # set by make_server on a subclass
+    quiet = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.quiet:
+            super().log_message(format, *args)
+
+    # -- answers --------------------------------------------------------------
+
+    def _send(self, status: int, body: bytes, content_type: str,
+              extra: Optional[Dict[str, str]] = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        # the page loads nothing from elsewhere, and no other site may frame it
+        self.send_header("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self' data: blob:; frame-ancestors 'none'")
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _json(self, status: int, value: Any) -> None:
+        self._send(status, _json_bytes(value), "application/json; charset=utf-8")
+
+    def _error(self, status: int, message: str) -> None:
+        self._json(status, {"error": message})
+
+    # -- GET ------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        self._answer(self._get)
+
+    def do_HEAD(self) -> None:
+        self._answer(self._get)
+
+    def do_POST(self) -> None:
+        self._answer(self._post)
+
+    def _answer(self, work: Callable[[], None]) -> None:
+        try:
+            work()
+        except RequestError as refused:
+            self._error(refused.status, str(refused))
+        except (ValueError, TypeError) as error:  # a setting or argument the checks refused
+            self._error(HTTPStatus.BAD_REQUEST, str(error))
+        except MemoryError:
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "playground: out of memory")
+
+    def _get(self) -> None:
+        url = urlsplit(self.path)
+        if url.path in STATIC:
+            name, content_type = STATIC[url.path]
+            try:
+                body = resources.files("purebp.playground").joinpath("static").joinpath(name) \
+                    .read_bytes()
+            except OSError:
+                raise RequestError(HTTPStatus.NOT_FOUND,
+                                   f"playground: the page's file {name} is missing from this"
+                                   f" install of purebp; reinstall it") from None
+            self._send(HTTPStatus.OK, body, content_type)
+            return
+        query = {k: v[-1] for k, v in parse_qs(url.query, max_num_fields=16).items()}
+        if url.path == "/api/state":
+            self._json(HTTPStatus.OK, self.sessions.get(query.get("session")).state())
+        elif url.path == "/api/explain":
+            session = self.sessions.get(query.get("session"))
+            kind = query.get("kind", "")
+            if kind == "weight":
+                answer = session.explain(kind, _int(query, "layer"), _int(query, "from"),
+                                         _int(query, "to"))
+            else:
+                answer = session.explain(kind, _int(query, "layer"), _int(query, "unit"))
+            self._json(HTTPStatus.OK, answer)
+        elif url.path == "/api/export/model":
+            text = self.sessions.get(query.get("session")).model_file()
+            self._download(text, "playground-model.json")
+        elif url.path == "/api/export/vector":
+            text = self.sessions.get(query.get("session")).vector_case()
+            self._download(text, "playground-case.json")
+        else:
+            raise RequestError(HTTPStatus.NOT_FOUND, f"playground: nothing at {url.path[:80]!r}")
+
+    def _download(self, text: str, name: str) -> None:
+        self._send(HTTPStatus.OK, text.encode(), "application/json; charset=utf-8",
+                   {"Content-Disposition": f'attachment; filename="{name}"'})
+
+    # -- POST -----------------------------------------------------------------
+
+    def _body(self) -> Dict[str, Any]:
+        """The request's JSON object, at most MAX_BODY bytes (413 before reading more)."""
+        length_text = self.headers.get("Content-Length")
+        if length_text is None or not length_text.isdigit():
+            raise RequestError(HTTPStatus.LENGTH_REQUIRED,
+                               f"playground: a POST's Content-Length must be a whole number,"
+                               f" got {str(length_text)[:20]!r}")
+        length = int(length_text)
+        if length > MAX_BODY:
+            self.close_connection = True  # the body is never read
+            raise RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                               f"playground: a request body must be at most {MAX_BODY:,} bytes,"
+                               f" got {length:,}")
+        try:
+            body = json.loads(self.rfile.read(length).decode("utf-8") or "{}")
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RequestError(HTTPStatus.BAD_REQUEST,
+                               f"playground: the request body must be JSON, got: {error}") from None
+        if not isinstance(body, dict):
+            raise RequestError(HTTPStatus.BAD_REQUEST,
+                               f"playground: the request body must be a JSON object,"
+                               f" got {type(body).__name__}")
+        return body
+
+    def _post(self) -> None:
+        path = urlsplit(self.path).path
+        actions: Dict[str, Callable[[Session], Dict[str, Any]]] = {
+            "/api/play": Session.play, "/api/pause": Session.pause,
+            "/api/step": Session.step, "/api/reset": Session.reset,
+        }
+        if path not in (*actions, "/api/session", "/api/config"):
+            raise RequestError(HTTPStatus.NOT_FOUND, f"playground: nothing at {path[:80]!r}")
+        body = self._body()
+        if path == "/api/session":
+            self._json(HTTPStatus.OK, self.sessions.new(body.get("config")).state())
+            return
+        session = self.sessions.get(body.get("session"))
+        if path == "/api/config":
+            self._json(HTTPStatus.OK, session.configure(body.get("config")))
+        else:
+            self._json(HTTPStatus.OK, actions[path](session))
+
+
+def _int(query: Dict[str, str], name: str) -> int:
+    text = query.get(name)
+    if text is None or not text.isdigit() or len(text) > 6:
+        raise ValueError(f"playground: {name} must be a whole number ≥ 0, got {text!r}"[:200])
+    return int(text)
+
+
+def make_server(host: str = "127.0.0.1", port: int = 0,
+                sessions: Optional[Sessions] = None) -> Tuple[ThreadingHTTPServer, Sessions]:
+    """Return a server bound to (host, port) and its sessions; ``serve_forever`` runs it."""
+    live = Sessions() if sessions is None else sessions
+    handler = type("PlaygroundHandler", (Handler,), {"sessions": live})
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    server_class = type("PlaygroundServer", (ThreadingHTTPServer,), {"address_family": family})
+    server = server_class((host, port), handler)
+    server.daemon_threads = True
+    return server, live
+
+
+def url_of(server: ThreadingHTTPServer) -> str:
+    host, port = server.server_address[:2]
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
