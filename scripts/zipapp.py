@@ -4,7 +4,7 @@
     python3 -S dist/purebp.pyz [command] [options]    # the demo, or any command
 
 The archive holds the package's Python files (and py.typed, the stubs, the
-documents in purebp/docs/ that ``purebp docs`` prints) and
+documents in purebp/docs/ that ``purebp docs`` prints, the playground's page) and
 a ``__main__.py`` that runs ``purebp.__main__.run`` and exits with its code,
 made with the standard library's zipapp; Python runs it as it runs
 ``python3 -m purebp``, with nothing installed and no site-packages.
@@ -43,7 +43,7 @@ sys.exit(run())
 
 def package_files() -> List[pathlib.Path]:
     """Return the package's files to ship, relative to the repository, sorted."""
-    wanted = {".py", ".pyi", ".typed", ".md"}
+    wanted = {".py", ".pyi", ".typed", ".md", ".html", ".css", ".js"}
     return sorted(path.relative_to(ROOT) for path in PACKAGE.rglob("*")
                   if path.is_file() and path.suffix in wanted and "__pycache__" not in path.parts)
 
@@ -57,7 +57,8 @@ def build(out: pathlib.Path) -> pathlib.Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ROOT / relative, target)
         (pathlib.Path(staging) / "__main__.py").write_text(MAIN, encoding="utf-8")
-        zipapp.create_archive(staging, out, interpreter="/usr/bin/env python3")
+        # compressed: deflate, which every Python can read (zipimport included)
+        zipapp.create_archive(staging, out, interpreter="/usr/bin/env python3", compressed=True)
     return out
 
 

@@ -28,7 +28,7 @@ from typing import List, Optional, Sequence, Tuple
 
 from purebp import __version__, _limits
 from purebp._checks import _short_repr, shown_path
-from purebp.cli import check, check_torch, demo, docs, explain, train, vanishing, vectors
+from purebp.cli import check, check_torch, demo, docs, explain, playground, train, vanishing, vectors
 from purebp.cli.options import Command, Parser, one_line
 
 #: Every command but the demo, in the order --help lists them: the one list.
@@ -45,6 +45,8 @@ COMMANDS: Tuple[Command, ...] = (
             check.DESCRIPTION, check.add_options, check.run),
     Command("check-torch", "check a PyTorch model (your MODULE_FILE, which is run) against test vectors",
             check_torch.DESCRIPTION, check_torch.add_options, check_torch.run),
+    Command("playground", "train in the browser: click any number to see its equation",
+            playground.DESCRIPTION, playground.add_options, playground.run),
     Command("docs", "print one of purebp's documents (backprop, ...), or list them",
             docs.DESCRIPTION, docs.add_options, docs.run),
 )
