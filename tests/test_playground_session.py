@@ -97,6 +97,7 @@ def test_explain_before_any_step_says_what_to_do(sessions):
     ({"hidden": [4, MAX_UNITS + 1]}, "config.hidden[1] must be at most 8 units, got 9"),
     ({"hidden": [1] * 7}, "config.hidden must hold at most 6 layers, got 7"),
     ({"samples": 5000}, "config.samples must be from 10 to 2000, got 5000"),
+    ({"weight_decay": -1}, "config.weight_decay must be at least 0, got -1"),
     ({"activation": "swish"}, "unknown config.activation 'swish'"),
     ({"learning_rate": "fast"}, "learning_rate must be a real number"),
     ({"batch_size": 0}, "config.batch_size must be at least 1, got 0"),

@@ -144,7 +144,8 @@ def parse_config(raw: object) -> Dict[str, Any]:
 def _between(name: str, value: object, low: float, high: float) -> float:
     v = _checks.real_number(OP, name, value)
     if not low <= v <= high:
-        raise ValueError(f"{OP}: {name} must be from {low:g} to {high:g}, got {v!r}")
+        wanted = f"from {low:g} to {high:g}" if math.isfinite(high) else f"at least {low:g}"
+        raise ValueError(f"{OP}: {name} must be {wanted}, got {_checks._short_repr(value)}")
     return v
 
 

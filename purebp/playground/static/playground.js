@@ -819,6 +819,9 @@ function wire() {
     }
     sendConfig();
   });
+  // the browser says "change" only for another file: forget the last one when the picker
+  // opens, so that choosing the same file again (edited since) reads it again
+  $('csv-file').addEventListener('click', () => { $('csv-file').value = ''; });
   $('csv-file').addEventListener('change', () => {
     const file = $('csv-file').files[0];
     if (!file) return;
