@@ -199,13 +199,28 @@ def test_one_step_shows_the_weights_of_network_trained_one_step_in_python(page):
     assert page.errors() == []
 
 
+def shown(v):
+    """A number as the page writes it: 4 decimals, or JavaScript's toExponential(3)."""
+    if 1e-3 <= abs(v) < 1e5:
+        return f"{v:.4f}"
+    mantissa, exponent = f"{v:.3e}".split("e")
+    return f"{mantissa}e{int(exponent):+d}"
+
+
 def test_hovering_a_weight_shows_its_value_and_gradient(page):
+    page.choose("#data", "xor")
     page.click("#step")
     page.page.hover("#w-1-2-1")
     tip = page.text("#tooltip")
-    weight = page.shown_weights()[1][2][1]
+    net = trained_in_python("xor", 0, optimizers.SGD(lr=0.03), 1)
+    X, y = datasets.quadrants(200, noise=0.1, seed=0)
+    order = list(range(200))
+    random.Random(0).shuffle(order)
+    train = order[60:]
+    gradient = net.gradients([X[i] for i in train], [y[i] for i in train])["weights"][1][2][1]
     assert tip.startswith("W2[2][1]: from unit 2 of layer 1 to unit 1 of layer 2")
-    assert f"weight: {weight:.4f}" in tip and "gradient: " in tip
+    assert f"weight: {shown(net.weights[1][2][1])}" in tip
+    assert f"gradient now, on all training points: {shown(gradient)}" in tip
 
 
 def test_clicking_a_weight_opens_its_equations_with_the_numbers(page):
@@ -274,6 +289,29 @@ def test_a_bad_value_shows_a_message_and_leaves_the_session_as_it_was(page):
     page.click("#step")                                    # and the session goes on
     assert page.text("#epoch") == "3" and page.text("#message") == ""
     assert [entry for entry in page.errors() if "400" not in entry[1]] == []
+
+
+def test_quick_changes_are_all_kept(page):
+    """Three quick clicks are three neurons more; a second setting sent before the first
+    one's answer came is not undone by that answer."""
+    for _ in range(3):
+        page.page.click("#add-neuron-1")
+    page.page.select_option("#optimizer", "adam")
+    page.page.select_option("#activation", "relu")
+    page.settle()
+    assert page.page.locator("#n-1-6").count() == 1 and page.page.locator("#n-1-7").count() == 0
+    assert page.page.input_value("#activation") == "relu"
+    assert page.page.evaluate("[state.config.hidden, state.config.activation, state.config.optimizer]") \
+        == [[7, 2], "relu", "adam"]
+
+
+def test_choosing_my_csv_file_without_a_file_asks_for_one_and_changes_nothing(page):
+    page.choose("#data", "moons")
+    page.choose("#data", "csv")
+    assert "Choose a CSV file" in page.text("#message")
+    assert page.page.input_value("#data") == "moons"
+    page.choose("#activation", "sigmoid")   # and the settings still go through
+    assert page.page.evaluate("[state.config.data, state.config.activation]") == ["moons", "sigmoid"]
 
 
 def test_a_csv_file_of_points_is_trained_on(page, tmp_path):

@@ -53,6 +53,56 @@ def test_two_steps_are_two_epochs_of_the_network_trained_in_python(sessions, opt
     assert state["biases"] == [b[0] for b in net.biases]
 
 
+def test_a_new_learning_rate_goes_on_from_the_network_and_the_optimizers_state(sessions):
+    """As torch with param_groups[0]["lr"] edited between epochs: Adam's moments go on."""
+    config = {"data": "moons", "samples": 60, "noise": 0.2, "batch_size": 8, "hidden": [3],
+              "optimizer": "adam", "learning_rate": 0.1, "seed": 4}
+    session = sessions(config)
+    session.step()
+    session.step()
+    state = session.configure(dict(config, learning_rate=0.01))
+    assert state["epoch"] == 2 and len(state["history"]["epoch"]) == 3
+    state = session.step()
+    X, y = _split(*datasets.moons(60, noise=0.2, seed=4), 4, 0.3)
+    net = Network([2, 3, 1], "tanh", "sigmoid", "bce", "xavier", seed=4)
+    adam = Adam(lr=0.1)
+    net.train(X, y, 2, optimizer=adam, batch_size=8, log=None, fast=False)
+    adam.lr = 0.01
+    net.train(X, y, 1, optimizer=adam, batch_size=8, log=None, fast=False)
+    assert state["epoch"] == 3 and state["weights"] == net.weights
+    # and the last step is explained with the rate it was taken with
+    assert session.explain("weight", 0, 0, 0)["updated"] == net.weights[0][0][0]
+
+
+def test_another_optimizer_goes_on_from_the_network_with_a_fresh_state(sessions):
+    config = {"data": "xor", "samples": 40, "batch_size": None, "hidden": [2],
+              "optimizer": "adam", "learning_rate": 0.1, "seed": 2}
+    session = sessions(config)
+    session.step()
+    state = session.configure(dict(config, optimizer="momentum", weight_decay=0.01))
+    assert state["epoch"] == 1 and not state["running"]
+    epochs = session.net.epochs_trained
+    weights, biases = session.net.weights, session.net.biases
+    session.step()
+    net = Network([2, 2, 1], "tanh", "sigmoid", "bce", "xavier", seed=2)
+    net.weights, net.biases = weights, biases
+    X, y = _split(*datasets.quadrants(40, noise=0.1, seed=2), 2, 0.3)
+    net.train(X, y, 1, optimizer=SGD(lr=0.1, momentum=0.9, weight_decay=0.01), log=None)
+    assert session.net.epochs_trained == epochs + 1 and session.net.weights == net.weights
+    # a running session goes on running
+    session.play()
+    assert session.configure(dict(config, optimizer="rmsprop"))["running"]
+
+
+def test_any_other_setting_starts_again_from_epoch_0_paused(sessions):
+    config = {"data": "xor", "samples": 40, "hidden": [2], "seed": 2}
+    session = sessions(config)
+    session.step()
+    session.play()
+    state = session.configure(dict(config, activation="relu", learning_rate=0.5))
+    assert not state["running"] and state["epoch"] == 0 and state["activations"][0] == "relu"
+
+
 @pytest.mark.parametrize("optimizer, batch_size", [("sgd", 5), ("adam", 7), ("rmsprop", None)])
 def test_the_explained_step_ends_on_the_parameters_the_network_has(sessions, optimizer,
                                                                   batch_size):

@@ -68,6 +68,9 @@ DATA: Dict[str, Callable[..., datasets.Data]] = {
 
 #: The optimizers by the page's names; "momentum" is SGD with momentum 0.9.
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw")
+#: The settings a session takes on without starting again: TensorFlow Playground, too,
+#: keeps training when its learning rate or regularisation rate changes.
+LIVE = ("optimizer", "learning_rate", "weight_decay")
 
 DEFAULTS: Dict[str, Any] = {
     "data": "circles", "csv": None, "samples": 200, "noise": 0.1, "validation_split": 0.3,
@@ -223,7 +226,8 @@ class Session:
         optimizer = make_optimizer(config)
         if config["batch_size"] is not None and config["batch_size"] > len(X):
             raise ValueError(f"{OP}: config.batch_size must be at most the {len(X)} training"
-                             f" points, got {config['batch_size']}")
+                             f" points, got {config['batch_size']} (choose a smaller batch,"
+                             f" or full batch)")
         # nothing above raised: the session takes it all
         self.config, self.net, self.optimizer = config, net, optimizer
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
@@ -238,9 +242,22 @@ class Session:
         self._record()
 
     def configure(self, raw_config: object) -> Dict[str, Any]:
-        """Rebuild with new settings (paused, epoch 0); on a bad one raise and change nothing."""
+        """Take new settings; on a bad one raise and change nothing.
+
+        A change of the optimizer's settings only (LIVE) goes on from where the
+        network is, running or not; with the same optimizer its state goes on
+        too (only lr or weight decay change, as when torch's param_groups are
+        edited). Any other change rebuilds everything: paused, epoch 0.
+        """
         config = parse_config(raw_config)
         with self._lock:
+            if all(config[key] == self.config[key] for key in config if key not in LIVE):
+                optimizer = make_optimizer(config)
+                if config["optimizer"] == self.config["optimizer"]:
+                    optimizer.take_state(self.optimizer)
+                self.config, self.optimizer = config, optimizer
+                self.version += 1
+                return self.state()
             self._running.clear()
             self._build(config)
             return self.state()
@@ -290,8 +307,9 @@ class Session:
     def _epoch(self) -> None:
         """Train one epoch with Network.train; a diverging one is undone and said, and pauses."""
         net = self.net
-        before = (net.weights, net.biases, net.rng.getstate(),
-                  None if net.optimizer is None else net.optimizer.copy())
+        # what the step starts from, the optimizer's arguments and state included (the
+        # settings may change before the step is explained)
+        before = (net.weights, net.biases, net.rng.getstate(), self.optimizer.copy())
         try:
             net.train(self.X, self.y, 1, optimizer=self.optimizer,
                       batch_size=self.config["batch_size"], log=None)
@@ -378,7 +396,7 @@ class Session:
         twin = make_network(self.config)
         twin.weights, twin.biases = weights, biases
         twin.rng.setstate(rng_state)
-        step = make_optimizer(self.config) if optimizer is None else optimizer.copy()
+        step = optimizer.copy()
         n, batch_size = len(self.X), self.config["batch_size"]
         batches = [list(range(n))] if batch_size is None else twin._batches(n, batch_size)
         for rows in batches[:-1]:

@@ -35,10 +35,11 @@ let session = null;        // the session id, once POST /api/session answered
 let state = null;          // the last STATE drawn
 let hidden = [4, 2];       // the hidden layer sizes the controls show
 let csvText = null;        // the text of the CSV file chosen, if any
-let goodCsv = null;        // the CSV text of the config in force (the server does not echo it)
+let goodCsv = null;        // the last CSV text the server took (it does not echo it back)
 let freeOutput = 'sigmoid';  // the output activation to come back to when the loss stops forcing one
 let errorText = null, errorFromPoll = false;  // the error the message line shows
 let pollTimer = null, pollBusy = false;
+let configsWaiting = 0;    // config sends queued or in flight: only the last one puts the controls back
 let hovered = null;        // the weight or node under the pointer (for the tooltip)
 let explainTarget = null;  // the dataset of what the explain panel shows
 let explainAsked = 0;      // counts explain requests, so that a late answer is dropped
@@ -175,7 +176,6 @@ function applyConfig(c) {
   $('weight-decay').value = c.weight_decay;
   $('seed').value = c.seed;
   csvText = goodCsv;
-  if (c.data !== 'csv') $('csv-file').value = '';
   updateDependentControls();
   renderNeuronButtons();
 }
@@ -192,7 +192,8 @@ function updateDependentControls() {
     if (out.value === 'softmax' || FORCED_OUTPUT[state && state.config && state.config.loss]) out.value = freeOutput;
   }
   out.title = forced ? `the loss ${$('loss').value} needs a ${forced} output` : '';
-  $('samples').disabled = $('data').value === 'csv';  // a CSV file brings its own points
+  // a CSV file brings its own points: no count, no noise
+  $('samples').disabled = $('noise').disabled = $('data').value === 'csv';
   $('noise-value').textContent = Number($('noise').value).toFixed(2);
   $('validation-split-value').textContent = `${Math.round(100 * Number($('validation-split').value))}%`;
 }
@@ -236,7 +237,7 @@ async function createSession() {
   const config = readConfig();
   const r = await api('POST', '/api/session', { config });
   if (!r.ok) { showError(r.error); setRunButtons(); return; }
-  goodCsv = config.data === 'csv' ? config.csv : null;
+  if (config.data === 'csv') goodCsv = config.csv;
   session = null;  // a new id: accept() takes the STATE whatever its version
   errorText = null;
   accept(r.data, { sync: true, force: true });
@@ -283,21 +284,37 @@ function action(name) {
   });
 }
 
-/** Send the whole config; on a refusal show why and put the controls back. */
+/**
+ * Send the whole config; on a refusal show why and put the controls back.
+ * Changes made quickly one after another queue up, each sending the controls
+ * as they are when its turn comes; only the last one to answer puts the
+ * controls back to the server's config, so that no answer undoes a change
+ * the user made while it was on its way.
+ */
 function sendConfig() {
+  configsWaiting++;
   enqueue(async () => {
-    if (!session) { await createSession(); return; }
-    const config = readConfig();
-    const r = await api('POST', '/api/config', { session, config });
-    if (r.ok) {
-      goodCsv = config.data === 'csv' ? config.csv : null;
-      errorText = null;
-      accept(r.data, { sync: true, force: true });
-    } else if (r.status === 404) {
-      await restartSession(r.error);
-    } else {
-      showError(r.error);
-      if (state) applyConfig(state.config);
+    try {
+      if (!session) { await createSession(); return; }
+      const config = readConfig();
+      const r = await api('POST', '/api/config', { session, config });
+      const last = configsWaiting === 1;
+      if (r.ok) {
+        if (config.data === 'csv') goodCsv = config.csv;
+        errorText = null;
+        accept(r.data, { sync: last, force: true });
+      } else if (r.status === 404) {
+        await restartSession(r.error);
+      } else {
+        showError(r.error);
+        if (config.data === 'csv' && config.csv !== goodCsv) {  // a file the server refused
+          csvText = goodCsv;
+          $('csv-file').value = '';
+        }
+        if (state && last) applyConfig(state.config);
+      }
+    } finally {
+      configsWaiting--;
     }
   });
 }
@@ -558,7 +575,9 @@ function markSelected() {
  * make gaps. More than 400 points are thinned out for drawing.
  */
 function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {}) {
-  const W = 320, H = 150, m = { l: 42, r: 8, t: 22, b: 20 };
+  // the legend takes a row per 4 series; the plot keeps its height below it
+  const perRow = 4, legendRows = Math.max(1, Math.ceil(series.length / perRow));
+  const W = 320, m = { l: 42, r: 8, t: 10 + 14 * legendRows, b: 20 }, H = 130 + m.t;
   svg.textContent = '';
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('font-family', 'system-ui, sans-serif');
@@ -566,9 +585,9 @@ function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {})
   const all = series.flatMap((s) => s.ys.map(tf)).filter(Number.isFinite);
   // legend: a sample of each line's stroke and its name
   series.forEach((s, n) => {
-    const lx = m.l + n * 64;
-    svgEl('line', { x1: lx, y1: 9, x2: lx + 20, y2: 9, stroke: s.colour, 'stroke-width': 2, 'stroke-dasharray': s.dash || 'none' }, svg);
-    svgEl('text', { x: lx + 24, y: 13, 'font-size': 10, fill: '#1f2328' }, svg).textContent = s.label;
+    const lx = m.l + (n % perRow) * 68, ly = 9 + 14 * Math.floor(n / perRow);
+    svgEl('line', { x1: lx, y1: ly, x2: lx + 20, y2: ly, stroke: s.colour, 'stroke-width': 2, 'stroke-dasharray': s.dash || 'none' }, svg);
+    svgEl('text', { x: lx + 24, y: ly + 4, 'font-size': 11, fill: '#1f2328' }, svg).textContent = s.label;
   });
   const box = { x: m.l, y: m.t, w: W - m.l - m.r, h: H - m.t - m.b };
   svgEl('rect', { ...{ x: box.x, y: box.y, width: box.w, height: box.h }, fill: 'none', stroke: '#d0d7de' }, svg);
@@ -586,7 +605,7 @@ function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {})
   const ticks = [];
   if (log) { const step = Math.max(1, Math.ceil((hi - lo) / 4)); for (let e = lo; e <= hi; e += step) ticks.push(e); }
   else ticks.push(lo, (lo + hi) / 2, hi);
-  const labels = svgEl('g', { 'font-size': 9, fill: '#57606a' }, svg);
+  const labels = svgEl('g', { 'font-size': 10, fill: '#57606a' }, svg);
   for (const v of ticks) {
     svgEl('line', { x1: box.x, x2: box.x + box.w, y1: sy(v), y2: sy(v), stroke: '#eaeef2' }, svg);
     svgEl('text', { x: box.x - 3, y: sy(v) + 3, 'text-anchor': 'end' }, labels).textContent = log ? `1e${v}` : Number(v.toPrecision(2)).toString();
@@ -639,19 +658,21 @@ function drawGradientChart() {
 function describe(d) {
   if (!state) return '';
   const k = Number(d.layer), grads = state.gradients;
-  const gradient = (v) => (grads && isNum(v) ? fmt(v) : '– (no step yet)');
+  const gradient = (v) => (grads && isNum(v) ? fmt(v) : '–');
   if (d.kind === 'weight') {
     const i = Number(d.from), j = Number(d.to);
     const from = k === 0 ? `input x${i + 1}` : `unit ${i} of layer ${k}`;
     const w = state.weights[k]?.[i]?.[j];
     return `W${k + 1}[${i}][${j}]: from ${from} to unit ${j} of layer ${k + 1}\n` +
-      `weight: ${fmt(w)}\ngradient: ${gradient(grads?.weights?.[k]?.[i]?.[j])}\nclick: the equations of the last step`;
+      `weight: ${fmt(w)}\ngradient now, on all training points: ${gradient(grads?.weights?.[k]?.[i]?.[j])}\n` +
+      'click: the equations of the last step';
   }
   const c = Number(d.unit);
   if (d.kind === 'input') return `input x${c + 1}: the point's ${c === 0 ? 'first (horizontal)' : 'second (vertical)'} coordinate`;
   const role = k === state.sizes.length - 1 ? 'output' : 'hidden';
   return `unit ${c} of layer ${k} (${role}, ${state.activations[k - 1]})\n` +
-    `bias b${k}[${c}]: ${fmt(state.biases[k - 1]?.[c])}\ngradient: ${gradient(grads?.biases?.[k - 1]?.[c])}\nclick: the equations of the last step`;
+    `bias b${k}[${c}]: ${fmt(state.biases[k - 1]?.[c])}\n` +
+    `gradient now, on all training points: ${gradient(grads?.biases?.[k - 1]?.[c])}\nclick: the equations of the last step`;
 }
 
 function showTooltip(target, clientX, clientY) {
@@ -715,7 +736,7 @@ function setExplainBody(text, isError) {
 function renderExplain(e) {
   $('explain-title').textContent = e.title || 'Explanation';
   $('explain-meta').textContent = `epoch ${e.epoch} · before the step ${fmt(e.value)} · ` +
-    `gradient ${fmt(e.gradient)} · after the step ${fmt(e.updated)}`;
+    `the last batch's gradient ${fmt(e.gradient)} · after the step ${fmt(e.updated)}`;
   const body = $('explain-body');
   body.textContent = '';
   const sections = new Map();
@@ -814,6 +835,8 @@ function wire() {
     updateDependentControls();
     if ($('data').value === 'csv' && !csvText) {
       showError('Choose a CSV file (rows x,y,label with label 0 or 1) to train on.');
+      if (state) $('data').value = state.config.data;  // nothing changes until there is one
+      updateDependentControls();
       $('csv-file').focus();
       return;
     }
