@@ -58,7 +58,7 @@ def test_docs_alone_lists_every_document_with_its_first_heading(capsys):
     ("model_format", "purebp: error: unknown document 'model_format'; did you mean 'model-format'?\n"),
     ("BACKPROP", "purebp: error: unknown document 'BACKPROP'; did you mean 'backprop'?\n"),
     ("xyzzy", "purebp: error: unknown document 'xyzzy'; expected one of"
-              " backprop, model-format, optimizers, speed, vectors\n"),
+              " backprop, model-format, optimizers, playground, speed, vectors\n"),
 ])
 def test_an_unknown_name_exits_2_with_the_nearest_document(capsys, word, expected):
     """A NAME that is no document: exit 2, one line, the nearest name or the list, nothing on stdout."""
@@ -108,13 +108,15 @@ def test_no_message_points_to_a_docs_folder_a_pip_user_lacks(capsys):
 
 def test_docs_readme_points_to_every_document_in_the_package():
     """docs/README.md (what GitHub shows in docs/) links each purebp/docs/*.md, and only those;
-    besides it docs/ holds only images/, the README's pictures (SVG files), no document."""
+    besides it docs/ holds only images/, the README's pictures (SVG files and the playground's
+    screenshots, PNG), no document."""
     text = (ROOT / "docs" / "README.md").read_text("utf-8")
     linked = sorted(re.findall(r"\]\(\.\./purebp/docs/([\w-]+)\.md\)", text))
     assert linked == DOCUMENTS
     assert sorted(path.name for path in (ROOT / "docs").iterdir()) in (["README.md"],
                                                                        ["README.md", "images"])
-    assert all(path.suffix == ".svg" for path in (ROOT / "docs").glob("images/*"))
+    assert all(path.suffix == ".svg" or (path.name.startswith("playground-") and path.suffix == ".png")
+               for path in (ROOT / "docs").glob("images/*"))
 
 
 def test_the_wheel_takes_the_documents():

@@ -54,15 +54,21 @@ from playwright.sync_api import sync_playwright  # noqa: E402  (after the skip a
 
 
 @pytest.fixture(scope="module")
-def server():
+def served():
+    """(the page's URL, the server's live sessions)."""
     httpd, sessions = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               daemon=True)
     thread.start()
-    yield url_of(httpd)
+    yield url_of(httpd), sessions
     httpd.shutdown()
     sessions.close_all()
     httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def server(served):
+    return served[0]
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +132,7 @@ class Page:
         return [entry for entry in self.console if entry[0] in ("error", "warning", "pageerror")]
 
     def close(self):
+        self.page.goto("about:blank")  # the page goes away: it ends its session
         self.context.close()
 
 
@@ -151,6 +158,21 @@ def trained_in_python(data, seed, optimizer, epochs, samples=200, noise=0.1, spl
     net.train([X[i] for i in train], [y[i] for i in train], epochs, optimizer=optimizer,
               batch_size=batch_size, log=None)
     return net
+
+
+def test_leaving_the_page_ends_its_session(browser, served):
+    url, sessions = served
+    before = len(sessions)
+    opened = Page(browser, url)
+    assert len(sessions) == before + 1
+    opened.page.goto("about:blank")
+    opened.page.wait_for_timeout(200)
+    for _ in range(50):  # the beacon may land a moment after the page has gone
+        if len(sessions) == before:
+            break
+        opened.page.wait_for_timeout(100)
+    assert len(sessions) == before
+    opened.close()
 
 
 def test_the_page_loads_with_its_controls_and_no_console_errors(page):
@@ -276,6 +298,19 @@ def test_changing_the_layers_redraws_the_network_and_the_boundary(page):
     assert page.page.get_attribute("#boundary-map", "href") != picture
     assert page.text("#epoch") == "0"
     assert page.errors() == []
+
+
+def test_six_hidden_layers_fit_and_their_seven_gradient_lines_are_all_named(page):
+    for _ in range(4):
+        page.click("#add-layer")
+    assert page.page.is_disabled("#add-layer") and page.text("#layer-count") == "6 hidden layers"
+    page.click("#step")
+    legend = page.page.eval_on_selector_all(
+        "#gradient-chart text", "texts => texts.filter(t => /^W\\d$/.test(t.textContent))"
+        ".map(t => { const b = t.getBBox(); return [t.textContent, b.x + b.width]; })")
+    width = float(page.page.get_attribute("#gradient-chart", "viewBox").split()[2])
+    assert [name for name, _ in legend] == [f"W{k}" for k in range(1, 8)]
+    assert all(right <= width for _, right in legend), legend
 
 
 def test_a_bad_value_shows_a_message_and_leaves_the_session_as_it_was(page):

@@ -52,6 +52,22 @@ def test_a_session_steps_and_its_state_is_the_networks(served):
     assert status == 200 and explained["updated"] == stepped["weights"][0][1][2]
 
 
+def test_close_ends_the_session_and_its_thread(served):
+    server, sessions = served
+    _, state = _json(server, "POST", "/api/session", {"config": {"data": "xor"}})
+    session = sessions.get(state["session"])
+    _json(server, "POST", "/api/play", {"session": state["session"]})
+    assert _json(server, "POST", "/api/close", {"session": state["session"]}) == (200, {"closed": True})
+    assert len(sessions) == 0
+    session._thread.join(10)
+    assert not session._thread.is_alive()
+    status, answer = _json(server, "GET", f"/api/state?session={state['session']}")
+    assert status == 404 and "no such session" in answer["error"]
+    # closing again, or closing what never was, is no error: there is nothing to end
+    assert _json(server, "POST", "/api/close", {"session": state["session"]}) == (200, {"closed": False})
+    assert _json(server, "POST", "/api/close", {"session": 7}) == (200, {"closed": False})
+
+
 def test_a_bad_setting_answers_400_and_leaves_the_session_as_it_was(served):
     server, _ = served
     _, state = _json(server, "POST", "/api/session", {"config": {}})

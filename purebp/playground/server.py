@@ -9,6 +9,7 @@ What it serves, and nothing else (purebp/docs/playground.md):
     POST /api/session {"config": …}              a new session → its state
     POST /api/config  {"session": id, "config": …}   new settings → the state
     POST /api/play | /api/pause | /api/step | /api/reset  {"session": id} → the state
+    POST /api/close {"session": id}              the page is gone: end its session
     GET  /api/state?session=id                   the state
     GET  /api/explain?session=id&kind=weight&layer=L&from=I&to=J   (or kind=neuron&layer=K&unit=C)
     GET  /api/export/model?session=id            the model file (Network.load reads it)
@@ -91,6 +92,15 @@ class Sessions:
                                f" {self.idle_seconds:.0f} s without a request): reload the page")
         session.touched = time.monotonic()
         return session
+
+    def end(self, session_id: object) -> bool:
+        """End the session ``session_id`` (the page was closed); False if there is none."""
+        with self._lock:
+            session = self._by_id.pop(session_id, None) if isinstance(session_id, str) else None
+        if session is None:
+            return False
+        session.close()
+        return True
 
     def end_idle(self) -> None:
         now = time.monotonic()
@@ -255,11 +265,14 @@ class Handler(BaseHTTPRequestHandler):
             "/api/play": Session.play, "/api/pause": Session.pause,
             "/api/step": Session.step, "/api/reset": Session.reset,
         }
-        if path not in (*actions, "/api/session", "/api/config"):
+        if path not in (*actions, "/api/session", "/api/config", "/api/close"):
             raise RequestError(HTTPStatus.NOT_FOUND, f"playground: nothing at {path[:80]!r}")
         body = self._body()
         if path == "/api/session":
             self._json(HTTPStatus.OK, self.sessions.new(body.get("config")).state())
+            return
+        if path == "/api/close":
+            self._json(HTTPStatus.OK, {"closed": self.sessions.end(body.get("session"))})
             return
         session = self.sessions.get(body.get("session"))
         if path == "/api/config":

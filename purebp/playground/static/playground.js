@@ -575,17 +575,23 @@ function markSelected() {
  * make gaps. More than 400 points are thinned out for drawing.
  */
 function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {}) {
-  // the legend takes a row per 4 series; the plot keeps its height below it
-  const perRow = 4, legendRows = Math.max(1, Math.ceil(series.length / perRow));
-  const W = 320, m = { l: 42, r: 8, t: 10 + 14 * legendRows, b: 20 }, H = 130 + m.t;
+  // the legend: a sample of each line's stroke and its name, in rows as wide as the
+  // chart; the plot keeps its height below them
+  const W = 320, legend = [];
+  let lx = 42, ly = 9;
+  for (const s of series) {
+    const width = 24 + 6.2 * s.label.length + 12;  // about 6.2 units a character at size 11
+    if (lx + width > W && lx > 42) { lx = 42; ly += 14; }
+    legend.push({ s, lx, ly });
+    lx += width;
+  }
+  const m = { l: 42, r: 8, t: ly + 13, b: 20 }, H = 130 + m.t;
   svg.textContent = '';
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('font-family', 'system-ui, sans-serif');
   const tf = (v) => (log ? (v > 0 ? Math.log10(v) : NaN) : v);
   const all = series.flatMap((s) => s.ys.map(tf)).filter(Number.isFinite);
-  // legend: a sample of each line's stroke and its name
-  series.forEach((s, n) => {
-    const lx = m.l + (n % perRow) * 68, ly = 9 + 14 * Math.floor(n / perRow);
+  legend.forEach(({ s, lx, ly }) => {
     svgEl('line', { x1: lx, y1: ly, x2: lx + 20, y2: ly, stroke: s.colour, 'stroke-width': 2, 'stroke-dasharray': s.dash || 'none' }, svg);
     svgEl('text', { x: lx + 24, y: ly + 4, 'font-size': 11, fill: '#1f2328' }, svg).textContent = s.label;
   });
@@ -919,6 +925,21 @@ function wire() {
   });
   $('export-svg').addEventListener('click', () => { if (state) exportSvg(); });
 }
+
+// Leaving the page ends its session at once (rather than after the server's idle time),
+// so that closed tabs do not hold the server's few sessions. A beacon is sent even as
+// the page goes away.
+window.addEventListener('pagehide', () => {
+  if (!session) return;
+  const body = new Blob([JSON.stringify({ session })], { type: 'application/json' });
+  navigator.sendBeacon('/api/close', body);
+  session = null;
+  state = null;
+});
+window.addEventListener('pageshow', (event) => {
+  // back from the browser's page cache after pagehide ended the session: start another
+  if (event.persisted && !session) enqueue(createSession);
+});
 
 // Start: wire the controls, then open a session with the settings the form shows.
 wire();
