@@ -2,11 +2,13 @@
 
 import http.client
 import json
+import socket
 import threading
 import time
 
 import pytest
 
+from purebp.errors import RequestError
 from purebp.network import Network
 from purebp.playground import server as playground
 from purebp.playground.server import MAX_BODY, Sessions, make_server
@@ -25,9 +27,13 @@ def served():
 
 
 def _request(server, method, path, body=None, headers=None):
+    """One request, as the page sends it: a POST's body is JSON, and says so."""
     connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-    connection.request(method, path, body=data, headers=headers or {})
+    headers = dict(headers or {})
+    if method == "POST":
+        headers.setdefault("Content-Type", "application/json")
+    connection.request(method, path, body=data, headers=headers)
     response = connection.getresponse()
     payload = response.read()
     connection.close()
@@ -121,3 +127,122 @@ def test_idle_sessions_end():
 def test_non_finite_numbers_become_null_in_the_json():
     assert json.loads(playground._json_bytes({"a": [1.0, float("nan"), float("inf")]})) == \
         {"a": [1.0, None, None]}
+
+
+def _raw(server, data, half_close=False):
+    """Send bytes on a plain socket; return what comes back before the server closes."""
+    with socket.create_connection(server.server_address[:2], timeout=30) as connection:
+        connection.sendall(data)
+        if half_close:
+            connection.shutdown(socket.SHUT_WR)
+        chunks = []
+        while True:
+            chunk = connection.recv(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_dropped_connection(served, capfd):
+    body = b"[" * 5000 + b"]" * 5000
+    response, payload = _request(served[0], "POST", "/api/session", body)
+    assert response.status == 400 and "nested less deeply" in json.loads(payload)["error"]
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_a_post_that_is_not_json_by_its_content_type_is_refused(served, content_type):
+    """A page of another site can send a form or text/plain POST without asking; not JSON."""
+    server, sessions = served
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    connection = http.client.HTTPConnection(*server.server_address[:2], timeout=30)
+    connection.request("POST", "/api/session", body=b'{"config": {}}', headers=headers)
+    response = connection.getresponse()
+    answer = json.loads(response.read())
+    connection.close()
+    assert response.status == 415 and "Content-Type must be application/json" in answer["error"]
+    assert len(sessions) == 0
+
+
+@pytest.mark.parametrize("headers, wanted", [
+    ({"Origin": "http://evil.example"}, "must come from this server's own page"),
+    ({"Host": "evil.example"}, "the Host header must be this server's"),  # DNS rebinding
+])
+def test_requests_from_another_site_are_refused(served, headers, wanted):
+    server, sessions = served
+    response, payload = _request(server, "POST", "/api/session", {"config": {}}, headers)
+    assert response.status == 403 and wanted in json.loads(payload)["error"]
+    assert len(sessions) == 0
+    response, _ = _request(server, "GET", "/", headers=headers)
+    assert response.status == 403
+
+
+def test_the_pages_own_host_and_origin_are_taken(served):
+    server, _ = served
+    port = server.server_address[1]
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}"):
+        response, _ = _request(server, "POST", "/api/session", {"config": {}},
+                               {"Host": host, "Origin": f"http://{host}"})
+        assert response.status == 200, host
+
+
+def test_a_body_shorter_than_its_length_is_refused(served):
+    server, sessions = served
+    host = f"127.0.0.1:{server.server_address[1]}"
+    answer = _raw(server, (f"POST /api/session HTTP/1.1\r\nHost: {host}\r\nContent-Type:"
+                           f" application/json\r\nContent-Length: 100\r\n\r\n{{}}").encode(),
+                  half_close=True)
+    assert answer.startswith(b"HTTP/1.0 400") and b"got 2 before the end" in answer
+    assert len(sessions) == 0
+
+
+def test_a_stalled_client_is_cut_off(served):
+    server, _ = served
+    server.RequestHandlerClass.timeout = 0.3
+    start = time.monotonic()
+    answer = _raw(server, b"POST /api/session HTTP/1.1\r\nContent-Length: 100\r\n")  # no end
+    assert time.monotonic() - start < 10 and b"HTTP/1.0 2" not in answer
+
+
+def test_another_method_is_a_json_501_with_the_same_headers(served):
+    response, payload = _request(served[0], "DELETE", "/api/session")
+    assert response.status == 501 and json.loads(payload)["error"].startswith("playground: ")
+    assert response.getheader("X-Content-Type-Options") == "nosniff"
+    assert "default-src 'self'" in response.getheader("Content-Security-Policy")
+    assert "Python" not in response.getheader("Server")
+
+
+def test_config_without_a_config_is_refused_not_a_reset(served):
+    server, _ = served
+    _, state = _json(server, "POST", "/api/session", {"config": {"data": "xor"}})
+    _json(server, "POST", "/api/step", {"session": state["session"]})
+    status, answer = _json(server, "POST", "/api/config", {"session": state["session"]})
+    assert status == 400 and 'must have a "config" object' in answer["error"]
+    assert _json(server, "GET", f"/api/state?session={state['session']}")[1]["epoch"] == 1
+
+
+def test_the_session_cap_holds_when_pages_start_at_once():
+    sessions = Sessions(max_sessions=3)
+    started, refused = [], []
+
+    def start():
+        try:
+            started.append(sessions.new({"samples": 2000, "hidden": [8] * 6}))
+        except RequestError:
+            refused.append(1)
+
+    threads = [threading.Thread(target=start) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert (len(started), len(refused), len(sessions)) == (3, 9, 3)
+    sessions.close_all()
+
+
+def test_idle_sessions_end_with_no_request_coming():
+    sessions = Sessions(idle_seconds=0.2)
+    session = sessions.new({})
+    session.play()
+    assert session._closed.wait(5) and len(sessions) == 0
+    sessions.close_all()

@@ -2,6 +2,7 @@
 
 import json
 import random
+import re
 
 import pytest
 
@@ -148,6 +149,10 @@ def test_explain_before_any_step_says_what_to_do(sessions):
     ({"hidden": [1] * 7}, "config.hidden must hold at most 6 layers, got 7"),
     ({"samples": 5000}, "config.samples must be from 10 to 2000, got 5000"),
     ({"weight_decay": -1}, "config.weight_decay must be at least 0, got -1"),
+    ({"seed": 2 ** 53}, "config.seed must be an int from 0 to 9007199254740991, got 9007199254740992"),
+    ({"seed": -1}, "config.seed must be an int from 0 to 9007199254740991, got -1"),
+    ({"data": "csv", "csv": "1,2,0\n1e300,0,1\n3,4,1\n"},
+     "config.csv's x in data row 2 must be from -1e+06 to 1e+06, got 1e+300"),
     ({"activation": "swish"}, "unknown config.activation 'swish'"),
     ({"learning_rate": "fast"}, "learning_rate must be a real number"),
     ({"batch_size": 0}, "config.batch_size must be at least 1, got 0"),
@@ -159,7 +164,7 @@ def test_a_bad_setting_is_refused_and_changes_nothing(sessions, config, message)
     session = sessions({"data": "moons", "samples": 200})
     session.step()
     before = json.dumps(session.state())
-    with pytest.raises((ValueError, TypeError), match=message.replace("[", r"\[").replace("]", r"\]")):
+    with pytest.raises((ValueError, TypeError), match=re.escape(message)):
         session.configure(dict({"data": "moons", "samples": 200}, **config))
     assert json.dumps(session.state()) == before
 
@@ -190,3 +195,39 @@ def test_the_model_export_loads_as_the_network(sessions, tmp_path):
     net = Network.load(path)
     assert net.weights == session.net.weights and net.epochs_trained == 1
     assert net.optimizer.state["step"] == session.net.optimizer.state["step"]
+
+
+def test_a_step_takes_the_next_turn_before_the_playing_sessions():
+    """_Turns: one epoch at a time over all sessions; a waiting Step goes first."""
+    import threading
+    import time as clock
+
+    from purebp.playground.session import _Turns
+
+    turns, order = _Turns(), []
+    holding, release = threading.Event(), threading.Event()
+
+    def first():
+        with turns.turn(step=False):
+            holding.set()
+            release.wait(10)
+
+    def take(name, step):
+        with turns.turn(step=step):
+            order.append(name)
+
+    threads = [threading.Thread(target=first)]
+    threads[0].start()
+    holding.wait(10)
+    for name, step in [("play 1", False), ("play 2", False), ("step", True), ("play 3", False)]:
+        threads.append(threading.Thread(target=take, args=(name, step)))
+        threads[-1].start()
+    for _ in range(1000):  # until the step is waiting (the others wait anyway: it is)
+        if turns._steps_waiting == 1:
+            break
+        clock.sleep(0.01)
+    assert order == [] and turns._steps_waiting == 1
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert order[0] == "step" and sorted(order[1:]) == ["play 1", "play 2", "play 3"]

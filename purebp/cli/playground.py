@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import errno
-import ipaddress
 import sys
 import threading
 import webbrowser
@@ -36,15 +35,6 @@ def add_options(parser: Parser) -> None:
                         help="print the address, but do not open a browser")
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[TextIO] = None,
         open_browser: Callable[[str], object] = webbrowser.open,
         started: Optional[Callable[[object], object]] = None) -> int:
@@ -66,7 +56,7 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None, err: Optional[Te
         raise ValueError(f"playground: cannot listen on {args.host}:{args.port}:"
                          f" {error.strerror or error}") from None
     url = playground_server.url_of(server)
-    if not _is_loopback(args.host):
+    if not playground_server.is_loopback(args.host):
         print(f"purebp: warning: listening on {args.host}, not on this machine only: anyone who"
               f" can reach it can train networks here (each within the playground's limits)",
               file=err)

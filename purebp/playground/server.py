@@ -27,10 +27,12 @@ IDLE_SECONDS ends.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import secrets
 import socket
+import sys
 import threading
 import time
 from http import HTTPStatus
@@ -47,6 +49,8 @@ MAX_BODY = 1024 * 1024
 #: The most sessions at once, and the seconds without a request after which one ends.
 MAX_SESSIONS = 16
 IDLE_SECONDS = 600.0
+#: The seconds a connection may take to send its request (then it is closed).
+REQUEST_SECONDS = 10.0
 
 #: The page's files: URL path → (file in purebp/playground/static, content type).
 STATIC = {
@@ -65,20 +69,35 @@ class Sessions:
         self.idle_seconds, self.max_sessions = idle_seconds, max_sessions
         self._lock = threading.Lock()
         self._by_id: Dict[str, Session] = {}
+        self._starting = 0  # sessions being built: they hold a place under the cap
+        # idle sessions end even when no request comes (a page left playing, then lost)
+        self._stopped = threading.Event()
+        self._reaper = threading.Thread(target=self._end_idle_ones, daemon=True,
+                                        name="purebp-playground-idle")
+        self._reaper.start()
+
+    def _end_idle_ones(self) -> None:
+        while not self._stopped.wait(min(30.0, self.idle_seconds / 4)):
+            self.end_idle()
 
     def new(self, config: object) -> Session:
         """Start a session with these settings (ValueError/TypeError if they are unusable)."""
         self.end_idle()
         with self._lock:
-            if len(self._by_id) >= self.max_sessions:
+            if len(self._by_id) + self._starting >= self.max_sessions:
                 raise RequestError(HTTPStatus.SERVICE_UNAVAILABLE,
                                    f"playground: sessions must be at most {self.max_sessions}"
                                    f" at once, got one more; close another page, or wait"
                                    f" {self.idle_seconds:.0f} s for an idle one to end")
-        session = Session(config)
-        session.id = secrets.token_hex(8)
-        with self._lock:
-            self._by_id[session.id] = session
+            self._starting += 1
+        try:
+            session = Session(config)
+            session.id = secrets.token_hex(8)
+            with self._lock:
+                self._by_id[session.id] = session
+        finally:
+            with self._lock:
+                self._starting -= 1
         return session
 
     def get(self, session_id: object) -> Session:
@@ -111,6 +130,7 @@ class Sessions:
             session.close()
 
     def close_all(self) -> None:
+        self._stopped.set()
         with self._lock:
             ended, self._by_id = list(self._by_id.values()), {}
         for session in ended:
@@ -143,8 +163,15 @@ class Handler(BaseHTTPRequestHandler):
     """One request: a static file, or a JSON endpoint of the session it names."""
 
     server_version = "purebp-playground"
+    sys_version = ""  # the Server header names no Python version
     sessions: Sessions  # set by make_server on a subclass
     quiet = True
+    #: A slow or stalled client is cut off (StreamRequestHandler sets the socket's timeout).
+    timeout = REQUEST_SECONDS
+    #: Set by make_server: whether the server listens on loopback only, and the Host
+    #: headers its own page sends (the first is the one its URL names).
+    loopback = True
+    hosts: Tuple[str, ...] = ()
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:
@@ -174,6 +201,17 @@ class Handler(BaseHTTPRequestHandler):
     def _error(self, status: int, message: str) -> None:
         self._json(status, {"error": message})
 
+    def send_error(self, code: int, message: Optional[str] = None,
+                   explain: Optional[str] = None) -> None:
+        """http.server's own refusals (501 for another method, 414, a garbled request line)
+        as the endpoints' are: JSON, with the same headers."""
+        self.close_connection = True
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
+        self._error(code, f"playground: {message or phrase}")
+
     # -- GET ------------------------------------------------------------------
 
     def do_GET(self) -> None:
@@ -187,6 +225,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _answer(self, work: Callable[[], None]) -> None:
         try:
+            self._check_origin()
             work()
         except RequestError as refused:
             self._error(refused.status, str(refused))
@@ -194,6 +233,27 @@ class Handler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.BAD_REQUEST, str(error))
         except MemoryError:
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "playground: out of memory")
+        except (ConnectionError, TimeoutError):  # the client went away, or stalled
+            self.close_connection = True
+        except Exception as error:  # a bug of purebp's: one line, never a traceback
+            print(f"purebp playground: error: {type(error).__name__}: {error}"[:300],
+                  file=sys.stderr)
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR,
+                        f"playground: internal error ({type(error).__name__}); please report it")
+
+    def _check_origin(self) -> None:
+        """Refuse what another web site's page sends: a Host that is not this server's (a
+        DNS-rebinding attack), or a foreign Origin (a cross-site request)."""
+        host = self.headers.get("Host", "")
+        if self.loopback and host not in self.hosts:
+            raise RequestError(HTTPStatus.FORBIDDEN,
+                               f"playground: the Host header must be this server's"
+                               f" ({self.hosts[0]}), got {host[:80]!r}")
+        origin = self.headers.get("Origin")
+        if origin is not None and origin != f"http://{host}":
+            raise RequestError(HTTPStatus.FORBIDDEN,
+                               f"playground: requests must come from this server's own page"
+                               f" (Origin http://{host[:80]}), got {origin[:80]!r}")
 
     def _get(self) -> None:
         url = urlsplit(self.path)
@@ -208,7 +268,12 @@ class Handler(BaseHTTPRequestHandler):
                                    f" install of purebp; reinstall it") from None
             self._send(HTTPStatus.OK, body, content_type)
             return
-        query = {k: v[-1] for k, v in parse_qs(url.query, max_num_fields=16).items()}
+        try:
+            fields = parse_qs(url.query, max_num_fields=16)
+        except ValueError:
+            raise RequestError(HTTPStatus.BAD_REQUEST, "playground: a query must have at most"
+                               f" 16 fields, got {url.query.count('&') + 1}") from None
+        query = {k: v[-1] for k, v in fields.items()}
         if url.path == "/api/state":
             self._json(HTTPStatus.OK, self.sessions.get(query.get("session")).state())
         elif url.path == "/api/explain":
@@ -237,8 +302,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def _body(self) -> Dict[str, Any]:
         """The request's JSON object, at most MAX_BODY bytes (413 before reading more)."""
+        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            # a cross-site form or text/plain POST cannot set it without the browser asking
+            # first, which this server never allows
+            raise RequestError(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                               f"playground: a POST's Content-Type must be application/json,"
+                               f" got {content_type[:60]!r}")
         length_text = self.headers.get("Content-Length")
-        if length_text is None or not length_text.isdigit():
+        if length_text is None or not (length_text.isascii() and length_text.isdigit()):
             raise RequestError(HTTPStatus.LENGTH_REQUIRED,
                                f"playground: a POST's Content-Length must be a whole number,"
                                f" got {str(length_text)[:20]!r}")
@@ -248,11 +320,21 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                                f"playground: a request body must be at most {MAX_BODY:,} bytes,"
                                f" got {length:,}")
+        data = self.rfile.read(length)
+        if len(data) != length:
+            self.close_connection = True
+            raise RequestError(HTTPStatus.BAD_REQUEST,
+                               f"playground: the request body must be its Content-Length of"
+                               f" {length:,} bytes, got {len(data):,} before the end")
         try:
-            body = json.loads(self.rfile.read(length).decode("utf-8") or "{}")
+            body = json.loads(data.decode("utf-8") or "{}")
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise RequestError(HTTPStatus.BAD_REQUEST,
                                f"playground: the request body must be JSON, got: {error}") from None
+        except RecursionError:
+            raise RequestError(HTTPStatus.BAD_REQUEST,
+                               "playground: the request body must be JSON nested less deeply"
+                               " (a config is two levels deep), got one too deep to read") from None
         if not isinstance(body, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST,
                                f"playground: the request body must be a JSON object,"
@@ -276,14 +358,18 @@ class Handler(BaseHTTPRequestHandler):
             return
         session = self.sessions.get(body.get("session"))
         if path == "/api/config":
-            self._json(HTTPStatus.OK, session.configure(body.get("config")))
+            if "config" not in body:
+                raise RequestError(HTTPStatus.BAD_REQUEST,
+                                   "playground: POST /api/config must have a \"config\" object,"
+                                   " got none")
+            self._json(HTTPStatus.OK, session.configure(body["config"]))
         else:
             self._json(HTTPStatus.OK, actions[path](session))
 
 
 def _int(query: Dict[str, str], name: str) -> int:
     text = query.get(name)
-    if text is None or not text.isdigit() or len(text) > 6:
+    if text is None or not (text.isascii() and text.isdigit()) or len(text) > 6:
         raise ValueError(f"playground: {name} must be a whole number ≥ 0, got {text!r}"[:200])
     return int(text)
 
@@ -291,13 +377,41 @@ def _int(query: Dict[str, str], name: str) -> int:
 def make_server(host: str = "127.0.0.1", port: int = 0,
                 sessions: Optional[Sessions] = None) -> Tuple[ThreadingHTTPServer, Sessions]:
     """Return a server bound to (host, port) and its sessions; ``serve_forever`` runs it."""
-    live = Sessions() if sessions is None else sessions
-    handler = type("PlaygroundHandler", (Handler,), {"sessions": live})
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    server_class = type("PlaygroundServer", (ThreadingHTTPServer,), {"address_family": family})
-    server = server_class((host, port), handler)
-    server.daemon_threads = True
+    server_class = type("PlaygroundServer", (_Server,), {"address_family": family})
+    server = server_class((host, port), Handler)  # binds, or raises OSError
+    live = Sessions() if sessions is None else sessions
+    bound = server.server_address[1]
+    shown = url_of(server)[len("http://"):-1]
+    names = [shown, f"127.0.0.1:{bound}", f"localhost:{bound}", f"[::1]:{bound}"]
+    server.RequestHandlerClass = type("PlaygroundHandler", (Handler,), {
+        "sessions": live, "loopback": is_loopback(host),
+        "hosts": tuple(dict.fromkeys(names))})
     return server, live
+
+
+class _Server(ThreadingHTTPServer):
+    """One thread per connection; a deeper listen queue than socketserver's 5, so that a
+    burst of requests waits instead of being reset; a client that hangs up is no error."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            return
+        print(f"purebp playground: error: {type(error).__name__}: {error}"[:300], file=sys.stderr)
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost and the loopback addresses (127.0.0.0/8, ::1)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def url_of(server: ThreadingHTTPServer) -> str:

@@ -24,12 +24,13 @@ TensorFlow Playground: 6 and 8), a CSV of at most MAX_CSV_CHARACTERS.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import random
 import threading
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from purebp import _checks, datasets, optimizers
 from purebp._types import Matrix
@@ -51,6 +52,10 @@ MAX_HIDDEN_LAYERS = 6
 MAX_UNITS = 8
 #: The longest CSV text an upload may be: 2,000 rows of three long numbers.
 MAX_CSV_CHARACTERS = 200_000
+#: The largest |x| or |y| of an uploaded point (far larger ones overflow the pictures).
+MAX_COORDINATE = 1e6
+#: The largest seed: the page's JavaScript holds integers exactly up to 2**53 − 1.
+MAX_SEED = 2 ** 53 - 1
 #: The heat maps' resolutions: GRID × GRID points over the data's square for the
 #: decision boundary, NEURON_GRID × NEURON_GRID for each neuron's small picture.
 GRID = 40
@@ -138,8 +143,9 @@ def parse_config(raw: object) -> Dict[str, Any]:
     out["learning_rate"] = _checks.learning_rate(OP, c["learning_rate"])
     out["weight_decay"] = _between("config.weight_decay", c["weight_decay"], 0.0, math.inf)
     seed = _checks.seed(OP, c["seed"])
-    if seed is None or seed < 0:
-        raise ValueError(f"{OP}: config.seed must be an int ≥ 0, got {_checks._short_repr(seed)}")
+    if seed is None or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"{OP}: config.seed must be an int from 0 to {MAX_SEED}, got"
+                         f" {_checks._short_repr(seed)}")
     out["seed"] = seed
     return out
 
@@ -176,6 +182,11 @@ def make_data(config: Dict[str, Any]) -> Tuple[Matrix, Matrix, Matrix, Matrix]:
             if label not in (0.0, 1.0):
                 raise ValueError(f"{OP}: config.csv's label in data row {i + 1} must be 0 or 1,"
                                  f" got {label!r}")
+        for i, row in enumerate(X):
+            for name, v in zip("xy", row):
+                if not -MAX_COORDINATE <= v <= MAX_COORDINATE:
+                    raise ValueError(f"{OP}: config.csv's {name} in data row {i + 1} must be"
+                                     f" from {-MAX_COORDINATE:g} to {MAX_COORDINATE:g}, got {v!r}")
     else:
         X, y = DATA[config["data"]](config["samples"], noise=config["noise"], seed=config["seed"])
     order = list(range(len(X)))
@@ -195,6 +206,40 @@ def make_network(config: Dict[str, Any]) -> Network:
     return Network([2, *config["hidden"], outputs], activation=config["activation"],
                    output_activation=config["output_activation"], loss=config["loss"],
                    init=config["init"], seed=config["seed"])
+
+
+class _Turns:
+    """One epoch at a time, over all sessions; a page's Step goes before the playing ones.
+
+    With many sessions playing at once, Python's GIL would share one core among
+    all their threads, and every answer would wait behind them all. Taking turns,
+    a Step waits for the one epoch under way at most (the limits keep an epoch
+    under about half a second), and an answer that needs no epoch waits for at
+    most its own session's. Always take a turn before a session's lock.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition(threading.Lock())
+        self._busy = False
+        self._steps_waiting = 0
+
+    @contextlib.contextmanager
+    def turn(self, step: bool) -> Iterator[None]:
+        with self._changed:
+            self._steps_waiting += step
+            while self._busy or (not step and self._steps_waiting):
+                self._changed.wait()
+            self._steps_waiting -= step
+            self._busy = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._busy = False
+                self._changed.notify_all()
+
+
+_TURNS = _Turns()
 
 
 class Session:
@@ -286,10 +331,10 @@ class Session:
 
     def step(self) -> Dict[str, Any]:
         """Pause, then train exactly one epoch (TensorFlow Playground's step)."""
-        with self._lock:
+        with _TURNS.turn(step=True), self._lock:
             self._running.clear()
             self._epoch()
-            return self.state()
+        return self.state()
 
     def close(self) -> None:
         """Stop the training thread for good."""
@@ -299,7 +344,7 @@ class Session:
     def _train_while_running(self) -> None:
         while not self._closed.is_set():
             self._running.wait()
-            with self._lock:
+            with _TURNS.turn(step=False), self._lock:
                 if self._running.is_set() and not self._closed.is_set():
                     self._epoch()
             time.sleep(0.002)  # let a waiting request take the lock
