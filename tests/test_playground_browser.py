@@ -218,6 +218,11 @@ def test_one_step_shows_the_weights_of_network_trained_one_step_in_python(page):
     two = trained_in_python("xor", 3, optimizers.Adam(lr=0.03), 2)
     assert page.text("#epoch") == "2" and page.shown_weights() == two.weights
     # the readout is the loss of that network on the training points, to 4 decimals
+    X, y = datasets.quadrants(200, noise=0.1, seed=3)
+    order = list(range(200))
+    random.Random(3).shuffle(order)
+    loss = two.loss([X[i] for i in order[60:]], [y[i] for i in order[60:]])
+    assert page.text("#loss-train") == f"{loss:.4f}"
     assert page.errors() == []
 
 

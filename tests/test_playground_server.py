@@ -100,10 +100,12 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(served):
 
 
 @pytest.mark.parametrize("body, status", [(b"not json", 400), (b"[1, 2]", 400),
-                                          (b'{"session": "nope"}', 404)])
+                                          (b'{"session": "nope"}', 404), (b"", 404)])
 def test_a_malformed_or_unknown_request_gets_a_message(served, body, status):
     response, payload = _request(served[0], "POST", "/api/play", body)
-    assert response.status == status and json.loads(payload)["error"].startswith("playground: ")
+    error = json.loads(payload)["error"]
+    assert response.status == status and error.startswith("playground: ")
+    assert "None" not in error  # no Python repr: "a session must be given ..., got none"
 
 
 def test_the_model_export_is_a_file_network_load_reads(served, tmp_path):
@@ -143,11 +145,26 @@ def _raw(server, data, half_close=False):
             chunks.append(chunk)
 
 
-def test_json_nested_too_deeply_is_a_400_not_a_dropped_connection(served, capfd):
-    body = b"[" * 5000 + b"]" * 5000
+@pytest.mark.parametrize("body", [b"[" * 500_000 + b"]" * 500_000,
+                                  b'{"config": {"hidden": [[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]}}'])
+def test_json_nested_too_deeply_is_a_400_not_a_dropped_connection(served, capfd, body):
+    """Refused before json reads it, whatever the recursion limit (the C stack would not be)."""
     response, payload = _request(served[0], "POST", "/api/session", body)
-    assert response.status == 400 and "nested less deeply" in json.loads(payload)["error"]
+    assert response.status == 400
+    assert json.loads(payload)["error"] == ("playground: the request body must be JSON nested"
+                                            " at most 16 deep, got deeper")
     assert capfd.readouterr().err == ""
+
+
+def test_brackets_inside_strings_are_not_nesting(served):
+    server, _ = served
+    csv = "x,y,label\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(30))
+    response, payload = _request(server, "POST", "/api/session",
+                                 {"config": {"data": "csv", "csv": csv, "init": "[[[[[[[[[[[[[[[[[["}})
+    assert response.status == 400 and "unknown config.init" in json.loads(payload)["error"]
+    status, answer = _json(server, "POST", "/api/session",
+                           {"config": {"data": "csv", "csv": csv + '"[[[[[[[[[[[[[[[[[[\\"'}})
+    assert status == 400 and "nested" not in answer["error"]  # refused for what it is
 
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])

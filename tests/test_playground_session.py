@@ -182,7 +182,8 @@ def test_a_diverging_run_pauses_with_a_message_and_keeps_the_last_finite_network
         state = session.step()
         if state["message"]:
             break
-    assert "lower the learning rate" in state["message"]
+    assert state["message"].endswith(". Training paused; press Reset to start again.")
+    assert "learning_rate" in state["message"] and ".." not in state["message"]
     assert not state["running"]
     assert all(abs(w) < float("inf") for W in state["weights"] for row in W for w in row)
 
@@ -195,6 +196,28 @@ def test_the_model_export_loads_as_the_network(sessions, tmp_path):
     net = Network.load(path)
     assert net.weights == session.net.weights and net.epochs_trained == 1
     assert net.optimizer.state["step"] == session.net.optimizer.state["step"]
+
+
+def test_the_model_export_after_a_new_optimizer_has_that_optimizer(sessions, tmp_path):
+    session = sessions({"optimizer": "sgd", "learning_rate": 0.03})
+    session.step()
+    session.configure({"optimizer": "adam", "learning_rate": 0.1})
+    path = tmp_path / "m.json"
+    path.write_text(session.model_file(), "utf-8")
+    net = Network.load(path)
+    assert net.optimizer.NAME == "adam" and net.optimizer.lr == 0.1
+    assert json.loads(path.read_text("utf-8"))["run"]["playground"]["optimizer"] == "adam"
+
+
+def test_explain_names_the_entry_and_its_source(sessions):
+    session = sessions({"data": "xor", "hidden": [3]})
+    session.step()
+    weight = session.explain("weight", 0, 1, 2)
+    assert (weight["entry"], weight["title"]) == (
+        "W1[1][2]", "W1[1][2]: the weight from input x2 to unit 2 of layer 1")
+    assert session.explain("weight", 1, 2, 0)["title"].startswith(
+        "W2[2][0]: the weight from unit 2 of layer 1 to unit 0 of layer 2")
+    assert session.explain("neuron", 1, 0)["entry"] == "b1[0]"
 
 
 def test_a_step_takes_the_next_turn_before_the_playing_sessions():

@@ -30,6 +30,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import math
+import re
 import secrets
 import socket
 import sys
@@ -49,8 +50,10 @@ MAX_BODY = 1024 * 1024
 #: The most sessions at once, and the seconds without a request after which one ends.
 MAX_SESSIONS = 16
 IDLE_SECONDS = 600.0
-#: The seconds a connection may take to send its request (then it is closed).
+#: The seconds a connection may stay silent while it sends its request (then it is closed).
 REQUEST_SECONDS = 10.0
+#: The deepest nesting of lists and objects a request body may have (a config has 3).
+MAX_DEPTH = 16
 
 #: The page's files: URL path → (file in purebp/playground/static, content type).
 STATIC = {
@@ -104,6 +107,10 @@ class Sessions:
         self.end_idle()
         with self._lock:
             session = self._by_id.get(session_id) if isinstance(session_id, str) else None
+        if session_id is None:
+            raise RequestError(HTTPStatus.NOT_FOUND,
+                               "playground: a session must be given (\"session\": its id),"
+                               " got none")
         if session is None:
             shown = repr(session_id)[:40]
             raise RequestError(HTTPStatus.NOT_FOUND,
@@ -172,6 +179,9 @@ class Handler(BaseHTTPRequestHandler):
     #: headers its own page sends (the first is the one its URL names).
     loopback = True
     hosts: Tuple[str, ...] = ()
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:
@@ -313,7 +323,7 @@ class Handler(BaseHTTPRequestHandler):
         if length_text is None or not (length_text.isascii() and length_text.isdigit()):
             raise RequestError(HTTPStatus.LENGTH_REQUIRED,
                                f"playground: a POST's Content-Length must be a whole number,"
-                               f" got {str(length_text)[:20]!r}")
+                               f" got {'none' if length_text is None else repr(length_text[:20])}")
         length = int(length_text)
         if length > MAX_BODY:
             self.close_connection = True  # the body is never read
@@ -326,15 +336,15 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(HTTPStatus.BAD_REQUEST,
                                f"playground: the request body must be its Content-Length of"
                                f" {length:,} bytes, got {len(data):,} before the end")
+        if _too_deep(data):  # before json reads it: its depth is bounded only by the stack
+            raise RequestError(HTTPStatus.BAD_REQUEST,
+                               f"playground: the request body must be JSON nested at most"
+                               f" {MAX_DEPTH} deep, got deeper")
         try:
             body = json.loads(data.decode("utf-8") or "{}")
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise RequestError(HTTPStatus.BAD_REQUEST,
                                f"playground: the request body must be JSON, got: {error}") from None
-        except RecursionError:
-            raise RequestError(HTTPStatus.BAD_REQUEST,
-                               "playground: the request body must be JSON nested less deeply"
-                               " (a config is two levels deep), got one too deep to read") from None
         if not isinstance(body, dict):
             raise RequestError(HTTPStatus.BAD_REQUEST,
                                f"playground: the request body must be a JSON object,"
@@ -367,10 +377,29 @@ class Handler(BaseHTTPRequestHandler):
             self._json(HTTPStatus.OK, actions[path](session))
 
 
+#: A JSON string, or one of the brackets outside strings.
+_STRING_OR_BRACKET = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def _too_deep(data: bytes) -> bool:
+    """True if the lists and objects of the JSON text ``data`` nest deeper than MAX_DEPTH."""
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(data):
+        token = match.group()
+        if token in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif token in (b"]", b"}"):
+            depth -= 1
+    return False
+
+
 def _int(query: Dict[str, str], name: str) -> int:
     text = query.get(name)
     if text is None or not (text.isascii() and text.isdigit()) or len(text) > 6:
-        raise ValueError(f"playground: {name} must be a whole number ≥ 0, got {text!r}"[:200])
+        shown = "nothing" if text is None else repr(text)
+        raise ValueError(f"playground: {name} must be a whole number ≥ 0, got {shown}"[:200])
     return int(text)
 
 

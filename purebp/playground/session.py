@@ -270,9 +270,9 @@ class Session:
         net = make_network(config)
         optimizer = make_optimizer(config)
         if config["batch_size"] is not None and config["batch_size"] > len(X):
-            raise ValueError(f"{OP}: config.batch_size must be at most the {len(X)} training"
-                             f" points, got {config['batch_size']} (choose a smaller batch,"
-                             f" or full batch)")
+            points = f"{len(X)} training point{'' if len(X) == 1 else 's'}"
+            raise ValueError(f"{OP}: config.batch_size must be at most the {points}, got"
+                             f" {config['batch_size']} (choose a smaller batch, or full batch)")
         # nothing above raised: the session takes it all
         self.config, self.net, self.optimizer = config, net, optimizer
         self.X, self.y, self.X_val, self.y_val = X, y, X_val, y_val
@@ -301,6 +301,7 @@ class Session:
                 if config["optimizer"] == self.config["optimizer"]:
                     optimizer.take_state(self.optimizer)
                 self.config, self.optimizer = config, optimizer
+                self.net.optimizer = optimizer  # what a model file exports from now on
                 self.version += 1
                 return self.state()
             self._running.clear()
@@ -360,7 +361,7 @@ class Session:
                       batch_size=self.config["batch_size"], log=None)
         except DivergenceError as error:
             self._running.clear()
-            self.message = f"{error}; lower the learning rate, or press reset"
+            self.message = f"{error} Training paused; press Reset to start again."
             self.version += 1
             return
         self._before_last = before
@@ -473,8 +474,8 @@ class Session:
                 k, unit = layer + 1, second
                 entry = f"W{k}[{first}][{second}]"
                 heads = {f"∂E/∂{entry}", entry}
-                title = (f"{entry}: the weight from unit {first} of layer {layer} to unit"
-                         f" {second} of layer {k}")
+                source = f"input x{first + 1}" if layer == 0 else f"unit {first} of layer {layer}"
+                title = f"{entry}: the weight from {source} to unit {second} of layer {k}"
             else:
                 k = _index("layer", layer, L + 1)
                 if k == 0:
@@ -483,7 +484,8 @@ class Session:
                 unit = _index("unit", first, net.sizes[k])
                 entry = f"b{k}[{unit}]"
                 heads = {f"∂E/∂{entry}", entry}
-                title = f"unit {unit} of layer {k}: its pre-activation, activation, delta and bias"
+                title = (f"unit {unit} of layer {k}: its pre-activation, activation, delta and"
+                         f" bias {entry}")
             last = self._last_step()
             shown = min(EXPLAINED_SAMPLES, len(last["rows"]))
             for r in range(shown):
@@ -505,7 +507,7 @@ class Session:
                 updated = net.biases[k - 1][0][unit]
                 before = last["net"].biases[k - 1][0][unit]
             return {
-                "title": title, "epoch": net.epochs_trained, "value": before,
+                "title": title, "entry": entry, "epoch": net.epochs_trained, "value": before,
                 "gradient": gradient, "updated": updated,
                 "lines": [{"section": line.section, "tag": line.tag, "text": line.text,
                            "value": line.value} for line in chosen],
@@ -544,7 +546,7 @@ class Session:
 
 
 #: Each activation's range, for the neuron pictures' colour scale (unbounded: ±1 shown).
-_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+_RANGES = {"sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 
 
 def _norm(W: Matrix) -> float:

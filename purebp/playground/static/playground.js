@@ -53,8 +53,8 @@ function svgEl(tag, attrs, parent) {
 }
 
 const isNum = (v) => typeof v === 'number' && Number.isFinite(v);
-/** A readout: 4 decimals, or an en dash when there is no number. */
-const fixed4 = (v) => (isNum(v) ? v.toFixed(4) : '–');
+/** A readout: 4 decimals (scientific notation when huge), or an en dash when there is no number. */
+const fixed4 = (v) => (!isNum(v) ? '–' : Math.abs(v) < 1e5 ? v.toFixed(4) : v.toExponential(3));
 const percent = (v) => (isNum(v) ? `${(100 * v).toFixed(1)} %` : '–');
 /** A weight or gradient: 4 decimals, or scientific notation when that would hide it. */
 function fmt(v) {
@@ -120,6 +120,8 @@ function showError(text, fromPoll = false) {
 function numberOf(id) {
   const text = $(id).value.trim();
   const n = Number(text);
+  // an integer JavaScript cannot hold exactly goes as its text (the server says what is wrong)
+  if (Number.isInteger(n) && !Number.isSafeInteger(n)) return text;
   return text !== '' && Number.isFinite(n) ? n : text;
 }
 
@@ -574,7 +576,7 @@ function markSelected() {
  * along the top. log: a log10 y axis (values ≤ 0 are left out). Non-numbers
  * make gaps. More than 400 points are thinned out for drawing.
  */
-function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {}) {
+function drawChart(svg, xs, series, { log = false, empty = 'press Play or Step' } = {}) {
   // the legend: a sample of each line's stroke and its name, in rows as wide as the
   // chart; the plot keeps its height below them
   const W = 320, legend = [];
@@ -597,7 +599,7 @@ function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {})
   });
   const box = { x: m.l, y: m.t, w: W - m.l - m.r, h: H - m.t - m.b };
   svgEl('rect', { ...{ x: box.x, y: box.y, width: box.w, height: box.h }, fill: 'none', stroke: '#d0d7de' }, svg);
-  if (!all.length || !xs.length) {
+  if (!all.length || xs.length < 2) {  // a line needs two epochs
     svgEl('text', { x: box.x + box.w / 2, y: box.y + box.h / 2, 'text-anchor': 'middle', 'font-size': 11, fill: '#57606a' }, svg).textContent = empty;
     return;
   }
@@ -614,7 +616,7 @@ function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {})
   const labels = svgEl('g', { 'font-size': 10, fill: '#57606a' }, svg);
   for (const v of ticks) {
     svgEl('line', { x1: box.x, x2: box.x + box.w, y1: sy(v), y2: sy(v), stroke: '#eaeef2' }, svg);
-    svgEl('text', { x: box.x - 3, y: sy(v) + 3, 'text-anchor': 'end' }, labels).textContent = log ? `1e${v}` : Number(v.toPrecision(2)).toString();
+    svgEl('text', { x: box.x - 3, y: sy(v) + 3, 'text-anchor': 'end' }, labels).textContent = log ? `1e${v}` : tickLabel(v);
   }
   svgEl('text', { x: box.x, y: H - 6 }, labels).textContent = String(x0);
   svgEl('text', { x: box.x + box.w, y: H - 6, 'text-anchor': 'end' }, labels).textContent = String(xs[xs.length - 1]);
@@ -635,6 +637,12 @@ function drawChart(svg, xs, series, { log = false, empty = 'no data yet' } = {})
   }
 }
 
+/** A linear axis' tick: 2 significant digits, short enough for the margin (5.8e285). */
+function tickLabel(v) {
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e4 || a < 1e-3) ? v.toExponential(1).replace('e+', 'e') : Number(v.toPrecision(2)).toString();
+}
+
 /* Training loss (solid) and validation loss (dashed) after each epoch; epoch 0 is before training. */
 function drawLossChart() {
   const h = state.history || { epoch: [], train: [], validation: [] };
@@ -653,7 +661,7 @@ function drawGradientChart() {
   for (let l = 0; l < layers; l++) {
     series.push({ label: `W${l + 1}`, ys: g.norms.map((row) => row && row[l]), colour: SERIES_COLOURS[l % 7], dash: SERIES_DASHES[l % 7] });
   }
-  drawChart($('gradient-chart'), g.epoch, series, { log: true, empty: 'no gradients yet' });
+  drawChart($('gradient-chart'), g.epoch, series, { log: true, empty: 'press Play or Step' });
 }
 
 /* ---------------------------------------------------------------------------
@@ -741,7 +749,7 @@ function setExplainBody(text, isError) {
 /** The EXPLAIN answer: its lines grouped by section, each line monospace with its tag first. */
 function renderExplain(e) {
   $('explain-title').textContent = e.title || 'Explanation';
-  $('explain-meta').textContent = `epoch ${e.epoch} · before the step ${fmt(e.value)} · ` +
+  $('explain-meta').textContent = `epoch ${e.epoch} · ${e.entry} before the step ${fmt(e.value)} · ` +
     `the last batch's gradient ${fmt(e.gradient)} · after the step ${fmt(e.updated)}`;
   const body = $('explain-body');
   body.textContent = '';
@@ -765,7 +773,16 @@ function renderExplain(e) {
         span.textContent = label;
         li.appendChild(span);
       }
-      li.appendChild(document.createTextNode(rest));
+      // break lines between terms only, never inside one (a1[0][2] stays whole)
+      rest.split(' ').forEach((term, n) => {
+        if (n > 0) li.appendChild(document.createTextNode(' '));
+        if (term) {
+          const span = document.createElement('span');
+          span.className = 'term';
+          span.textContent = term;
+          li.appendChild(span);
+        }
+      });
       list.appendChild(li);
     }
     body.append(h, list);
