@@ -41,3 +41,13 @@ def test_the_sdist_takes_everything_the_test_suite_needs():
     assert {"tests", "docs", "examples", "scripts"} <= grafted
     included = {word for line in manifest if line.startswith("include ") for word in line.split()[1:]}
     assert {"LICENSE", "README.md"} <= included
+
+
+def test_every_subpackage_is_in_the_wheel():
+    """pyproject.toml's packages list each folder of purebp/ that has an __init__.py, and
+    name only folders that are there (purebp.docs holds documents, no Python)."""
+    tomllib = pytest.importorskip("tomllib", reason="in the standard library from Python 3.11")
+    listed = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["packages"]
+    found = {f"purebp.{path.parent.name}" for path in (ROOT / "purebp").glob("*/__init__.py")}
+    assert found <= set(listed)
+    assert all((ROOT / name.replace(".", "/")).is_dir() for name in listed)
