@@ -8,6 +8,7 @@
     LayerNorm(normalized_shape, eps=1e-5)                                norm.py
     Dropout(p=0.5)                                                       dropout.py
     ReLU, LeakyReLU, Sigmoid, Tanh, Identity, Softmax                    activation.py
+    Sequential(*layers, loss="mse", seed=0)                              sequential.py
     Layer, default_generator, manual_seed                                base.py
     tensors as nested lists: shapes, zeros, flat/unflat                  tensor.py
 
@@ -27,9 +28,11 @@ from purebp.layers.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d
 from purebp.layers.dropout import Dropout
 from purebp.layers.linear import Linear
 from purebp.layers.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from purebp.layers.sequential import Sequential
 
 __all__ = [
     "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv2d", "Dropout", "Flatten", "Identity",
-    "Layer", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d", "ReLU", "Sigmoid", "Softmax",
+    "Layer", "LayerNorm", "LeakyReLU", "Linear", "MaxPool2d", "ReLU", "Sequential", "Sigmoid",
+    "Softmax",
     "Tanh", "default_generator", "manual_seed",
 ]

@@ -113,11 +113,10 @@ class Layer:
                     raise TypeError(f"{op}: {name} must be an int ≥ 0, got {given!r}")
                 taken[name] = given
                 continue
-            rank = len(shape_of(op, name, value, _rank(value)))
-            if shape_of(op, name, state[name], rank) != shape_of(op, name, value, rank):
-                raise ValueError(f"{op}: {name} must have the shape"
-                                 f" {shape_of(op, name, value, rank)}, got"
-                                 f" {shape_of(op, name, state[name], rank)}")
+            wanted_shape = _shape(value)
+            found = shape_of(op, name, state[name], len(wanted_shape))
+            if found != wanted_shape:
+                raise ValueError(f"{op}: {name} must have the shape {wanted_shape}, got {found}")
             taken[name] = copy(state[name])
         for name, value in taken.items():
             setattr(self, name, value)
@@ -129,8 +128,10 @@ class Layer:
         return self._saved
 
 
-def _rank(t: Tensor) -> int:
-    rank = 0
+def _shape(t: Tensor) -> Tuple[int, ...]:
+    """The shape of a tensor this layer made (so, rectangular)."""
+    shape = []
     while isinstance(t, list):
-        t, rank = t[0], rank + 1
-    return rank
+        shape.append(len(t))
+        t = t[0]
+    return tuple(shape)
