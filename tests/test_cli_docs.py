@@ -58,7 +58,7 @@ def test_docs_alone_lists_every_document_with_its_first_heading(capsys):
     ("model_format", "purebp: error: unknown document 'model_format'; did you mean 'model-format'?\n"),
     ("BACKPROP", "purebp: error: unknown document 'BACKPROP'; did you mean 'backprop'?\n"),
     ("xyzzy", "purebp: error: unknown document 'xyzzy'; expected one of"
-              " backprop, model-format, optimizers, playground, speed, vectors\n"),
+              " backprop, layers, model-format, optimizers, playground, speed, vectors\n"),
 ])
 def test_an_unknown_name_exits_2_with_the_nearest_document(capsys, word, expected):
     """A NAME that is no document: exit 2, one line, the nearest name or the list, nothing on stdout."""

@@ -128,3 +128,20 @@ def test_the_state_dict_has_torchs_keys():
                                                    "running_var", "weight"]
     assert sorted(LayerNorm((2, 3)).state_dict()) == ["bias", "weight"]
     assert LayerNorm((2, 3)).weight == [[1.0] * 3] * 2
+
+
+@pytest.mark.parametrize("make, shape", [(lambda: BatchNorm2d(2), (3, 2, 2, 2)),
+                                         (lambda: LayerNorm(6), (4, 6))])
+def test_the_input_gradient_sums_to_zero_over_each_group(make, shape):
+    """Law: the output is unchanged by adding a constant to a group's inputs, so the input
+    gradient of each group sums to 0 (here to rounding: 1e-14 of its size)."""
+    rng = random.Random(repr(shape))
+    layer = affine(make(), rng)
+    layer.forward(tensor(rng, shape))
+    grad = layer.backward(tensor(rng, shape, -1, 1))
+    if isinstance(layer, BatchNorm2d):
+        groups = [[v for n in grad for row in n[c] for v in row] for c in range(shape[1])]
+    else:
+        groups = grad
+    for group in groups:
+        assert abs(sum(group)) <= 1e-14 * sum(abs(v) for v in group)
