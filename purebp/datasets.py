@@ -11,11 +11,14 @@ targets. The binary ones have one target column holding 0.0 or 1.0.
     gaussians(n, noise, seed)         two Gaussian clouds, one per class
     quadrants(n, noise, seed)  points of the square; target 1 where the signs of x0 and x1
                                differ: XOR as a cloud of points (the playground's "xor")
+    strokes(n, noise, seed)    8 × 8 images of one stroke each (4 directions), for a small CNN:
+                               X is n × 1 × 8 × 8 (torch's layout), y one-hot n × 4
     load_csv(path, targets)     a file of numbers; the last ``targets`` columns are y
     parse_csv(text, targets, source)  the same from a CSV text (an upload)
     class_count(y)              K, for a column of class indices 0 … K−1
 
     DATASETS                    the generators by name, as ``purebp train --data`` takes them
+    IMAGE_DATASETS              the image sets by name (``purebp train --data`` with --model)
 
 Noise is Gaussian, drawn with ``random.Random(seed)``: one seed, one data set,
 on every Python. What this module does not do: split into train and test
@@ -196,6 +199,55 @@ def quadrants(n: int = 200, noise: float = 0.05, seed: Optional[int] = 0) -> Dat
         X.append([x0 + rng.gauss(0.0, noise), x1 + rng.gauss(0.0, noise)])
         y.append([label])
     return X, y
+
+
+#: The four kinds of stroke ``strokes`` draws, by class: the step from one pixel to the next.
+STROKES = (("horizontal", (0, 1)), ("vertical", (1, 0)), ("diagonal", (1, 1)),
+           ("antidiagonal", (1, -1)))
+
+
+#: What ``strokes`` returns: images (N × C × H × W nested lists) and one-hot targets.
+Images = Tuple[List[List[List[List[float]]]], Matrix]
+
+
+def strokes(n: int = 800, noise: float = 0.25, seed: Optional[int] = 0) -> Images:
+    """Return n grey 8 × 8 images of one stroke each, and its class one-hot.
+
+    Sample i is of class i mod 4 (STROKES: horizontal, vertical, diagonal \\,
+    antidiagonal /), so the classes are balanced. Its stroke is 3 to 6 pixels
+    of 1.0 in a line, placed at random where it fits, on a background of 0.0;
+    then every pixel gets Gaussian noise of std ``noise``. A stroke's class
+    does not depend on where it is, which is what a convolution's shared
+    weights are good at. X is n × 1 × 8 × 8 (N × C × H × W, as torch), y is
+    n × 4.
+
+    >>> X, y = strokes(4, noise=0.0)
+    >>> [sum(map(sum, image[0])) >= 3 for image in X], y[1]
+    ([True, True, True, True], [0.0, 1.0, 0.0, 0.0])
+    """
+    rng = _noise_args("strokes", n, noise, seed)
+    size = 8
+    X, y = [], []
+    for i in range(n):
+        label = i % len(STROKES)
+        _, (di, dj) = STROKES[label]
+        length = rng.randint(3, 6)
+        span = length - 1
+        rows = range(size - di * span)
+        columns = range(max(0, -dj * span), size - max(0, dj * span))
+        i0, j0 = rng.choice(list(rows)), rng.choice(list(columns))
+        image = [[0.0] * size for _ in range(size)]
+        for step in range(length):
+            image[i0 + di * step][j0 + dj * step] = 1.0
+        X.append([[[v + rng.gauss(0.0, noise) for v in row] for row in image]])
+        y.append([1.0 if k == label else 0.0 for k in range(len(STROKES))])
+    return X, y
+
+
+#: The image data sets by name (inputs N × C × H × W, for purebp.layers).
+IMAGE_DATASETS: Dict[str, Callable[..., Images]] = {
+    "strokes": strokes,
+}
 
 
 #: The generators by name; each takes only keyword arguments with defaults.

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import floats, matrices
 
+from purebp import datasets
 from purebp.datasets import (
     DATASETS,
     and_,
@@ -422,3 +423,34 @@ def test_parse_csv_reads_text_as_load_csv_reads_the_file(tmp_path):
 def test_parse_csv_names_the_source_the_line_and_the_field(text, message):
     with pytest.raises(ValueError, match=re.escape(f"parse_csv: {message}")):
         parse_csv(text, source="the upload")
+
+
+# -- strokes: 8 × 8 images of one stroke -----------------------------------------------------
+
+
+def test_strokes_are_balanced_one_hot_images_in_torchs_layout():
+    X, y = datasets.strokes(40, seed=3)
+    assert len(X) == 40 and all(len(image) == 1 and len(image[0]) == 8 and
+                                all(len(row) == 8 for row in image[0]) for image in X)
+    assert [row.index(1.0) for row in y] == [i % 4 for i in range(40)]
+    assert all(sorted(row) == [0.0, 0.0, 0.0, 1.0] for row in y)
+    assert datasets.strokes(40, seed=3) == (X, y) != datasets.strokes(40, seed=4)
+
+
+def test_without_noise_each_stroke_is_3_to_6_pixels_in_its_classs_direction():
+    """Found again from the pixels: the lit ones lie on one line with the class's step."""
+    X, y = datasets.strokes(200, noise=0.0, seed=1)
+    steps = {0: (0, 1), 1: (1, 0), 2: (1, 1), 3: (1, -1)}
+    for image, target in zip(X, y):
+        lit = sorted((i, j) for i, row in enumerate(image[0]) for j, v in enumerate(row) if v)
+        assert 3 <= len(lit) <= 6 and all(v in (0.0, 1.0) for row in image[0] for v in row)
+        di, dj = steps[target.index(1.0)]
+        if dj < 0:
+            lit.sort(key=lambda p: (p[0], -p[1]))
+        first = lit[0]
+        assert lit == [(first[0] + di * k, first[1] + dj * k) for k in range(len(lit))]
+
+
+def test_strokes_checks_its_arguments_like_the_others():
+    with pytest.raises(ValueError, match="strokes: noise must not be negative, got -1"):
+        datasets.strokes(10, noise=-1)

@@ -28,13 +28,24 @@ from typing import List, Optional, Sequence, Tuple
 
 from purebp import __version__, _limits
 from purebp._checks import _short_repr, shown_path
-from purebp.cli import check, check_torch, demo, docs, explain, playground, train, vanishing, vectors
+from purebp.cli import (
+    check,
+    check_torch,
+    demo,
+    docs,
+    explain,
+    playground,
+    train,
+    train_model,
+    vanishing,
+    vectors,
+)
 from purebp.cli.options import Command, Parser, one_line
 
 #: Every command but the demo, in the order --help lists them: the one list.
 COMMANDS: Tuple[Command, ...] = (
-    Command("train", "train a general network on a data set or a CSV file",
-            train.DESCRIPTION, train.add_options, train.run),
+    Command("train", "train a general network (or a layer list) on a data set or a CSV file",
+            train.DESCRIPTION, train.add_options, train_model.run),
     Command("explain", "one training step, every equation with its numbers",
             explain.DESCRIPTION, explain.add_options, explain.run),
     Command("vanishing", "per-layer gradient norms of a deep net: vanishing, exploding",
@@ -61,7 +72,7 @@ def epilog() -> str:
     """The demo's --help ending: every command with its help line.
 
     >>> print(epilog().splitlines()[1])
-      purebp train        train a general network on a data set or a CSV file
+      purebp train        train a general network (or a layer list) on a data set or a CSV file
     """
     width = max(len(command.name) for command in COMMANDS)
     lines = [f"  purebp {command.name.ljust(width)}  {command.help}" for command in COMMANDS]

@@ -44,7 +44,7 @@ def names() -> List[str]:
     """Return the documents' names (their file names without .md), sorted.
 
     >>> names()[:2]
-    ['backprop', 'model-format']
+    ['backprop', 'layers']
     """
     return sorted(entry.name[:-len(".md")] for entry in _folder().iterdir()
                   if entry.name.endswith(".md") and entry.is_file())

@@ -104,7 +104,14 @@ def add_options(parser: Parser) -> None:
                       help="noise level for moons, circles, spirals")
     data.add_argument("--bits", type=int_at_least(1), default=None,
                       help="input bits for parity (default 3)")
-    add_network_options(parser.add_argument_group("network"), layers_shown="inputs,8,outputs")
+    network = parser.add_argument_group("network")
+    add_network_options(network, layers_shown="inputs,8,outputs")
+    network.add_argument(
+        "--model", metavar="LAYERS|FILE", default=None,
+        help="instead of --layers: a purebp.layers Sequential, as its layer list in Python's"
+             " notation or a file of it, e.g. \"Conv2d(1, 4, 3, padding=1), ReLU(),"
+             " MaxPool2d(2), Flatten(), Linear(64, 4)\" on --data strokes (8 × 8 images);"
+             " the loss (--loss, default cross_entropy for images, else mse) takes its output")
     training = parser.add_argument_group("training")
     EPOCHS.add(training, 1000, help="train until this many epochs in all (default {default})")
     LR.add(training, shown=lr_defaults_shown())
@@ -572,6 +579,9 @@ def run(args: argparse.Namespace, out: Optional[TextIO] = None,
     """
     stdout = sys.stdout if out is None else out
     stderr = sys.stderr if err is None else err
+    if args.model is not None:  # purebp train's entry point is train_model.run, which
+        raise ValueError("--model: a layer list is trained by purebp.cli.train_model.run,"
+                         " got it in train.run")  # sends --model runs there
     for option in ("--resume", "--save", "--checkpoint", "--plot"):
         if getattr(args, option[2:]) == "":
             raise ValueError(f"{option} must be a path, got an empty one")
