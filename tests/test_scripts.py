@@ -18,6 +18,24 @@ SCRIPTS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BENCH = os.path.join(SCRIPTS, "bench.py")
 
 
+def test_bench_layers_prints_the_conv_table_and_the_cnn_line():
+    """bench.py --layers (scripts/bench_layers.py): Conv2d's ns per multiply-add on each
+    path, its fastest form checked bit-identical, and the strokes CNN per sample."""
+    result = subprocess.run([sys.executable, BENCH, "--layers", "--pairs", "1", "--quick"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Conv2d: forward and backward, ns per multiply-add" in out
+    assert "16×4×12×12 → 8 ch, k3 s1 p1" in out
+    if sys.implementation.name == "cpython" and sum([1e100, 1.0, -1e100]) == 0.0:
+        assert "same bits: yes" in out  # where sum adds left to right, as the fastest form
+    assert "purebp Sequential: " in out and " ms per sample" in out
+    if importlib.util.find_spec("micrograd") is not None:
+        assert "→ purebp is " in out
+    else:
+        assert "micrograd: not installed" in out
+
+
 def test_bench_prints_the_workload_the_scaling_and_the_memory_tables():
     """A short run of bench.py exits 0 and prints every section (ratios only with numpy)."""
     result = subprocess.run(

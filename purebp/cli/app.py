@@ -36,7 +36,6 @@ from purebp.cli import (
     explain,
     playground,
     train,
-    train_model,
     vanishing,
     vectors,
 )
@@ -45,7 +44,7 @@ from purebp.cli.options import Command, Parser, one_line
 #: Every command but the demo, in the order --help lists them: the one list.
 COMMANDS: Tuple[Command, ...] = (
     Command("train", "train a general network (or a layer list) on a data set or a CSV file",
-            train.DESCRIPTION, train.add_options, train_model.run),
+            train.DESCRIPTION, train.add_options, train.run),
     Command("explain", "one training step, every equation with its numbers",
             explain.DESCRIPTION, explain.add_options, explain.run),
     Command("vanishing", "per-layer gradient norms of a deep net: vanishing, exploding",

@@ -9,6 +9,8 @@
     purebp.fast.loop       the training loop that runs either, chunk by chunk between
                            log lines, falling back to the readable code on divergence;
                            choose() picks the faster for the shape and interpreter
+    purebp.fast.conv       Conv2d's forward and backward as dot products over patches
+                           (purebp.layers.conv holds the reference loops)
 
 Nothing here is a second formula: the written-out code is built from each
 activation's and loss's own code form (purebp.activations, purebp.losses),

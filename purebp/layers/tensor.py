@@ -62,7 +62,14 @@ def _shape(t: object, rank: int) -> Any:
     return tuple(sizes)
 
 
+#: The number types a row may hold and be checked at C speed (others go the long way).
+_PLAIN = {float, int}
+
+
 def _check_entries(op: str, name: str, t: Any, shape: Shape, where: str) -> None:
+    if len(shape) == 1 and type(t) in (list, tuple) and len(t) == shape[0] \
+            and set(map(type, t)) <= _PLAIN and all(map(math.isfinite, t)):
+        return  # a row of finite floats and ints (no bools): the common case, in C
     if not shape:
         if isinstance(t, bool) or not isinstance(t, numbers.Real):
             raise TypeError(f"{op}: {where} must be a real number, got {_describe(t)}")
