@@ -73,3 +73,16 @@ def test_tensor_helpers():
         shape_of("op", "input", [[1.0, "x"]], 2)
     with pytest.raises(ValueError, match=r"input\[0\]\[0\] must be finite, got nan"):
         shape_of("op", "input", [[float("nan")]], 2)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: Linear(100_000, 101), "Linear: the parameters must be at most 10,000,000"),
+    (lambda: Linear(100_001, 1), "Linear: in_features must be at most 100,000, got 100,001"),
+    (lambda: Conv2d(64, 64, 50), "Conv2d: the parameters must be at most 10,000,000"),
+    (lambda: Conv2d(1, 1, 100_001), "Conv2d: kernel_size must be at most 100,000"),
+    (lambda: BatchNorm2d(10 ** 6), "BatchNorm2d: num_features must be at most 100,000"),
+])
+def test_sizes_are_bounded_before_any_memory_is_taken(make, message):
+    with pytest.raises(ValueError) as caught:
+        make()
+    assert str(caught.value).startswith(message)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import List, Optional, TextIO
+from typing import Any, List, Optional, TextIO
 
 from purebp import _checks, _limits
 from purebp._checks import shown_path
@@ -39,11 +39,13 @@ from purebp.cli.options import (
     optimizer_settings,
     spelling,
 )
-from purebp.datasets import DATASETS
+from purebp.datasets import DATASETS, IMAGE_DATASETS
+from purebp.layers import Sequential, manual_seed
+from purebp.layers.spec import parse_layers
 from purebp.network import Network
 from purebp.optimizers import Optimizer
 from purebp.oracle import vectors
-from purebp.study import explain
+from purebp.study import explain, explain_layers
 
 DESCRIPTION = ("Print one full training step of a small network, every equation of"
                " 'purebp docs backprop' with the numbers put into it (with --optimizer, the"
@@ -70,8 +72,15 @@ def add_options(parser: Parser) -> None:
     step.add_argument("--step", type=int_at_least(1), default=1, metavar="T",
                       help="explain step T: take T − 1 steps on the same samples first, silently"
                            " (default 1; the bias corrections of adam differ after the first)")
-    parser.add_argument("--data", default="xor", choices=tuple(DATASETS),
-                        help="data set whose first --samples rows are the batch (default xor)")
+    parser.add_argument("--data", default=None, choices=tuple(DATASETS) + tuple(IMAGE_DATASETS),
+                        help="data set whose first --samples rows are the batch (default xor;"
+                             " strokes with --model)")
+    parser.add_argument("--model", metavar="LAYERS|FILE", default=None,
+                        help="explain a step of a purebp.layers Sequential instead: its layer"
+                             " list, as for purebp train --model (e.g. \"Conv2d(1, 2, 3,"
+                             " padding=1), ReLU(), MaxPool2d(2), Flatten(), Linear(32, 4)\" on"
+                             " --data strokes); gradient descent with --lr, equations of"
+                             " 'purebp docs layers'")
     SAMPLES.add(parser, 4, help="how many rows of the data set (default {default})")
     parser.add_argument("--precision", type=int_at_least(1, 17), default=4,
                         help="decimals shown (default 4)")
@@ -136,9 +145,68 @@ def make_optimizer(args: argparse.Namespace, lr: Optional[float]) -> Optional[Op
     return build_optimizer(args.optimizer, optimizer_settings(args.optimizer, {**given, "lr": lr}))
 
 
+#: The most samples a --model step explains (its lines list every term before eliding).
+MODEL_SAMPLES = 64
+
+
+def run_model(args: argparse.Namespace, stream: TextIO) -> int:
+    """Explain one SGD step of the Sequential of --model; return 0."""
+    for name in ("case", "optimizer"):
+        if getattr(args, name) is not None:
+            raise ValueError(f"--{name} does not apply to --model (a layer list) yet, got"
+                             f" --{name}")
+    if args.step != 1:
+        raise ValueError(f"--step does not apply to --model (a layer list) yet, got --step"
+                         f" {args.step}")
+    if args.samples > MODEL_SAMPLES:
+        raise ValueError(f"--samples must be at most {MODEL_SAMPLES} with --model, got"
+                         f" {args.samples}")
+    data = args.data or "strokes"
+    loss = args.loss if args.loss != "half_sse" else (
+        "cross_entropy" if data in IMAGE_DATASETS else "mse")
+    manual_seed(args.seed)
+    model = Sequential(*parse_layers(train_text(args.model)), loss=loss, seed=args.seed)
+    X: Any
+    if data in IMAGE_DATASETS:
+        X, y = IMAGE_DATASETS[data](args.samples, seed=args.seed)
+    else:
+        rows, y = DATASETS[data]()
+        X, y = rows[:args.samples], y[:args.samples]
+        if loss == "cross_entropy" and len(y[0]) == 1:
+            y = one_hot(y, 2)
+    lr = 0.1 if args.lr is None else args.lr
+    source = (f"{len(X)} images of {data}, seed {args.seed}" if data in IMAGE_DATASETS
+              else f"the first {len(X)} rows of {data}")
+    try:
+        lines = explain_layers.explain_model(model, X, y, lr, args.precision,
+                                             max_entries=args.max_entries)
+    except ValueError as error:
+        raise ValueError(f"--model on --data {data}: {error}") from None
+    head = explain_layers.header_model(model, X, y, lr, source)
+    print(explain.render(lines, head, args.format), end="", file=stream)
+    return 0
+
+
+def train_text(text: str) -> str:
+    """The layer list of --model: the text itself, or the contents of the file it names."""
+    import os
+
+    if os.path.isfile(text):
+        with _limits.open_regular(text) as handle:
+            return handle.read(20_000).decode("utf-8", errors="replace")
+    return text
+
+
 def run(args: argparse.Namespace, out: Optional[TextIO] = None) -> int:
     """Print the explained step; return 0."""
     stream = sys.stdout if out is None else out
+    if args.model is not None:
+        return run_model(args, stream)
+    if args.data is None:
+        args.data = "xor"
+    if args.data in IMAGE_DATASETS:
+        raise ValueError(f"--data {args.data} is a set of images: it takes --model (a layer"
+                         f" list with Conv2d), got none")
     if args.case is not None:
         cases = vectors.load(args.case)
         if args.id is not None:

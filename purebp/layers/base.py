@@ -18,10 +18,27 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar, Dict, Optional, Tuple
 
+from purebp import _checks
 from purebp.layers.tensor import Tensor, copy, shape_of
 
 #: The generator layers draw their first weights from, unless given one (seed 0).
 default_generator = random.Random(0)
+
+
+def checked_size(op: str, name: str, value: object) -> int:
+    """An int from 1 to MAX_LAYER_SIZE (100,000): a layer's size, checked before any memory
+    is taken for it."""
+    n = _checks.size(op, name, value)
+    if n > _checks.MAX_LAYER_SIZE:
+        raise ValueError(f"{op}: {name} must be at most {_checks.MAX_LAYER_SIZE:,}, got {n:,}")
+    return n
+
+
+def check_parameter_count(op: str, count: int) -> None:
+    """Refuse, before allocating them, more parameters than MAX_WEIGHTS (10,000,000)."""
+    if count > _checks.MAX_WEIGHTS:
+        raise ValueError(f"{op}: the parameters must be at most {_checks.MAX_WEIGHTS:,} (beyond"
+                         f" that a pure-Python layer would take hours per step), got {count:,}")
 
 
 def manual_seed(seed: int) -> None:

@@ -18,9 +18,9 @@ import math
 import random
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-from purebp._checks import _describe, size
+from purebp._checks import MAX_LAYER_SIZE, _describe
 from purebp.fast import conv as fast_conv
-from purebp.layers.base import Layer, default_generator
+from purebp.layers.base import Layer, check_parameter_count, checked_size, default_generator
 from purebp.layers.tensor import Tensor, flat, shape_of, unflat, zeros
 
 Pair = Union[int, Tuple[int, int], Sequence[int]]
@@ -35,6 +35,8 @@ def _pair(op: str, name: str, value: Pair, least: int) -> Tuple[int, int]:
         raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
     if min(pair) < least:
         raise ValueError(f"{op}: {name} must be at least {least}, got {value!r}")
+    if max(pair) > MAX_LAYER_SIZE:
+        raise ValueError(f"{op}: {name} must be at most {MAX_LAYER_SIZE:,}, got {value!r}")
     return pair[0], pair[1]
 
 
@@ -89,11 +91,13 @@ class Conv2d(Layer):
                  generator: Optional[random.Random] = None) -> None:
         super().__init__()
         op = "Conv2d"
-        self.in_channels = size(op, "in_channels", in_channels)
-        self.out_channels = size(op, "out_channels", out_channels)
+        self.in_channels = checked_size(op, "in_channels", in_channels)
+        self.out_channels = checked_size(op, "out_channels", out_channels)
         self.kernel_size = _pair(op, "kernel_size", kernel_size, 1)
         self.stride = _pair(op, "stride", stride, 1)
         self.padding = _pair(op, "padding", padding, 0)
+        check_parameter_count(op, self.out_channels * (self.in_channels * self.kernel_size[0]
+                                                        * self.kernel_size[1] + 1))
         rng = default_generator if generator is None else generator
         kh, kw = self.kernel_size
         bound = 1.0 / math.sqrt(self.in_channels * kh * kw)

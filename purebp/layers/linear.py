@@ -11,8 +11,7 @@ import math
 import random
 from typing import List, Optional
 
-from purebp._checks import size
-from purebp.layers.base import Layer, default_generator
+from purebp.layers.base import Layer, check_parameter_count, checked_size, default_generator
 from purebp.layers.tensor import Tensor, shape_of, total
 
 
@@ -48,8 +47,9 @@ class Linear(Layer):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  generator: Optional[random.Random] = None) -> None:
         super().__init__()
-        self.in_features = size("Linear", "in_features", in_features)
-        self.out_features = size("Linear", "out_features", out_features)
+        self.in_features = checked_size("Linear", "in_features", in_features)
+        self.out_features = checked_size("Linear", "out_features", out_features)
+        check_parameter_count("Linear", (self.in_features + 1) * self.out_features)
         rng = default_generator if generator is None else generator
         bound = 1.0 / math.sqrt(self.in_features)
         self.weight: Tensor = [[rng.uniform(-bound, bound) for _ in range(self.in_features)]

@@ -23,8 +23,8 @@ from __future__ import annotations
 import math
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from purebp._checks import _describe, real_number, size
-from purebp.layers.base import Layer
+from purebp._checks import _describe, real_number
+from purebp.layers.base import Layer, check_parameter_count, checked_size
 from purebp.layers.tensor import Tensor, flat, shape_of, total, unflat
 
 
@@ -59,7 +59,7 @@ class _BatchNorm(Layer):
                  affine: bool = True, track_running_stats: bool = True) -> None:
         super().__init__()
         op = self.NAME
-        self.num_features = size(op, "num_features", num_features)
+        self.num_features = checked_size(op, "num_features", num_features)
         self.eps = real_number(op, "eps", eps)
         if not self.eps > 0:
             raise ValueError(f"{op}: eps must be > 0, got {eps!r}")
@@ -229,13 +229,14 @@ class LayerNorm(Layer):
         dims = [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
         if not dims:
             raise ValueError(f"{op}: normalized_shape must have at least one size, got {dims}")
-        self.normalized_shape = tuple(size(op, "normalized_shape", d) for d in dims)
+        self.normalized_shape = tuple(checked_size(op, "normalized_shape", d) for d in dims)
         self.eps = real_number(op, "eps", eps)
         if not self.eps > 0:
             raise ValueError(f"{op}: eps must be > 0, got {eps!r}")
         m = 1
         for d in self.normalized_shape:
             m *= d
+        check_parameter_count(op, 2 * m)
         self.weight: Optional[Tensor] = (unflat([1.0] * m, self.normalized_shape)
                                          if elementwise_affine else None)
         self.bias: Optional[Tensor] = (unflat([0.0] * m, self.normalized_shape)
