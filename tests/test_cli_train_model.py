@@ -87,3 +87,29 @@ def test_the_same_seed_gives_the_same_run(capsys):
     argv = ["train", "--data", "strokes", "--samples", "16", "--model", CNN, "--epochs", "2",
             "--quiet", "--lr", "0.1", "--seed", "5"]
     assert run_main(capsys, *argv) == run_main(capsys, *argv)
+
+
+def test_plot_draws_the_loss_the_filters_and_the_feature_maps(capsys, tmp_path):
+    import xml.etree.ElementTree as ElementTree
+
+    folder = tmp_path / "pictures"
+    code, out, err = run_main(capsys, "train", "--data", "strokes", "--samples", "16", "--model",
+                              CNN, "--epochs", "2", "--quiet", "--plot", str(folder))
+    assert (code, err) == (0, "")
+    svg = "{http://www.w3.org/2000/svg}"
+    for name, maps in (("filters.svg", 2 * 1), ("feature-maps.svg", 1 + 2 + 2 + 2)):
+        root = ElementTree.parse(folder / name).getroot()
+        found = [g for g in root.iter(f"{svg}g") if g.get("class") == "map"]
+        assert len(found) == maps, name
+        assert f"wrote {folder / name}" in out
+    assert (folder / "loss.svg").exists()
+
+
+def test_heat_maps_share_one_scale_with_white_at_zero():
+    from purebp.study import plots
+
+    svg = plots.heat_maps([("a", [[0.0, 2.0]]), ("b", [[-2.0, 1.0]])], "t")
+    fills = [part.split('"')[0] for part in svg.split('fill="')[1:]]
+    assert "#f7f7f7" in fills and "#2166ac" in fills and "#e08214" in fills
+    with pytest.raises(ValueError, match="maps must hold at least one matrix"):
+        plots.heat_maps([], "t")

@@ -945,7 +945,7 @@ def _plot(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float], 
 
 #: The options of the general network's run that a --model run does not take (yet).
 REFUSED = ("layers", "activation", "output_activation", "init", "save", "checkpoint",
-           "checkpoint_every", "resume", "plot", "early_stopping", "targets", "bits")
+           "checkpoint_every", "resume", "early_stopping", "targets", "bits")
 
 
 def read_model(text: str) -> str:
@@ -1055,6 +1055,8 @@ def run_model(args: argparse.Namespace, out: Optional[TextIO] = None,
               f" loss {loss}, {optimizer!r}, batch size {args.batch_size or 'all'}, seed {seed}",
               file=stdout)
     log_every = args.log_every or max(1, epochs // 10)
+    if args.plot is not None:  # made before training, so that a bad folder fails first
+        os.makedirs(args.plot, exist_ok=True)
     try:
         losses = model.train(X, y, epochs, batch_size=args.batch_size, log_every=log_every,
                              log=None if args.quiet else (lambda line: print(line, file=stdout)),
@@ -1074,4 +1076,42 @@ def run_model(args: argparse.Namespace, out: Optional[TextIO] = None,
         right, total = _accuracy(loss, model.forward(validation[0]), validation[1])
         print(f"Validation accuracy: {100 * right / total:.1f}% ({right} of {total})",
               file=stdout)
+    if args.plot is not None:
+        for name in _plot_model(args.plot, model, X, losses, what):
+            print(f"wrote {name}", file=stdout)
     return 0 if math.isfinite(final) and losses else 1
+
+
+def _plot_model(folder: str, model: Sequential, X: Tensor, losses: List[float],
+                what: str) -> List[str]:
+    """Write the loss curve, and for each Conv2d its filters and the first sample's feature
+    maps (in evaluation mode), as SVG files in ``folder``; return their paths."""
+    from purebp.layers import Conv2d
+
+    written = []
+    path = os.path.join(folder, "loss.svg")
+    plots.write(path, plots.line_chart({"training": losses}, f"Training loss on {what}",
+                                       "epoch", "loss (log scale)"))
+    written.append(path)
+    convs = [(k, layer) for k, layer in enumerate(model.layers) if isinstance(layer, Conv2d)]
+    if convs:
+        maps = [(f"{k}.weight[{o}][{c}]", layer.weight[o][c]) for k, layer in convs
+                for o in range(layer.out_channels) for c in range(layer.in_channels)]
+        path = os.path.join(folder, "filters.svg")
+        plots.write(path, plots.heat_maps(maps, "The learned filters", "each kernel, one"
+                                          " colour scale: orange < 0 < blue"))
+        written.append(path)
+        sample = X[:1]
+        feature = [(f"input[{c}]", plane) for c, plane in enumerate(sample[0])]
+        out = sample
+        for k, layer in enumerate(model.layers):
+            out = layer.forward(out)
+            if isinstance(out[0], list) and isinstance(out[0][0], list) and \
+                    isinstance(out[0][0][0], list):
+                feature += [(f"after {k} {type(layer).__name__}[{c}]", plane)
+                            for c, plane in enumerate(out[0])]
+        path = os.path.join(folder, "feature-maps.svg")
+        plots.write(path, plots.heat_maps(feature, f"Feature maps of the first sample of {what}",
+                                          "each layer's output channels, in evaluation mode"))
+        written.append(path)
+    return written

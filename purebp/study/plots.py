@@ -6,6 +6,8 @@
                                     an SVG of a two-input network's output over the
                                     plane, with the training points on top (filled) and
                                     the validation points, if given (hollow)
+    heat_maps(maps, title, note="")  an SVG grid of small heat maps (a CNN's filters or
+                                    feature maps), one diverging colour scale for all
     sparkline(values, width=60, label="loss")
                                     a one-line text version of a curve (log scale)
     write(path, svg)                write an SVG file atomically
@@ -335,6 +337,65 @@ def decision_boundary(net: Classifier, X: RealMatrix, y: RealMatrix,
 
 
 BARS = "▁▂▃▄▅▆▇█"
+
+
+#: The diverging scale of heat_maps: orange for the most negative, white for 0,
+#: blue for the most positive (it stays apart for the common colour blindnesses).
+NEGATIVE, ZERO, POSITIVE = (224, 130, 20), (247, 247, 247), (33, 102, 172)
+
+
+def _diverging(t: float) -> str:
+    """The colour of t in [−1, 1] on the orange–white–blue scale."""
+    a, b, u = (ZERO, NEGATIVE, -t) if t < 0 else (ZERO, POSITIVE, t)
+    u = min(1.0, max(0.0, u))
+    return "#" + "".join(f"{round(x + (y - x) * u):02x}" for x, y in zip(a, b))
+
+
+def heat_maps(maps: Sequence[Tuple[str, Matrix]], title: str, note: str = "") -> str:
+    """Return an SVG with each (name, matrix) as a small heat map, in rows of up to 8.
+
+    One scale for all: 0 is white, the largest |value| of any map full orange
+    (negative) or blue (positive), so that maps compare at a glance; ``note``
+    goes under the title. Each cell is a square of up to 12 px; each map keeps
+    its shape (rows down, columns across).
+    """
+    if not maps:
+        raise ValueError("heat_maps: maps must hold at least one matrix, got none")
+    largest = max((abs(v) for _, m in maps for row in m for v in row), default=0.0) or 1.0
+    rows_of = max(len(m) for _, m in maps)
+    cols_of = max(len(m[0]) for _, m in maps)
+    cell = max(2, min(12, 96 // max(rows_of, cols_of)))
+    per_row = min(8, len(maps))
+    box_w, box_h = cols_of * cell + 16, rows_of * cell + 30
+    width = max(360, per_row * box_w + 32)
+    height = 70 + ((len(maps) + per_row - 1) // per_row) * box_h + 30
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
+        f' viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
+        f"<title>{escape(title)}</title>",
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>',
+        f'<text x="{width / 2}" y="40" text-anchor="middle" fill="#555555">{escape(note)}</text>',
+    ]
+    for k, (name, m) in enumerate(maps):
+        x0 = 16 + (k % per_row) * box_w
+        y0 = 56 + (k // per_row) * box_h
+        out.append(f'<g class="map"><text x="{x0}" y="{y0 + 10}">{escape(name)}</text>')
+        for i, row in enumerate(m):
+            for j, v in enumerate(row):
+                out.append(f'<rect x="{x0 + j * cell}" y="{y0 + 16 + i * cell}" width="{cell}"'
+                           f' height="{cell}" fill="{_diverging(v / largest)}"/>')
+        out.append(f'<rect x="{x0}" y="{y0 + 16}" width="{len(m[0]) * cell}"'
+                   f' height="{len(m) * cell}" fill="none" stroke="#8c959f"/></g>')
+    scale_y = height - 22
+    out.append(f'<text x="16" y="{scale_y + 10}">{_label(-largest)}</text>')
+    for step in range(21):
+        out.append(f'<rect x="{70 + step * 8}" y="{scale_y}" width="8" height="10"'
+                   f' fill="{_diverging(step / 10 - 1)}"/>')
+    out.append(f'<text x="{70 + 21 * 8 + 6}" y="{scale_y + 10}">{_label(largest)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
 
 
 def sparkline(values: Sequence[float], width: int = 60, label: str = "loss") -> str:
