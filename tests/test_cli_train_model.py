@@ -113,3 +113,10 @@ def test_heat_maps_share_one_scale_with_white_at_zero():
     assert "#f7f7f7" in fills and "#2166ac" in fills and "#e08214" in fills
     with pytest.raises(ValueError, match="maps must hold at least one matrix"):
         plots.heat_maps([], "t")
+
+
+def test_a_model_too_big_for_the_budget_is_refused_from_its_shapes_at_once(capsys):
+    code, out, err = run_main(capsys, "train", "--data", "strokes", "--model",
+                              "Conv2d(1, 1, 1, padding=30000), Flatten(), Linear(4, 4)")
+    assert code == 2 and out == "" and "must fit in the memory budget" in err
+    assert "numbers and" in err and "multiply-adds a sample" in err

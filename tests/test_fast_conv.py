@@ -70,3 +70,17 @@ def test_where_sum_is_compensated_the_loop_gives_the_same_bits(c, monkeypatch):
 
 def test_the_layer_is_fast_by_default_and_says_how_to_step_through_the_loops():
     assert Conv2d.fast is True and "fast = False" in Conv2d.__doc__.replace("layer.fast", "fast")
+
+
+def test_int_inputs_give_floats_with_the_loops_bits():
+    """The loops add from 0.0; so does the fast path: int inputs give the same floats."""
+    results = []
+    for fast in (False, True):
+        layer = Conv2d(1, 1, 1, bias=False)
+        layer.weight = [[[[1]]]]
+        layer.fast = fast
+        y = layer.forward([[[[2 ** 53, 1, 1]]]])
+        grad = layer.backward([[[[1, 1, 1]]]])
+        results.append((y, grad, layer.grads))
+    assert results[0] == results[1]
+    assert all(type(v) is float for v in flat(results[1][0]) + flat(results[1][2]["weight"]))

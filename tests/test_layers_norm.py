@@ -145,3 +145,16 @@ def test_the_input_gradient_sums_to_zero_over_each_group(make, shape):
         groups = grad
     for group in groups:
         assert abs(sum(group)) <= 1e-14 * sum(abs(v) for v in group)
+
+
+def test_huge_values_overflow_to_inf_as_torch_and_a_refused_batch_changes_nothing():
+    """d·d overflows to inf (torch's running_var [0.95, inf]), no OverflowError; and the
+    statistics move only once every channel is done."""
+    layer = BatchNorm1d(2)
+    y = layer.forward([[0.0, 1e200], [1.0, -1e200]])
+    assert y[0][1] == 0.0 and y[1][1] == 0.0
+    assert layer.running_var[0] == pytest.approx(0.95) and layer.running_var[1] == float("inf")
+    other = BatchNorm1d(2)
+    with pytest.raises(ValueError, match="must be finite, within a float's range"):
+        other.forward([[0.0, 10 ** 400], [1.0, 2.0]])
+    assert other.num_batches_tracked == 0 and other.running_mean == [0.0, 0.0]

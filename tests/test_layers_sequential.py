@@ -146,3 +146,33 @@ def test_a_diverging_run_raises_and_keeps_the_last_finite_model():
 def test_train_without_an_optimizer_says_what_to_give():
     with pytest.raises(ValueError, match="an optimizer must be given"):
         Sequential(Linear(1, 1)).train([[1.0]], [[1.0]], 1, log=None)
+
+
+def test_targets_of_another_width_are_refused_before_training():
+    model = Sequential(Linear(3, 1), loss="mse")
+    before = model.state_dict()
+    with pytest.raises(ValueError, match=r"y must have the output's shape 1 × 1 .* got 1 × 2"):
+        model.train([[1.0, 2.0, 3.0]] * 5, [[1.0, 0.0]] * 5, 1, optimizer=optimizers.SGD(0.1),
+                    log=None)
+    assert model.state_dict() == before and model.optimizer is None
+
+
+def test_a_batch_a_layer_refuses_undoes_the_epoch():
+    """The last batch of one sample: BatchNorm refuses it in training mode, as torch; the
+    epoch's earlier steps, statistics and the optimizer are all put back."""
+    X = [[float(i), float(i % 3), 1.0] for i in range(5)]
+    y = [[float(i % 2)] for i in range(5)]
+    model = Sequential(Linear(3, 4), BatchNorm1d(4), ReLU(), Linear(4, 1))
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="more than one value per channel"):
+        model.train(X, y, 2, optimizer=optimizers.SGD(0.1), batch_size=2, log=None)
+    assert model.state_dict() == before and model.optimizer is None
+    assert model.epochs_trained == 0
+
+
+def test_a_failed_forward_puts_the_statistics_back():
+    model = Sequential(Linear(2, 3), BatchNorm1d(3), Linear(4, 1))  # the last layer is too wide
+    before = model.state_dict()
+    with pytest.raises(ValueError, match="Linear: input must be N × 4"):
+        model.forward([[1.0, 2.0], [3.0, -1.0]])
+    assert model.state_dict() == before

@@ -48,3 +48,17 @@ def test_a_wrong_argument_names_the_layer():
     with pytest.raises(TypeError) as caught:
         parse_layers("ReLU(), Linear(2)")
     assert str(caught.value).startswith("layers: layer 2 (Linear): ")
+
+
+@pytest.mark.parametrize("text, message", [
+    (", ".join(["Linear(99999, 100)"] * 20), "the layers' parameters must be at most 10,000,000 in"
+                                             " all (beyond that pure Python takes hours a step),"
+                                             " got 20,000,000 by layer 2"),
+    ("Linear(2, " + "(1," * 200 + ")" * 200 + ")", "must nest brackets at most 8 deep, got 201"),
+    ("Linear(" + "-" * 500 + "1, 2)", "an argument must be a number"),
+    ("Linear(2, 3, generator=1)", "generator cannot be given in a layer list"),
+])
+def test_a_layer_list_is_bounded_before_any_layer_is_made(text, message):
+    with pytest.raises(ValueError) as caught:
+        parse_layers(text)
+    assert message in str(caught.value)

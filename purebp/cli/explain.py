@@ -41,7 +41,7 @@ from purebp.cli.options import (
 )
 from purebp.datasets import DATASETS, IMAGE_DATASETS
 from purebp.layers import Sequential, manual_seed
-from purebp.layers.spec import parse_layers
+from purebp.layers.spec import parse_layers, sizes_per_sample
 from purebp.network import Network
 from purebp.optimizers import Optimizer
 from purebp.oracle import vectors
@@ -174,6 +174,14 @@ def run_model(args: argparse.Namespace, stream: TextIO) -> int:
         X, y = rows[:args.samples], y[:args.samples]
         if loss == "cross_entropy" and len(y[0]) == 1:
             y = one_hot(y, 2)
+    shape, t = [], X[0]
+    while isinstance(t, list) and t:
+        shape.append(len(t))
+        t = t[0]
+    held, work = sizes_per_sample(model.layers, shape)
+    _limits.check("purebp explain", 40 * len(X) * held, 20e-9 * work * len(X) * 2,
+                  f"{len(X):,} samples through {len(model)} layers ({held:,} numbers and"
+                  f" {work:,} multiply-adds a sample)")
     lr = 0.1 if args.lr is None else args.lr
     source = (f"{len(X)} images of {data}, seed {args.seed}" if data in IMAGE_DATASETS
               else f"the first {len(X)} rows of {data}")

@@ -59,7 +59,7 @@ from purebp.datasets import DATASETS, IMAGE_DATASETS, MAX_SAMPLES, class_count, 
 from purebp.errors import DivergenceError
 from purebp.files import jsonfile, model
 from purebp.layers import Sequential, manual_seed
-from purebp.layers.spec import MAX_TEXT, describe, parse_layers
+from purebp.layers.spec import MAX_TEXT, describe, parse_layers, sizes_per_sample
 from purebp.layers.tensor import Tensor
 from purebp.network import Network
 from purebp.optimizers import Optimizer
@@ -1032,7 +1032,14 @@ def run_model(args: argparse.Namespace, out: Optional[TextIO] = None,
     if args.val_split is not None:
         X, y, X_val, y_val = validation_split(X, y, args.val_split, seed)
         validation = (X_val, y_val)
-    # Bounded before the work: one sample's forward and backward, timed, times all of them.
+    # Bounded before the work: from the shapes alone, the numbers one sample holds and the
+    # multiply-adds it costs (at least 20 ns each); then one sample's step, timed.
+    held, work = sizes_per_sample(layers, _tensor_shape(X[0]))
+    batch = min(args.batch_size or len(X), len(X))
+    _limits.check("purebp train", 40 * (len(X) * len(_flat_values(X[0])) + batch * held),
+                  20e-9 * work * len(X) * max(args.epochs, 1),
+                  f"{len(X):,} samples through {len(layers)} layers ({held:,} numbers and"
+                  f" {work:,} multiply-adds a sample) for {args.epochs:,} epochs")
     started = time.perf_counter()
     try:
         probe = model.forward(X[:1])
@@ -1080,6 +1087,19 @@ def run_model(args: argparse.Namespace, out: Optional[TextIO] = None,
         for name in _plot_model(args.plot, model, X, losses, what):
             print(f"wrote {name}", file=stdout)
     return 0 if math.isfinite(final) and losses else 1
+
+
+def _tensor_shape(t: Tensor) -> Tuple[int, ...]:
+    shape = []
+    while isinstance(t, (list, tuple)) and t:
+        shape.append(len(t))
+        t = t[0]
+    return tuple(shape)
+
+
+def _flat_values(t: Tensor) -> List[float]:
+    from purebp.layers.tensor import flat
+    return flat(t)
 
 
 def _plot_model(folder: str, model: Sequential, X: Tensor, losses: List[float],

@@ -11,7 +11,7 @@ is one
 
 which, where ``sum`` adds left to right (purebp.fast.rows.SUM_ADDS_LEFT_TO_RIGHT:
 CPython up to 3.11, PyPy), adds the same products in the same order from
-the int 0, in C: about 5 times faster on CPython 3.11 (scripts/bench.py
+0.0, in C: about 5 times faster on CPython 3.11 (scripts/bench.py
 --layers). The padding's terms are extra here, but each is ±0.0 (a finite
 number times 0.0), and adding ±0.0 to a sum that started at 0 changes no
 bit. Where ``sum`` is compensated (CPython 3.12 and later) each dot product
@@ -41,12 +41,13 @@ Tensor = Any
 
 
 def _dot(u: Sequence[float], v: Sequence[float]) -> Any:
-    """Σ u[k]·v[k] from the int 0, left to right: by ``sum`` where it adds so, else a loop."""
+    """Σ u[k]·v[k] from 0.0, left to right (as the loops: a float, for int inputs too): by
+    ``sum`` where it adds so, else a loop."""
     if SUM_ADDS_LEFT_TO_RIGHT:
-        return sum(map(mul, u, v))
-    total: Any = 0
+        return sum(map(mul, u, v), 0.0)
+    total = 0.0
     for a, b in zip(u, v):
-        total = total + a * b
+        total += a * b
     return total
 
 

@@ -19,7 +19,9 @@ returns ∂loss/∂input and sets ``grads`` (∂loss/∂parameter under the
 parameter's torch name). Each is written as plain index loops over the
 shapes, the equations in its docstring; docs/layers.md derives them.
 
-What is not here: the loss (purebp.losses), a fast path, autograd.
+Conv2d runs a fast path by default (purebp/fast/conv.py, the same bits;
+``layer.fast = False`` runs its loops). What is not here: the loss
+(purebp.losses), autograd.
 """
 
 from purebp.layers.activation import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh

@@ -15,7 +15,7 @@ from typing import Any, Callable, List
 from purebp import activations
 from purebp._checks import real_number
 from purebp.layers.base import Layer
-from purebp.layers.tensor import Tensor, shape_of, total
+from purebp.layers.tensor import Tensor, rank_of, shape_of, total
 
 
 def _map(f: Callable[..., float], *tensors: Tensor) -> Tensor:
@@ -26,10 +26,7 @@ def _map(f: Callable[..., float], *tensors: Tensor) -> Tensor:
 
 
 def _rank(t: Tensor) -> int:
-    rank = 0
-    while isinstance(t, list):
-        t, rank = t[0], rank + 1
-    return rank
+    return rank_of(t)
 
 
 class _Elementwise(Layer):

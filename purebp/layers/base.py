@@ -114,6 +114,12 @@ class Layer:
         Every key must be there with the shape it has here, and no other; on a
         mismatch ValueError names it, and nothing is changed.
         """
+        for name, value in self.checked_state(state).items():
+            setattr(self, name, value)
+
+    def checked_state(self, state: Dict[str, Tensor]) -> Dict[str, Any]:
+        """Return copies of what load_state_dict would take from ``state``, changing nothing;
+        ValueError or TypeError naming the key if it is not what this layer holds."""
         op = f"{type(self).__name__}.load_state_dict"
         wanted = {**self.parameters(), **self.buffers()}
         if not isinstance(state, dict):
@@ -135,8 +141,7 @@ class Layer:
             if found != wanted_shape:
                 raise ValueError(f"{op}: {name} must have the shape {wanted_shape}, got {found}")
             taken[name] = copy(state[name])
-        for name, value in taken.items():
-            setattr(self, name, value)
+        return taken
 
     def _saved_for_backward(self) -> Dict[str, Any]:
         if self._saved is None:

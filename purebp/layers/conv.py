@@ -21,7 +21,7 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 from purebp._checks import MAX_LAYER_SIZE, _describe
 from purebp.fast import conv as fast_conv
 from purebp.layers.base import Layer, check_parameter_count, checked_size, default_generator
-from purebp.layers.tensor import Tensor, flat, shape_of, unflat, zeros
+from purebp.layers.tensor import Tensor, flat, rank_of, shape_of, unflat, zeros
 
 Pair = Union[int, Tuple[int, int], Sequence[int]]
 
@@ -148,11 +148,10 @@ class Conv2d(Layer):
         C, H, W = self.in_channels, len(x[0][0]), len(x[0][0][0])
         (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
         w = self.weight
-        self.grads = {}
-        if self.bias is not None:
-            self.grads["bias"] = self._bias_gradient(g, (N, O, Ho, Wo))
+        bias = {} if self.bias is None else {"bias": self._bias_gradient(g, (N, O, Ho, Wo))}
         if "patches" in saved:  # the same bits, faster (purebp/fast/conv.py); skip to read on
-            self.grads["weight"] = fast_conv.weight_gradient(g, saved["patches"], (O, C, kh, kw))
+            self.grads = {"weight": fast_conv.weight_gradient(g, saved["patches"], (O, C, kh, kw)),
+                          **bias}
             return fast_conv.input_gradient(g, w, self.stride, self.padding, (N, C, H, W))
         grad_w = zeros((O, C, kh, kw))
         for o in range(O):
@@ -184,7 +183,7 @@ class Conv2d(Layer):
                                         if rest == 0 and 0 <= j < Wo:
                                             total += w[o][c][p][q] * g[n][o][i][j]
                         grad_x[n][c][u][v] = total
-        self.grads["weight"] = grad_w
+        self.grads = {"weight": grad_w, **bias}
         return grad_x
 
     @staticmethod
@@ -354,11 +353,8 @@ class Flatten(Layer):
         return f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim})"
 
     def forward(self, x: Tensor) -> Tensor:
-        rank = 0
-        t = x
-        while isinstance(t, list):
-            t, rank = t[0], rank + 1
-        shape = shape_of("Flatten", "input", x, max(rank, 1))
+        rank = rank_of(x)
+        shape = shape_of("Flatten", "input", x, rank)
         start = self.start_dim % rank if -rank <= self.start_dim < rank else None
         end = self.end_dim % rank if -rank <= self.end_dim < rank else None
         if start is None or end is None or start > end:

@@ -14,7 +14,7 @@ from typing import Optional
 
 from purebp._checks import real_number
 from purebp.layers.base import Layer, default_generator
-from purebp.layers.tensor import Tensor, flat, shape_of, unflat
+from purebp.layers.tensor import Tensor, flat, rank_of, shape_of, unflat
 
 
 class Dropout(Layer):
@@ -44,10 +44,7 @@ class Dropout(Layer):
         return 0.0 if self.p == 1 else 1.0 / (1.0 - self.p)
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Tensor:
-        t, rank = x, 0
-        while isinstance(t, list):
-            t, rank = t[0], rank + 1
-        shape = shape_of("Dropout", "input", x, max(rank, 1))
+        shape = shape_of("Dropout", "input", x, rank_of(x))
         if not self.training:
             if mask is not None:
                 raise ValueError("Dropout: mask must not be given in evaluation mode, where"

@@ -25,14 +25,14 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from purebp._checks import _describe, real_number
 from purebp.layers.base import Layer, check_parameter_count, checked_size
-from purebp.layers.tensor import Tensor, flat, shape_of, total, unflat
+from purebp.layers.tensor import Tensor, flat, rank_of, shape_of, total, unflat
 
 
 def _normalize(values: Sequence[float], eps: float) -> Tuple[List[float], float, float]:
     """(x̂, μ, σ²) of one group: x̂_k = (x_k − μ) / √(σ² + eps), σ² the biased variance."""
     m = len(values)
     mean = total(values) / m
-    var = total((x - mean) ** 2 for x in values) / m
+    var = total((x - mean) * (x - mean) for x in values) / m  # d·d: inf, not an error, if huge
     inv_std = 1.0 / math.sqrt(var + eps)
     return [(x - mean) * inv_std for x in values], mean, var
 
@@ -89,16 +89,11 @@ class _BatchNorm(Layer):
 
     def _channels(self, x: Tensor) -> Tuple[Tuple[int, ...], List[List[float]]]:
         """The input's shape, and each channel's values over the batch and positions."""
-        rank = len(self.RANKS) and self.RANKS[0]
-        t = x
-        depth = 0
-        while isinstance(t, list):
-            t, depth = t[0], depth + 1
+        depth = rank_of(x)
         if depth not in self.RANKS:
             wanted = " or ".join(self._layout(r) for r in self.RANKS)
             raise ValueError(f"{self.NAME}: input must be {wanted}, got a rank-{depth} tensor")
-        rank = depth
-        shape = shape_of(self.NAME, "input", x, rank)
+        shape = shape_of(self.NAME, "input", x, depth)
         if shape[1] != self.num_features:
             raise ValueError(f"{self.NAME}: input must have {self.num_features} channels"
                              f" (num_features) in dimension 1, got shape {shape}")
@@ -136,26 +131,28 @@ class _BatchNorm(Layer):
         if use_batch and len(channels[0]) < 2:
             raise ValueError(f"{self.NAME}: input must have more than one value per channel in"
                              f" training mode (as torch), got shape {shape}; use eval() for one")
-        if use_batch and self.training and self.track_running_stats:
-            self.num_batches_tracked += 1
+        means: List[float] = []
         for c, values in enumerate(channels):
             if use_batch:
                 x_hat, mean, var = _normalize(values, self.eps)
-                if self.training and self.track_running_stats:
-                    m = len(values)
-                    factor = (1.0 / self.num_batches_tracked if self.momentum is None
-                              else self.momentum)
-                    # torch: the running variance takes the unbiased variance, m/(m − 1)·σ²
-                    self.running_mean[c] = (1 - factor) * self.running_mean[c] + factor * mean
-                    self.running_var[c] = ((1 - factor) * self.running_var[c]
-                                           + factor * var * m / (m - 1))
             else:
                 mean, var = self.running_mean[c], self.running_var[c]
                 inv_std = 1.0 / math.sqrt(var + self.eps)
                 x_hat = [(v - mean) * inv_std for v in values]
             out.append([gamma[c] * v + beta[c] for v in x_hat])
             x_hats.append(x_hat)
+            means.append(mean)
             variances.append(var)
+        if use_batch and self.training and self.track_running_stats:
+            # only now, every channel done: a failure above changes no statistic
+            self.num_batches_tracked += 1
+            factor = 1.0 / self.num_batches_tracked if self.momentum is None else self.momentum
+            m = len(channels[0])
+            for c in range(self.num_features):
+                # torch: the running variance takes the unbiased variance, m/(m − 1)·σ²
+                self.running_mean[c] = (1 - factor) * self.running_mean[c] + factor * means[c]
+                self.running_var[c] = ((1 - factor) * self.running_var[c]
+                                       + factor * variances[c] * m / (m - 1))
         self._saved = {"shape": shape, "x_hat": x_hats, "var": variances, "batch": use_batch}
         return self._tensor(out, shape)
 
@@ -247,10 +244,7 @@ class LayerNorm(Layer):
                 f" elementwise_affine={self.weight is not None})")
 
     def _groups(self, x: Tensor, name: str) -> Tuple[Tuple[int, ...], List[List[float]]]:
-        t, rank = x, 0
-        while isinstance(t, list):
-            t, rank = t[0], rank + 1
-        shape = shape_of("LayerNorm", name, x, max(rank, 1))
+        shape = shape_of("LayerNorm", name, x, rank_of(x))
         k = len(self.normalized_shape)
         if shape[len(shape) - k:] != self.normalized_shape:
             raise ValueError(f"LayerNorm: {name} must end in the dimensions"

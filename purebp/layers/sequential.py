@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from purebp import _checks, training
 from purebp.layers.base import Layer
 from purebp.layers.dropout import Dropout
-from purebp.layers.tensor import Tensor, flat, shape_of, unflat
+from purebp.layers.tensor import Tensor, flat, rank_of, shape_of, unflat
 from purebp.losses import LOSSES
 from purebp.optimizers import SGD, Optimizer
 
@@ -76,9 +76,23 @@ class Sequential:
     # -- forward and backward ----------------------------------------------------
 
     def forward(self, x: Tensor) -> Tensor:
-        """Return the last layer's output: x through every layer's forward, in order."""
-        for layer in self.layers:
-            x = layer.forward(x)
+        """Return the last layer's output: x through every layer's forward, in order.
+
+        If a layer refuses what it gets, the error names it, and what the layers
+        before it changed (BatchNorm's running statistics, the generator that
+        draws dropout masks) is put back: a failed forward changes nothing.
+        """
+        buffers = [(layer, layer.state_dict()) for layer in self.layers if layer.buffers()]
+        rng = self.rng.getstate()
+        try:
+            for layer in self.layers:
+                x = layer.forward(x)
+        except BaseException:
+            for layer, state in buffers:
+                for name in layer.BUFFERS:
+                    setattr(layer, name, state[name])
+            self.rng.setstate(rng)
+            raise
         return x
 
     def __call__(self, x: Tensor) -> Tensor:
@@ -93,10 +107,12 @@ class Sequential:
 
     def loss(self, output: Tensor, y: Tensor) -> float:
         """Return the loss of the output (N × K) against the targets y (N × K)."""
+        _same_shape("Sequential.loss", output, y)
         return LOSSES[self.loss_name].value(y, output)
 
     def loss_gradient(self, output: Tensor, y: Tensor) -> Tensor:
         """Return ∂loss/∂output: the gradient backward starts from."""
+        _same_shape("Sequential.loss_gradient", output, y)
         return LOSSES[self.loss_name].gradient(y, output)
 
     # -- parameters, by torch's keys ------------------------------------------------
@@ -139,17 +155,15 @@ class Sequential:
         for key, value in state.items():
             index, name = key.split(".", 1)
             parts[int(index)][name] = value
-        saved = [layer.state_dict() for layer in self.layers]
-        try:
-            for k, (layer, part) in enumerate(zip(self.layers, parts)):
-                try:
-                    layer.load_state_dict(part)
-                except (ValueError, TypeError) as error:
-                    raise type(error)(f"{op}: layer {k} ({layer!r}): {error}") from None
-        except (ValueError, TypeError):
-            for layer, before in zip(self.layers, saved):
-                layer.load_state_dict(before)
-            raise
+        taken = []
+        for k, (layer, part) in enumerate(zip(self.layers, parts)):  # every layer checked first
+            try:
+                taken.append(layer.checked_state(part))
+            except (ValueError, TypeError) as error:
+                raise type(error)(f"{op}: layer {k} ({layer!r}): {error}") from None
+        for layer, values in zip(self.layers, taken):  # then taken, all of it
+            for name, value in values.items():
+                setattr(layer, name, value)
 
     # -- modes ----------------------------------------------------------------------
 
@@ -224,23 +238,40 @@ class Sequential:
         if batch_size is not None:
             batch_size = _checks.size(op, "batch_size", batch_size)
         log_every = training.check_options(op, log_every, log, None, False, None)
+        modes = [layer.training for layer in self.layers]
+        self.train(False)  # one sample, in evaluation mode (no statistic moves): y's width
+        try:
+            _same_shape(op, self.forward(X[:1]), [y[0]])
+        finally:
+            for layer, mode in zip(self.layers, modes):
+                layer.train(mode)
         self.train(True)
-        self.optimizer = step
+        previous, self.optimizer = self.optimizer, step
+        first_epoch = self.epochs_trained
         sum_reduction = LOSSES[self.loss_name].reduction == "sum"
         losses: List[float] = []
         for epoch in range(self.epochs_trained, self.epochs_trained + epochs):
             before = self._state()
-            if batch_size is None:
-                loss = self.step(X, y, step)
-            else:
-                order = list(range(n))
-                self.rng.shuffle(order)
-                loss = 0.0
-                for start in range(0, n, batch_size):
-                    rows = order[start:start + batch_size]
-                    batch_loss = self.step([X[i] for i in rows], [y[i] for i in rows], step)
-                    loss += batch_loss if sum_reduction else batch_loss * len(rows) / n
-            training.count_epoch(self, before, op, epoch, loss, step.lr)
+            try:
+                if batch_size is None:
+                    loss = self.step(X, y, step)
+                else:
+                    order = list(range(n))
+                    self.rng.shuffle(order)
+                    loss = 0.0
+                    for start in range(0, n, batch_size):
+                        rows = order[start:start + batch_size]
+                        batch_loss = self.step([X[i] for i in rows], [y[i] for i in rows], step)
+                        loss += batch_loss if sum_reduction else batch_loss * len(rows) / n
+                training.count_epoch(self, before, op, epoch, loss, step.lr)
+            except (ValueError, TypeError, ArithmeticError):
+                # divergence (count_epoch undid the epoch), or a batch a layer refuses (a
+                # BatchNorm batch of one): the epoch is undone; if no epoch of this call
+                # was finished, the optimizer of the last training stays, as Network's
+                self._restore(before)
+                if self.epochs_trained == first_epoch:
+                    self.optimizer = previous
+                raise
             losses.append(loss)
             training.report(self, epoch, loss, log_every, log, None)
         return losses
@@ -265,11 +296,17 @@ class Sequential:
                    if not isinstance(value, int) for v in flat(value))
 
 
+def _same_shape(op: str, output: Tensor, y: Tensor) -> None:
+    """Refuse targets whose shape is not the output's (N × K), naming both."""
+    found = shape_of(op, "y", y, 2)
+    wanted = shape_of(op, "the output", output, 2)
+    if found != wanted:
+        raise ValueError(f"{op}: y must have the output's shape {wanted[0]} × {wanted[1]} (one"
+                         f" row per sample, one column per output), got {found[0]} × {found[1]}")
+
+
 def _rank(t: Tensor) -> int:
-    rank = 0
-    while isinstance(t, list):
-        t, rank = t[0], rank + 1
-    return max(rank, 1)
+    return rank_of(t)
 
 
 def _shape(t: Tensor) -> Tuple[int, ...]:

@@ -1,6 +1,7 @@
 """Tensors as nested lists of floats: their shape, checked; zeros of a shape; copies.
 
     shape_of(op, name, t, rank)   the shape of a nested list, checked rectangular and real
+    rank_of(t)                    how deep a nested list goes (following first entries)
     zeros(shape)                  a nested list of 0.0 of that shape
     copy(t)                       a deep copy of a nested list
     flat(t) / unflat(v, shape)    a tensor's entries in order (last index fastest), and back
@@ -52,6 +53,12 @@ def _depth(t: object) -> int:
     return depth
 
 
+def rank_of(t: object) -> int:
+    """How many levels of lists (or tuples) t has, following first entries; at least 1, so
+    that shape_of(…, rank_of(t)) says what is wrong with a number or an empty list."""
+    return max(1, _depth(t))
+
+
 def _shape(t: object, rank: int) -> Any:
     sizes: List[int] = []
     for _ in range(rank):
@@ -67,13 +74,23 @@ _PLAIN = {float, int}
 
 
 def _check_entries(op: str, name: str, t: Any, shape: Shape, where: str) -> None:
-    if len(shape) == 1 and type(t) in (list, tuple) and len(t) == shape[0] \
-            and set(map(type, t)) <= _PLAIN and all(map(math.isfinite, t)):
-        return  # a row of finite floats and ints (no bools): the common case, in C
+    try:
+        if len(shape) == 1 and type(t) in (list, tuple) and len(t) == shape[0] \
+                and set(map(type, t)) <= _PLAIN and all(map(math.isfinite, t)):
+            return  # a row of finite floats and ints (no bools): the common case, in C
+    except OverflowError:  # an int too large for a float: said below, entry by entry
+        pass
     if not shape:
         if isinstance(t, bool) or not isinstance(t, numbers.Real):
             raise TypeError(f"{op}: {where} must be a real number, got {_describe(t)}")
-        if not math.isfinite(t):
+        try:
+            finite = math.isfinite(t)
+        except OverflowError:  # an int beyond the largest float
+            finite = False
+        if not finite:
+            if isinstance(t, int):
+                raise ValueError(f"{op}: {where} must be finite, within a float's range, got"
+                                 f" {_describe(t)}")
             raise ValueError(f"{op}: {where} must be finite, got {t!r}")
         return
     if not isinstance(t, (list, tuple)) or len(t) != shape[0]:
