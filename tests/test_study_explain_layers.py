@@ -88,3 +88,10 @@ def test_explain_model_mistakes_are_messages(capsys, argv, message):
     code = cli.main(["explain", *argv])
     err = capsys.readouterr().err
     assert code == 2 and message in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("given, shown", [([], "Loss mse,"), (["--loss", "half_sse"], "Loss half_sse,")])
+def test_explain_model_takes_loss_when_given_even_the_networks_default(capsys, given, shown):
+    code = cli.main(["explain", "--model", "Linear(2, 1)", "--data", "xor", "--samples", "2",
+                     "--max-entries", "1", *given])
+    assert code == 0 and shown in capsys.readouterr().out

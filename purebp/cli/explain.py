@@ -52,6 +52,14 @@ DESCRIPTION = ("Print one full training step of a small network, every equation 
                " optimizer's step as 'purebp docs optimizers' derives it). Default: the tutorial's"
                " XOR network (2-4-1 sigmoid, half_sse, seed 0, learning rate 0.1).")
 
+class _Default(str):
+    """A default that can be told from the same text given on the command line."""
+
+
+#: --loss's default for the network, half_sse; --model's is cross_entropy for images, else
+#: mse, unless --loss is given (even --loss half_sse): ``args.loss is DEFAULT_LOSS`` tells.
+DEFAULT_LOSS = _Default("half_sse")
+
 #: The settings of a step that --optimizer's options give (lr apart).
 SETTINGS = ("momentum", "beta1", "beta2", "eps", "weight_decay")
 
@@ -64,7 +72,7 @@ def add_options(parser: Parser) -> None:
     parser.add_argument("--id", default=None,
                         help="with --case: which case, when the file holds several")
     add_network_options(parser, layers_shown="2,4,1", layers_old_names=("--network",))
-    parser.set_defaults(layers=[2, 4, 1], activation="sigmoid", loss="half_sse", init="normal")
+    parser.set_defaults(layers=[2, 4, 1], activation="sigmoid", loss=DEFAULT_LOSS, init="normal")
     SEED.add(parser, 0)
     LR.add(parser, shown="0.1; with --optimizer: " + lr_defaults_shown())
     step = parser.add_argument_group("the optimizer (default: gradient descent with --lr)")
@@ -162,8 +170,8 @@ def run_model(args: argparse.Namespace, stream: TextIO) -> int:
         raise ValueError(f"--samples must be at most {MODEL_SAMPLES} with --model, got"
                          f" {args.samples}")
     data = args.data or "strokes"
-    loss = args.loss if args.loss != "half_sse" else (
-        "cross_entropy" if data in IMAGE_DATASETS else "mse")
+    loss = (("cross_entropy" if data in IMAGE_DATASETS else "mse") if args.loss is DEFAULT_LOSS
+            else args.loss)
     manual_seed(args.seed)
     model = Sequential(*parse_layers(train_text(args.model)), loss=loss, seed=args.seed)
     X: Any

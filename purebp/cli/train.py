@@ -65,9 +65,10 @@ from purebp.network import Network
 from purebp.optimizers import Optimizer
 from purebp.study import plots
 
-DESCRIPTION = ("Train a fully-connected network by gradient descent and report"
-               " its loss and accuracy. Ctrl-C (or SIGTERM, SIGHUP) stops at the end of"
-               " the current epoch (and writes the --checkpoint, if given).")
+DESCRIPTION = ("Train a fully-connected network (or, with --model, a layer list such as a"
+               " small CNN) by gradient descent and report its loss and accuracy. Ctrl-C (or"
+               " SIGTERM, SIGHUP) stops at the end of the current epoch (and writes the"
+               " --checkpoint, if given).")
 
 #: The settings that define a training run, with their defaults, by the names
 #: the checkpoint records them under. ``--resume`` takes them from the
@@ -97,12 +98,14 @@ def add_options(parser: Parser) -> None:
     data = parser.add_argument_group("data")
     data.add_argument(
         "--data", default=None, metavar="NAME|FILE",
-        help=f"a data set ({', '.join(DATASETS)}) or a CSV file of numbers (default xor)")
+        help=f"a data set ({', '.join(DATASETS)}), a CSV file of numbers (default xor), or"
+             f" with --model the images of strokes (its default)")
     data.add_argument(
         "--targets", type=int_at_least(1), default=None,
         help="for a CSV file only: how many of the last columns are targets (default 1)")
     SAMPLES.add(data, shown="200", old_names=("--n",),
-                help="samples to generate for moons, circles, spirals (default {default})")
+                help="samples to generate for moons, circles, spirals (default {default});"
+                     " strokes (default 800)")
     data.add_argument("--noise", type=parse_non_negative, default=None,
                       help="noise level for moons, circles, spirals")
     data.add_argument("--bits", type=int_at_least(1), default=None,
@@ -147,7 +150,8 @@ def add_options(parser: Parser) -> None:
                             " --epochs)")
     PLOT.add(files, help="write SVG pictures to DIR: the loss curve (and the validation"
                          " loss's) and, for two inputs, the decision boundary (validation"
-                         " points hollow)")
+                         " points hollow); with --model, the learned filters and the first"
+                         " sample's feature maps")
     files.add_argument("--resume", metavar="PATH", default=None,
                        help="continue the run saved in a checkpoint (or --save file) until"
                             " --epochs in all; its settings come from the file, and data,"
@@ -183,8 +187,9 @@ def load_data(settings: Dict[str, Any], option: Callable[[str], str]) -> Tuple[M
         raise ValueError(f"{option(next(iter(given)))} applies to generated data sets only,"
                          f" not to the file {shown_path(data)}")
     if not data.lower().endswith(".csv"):
+        images = f" ({data} is a set of images: it takes --model)" if data in IMAGE_DATASETS else ""
         raise ValueError(f"--data: unknown data set {_checks._short_repr(data)}; expected one of"
-                         f" {', '.join(DATASETS)}, or a .csv file")
+                         f" {', '.join(DATASETS)}, or a .csv file{images}")
     # Each row read will be trained on: count what that takes too, so that a file of
     # millions of short rows is refused while it is read, not after (at least
     # what --layers 1,8,1 takes when the layers are not given).
@@ -938,10 +943,11 @@ def _plot(folder: str, net: Network, X: Matrix, y: Matrix, losses: List[float], 
 # layers by name with literal arguments, parsed, never run) or the name of a file holding
 # it. The data is an image set (purebp.datasets.IMAGE_DATASETS: strokes) or any data set or
 # CSV file the general run takes (then rows, for a model that starts with Linear). The run
-# is bounded before it starts: one sample's forward and backward is timed, and the estimate
-# for all of them must fit the time budget (purebp._limits). What the general network's run
-# has and this one has not yet (--save, --checkpoint, --resume, --plot, --early-stopping),
-# and the general network's own options, are refused with a message.
+# is bounded before it starts: from the shapes alone (the numbers one sample holds and its
+# multiply-adds), then one sample's forward and backward, timed, must fit the budgets
+# (purebp._limits). What the general network's run has and this one has not yet (--save,
+# --checkpoint, --resume, --early-stopping), and the general network's own options, are
+# refused with a message.
 
 #: The options of the general network's run that a --model run does not take (yet).
 REFUSED = ("layers", "activation", "output_activation", "init", "save", "checkpoint",

@@ -11,7 +11,7 @@ is one
 
 which, where ``sum`` adds left to right (purebp.fast.rows.SUM_ADDS_LEFT_TO_RIGHT:
 CPython up to 3.11, PyPy), adds the same products in the same order from
-0.0, in C: about 5 times faster on CPython 3.11 (scripts/bench.py
+0.0, in C: about 3 to 4 times faster on CPython 3.11 (scripts/bench.py
 --layers). The padding's terms are extra here, but each is ±0.0 (a finite
 number times 0.0), and adding ±0.0 to a sum that started at 0 changes no
 bit. Where ``sum`` is compensated (CPython 3.12 and later) each dot product

@@ -78,7 +78,7 @@ class Conv2d(Layer):
     for weight and bias, from ``generator`` (default: default_generator).
 
     ``fast`` (True by default) computes the very same bits as the loops
-    below, about 5 times faster, with purebp/fast/conv.py's dot products
+    below, about 3 to 4 times faster, with purebp/fast/conv.py's dot products
     over patches; ``layer.fast = False`` runs the loops, to step through them.
     """
 
