@@ -153,6 +153,14 @@ def _main(words: List[str]) -> int:
         # except block: inside it the traceback still holds the failed work's
         # frames, and printing there can itself run out of memory.
         code = OUT_OF_MEMORY_CODE
+    except SystemError as error:
+        # The same, when an allocation fails deep in CPython's C code and it returns
+        # without setting MemoryError ("error return without exception set": one run
+        # in three under a 400 MB RLIMIT_AS in tests/test_limits.py). Any other
+        # SystemError is a bug, and shown as one.
+        if "without exception set" not in str(error):
+            raise
+        code = OUT_OF_MEMORY_CODE
     except BrokenPipeError:
         # The reader went away (`purebp | head`): stop quietly, as a program
         # killed by SIGPIPE would, and keep the interpreter's final flush of
