@@ -19,7 +19,7 @@ import random
 from typing import Any, ClassVar, Dict, Optional, Tuple
 
 from purebp import _checks
-from purebp.layers.tensor import Tensor, copy, shape_of
+from purebp.layers.tensor import Tensor, copy, dims, shape_of
 
 #: The generator layers draw their first weights from, unless given one (seed 0).
 default_generator = random.Random(0)
@@ -136,7 +136,7 @@ class Layer:
                     raise TypeError(f"{op}: {name} must be an int ≥ 0, got {given!r}")
                 taken[name] = given
                 continue
-            wanted_shape = _shape(value)
+            wanted_shape = dims(value)
             found = shape_of(op, name, state[name], len(wanted_shape))
             if found != wanted_shape:
                 raise ValueError(f"{op}: {name} must have the shape {wanted_shape}, got {found}")
@@ -148,12 +148,3 @@ class Layer:
             raise ValueError(f"{type(self).__name__}.backward: forward must run first,"
                              f" got no saved input")
         return self._saved
-
-
-def _shape(t: Tensor) -> Tuple[int, ...]:
-    """The shape of a tensor this layer made (so, rectangular)."""
-    shape = []
-    while isinstance(t, list):
-        shape.append(len(t))
-        t = t[0]
-    return tuple(shape)

@@ -29,7 +29,7 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 from purebp import _checks, training
 from purebp.layers.base import Layer
 from purebp.layers.dropout import Dropout
-from purebp.layers.tensor import Tensor, flat, rank_of, shape_of, unflat
+from purebp.layers.tensor import Tensor, dims, flat, rank_of, shape_of, unflat
 from purebp.losses import LOSSES
 from purebp.optimizers import SGD, Optimizer
 
@@ -192,7 +192,7 @@ class Sequential:
             count = len(flat(params[key]))
             index, name = key.split(".", 1)
             value = updated[start:start + count]
-            shape = _shape(params[key])
+            shape = dims(params[key])
             setattr(self.layers[int(index)], name, unflat(value, shape) if shape else value[0])
             start += count
         return before
@@ -308,11 +308,4 @@ def _same_shape(op: str, output: Tensor, y: Tensor) -> None:
 def _rank(t: Tensor) -> int:
     return rank_of(t)
 
-
-def _shape(t: Tensor) -> Tuple[int, ...]:
-    shape = []
-    while isinstance(t, list):
-        shape.append(len(t))
-        t = t[0]
-    return tuple(shape)
 

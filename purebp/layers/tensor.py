@@ -2,6 +2,7 @@
 
     shape_of(op, name, t, rank)   the shape of a nested list, checked rectangular and real
     rank_of(t)                    how deep a nested list goes (following first entries)
+    dims(t)                       the shape of a tensor known to be rectangular (unchecked)
     zeros(shape)                  a nested list of 0.0 of that shape
     copy(t)                       a deep copy of a nested list
     flat(t) / unflat(v, shape)    a tensor's entries in order (last index fastest), and back
@@ -51,6 +52,19 @@ def _depth(t: object) -> int:
     while isinstance(t, (list, tuple)) and len(t) > 0:
         t, depth = t[0], depth + 1
     return depth
+
+
+def dims(t: Tensor) -> Shape:
+    """The shape of a tensor known to be rectangular (one a layer made): first entries only.
+
+    >>> dims([[1.0, 2.0, 3.0]])
+    (1, 3)
+    """
+    shape = []
+    while isinstance(t, list):
+        shape.append(len(t))
+        t = t[0]
+    return tuple(shape)
 
 
 def rank_of(t: object) -> int:

@@ -38,7 +38,7 @@ from purebp.layers import (
     Tanh,
 )
 from purebp.layers.base import Layer
-from purebp.layers.tensor import Tensor, flat
+from purebp.layers.tensor import Tensor, dims, flat
 from purebp.optimizers import SGD
 from purebp.study.explain import _LOSS, Line, _sum, as_factor, number
 
@@ -61,14 +61,6 @@ def _entries(shape: Tuple[int, ...], limit: int) -> List[Tuple[int, ...]]:
             rest //= d
         out.append(tuple(reversed(index)))
     return out
-
-
-def _shape(t: Tensor) -> Tuple[int, ...]:
-    shape = []
-    while isinstance(t, list):
-        shape.append(len(t))
-        t = t[0]
-    return tuple(shape)
 
 
 def _at(t: Tensor, index: Tuple[int, ...]) -> float:
@@ -106,7 +98,7 @@ def explain_model(model: Sequential, X: Tensor, y: Tensor, learning_rate: float,
         inputs.append(out)
         out = layer.forward(out)
         a, b = f"a{k}", f"a{k + 1}"
-        for index in _entries(_shape(out), max_entries):
+        for index in _entries(dims(out), max_entries):
             text, value = _forward_line(layer, k, inputs[-1], out, index, a, b, num, fac,
                                         max_terms)
             lines.append(Line(section, text[1:text.index(")")] if text.startswith("(") else "",
@@ -119,7 +111,7 @@ def explain_model(model: Sequential, X: Tensor, y: Tensor, learning_rate: float,
                                    f" {num(loss)}", loss))
     g = model.loss_gradient(out, y)
     section = "Backward pass"
-    for index in _entries(_shape(g), max_entries):
+    for index in _entries(dims(g), max_entries):
         lines.append(Line(section, "L", f"(L) ∂E/∂{_name(last, index)} = {num(_at(g, index))}",
                           _at(g, index)))
     for k in reversed(range(len(model.layers))):
@@ -132,7 +124,7 @@ def explain_model(model: Sequential, X: Tensor, y: Tensor, learning_rate: float,
     params = model.parameters()
     grads = model.gradients()
     for key, value in params.items():
-        for index in _entries(_shape(value), max_entries):
+        for index in _entries(dims(value), max_entries):
             before, grad = _at(value, index), _at(grads[key], index)
             after = step.update([before], [grad])[0]
             layer_index, name = key.split(".", 1)
@@ -217,7 +209,7 @@ def _backward_lines(layer: Layer, k: int, x: Tensor, g: Tensor, g_in: Tensor,
                 add("D4", f"∂E/∂bias{k}[{o}] = Σ_n ∂E/∂{b}[n][{o}] ="
                           f" {_sum([num(g[n][o]) for n in range(len(g))], max_terms)} ="
                           f" {num(value)}", value)
-        for n, i in _entries(_shape(g_in), max_entries):
+        for n, i in _entries(dims(g_in), max_entries):
             value = g_in[n][i]
             terms = [f"{fac(g[n][o])}·{fac(layer.weight[o][i])}" for o in range(layer.out_features)]
             add("D2", f"∂E/∂{a}[{n}][{i}] = Σ_o ∂E/∂{b}[{n}][o]·weight{k}[o][{i}] ="
@@ -225,7 +217,7 @@ def _backward_lines(layer: Layer, k: int, x: Tensor, g: Tensor, g_in: Tensor,
         return out
     if isinstance(layer, Conv2d):
         (kh, kw), (sh, sw), (ph, pw) = layer.kernel_size, layer.stride, layer.padding
-        N, O, Ho, Wo = _shape(g)
+        N, O, Ho, Wo = dims(g)
         H, W = len(x[0][0]), len(x[0][0][0])
         for o, c, pp, q in _entries((O, layer.in_channels, kh, kw), max_entries):
             value = layer.grads["weight"][o][c][pp][q]
@@ -241,7 +233,7 @@ def _backward_lines(layer: Layer, k: int, x: Tensor, g: Tensor, g_in: Tensor,
                 terms = [num(g[n][o][i][j]) for n in range(N) for i in range(Ho) for j in range(Wo)]
                 add("C3", f"∂E/∂bias{k}[{o}] = Σ_n Σ_i Σ_j ∂E/∂{b}[n][{o}][i][j] ="
                           f" {_sum(terms, max_terms)} = {num(value)}", value)
-        for n, c, u, v in _entries(_shape(g_in), max_entries):
+        for n, c, u, v in _entries(dims(g_in), max_entries):
             value = g_in[n][c][u][v]
             terms = []
             for o in range(O):
@@ -259,7 +251,7 @@ def _backward_lines(layer: Layer, k: int, x: Tensor, g: Tensor, g_in: Tensor,
         return out
     if isinstance(layer, MaxPool2d):
         chosen = layer._saved_for_backward()["chosen"]
-        for n, c, u, v in _entries(_shape(g_in), max_entries):
+        for n, c, u, v in _entries(dims(g_in), max_entries):
             value = g_in[n][c][u][v]
             from_windows = [(i, j) for i in range(len(g[0][0])) for j in range(len(g[0][0][0]))
                             if chosen[n][c][i][j] == (u, v)]
@@ -273,20 +265,20 @@ def _backward_lines(layer: Layer, k: int, x: Tensor, g: Tensor, g_in: Tensor,
         return out
     if isinstance(layer, AvgPool2d):
         kh, kw = layer.kernel_size
-        for n, c, u, v in _entries(_shape(g_in), max_entries):
+        for n, c, u, v in _entries(dims(g_in), max_entries):
             value = g_in[n][c][u][v]
             add("AP2", f"∂E/∂{a}[{n}][{c}][{u}][{v}] = (1/{kh * kw})·Σ over the windows holding"
                        f" it of ∂E/∂{b} = {num(value)}", value)
         return out
     if isinstance(layer, Flatten):
-        for index in _entries(_shape(g_in), max_entries):
+        for index in _entries(dims(g_in), max_entries):
             value = _at(g_in, index)
             add("FL", f"∂E/∂{_name(a, index)} = its entry of ∂E/∂{b}, reshaped = {num(value)}",
                 value)
         return out
     forms = _F.get(type(layer))
     saved: Any = layer._saved
-    for index in _entries(_shape(g_in), max_entries):
+    for index in _entries(dims(g_in), max_entries):
         value = _at(g_in, index)
         if forms is not None and saved is not None:
             xv, yv = _at(saved["x"], index), _at(saved["y"], index)
